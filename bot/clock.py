@@ -1,0 +1,71 @@
+"""Time is injected: the only place that reads the wall clock.
+
+All wall-clock times in Uppsikt are Europe/Stockholm (rule C2). Datetimes are
+always timezone-aware; the store keeps UTC epoch seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time as _time
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+UTC = dt.timezone.utc
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime:
+        """Current time, aware, in Europe/Stockholm."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(STOCKHOLM)
+
+    def monotonic(self) -> float:
+        return _time.monotonic()
+
+
+class FakeClock:
+    """A clock that only moves when told to (tests, simulator)."""
+
+    def __init__(self, start: dt.datetime):
+        self._now = to_local(start)
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    def set(self, when: dt.datetime) -> None:
+        when = to_local(when)
+        if when < self._now:
+            raise ValueError(f"FakeClock cannot go backwards: {when} < {self._now}")
+        self._now = when
+
+    def advance(self, delta: dt.timedelta) -> dt.datetime:
+        # Arithmetic in UTC so that a jump across a DST switch is exact.
+        self._now = (self._now.astimezone(UTC) + delta).astimezone(STOCKHOLM)
+        return self._now
+
+
+def to_local(when: dt.datetime) -> dt.datetime:
+    """Aware datetime in Stockholm; a naive one is read as Stockholm wall time."""
+    if when.tzinfo is None:
+        return when.replace(tzinfo=STOCKHOLM)
+    return when.astimezone(STOCKHOLM)
+
+
+def to_epoch(when: dt.datetime) -> int:
+    return int(to_local(when).timestamp())
+
+
+def from_epoch(seconds: int | float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, STOCKHOLM)
+
+
+def local_date(seconds: int | float) -> dt.date:
+    return from_epoch(seconds).date()
