@@ -1,0 +1,704 @@
+"""Configuration: a municipality file plus its policy preset -> frozen dataclasses.
+
+A municipality config (``config/example.toml``) names a policy preset
+(``config/policies/<id>.toml``) and may override any policy value, for the whole
+municipality (``[policy_overrides.<section>]``) or per account
+(``[account.policy.<section>]``). Everything is validated at load time and every
+problem is reported as ``file: key: what is wrong, what is expected``.
+Secrets never live here; they come from the environment (see ``secrets_from_env``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import re
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = REPO_ROOT / "config" / "example.toml"
+POLICY_DIR = REPO_ROOT / "config" / "policies"
+
+GLOBAL_ROLES = (
+    "communicator",
+    "communications_chief",
+    "crisis_group",
+    "security_coordinator",
+    "manager",
+)
+PLATFORMS = ("facebook", "instagram", "linkedin", "youtube", "x", "tiktok", "threads", "other")
+GROUND_IDS = (
+    "offensive_remarks",
+    "hate",
+    "threats_crime",
+    "illegal_imagery",
+    "copyright",
+    "profanity",
+    "impersonation",
+    "money_offers",
+    "harmful_links",
+    "advertising",
+    "political",
+    "personal_data",
+    "personal_attack",
+)
+EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
+TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+NUDGE_RE = re.compile(r"^(?:(\d{1,2})%|-(\d{1,2})h)$")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+
+
+# --------------------------------------------------------------------------- policy
+
+
+@dataclass(frozen=True)
+class Office:
+    hours: str = "08:00-17:00"
+
+    @property
+    def open(self) -> dt.time:
+        return parse_time(self.hours.split("-")[0])
+
+    @property
+    def close(self) -> dt.time:
+        return parse_time(self.hours.split("-")[1])
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    first_reply_days: int = 1
+    full_answer_days: int = 5
+    nudges: tuple[str, ...] = ("50%", "-2h")
+    escalate_owner_at_deadline: bool = True
+    escalate_communicator_after_days: int = 1
+
+
+@dataclass(frozen=True)
+class OversightPolicy:
+    prompt_time: str = "08:30"
+    reminder_time: str = "12:00"
+    escalation_time: str = "15:00"
+    max_days_without_check: int = 7
+    intensified_every_hours: int = 3
+    intensified_days: int = 2
+
+
+@dataclass(frozen=True)
+class Staffing:
+    min_owners: int = 1
+    min_editors: int = 1
+    min_admins: int = 1
+    require_substitute: bool = True
+
+
+@dataclass(frozen=True)
+class Snapshots:
+    interval_months: int = 6
+
+
+@dataclass(frozen=True)
+class Moderation:
+    grounds: tuple[str, ...] = GROUND_IDS
+    repeat_offender_removals: int = 2
+    repeat_offender_days: int = 90
+    notify_security_on_crime: bool = True
+
+
+@dataclass(frozen=True)
+class CrisisPolicy:
+    first_reply_hours: int = 2
+    oversight_every_hours: int = 2
+
+
+@dataclass(frozen=True)
+class Records:
+    retention_days: int = 90
+    register_synpunkter: bool = True
+
+
+@dataclass(frozen=True)
+class AccountsPolicy:
+    inactive_days: int = 90
+    two_factor_reattest_months: int = 12
+    require_two_factor: bool = True
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str = "default"
+    name: str = ""
+    source: str = ""
+    office: Office = field(default_factory=Office)
+    deadlines: Deadlines = field(default_factory=Deadlines)
+    oversight: OversightPolicy = field(default_factory=OversightPolicy)
+    staffing: Staffing = field(default_factory=Staffing)
+    snapshots: Snapshots = field(default_factory=Snapshots)
+    moderation: Moderation = field(default_factory=Moderation)
+    crisis: CrisisPolicy = field(default_factory=CrisisPolicy)
+    records: Records = field(default_factory=Records)
+    accounts: AccountsPolicy = field(default_factory=AccountsPolicy)
+
+
+POLICY_SECTIONS: dict[str, type] = {
+    "office": Office,
+    "deadlines": Deadlines,
+    "oversight": OversightPolicy,
+    "staffing": Staffing,
+    "snapshots": Snapshots,
+    "moderation": Moderation,
+    "crisis": CrisisPolicy,
+    "records": Records,
+    "accounts": AccountsPolicy,
+}
+
+# --------------------------------------------------------------------------- municipality
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str
+    name: str
+    manager: str
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    name: str
+    title: str
+    unit: str
+    roles: tuple[str, ...] = ()
+    expertise: tuple[str, ...] = ()
+    chat_id: str = ""  # optional platform user id (Slack U…, Teams object id)
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name else self.email
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    platform: str
+    name: str
+    url: str
+    unit: str
+    channel: str
+    owner: str
+    editors: tuple[str, ...]
+    substitute: str
+    admins: tuple[str, ...] = ()
+    purpose: str = ""
+    audience: str = ""
+    content: str = ""
+    update_frequency: str = ""
+    contact: str = ""
+    external_id: str = ""
+    policy: Policy = field(default_factory=Policy)
+
+    @property
+    def staff(self) -> tuple[str, ...]:
+        """Everyone who may work on the account, owner first."""
+        seen: dict[str, None] = {self.owner: None}
+        for e in (*self.editors, self.substitute, *self.admins):
+            if e:
+                seen.setdefault(e, None)
+        return tuple(seen)
+
+    @property
+    def administrators(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((self.owner, *self.admins)))
+
+
+@dataclass(frozen=True)
+class Municipality:
+    name: str
+    policy_id: str
+    language: str = "sv"
+    extra_days_off: tuple[dt.date, ...] = ()
+    crisis_channel: str = "krisgruppen"
+    communicator_channel: str = "kommunikation"
+    primary_crisis_account: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: Path
+    municipality: Municipality
+    policy: Policy
+    units: dict[str, Unit]
+    people: dict[str, Person]
+    accounts: dict[str, Account]
+
+    def with_role(self, role: str) -> list[Person]:
+        return [p for p in self.people.values() if role in p.roles]
+
+    def person(self, email: str) -> Person | None:
+        return self.people.get(email.lower())
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.message}"
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def parse_time(text: str) -> dt.time:
+    m = TIME_RE.match(text.strip())
+    if not m:
+        raise ValueError(text)
+    return dt.time(int(m.group(1)), int(m.group(2)))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _Reporter:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, file: Path | str, key: str, message: str) -> None:
+        self.problems.append(Problem(_short(file), key, message))
+
+
+def _short(path: Path | str) -> str:
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(p)
+
+
+def _read_toml(path: Path, rep: _Reporter) -> dict | None:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        rep.add(path, "-", "filen finns inte; ange sökvägen till en TOML-fil")
+    except tomllib.TOMLDecodeError as exc:
+        rep.add(path, "-", f"ogiltig TOML ({exc}); rätta syntaxen")
+    return None
+
+
+def _type_name(tp: object) -> str:
+    return {int: "ett heltal", bool: "true eller false", str: "en text"}.get(tp, "en lista med texter")  # type: ignore[arg-type]
+
+
+def _coerce(value: object, tp: object) -> object:
+    """Return value converted to tp, or raise TypeError."""
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif tp is str:
+        if isinstance(value, str):
+            return value
+    elif typing.get_origin(tp) is tuple:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+    raise TypeError
+
+
+def _build_section(cls: type, data: dict, file: Path, prefix: str, rep: _Reporter, base: object | None = None) -> object:
+    hints = typing.get_type_hints(cls)
+    values = dataclasses.asdict(base) if base is not None else {}
+    values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()}
+    for key, value in data.items():
+        if key not in hints:
+            expected = ", ".join(hints)
+            rep.add(file, f"{prefix}.{key}", f"okänd nyckel; tillåtna nycklar är {expected}")
+            continue
+        try:
+            values[key] = _coerce(value, hints[key])
+        except TypeError:
+            rep.add(file, f"{prefix}.{key}", f"fel typ ({value!r}); ska vara {_type_name(hints[key])}")
+    return cls(**values)
+
+
+def _validate_policy(policy: Policy, file: Path, prefix: str, rep: _Reporter) -> None:
+    def bad(key: str, msg: str) -> None:
+        rep.add(file, f"{prefix}{key}", msg)
+
+    hours = policy.office.hours.split("-")
+    if len(hours) != 2 or not all(TIME_RE.match(h.strip()) for h in hours):
+        bad("office.hours", f"ogiltiga kontorstider {policy.office.hours!r}; skriv till exempel \"08:00-17:00\"")
+    elif policy.office.open >= policy.office.close:
+        bad("office.hours", "öppning måste vara före stängning, till exempel \"08:00-17:00\"")
+    for key in ("prompt_time", "reminder_time", "escalation_time"):
+        value = getattr(policy.oversight, key)
+        if not TIME_RE.match(value):
+            bad(f"oversight.{key}", f"ogiltig tid {value!r}; skriv HH:MM, till exempel \"08:30\"")
+    o = policy.oversight
+    if all(TIME_RE.match(getattr(o, k)) for k in ("prompt_time", "reminder_time", "escalation_time")):
+        if not (o.prompt_time < o.reminder_time < o.escalation_time):
+            bad("oversight", "tiderna måste komma i ordningen prompt_time < reminder_time < escalation_time")
+    if not 1 <= o.max_days_without_check <= 7:
+        bad("oversight.max_days_without_check", "måste vara 1–7 (lagen kräver tillsyn minst en gång i veckan)")
+    for key, lo in (("intensified_every_hours", 1), ("intensified_days", 1)):
+        if getattr(o, key) < lo:
+            bad(f"oversight.{key}", f"måste vara minst {lo}")
+    d = policy.deadlines
+    if d.first_reply_days < 1:
+        bad("deadlines.first_reply_days", "måste vara minst 1 arbetsdag")
+    if d.full_answer_days < 1:
+        bad("deadlines.full_answer_days", "måste vara minst 1 arbetsdag")
+    if d.escalate_communicator_after_days < 0:
+        bad("deadlines.escalate_communicator_after_days", "får inte vara negativt")
+    for n in d.nudges:
+        m = NUDGE_RE.match(n)
+        if not m or (m.group(1) and not 0 < int(m.group(1)) < 100) or (m.group(2) and int(m.group(2)) == 0):
+            bad("deadlines.nudges", f"ogiltig påminnelse {n!r}; skriv \"50%\" (andel av tiden) eller \"-2h\" (kontorstimmar före)")
+    for g in policy.moderation.grounds:
+        if g not in GROUND_IDS:
+            bad("moderation.grounds", f"okänd grund {g!r}; tillåtna är {', '.join(GROUND_IDS)}")
+    for sec, key in (
+        ("staffing", "min_owners"), ("staffing", "min_editors"), ("staffing", "min_admins"),
+        ("snapshots", "interval_months"), ("moderation", "repeat_offender_removals"),
+        ("moderation", "repeat_offender_days"), ("crisis", "first_reply_hours"),
+        ("crisis", "oversight_every_hours"), ("records", "retention_days"),
+        ("accounts", "inactive_days"), ("accounts", "two_factor_reattest_months"),
+    ):
+        if getattr(getattr(policy, sec), key) < 1:
+            bad(f"{sec}.{key}", "måste vara minst 1")
+
+
+def _apply_overrides(policy: Policy, data: object, file: Path, prefix: str, rep: _Reporter) -> Policy:
+    if not isinstance(data, dict):
+        rep.add(file, prefix.rstrip("."), "ska vara en tabell med policysektioner, till exempel [policy_overrides.deadlines]")
+        return policy
+    changes: dict[str, object] = {}
+    for section, values in data.items():
+        cls = POLICY_SECTIONS.get(section)
+        if cls is None:
+            rep.add(file, f"{prefix}{section}", f"okänd policysektion; tillåtna är {', '.join(POLICY_SECTIONS)}")
+            continue
+        if not isinstance(values, dict):
+            rep.add(file, f"{prefix}{section}", "ska vara en tabell med nycklar")
+            continue
+        changes[section] = _build_section(cls, values, file, f"{prefix}{section}", rep, getattr(policy, section))
+    return dataclasses.replace(policy, **changes)  # type: ignore[arg-type]
+
+
+def load_policy(ref: str, relative_to: Path, rep: _Reporter, key: str) -> Policy | None:
+    """A policy is named by id (config/policies/<id>.toml) or by a path."""
+    candidates = [POLICY_DIR / f"{ref}.toml", relative_to.parent / ref, relative_to.parent / "policies" / f"{ref}.toml"]
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        known = ", ".join(sorted(p.stem for p in POLICY_DIR.glob("*.toml")))
+        rep.add(relative_to, key, f"policyn {ref!r} finns inte; ange en av {known} eller en sökväg")
+        return None
+    data = _read_toml(path, rep)
+    if data is None:
+        return None
+    head = data.pop("policy", {})
+    unknown_head = set(head) - {"id", "name", "source"}
+    for k in sorted(unknown_head):
+        rep.add(path, f"policy.{k}", "okänd nyckel; tillåtna är id, name, source")
+    policy = Policy(id=str(head.get("id", path.stem)), name=str(head.get("name", "")), source=str(head.get("source", "")))
+    policy = _apply_overrides(policy, data, path, "", rep)
+    _validate_policy(policy, path, "", rep)
+    return policy
+
+
+def _str(d: dict, key: str, file: Path, prefix: str, rep: _Reporter, required: bool = True, default: str = "") -> str:
+    value = d.get(key, None)
+    if value is None:
+        if required:
+            rep.add(file, f"{prefix}.{key}", "saknas; ange en text")
+        return default
+    if not isinstance(value, str):
+        rep.add(file, f"{prefix}.{key}", f"fel typ ({value!r}); ska vara en text")
+        return default
+    return value.strip()
+
+
+def _strlist(d: dict, key: str, file: Path, prefix: str, rep: _Reporter) -> tuple[str, ...]:
+    value = d.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        rep.add(file, f"{prefix}.{key}", f"fel typ ({value!r}); ska vara en lista med texter, till exempel [\"a\", \"b\"]")
+        return ()
+    return tuple(v.strip() for v in value)
+
+
+def _check_keys(d: dict, allowed: tuple[str, ...], file: Path, prefix: str, rep: _Reporter) -> None:
+    for k in d:
+        if k not in allowed:
+            rep.add(file, f"{prefix}.{k}", f"okänd nyckel; tillåtna nycklar är {', '.join(allowed)}")
+
+
+MUNI_KEYS = ("name", "policy", "language", "extra_days_off", "crisis_channel", "communicator_channel", "primary_crisis_account")
+PERSON_KEYS = ("email", "name", "title", "unit", "roles", "expertise", "chat_id")
+UNIT_KEYS = ("id", "name", "manager")
+ACCOUNT_KEYS = (
+    "id", "platform", "name", "url", "unit", "channel", "owner", "editors", "substitute", "admins",
+    "purpose", "audience", "content", "update_frequency", "contact", "external_id", "policy",
+)
+TOP_KEYS = ("municipality", "policy_overrides", "unit", "person", "account")
+
+
+def check_config(path: Path | str = DEFAULT_CONFIG) -> tuple[Settings | None, list[Problem]]:
+    """Load and validate; returns (settings or None, every problem found)."""
+    path = Path(path)
+    rep = _Reporter()
+    data = _read_toml(path, rep)
+    if data is None:
+        return None, rep.problems
+    for k in data:
+        if k not in TOP_KEYS:
+            rep.add(path, k, f"okänd sektion; tillåtna är {', '.join(TOP_KEYS)}")
+
+    m = data.get("municipality")
+    if not isinstance(m, dict):
+        rep.add(path, "municipality", "saknas; lägg till [municipality] med name och policy")
+        return None, rep.problems
+    _check_keys(m, MUNI_KEYS, path, "municipality", rep)
+    policy_ref = _str(m, "policy", path, "municipality", rep)
+    days_off: list[dt.date] = []
+    for i, d in enumerate(m.get("extra_days_off", [])):
+        if isinstance(d, dt.date) and not isinstance(d, dt.datetime):
+            days_off.append(d)
+        else:
+            rep.add(path, f"municipality.extra_days_off[{i}]", f"ogiltigt datum {d!r}; skriv ett TOML-datum som 2027-05-07")
+    language = _str(m, "language", path, "municipality", rep, required=False, default="sv")
+    if language not in ("sv", "en"):
+        rep.add(path, "municipality.language", f"okänt språk {language!r}; välj \"sv\" eller \"en\"")
+        language = "sv"
+    muni = Municipality(
+        name=_str(m, "name", path, "municipality", rep),
+        policy_id=policy_ref,
+        language=language,
+        extra_days_off=tuple(days_off),
+        crisis_channel=_str(m, "crisis_channel", path, "municipality", rep, required=False, default="krisgruppen"),
+        communicator_channel=_str(m, "communicator_channel", path, "municipality", rep, required=False, default="kommunikation"),
+        primary_crisis_account=_str(m, "primary_crisis_account", path, "municipality", rep, required=False),
+    )
+    policy = load_policy(policy_ref, path, rep, "municipality.policy") if policy_ref else None
+    policy = policy or Policy()
+    if "policy_overrides" in data:
+        policy = _apply_overrides(policy, data["policy_overrides"], path, "policy_overrides.", rep)
+        _validate_policy(policy, path, "policy_overrides.", rep)
+
+    units = _load_units(data, path, rep)
+    people = _load_people(data, path, rep, units)
+    accounts = _load_accounts(data, path, rep, people, units, policy)
+    _check_cross(muni, units, people, accounts, path, rep)
+
+    settings = Settings(path=path, municipality=muni, policy=policy, units=units, people=people, accounts=accounts)
+    return (None if rep.problems else settings), rep.problems
+
+
+def _table_list(data: dict, key: str, path: Path, rep: _Reporter) -> list[tuple[int, dict]]:
+    items = data.get(key, [])
+    if not isinstance(items, list):
+        rep.add(path, key, f"ska vara en lista av tabeller, skriv [[{key}]]")
+        return []
+    out = []
+    for i, item in enumerate(items):
+        if isinstance(item, dict):
+            out.append((i, item))
+        else:
+            rep.add(path, f"{key}[{i}]", f"ska vara en tabell, skriv [[{key}]]")
+    return out
+
+
+def _load_units(data: dict, path: Path, rep: _Reporter) -> dict[str, Unit]:
+    units: dict[str, Unit] = {}
+    for i, u in _table_list(data, "unit", path, rep):
+        prefix = f"unit[{i}]"
+        _check_keys(u, UNIT_KEYS, path, prefix, rep)
+        uid = _str(u, "id", path, prefix, rep)
+        if uid in units:
+            rep.add(path, f"{prefix}.id", f"dubblett-id {uid!r}; varje enhet ska ha ett eget id")
+            continue
+        units[uid] = Unit(id=uid, name=_str(u, "name", path, prefix, rep), manager=_str(u, "manager", path, prefix, rep).lower())
+    return units
+
+
+def _load_people(data: dict, path: Path, rep: _Reporter, units: dict[str, Unit]) -> dict[str, Person]:
+    people: dict[str, Person] = {}
+    for i, p in _table_list(data, "person", path, rep):
+        prefix = f"person[{i}]"
+        _check_keys(p, PERSON_KEYS, path, prefix, rep)
+        email = _str(p, "email", path, prefix, rep).lower()
+        if email and not EMAIL_RE.match(email):
+            rep.add(path, f"{prefix}.email", f"ogiltig e-postadress {email!r}; skriv till exempel namn@kommun.se")
+        if email in people:
+            rep.add(path, f"{prefix}.email", f"dubblett {email!r}; varje person ska finnas en gång")
+            continue
+        unit = _str(p, "unit", path, prefix, rep)
+        if unit and unit not in units:
+            rep.add(path, f"{prefix}.unit", f"okänd enhet {unit!r}; ange ett id från [[unit]] ({', '.join(units)})")
+        roles = _strlist(p, "roles", path, prefix, rep)
+        for r in roles:
+            if r not in GLOBAL_ROLES:
+                rep.add(path, f"{prefix}.roles", f"okänd roll {r!r}; tillåtna är {', '.join(GLOBAL_ROLES)}")
+        people[email] = Person(
+            email=email,
+            name=_str(p, "name", path, prefix, rep),
+            title=_str(p, "title", path, prefix, rep),
+            unit=unit,
+            roles=roles,
+            expertise=_strlist(p, "expertise", path, prefix, rep),
+            chat_id=_str(p, "chat_id", path, prefix, rep, required=False),
+        )
+    return people
+
+
+def _load_accounts(
+    data: dict, path: Path, rep: _Reporter, people: dict[str, Person], units: dict[str, Unit], policy: Policy
+) -> dict[str, Account]:
+    accounts: dict[str, Account] = {}
+    for i, a in _table_list(data, "account", path, rep):
+        prefix = f"account[{i}]"
+        _check_keys(a, ACCOUNT_KEYS, path, prefix, rep)
+        aid = _str(a, "id", path, prefix, rep)
+        if aid and not ID_RE.match(aid):
+            rep.add(path, f"{prefix}.id", f"ogiltigt id {aid!r}; använd små bokstäver a–z, siffror och bindestreck")
+        if aid in accounts:
+            rep.add(path, f"{prefix}.id", f"dubblett-id {aid!r}; varje konto ska ha ett eget id")
+            continue
+        platform = _str(a, "platform", path, prefix, rep)
+        if platform and platform not in PLATFORMS:
+            rep.add(path, f"{prefix}.platform", f"okänd plattform {platform!r}; tillåtna är {', '.join(PLATFORMS)}")
+        unit = _str(a, "unit", path, prefix, rep)
+        if unit and unit not in units:
+            rep.add(path, f"{prefix}.unit", f"okänd enhet {unit!r}; ange ett id från [[unit]]")
+        owner = _str(a, "owner", path, prefix, rep).lower()
+        editors = tuple(e.lower() for e in _strlist(a, "editors", path, prefix, rep))
+        admins = tuple(e.lower() for e in _strlist(a, "admins", path, prefix, rep))
+        substitute = _str(a, "substitute", path, prefix, rep, required=False).lower()
+        for key, emails in (("owner", [owner]), ("editors", editors), ("admins", admins), ("substitute", [substitute])):
+            for e in emails:
+                if e and e not in people:
+                    rep.add(path, f"{prefix}.{key}", f"okänd person {e!r}; ange e-postadressen till en [[person]]")
+        acc_policy = policy
+        if "policy" in a:
+            acc_policy = _apply_overrides(policy, a["policy"], path, f"{prefix}.policy.", rep)
+            _validate_policy(acc_policy, path, f"{prefix}.policy.", rep)
+        channel = _str(a, "channel", path, prefix, rep).lstrip("#")
+        accounts[aid] = Account(
+            id=aid,
+            platform=platform,
+            name=_str(a, "name", path, prefix, rep),
+            url=_str(a, "url", path, prefix, rep, required=False),
+            unit=unit,
+            channel=channel,
+            owner=owner,
+            editors=editors,
+            substitute=substitute,
+            admins=admins,
+            purpose=_str(a, "purpose", path, prefix, rep, required=False),
+            audience=_str(a, "audience", path, prefix, rep, required=False),
+            content=_str(a, "content", path, prefix, rep, required=False),
+            update_frequency=_str(a, "update_frequency", path, prefix, rep, required=False),
+            contact=_str(a, "contact", path, prefix, rep, required=False),
+            external_id=_str(a, "external_id", path, prefix, rep, required=False),
+            policy=acc_policy,
+        )
+        _check_staffing(accounts[aid], path, prefix, rep)
+    return accounts
+
+
+def _check_staffing(acc: Account, path: Path, prefix: str, rep: _Reporter) -> None:
+    """Rule A4: owner, editors, administrators and a substitute."""
+    st = acc.policy.staffing
+    owners = 1 if acc.owner else 0
+    if owners < st.min_owners:
+        rep.add(path, f"{prefix}.owner", f"kontot saknar ansvarig; policyn kräver minst {st.min_owners}")
+    editors = [e for e in acc.editors if e != acc.owner]
+    if len(editors) < st.min_editors:
+        rep.add(path, f"{prefix}.editors", f"{len(editors)} redaktör(er) utöver ansvarig; policyn kräver minst {st.min_editors}")
+    if len(acc.administrators) < st.min_admins:
+        rep.add(
+            path, f"{prefix}.admins",
+            f"{len(acc.administrators)} administratör(er) (ansvarig + admins); policyn kräver minst {st.min_admins}",
+        )
+    if st.require_substitute and not acc.substitute:
+        rep.add(path, f"{prefix}.substitute", "kontot saknar ersättare; ange e-postadressen till en [[person]]")
+    elif acc.substitute and acc.substitute == acc.owner:
+        rep.add(path, f"{prefix}.substitute", "ersättaren får inte vara samma person som ansvarig")
+
+
+def _check_cross(
+    muni: Municipality, units: dict[str, Unit], people: dict[str, Person], accounts: dict[str, Account],
+    path: Path, rep: _Reporter,
+) -> None:
+    if not accounts:
+        rep.add(path, "account", "inga konton; lägg till minst ett [[account]]")
+    for role, label in (
+        ("communicator", "en kommunikatör"),
+        ("crisis_group", "en kriskommunikationsgrupp"),
+        ("security_coordinator", "en säkerhetssamordnare"),
+    ):
+        if not any(role in p.roles for p in people.values()):
+            rep.add(path, "person.roles", f"ingen person har rollen {role!r}; konfigurationen behöver {label}")
+    for uid, unit in units.items():
+        if unit.manager and unit.manager not in people:
+            rep.add(path, f"unit[{uid}].manager", f"okänd person {unit.manager!r}; ange e-postadressen till en [[person]]")
+    if muni.primary_crisis_account and muni.primary_crisis_account not in accounts:
+        rep.add(
+            path, "municipality.primary_crisis_account",
+            f"okänt konto {muni.primary_crisis_account!r}; ange ett id från [[account]] ({', '.join(accounts)})",
+        )
+    channels: dict[str, str] = {}
+    for acc in accounts.values():
+        if acc.channel in channels:
+            rep.add(path, f"account[{acc.id}].channel", f"kanalen {acc.channel!r} används redan av kontot {channels[acc.channel]!r}")
+        channels[acc.channel] = acc.id
+        if acc.external_id and any(o.external_id == acc.external_id for o in accounts.values() if o.id != acc.id):
+            rep.add(path, f"account[{acc.id}].external_id", f"external_id {acc.external_id!r} används av flera konton")
+
+
+def load_settings(path: Path | str = DEFAULT_CONFIG) -> Settings:
+    settings, problems = check_config(path)
+    if settings is None:
+        raise ConfigError(problems)
+    return settings
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+@dataclass(frozen=True)
+class Secrets:
+    slack_bot_token: str = ""
+    slack_app_token: str = ""
+    slack_signing_secret: str = ""
+
+    def __repr__(self) -> str:  # never print secrets
+        shown = {f.name: ("***" if getattr(self, f.name) else "") for f in dataclasses.fields(self)}
+        return f"Secrets({shown})"
+
+
+def secrets_from_env(env: typing.Mapping[str, str] | None = None) -> Secrets:
+    env = os.environ if env is None else env
+    return Secrets(
+        slack_bot_token=env.get("SLACK_BOT_TOKEN", ""),
+        slack_app_token=env.get("SLACK_APP_TOKEN", ""),
+        slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
+    )
+
+
+__all__ = [
+    "Account", "ConfigError", "Municipality", "Person", "Policy", "Problem", "Secrets", "Settings", "Unit",
+    "check_config", "load_settings", "secrets_from_env",
+]
