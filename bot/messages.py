@@ -1,0 +1,54 @@
+"""Platform-neutral outgoing messages; adapters render them (console text, Block Kit, Adaptive Cards)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button: `name` is the core action (take, answered, oversight_done, …)."""
+
+    name: str
+    label: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: str  # oversight_prompt, nudge, assignment, escalation, …
+    to: str  # "#channel" or a person's e-mail
+    text: str
+    account: str | None = None
+    item: int | None = None
+    actions: tuple[Action, ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()
+    mentions: tuple[str, ...] = ()  # e-mails to @-mention
+    thread: str | None = None  # post in the thread of this card key ("item:12")
+    card: str | None = None  # this message is the card with this key; a later one with the same key updates it
+
+    @property
+    def to_channel(self) -> bool:
+        return self.to.startswith("#")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Message":
+        d = json.loads(text)
+        d["actions"] = tuple(Action(**a) for a in d.get("actions", ()))
+        d["fields"] = tuple(tuple(f) for f in d.get("fields", ()))
+        d["mentions"] = tuple(d.get("mentions", ()))
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The direct answer to a command or action, shown only to the person who asked unless public."""
+
+    text: str
+    ok: bool = True
+    public: bool = False
+    data: dict = field(default_factory=dict)

@@ -1,0 +1,152 @@
+"""The schema, only ever changed by appending a migration.
+
+Times are UTC epoch seconds (INTEGER); calendar dates are ISO text (YYYY-MM-DD,
+Europe/Stockholm). The audit log is append-only, enforced by triggers.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("uppsikt")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE accounts (
+            id TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            name TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            unit TEXT NOT NULL DEFAULT '',
+            owner TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'approved',
+            documentation TEXT NOT NULL DEFAULT '{}',
+            intensified_until INTEGER,
+            intensified_every_hours INTEGER,
+            next_intensified_at INTEGER,
+            last_activity_at INTEGER,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE people (
+            email TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            unit TEXT NOT NULL DEFAULT '',
+            roles TEXT NOT NULL DEFAULT '[]',
+            chat_id TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE absences (
+            id INTEGER PRIMARY KEY,
+            person TEXT NOT NULL,
+            start_date TEXT NOT NULL,
+            end_date TEXT NOT NULL,
+            substitute TEXT,
+            reason TEXT NOT NULL DEFAULT '',
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            removed_at INTEGER
+        );
+        CREATE INDEX idx_absences_person ON absences(person, start_date, end_date);
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            kind TEXT NOT NULL DEFAULT 'comment',
+            author TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL,
+            permalink TEXT NOT NULL DEFAULT '',
+            received_at INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            is_question INTEGER NOT NULL DEFAULT 0,
+            tags TEXT NOT NULL DEFAULT '[]',
+            assignee TEXT,
+            assigned_reason TEXT NOT NULL DEFAULT '',
+            first_reply_due INTEGER,
+            full_answer_due INTEGER,
+            next_nudge_at INTEGER,
+            nudge_stage INTEGER NOT NULL DEFAULT 0,
+            first_reply_at INTEGER,
+            answered_at INTEGER,
+            answered_by TEXT,
+            answer TEXT NOT NULL DEFAULT '',
+            closed_reason TEXT NOT NULL DEFAULT '',
+            created_by TEXT NOT NULL DEFAULT '',
+            updated_at INTEGER NOT NULL,
+            UNIQUE (source, external_id)
+        );
+        CREATE INDEX idx_items_first_reply_due ON items(first_reply_due);
+        CREATE INDEX idx_items_full_answer_due ON items(full_answer_due);
+        CREATE INDEX idx_items_next_nudge_at ON items(next_nudge_at);
+        CREATE INDEX idx_items_assignee_status ON items(assignee, status);
+        CREATE INDEX idx_items_account ON items(account_id, received_at);
+        CREATE TABLE item_history (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            from_status TEXT,
+            to_status TEXT,
+            assignee TEXT,
+            reason TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX idx_item_history_item ON item_history(item_id);
+        CREATE TABLE oversight_log (
+            id INTEGER PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            day TEXT NOT NULL,
+            checked_at INTEGER NOT NULL,
+            person TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            via TEXT NOT NULL
+        );
+        CREATE INDEX idx_oversight_log_account_day ON oversight_log(account_id, day);
+        CREATE TABLE dispatched (
+            key TEXT PRIMARY KEY,
+            at INTEGER NOT NULL
+        );
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            account_id TEXT,
+            item_id INTEGER,
+            message TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL DEFAULT 0,
+            sent_at INTEGER,
+            error TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX idx_outbox_pending ON outbox(status, next_attempt_at, id);
+        CREATE TABLE history_answers (
+            id INTEGER PRIMARY KEY,
+            question TEXT NOT NULL DEFAULT '',
+            answer TEXT NOT NULL,
+            answered_by TEXT NOT NULL,
+            answered_at INTEGER NOT NULL,
+            source TEXT NOT NULL
+        );
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+            BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+            BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+        CREATE TABLE state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """
+    )
