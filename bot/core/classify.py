@@ -1,0 +1,803 @@
+"""Deterministic Swedish classification of incoming items (posts, comments, messages).
+
+Every tag explains itself in Swedish. The rules are explicit lexicons of stems and
+phrases with small negative lists; nothing is learnt from data.
+
+Conventions:
+- Word boundaries are Unicode-aware (``\\w`` covers å, ä, ö).
+- Swedish compounds are right-headed: "skogsbrand" is a fire, "brandövning" is an
+  exercise. Crisis nouns therefore match as compound *heads* (``\\w*brand``), never as
+  modifiers.
+- A tag that implies removal carries its ground: threat → ``threats_crime``,
+  personal_attack → ``personal_attack``, confidential and offensive_personal_data →
+  ``personal_data``. The ``removal`` tag covers the remaining M1 grounds, one tag per
+  ground. So an item should be removed iff ``any(tag.ground for tag in tags)``.
+- ``political`` and ``authority_advice`` are only given to questions;
+  ``no_reply_needed`` only to items with no other tag.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+TAG_IDS = (
+    "question",
+    "synpunkt",
+    "crisis",
+    "removal",
+    "offensive_personal_data",
+    "personal_attack",
+    "threat",
+    "confidential",
+    "political",
+    "authority_advice",
+    "no_reply_needed",
+)
+GROUND_IDS = (
+    "offensive_remarks",
+    "hate",
+    "threats_crime",
+    "illegal_imagery",
+    "copyright",
+    "profanity",
+    "impersonation",
+    "money_offers",
+    "harmful_links",
+    "advertising",
+    "political",
+    "personal_data",
+    "personal_attack",
+)
+
+
+@dataclass(frozen=True)
+class Tag:
+    id: str
+    explanation: str
+    ground: str | None = None
+    detail: str | None = None
+
+
+_F = re.IGNORECASE
+
+
+def _rx(*alternatives: str, flags: int = _F) -> re.Pattern[str]:
+    """Whole-word alternation: no letter may touch the match on either side."""
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", flags)
+
+
+def _hits(pattern: re.Pattern[str], text: str) -> list[str]:
+    return [m.group(0) for m in pattern.finditer(text)]
+
+
+def _quote(words: list[str]) -> str:
+    unique = list(dict.fromkeys(w.lower() for w in words))
+    return " + ".join(f"'{w}'" for w in unique)
+
+
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+|(?<![\w@.])[\w-]+(?:\.[\w-]+)*\."
+    r"(?:se|com|nu|net|org|ru|cn|shop|xyz|top|click|info|io|biz|ly|gl|co|example)(?:/\S*)?(?!\w)",
+    _F,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+# --------------------------------------------------------------------------- question
+
+_GREETING = re.compile(r"^(?:@\S+\s+|(?:hej|hejsan|hallå|tjena|tja|god (?:morgon|kväll|dag))\b[\s,!.:]*)+", _F)
+_SUBJECT_PRONOUN = r"(?:jag|du|ni|vi|man|han|hon|hen|de|dom|det|den|detta|någon|nån|alla|barnen)"
+_INTERROGATIVE = re.compile(
+    r"^(?:när|hur|varför|vem|vems|vad|vilken|vilket|vilka|varifrån|vart|var)(?!\w)\s*(\S*)", _F
+)
+# "var"/"vart" are also forms of "vara"/"bli": require a verb after them.
+_WHERE_VERB = re.compile(
+    r"^(?:kan|ska|skall|får|finns|ligger|hittar|hämtar|lämnar|röstar|gör|är|vänder|tog|bor|köper|parkerar|"
+    r"anmäler|ringer|bokar|hamnade|blev|har|går|sker)$",
+    _F,
+)
+# "Vad härligt!", "Vilken fin bild", "Vilket pucko": exclamations, not questions.
+_EXCLAMATIVE = re.compile(
+    r"^(?:så|otroligt|jätte\w*|jävla|fan|himla|fint|fin|fina|kul|bra|gott|skönt|snyggt?|snygga|härlig\w*|"
+    r"mysig\w*|underbar\w*|fantastisk\w*|vacker\w*|vackra|gullig\w*|rolig\w*|tråkig\w*|dålig\w*|pinsam\w*|"
+    r"ful\w*|synd|otrolig\w*|konstig\w*|\w+(?:igt|iga|isk|iskt|iska)|pucko|dumskalle|idiot\w*|clown\w*|"
+    r"skit\w*|tur|otur|glädje|fröjd|lycka|gäller)$",  # "Vad gäller X" = as regards X
+    _F,
+)
+_V1_VERB = (
+    r"kan|kunde|kommer|ska|skall|får|fick|måste|behöver|borde|bör|vill|finns|fanns|går|gick|har|hade|är|var|"
+    r"blir|blev|gäller|tar|vet|brukar|hinner|stämmer|fungerar|funkar|öppnar|stänger|kostar|gör|gjorde|räcker|"
+    r"ligger|syns|hjälper|tänker|planerar|tömmer|plogar|sandar|lagar|jobbar|skickar|svarar"
+)
+_V1_SUBJECT = re.compile(rf"^(?:{_V1_VERB})\s+(?:{_SUBJECT_PRONOUN}(?!\w)|\S+(?:en|et|na|n)(?!\w))", _F)
+# Verbs whose sentence-initial position signals a question whatever follows (no subject drop).
+_V1_ALWAYS = re.compile(r"^(?:sänds|hämtas|töms|behövs|räknas|gäller|stämmer|finns|öppnar|stänger)(?!\w)", _F)
+_V1_PROPER = re.compile(rf"^(?:{_V1_VERB})\s+[A-ZÅÄÖ]")
+_QUESTION_PHRASE = _rx(
+    r"undrar",
+    r"vet (?:någon|nån|ni|du)",
+    r"(?:är det )?(?:någon|nån) som (?:vet|har koll|kan)",
+    r"kan (?:någon|nån) (?:svara|förklara|berätta)",
+    r"vill (?:gärna )?veta",
+    r"hur gör (?:jag|man|vi)",
+    r"e (?:det|ni|du|man)",  # spoken "är"
+)
+
+
+def is_question(text: str) -> bool:
+    """Question mark, interrogative word, verb-first clause or "undrar"/"vet någon"-style phrase."""
+    return _question_reason(text) is not None
+
+
+def _question_reason(text: str) -> str | None:
+    bare = _URL.sub(" ", text)
+    if "?" in bare:
+        return "frågetecken"
+    if m := _QUESTION_PHRASE.search(bare):
+        return f"matchade '{m.group(0).lower()}'"
+    for sentence in _sentences(bare):
+        for clause in re.split(r"[,;:]\s*", _GREETING.sub("", sentence)):
+            if reason := _clause_question(clause.strip()):
+                return reason
+    return None
+
+
+def _looks_finite(word: str) -> bool:
+    return bool(re.fullmatch(_V1_VERB, word)) or word.endswith(("r", "s", "de", "te"))
+
+
+def _clause_question(clause: str) -> str | None:
+    if m := _INTERROGATIVE.match(clause):
+        words = [w.lower() for w in re.findall(r"\w+", clause)[:3]] + ["", ""]
+        word, following = words[0], m.group(1)
+        if re.fullmatch(_SUBJECT_PRONOUN, following, _F) or _EXCLAMATIVE.match(following):
+            return None
+        if word in ("var", "vart") and not _WHERE_VERB.match(following):
+            return None
+        # "Vilket jobb ni har gjort!": subject before the verb means an exclamation, not a question.
+        if re.fullmatch(_SUBJECT_PRONOUN, words[2]) and not _looks_finite(words[1]):
+            return None
+        return f"frågeord '{word}'"
+    if _V1_SUBJECT.match(clause) or _V1_ALWAYS.match(clause) or _V1_PROPER.match(clause):
+        return "verb först: '" + " ".join(clause.split()[:2]).lower() + "'"
+    return None
+
+
+# --------------------------------------------------------------------------- synpunkt
+
+_SYNPUNKT = _rx(
+    r"(?:mitt|ett|vårt|litet|nytt) förslag",
+    r"förslag(?=\s*[:!])",
+    r"föreslå\w*",
+    r"\w*synpunkt\w*",
+    r"\w*klagomål\w*",
+    r"(?:vill|måste|behöva|behöver|får) (?:\w+ )?klaga|(?:jag|vi) klagar",
+    r"(?:vill|ville) (?:\w+ )?framföra",
+    r"beröm",
+    r"önskemål\w*",
+    r"(?:jag|vi) önskar",
+    r"önskar att",
+    r"(?:jag|vi)(?: \w+)? (?:tycker|anser)",
+    r"(?:jätte)?tråkigt att (?:ni|kommunen)",
+    r"(?:ett )?tips(?: är|:| till)",
+    r"(?:skulle|jag|vi) önska\w*",
+    r"alldeles för (?:tidigt|sent|dyrt|lite|mycket|fort|långt|få|dåligt)",
+    r"(?<!mår )(?:urdålig|usel|dålig)(?:t|a)?(?! väder| samvete)",
+    r"helt (?:galet|sjukt|orimligt|oacceptabelt|vansinnigt|bedrövligt|befängt)",
+    r"skandal\w*|katastrof\w*",
+    r"(?:ni|kommunen) (?:borde|bör|måste|skulle kunna|skulle behöva)",
+    r"borde (?:ni|kommunen)",
+    r"varför inte",
+    r"(?:det )?(?:vore|skulle vara) (?:\w+ )?"
+    r"(?:bra|bättre|toppen|kul|schysst|trevligt|fint|önskvärt|smart|skönt|najs)",
+    r"(?:det är )?(?:hög )?tid att ni",
+    r"det är dags att",
+    r"missnöjd\w*",
+    r"(?:är|vore) (?:helt )?(?:orimligt|oacceptabelt|pinsamt|bedrövligt|under all kritik)",
+    r"det saknas",
+    r"hur svårt kan det (?:vara|va)",
+    r"(?:idiotisk|dum|korkad|befängd|vansinnig|galen|dålig|usel|sämsta)\w* (?:idé|beslut|förslag|planering)",
+    r"har (?:varit|stått|legat)(?: \w+){0,3} i (?:en|två|tre|fyra|flera|många|\d+) "
+    r"(?:dag|dagar|vecka|veckor|månad|månader|år)",
+)
+# A sentence-initial "varför" with "ingen/aldrig/alltid" is a reproach: "Varför svarar ingen?".
+_REPROACH = re.compile(r"(?:^|[.!?]\s+)varför \w+ (?:det |ni )?(?:alltid|aldrig|ingen)(?!\w)", _F | re.M)
+# Sentence- or clause-initial requests: "Snälla, laga…", "…, sätt upp farthinder!", "Tycker det är fel".
+_SYNPUNKT_CLAUSE = re.compile(
+    r"(?:^|[.!?,;:]\s*|snälla,?\s+)(sätt upp|laga|fixa|åtgärda|bygg|ordna|inför|satsa|rusta upp|ta bort|"
+    r"ta tillbaka|ge oss|skicka fler|tycker|mer|fler|bättre|mindre)(?!\w)",
+    _F | re.M,
+)
+
+
+def _synpunkt(text: str) -> Tag | None:
+    hits = (
+        _hits(_SYNPUNKT, text)
+        or [m.group(0).strip(" .!?") for m in _REPROACH.finditer(text)]
+        or [m.group(1) for m in _SYNPUNKT_CLAUSE.finditer(text)]
+    )
+    return Tag("synpunkt", f"matchade {_quote(hits[:3])} – registrera i diariet (R1)") if hits else None
+
+
+# --------------------------------------------------------------------------- crisis
+
+_CRISIS_STRONG = _rx(
+    r"\w*brand(?:en|ens)?",  # compound head: skogsbrand, husbranden (not brandövning)
+    r"\w*bränder(?:na)?",
+    r"brinner|brann(?! på)|brinna|brunnit(?!\s+ut)",
+    r"eldsvåda\w*",
+    r"i lågor",
+    r"\w*explosion(?:en|er|erna)?",
+    r"exploder\w*",
+    r"översvämm\w*",
+    r"svämma\w* över",
+    r"\w*översvämning(?:en|ar|arna)?",
+    r"står under vatten",
+    r"vatten i (?:källaren|källare|källarna)",
+    r"(?:ån|älven|sjön|vattnet|vattennivån) stiger",
+    r"\w*kokningsrekommendation\w*",
+    r"\w*kokningsråd\w*",
+    r"koka (?:dricks)?vattnet",
+    r"(?:el|elen|ström|strömmen|vatten|vattnet)(?: är)? borta",
+    r"(?:syns|ser|såg) (?:\w+ )?rök|rök (?:som )?syns",
+    r"vattenavstängning\w*",
+    r"(?:inget|utan) (?:dricks)?vatten",
+    r"\w*vattenläcka\w*",
+    r"otjänligt",
+    r"\w*(?:ström|el)avbrott\w*",
+    r"strömlös\w*",
+    r"(?:utan|ingen) (?:el|ström)",
+    r"(?:strömmen|elen) (?:har )?gått",
+    r"evakuer\w*",
+    r"skottlossning\w*",
+    r"skjutning(?:en|ar|arna)?",
+    r"knivhugg\w*",
+    r"knivattack\w*",
+    r"knivbråk\w*",
+    r"mord(?:et|försök\w*)?",
+    r"bombhot\w*",
+    r"beväpnad\w*",
+    r"vma",
+    r"viktigt meddelande till allmänheten",
+    r"gasläck\w*",
+    r"\w*gasläcka\w*",
+    r"luktar (?:\w+ ){0,3}gas",
+    r"gaslukt\w*",
+)
+_CRISIS_WEAK = _rx(
+    r"rök(?:en)?",
+    r"\w*rökutveckling\w*",
+    r"ryker",
+    r"brandkår\w*",
+    r"räddningstjänst\w*",
+    r"brandbil\w*",
+    r"brandm[aä]n\w*",
+    r"ambulans\w*",
+    r"polis(?:en|er|bil\w*)?",
+    r"blåljus",
+    r"siren\w*",
+    r"\w*larm(?:et|en|ar)?",
+    r"akut",
+    r"ringt 112|ringde 112",
+    r"brunt|gult|grumligt|missfärgat",
+    r"dricka (?:det|vattnet)",
+    r"smakar (?:klor|konstigt|jord|metall)",
+    r"(?:säkert|farligt|ok|okej) att dricka",
+    r"storm(?:en|ar|ade)?",
+    r"havere\w*",
+    r"diesel|bensin|kemikalie\w*",
+    r"krock\w*|\w*olycka(?:n)?|kört in i",
+    r"koka(?:r)?",
+    r"dricksvatt\w*",
+    r"kranvatt\w*",
+    r"avlopp\w*",
+    r"läck(?:er|t|te|a)",
+    r"rasat|rasade|kollaps\w*|störtat",
+    r"spärra av",
+    r"gnistr\w*",
+    r"fallit (?:över|på)",
+    r"skott(?:en)?",
+    r"smäll(?:ar|en|de)?",
+    r"kniv(?:en)?",
+    r"vatten på (?:vägen|gatan|vägarna)",
+    r"sitter fast",
+)
+_CRISIS_VETO = _rx(r"\w*övning\w*", r"öva[rd]?", r"öppet hus")
+
+
+def _crisis(text: str, threatened: bool) -> Tag | None:
+    """Crisis on one strong or two weak terms; a threat ("…dör i en brand") needs two terms."""
+    if _CRISIS_VETO.search(text):
+        return None
+    strong, weak = _hits(_CRISIS_STRONG, text), _hits(_CRISIS_WEAK, text)
+    evidence = len({w.lower() for w in strong + weak})
+    if (strong and not threatened) or evidence >= 2:
+        return Tag("crisis", f"matchade {_quote(strong + weak)} – kriskommunikationsgruppen samordnar (K1)")
+    return None
+
+
+# --------------------------------------------------------------------------- threat
+
+_KILL = (
+    r"döda[rs]?|mörda[rs]?|misshandla[rs]?|knivhugga[rs]?|strypa|stryper|spö(?:a|ar)|bränn(?:a|er)(?: jag| vi)? ner"
+    r"|ge (?:\w+ ){0,3}(?:en (?:rejäl |ordentlig )?omgång|på käften|stryk)"
+    r"|krossa (?:skallen|käken|näsan|huvudet)"
+)
+_HARM = (
+    r"bränn(?:a|er)(?: jag| vi)? upp|tänd(?:a|er)?(?: jag| vi)? eld på|spräng(?:a|er)?"
+    r"|skjut(?:a|er)?(?! upp| på| fram| till)|storma[r]?|hänga[rs]?|slå(?:r)? (?:ner|sönder)"
+)
+_VIOLENT = _rx(_KILL, _HARM)
+_KILL_ONLY = re.compile(rf"^(?:{_KILL})$", _F)
+_INTENT = _rx(r"ska|skall|kommer(?: att)?|tänker|borde|vill|svär", r"så \w+ (?:jag|vi)")
+_IMPERATIVE = re.compile(r"^(?:spräng|bränn|döda|mörda|skjut(?! upp| på)|häng|tänd eld på|storma)(?!\w)", _F)
+_PERSON_TARGET = _rx(
+    r"dig|er|era|ert|honom|henne|hen|dem|dom|allihop\w*",
+    r"\w*politiker\w*|\w*handläggare\w*|tjänstem[aä]n\w*|\w*chef(?:en|er|erna)?|personal\w*|jäveln",
+)
+_PROPERTY_TARGET = _rx(r"\w*hus(?:et)?", r"\w*boende(?:t)?", r"\w*skola(?:n)?", r"bil(?:ar|arna|en)?")
+_THREAT_PHRASE = _rx(
+    r"(?:ni|du) (?:kommer (?:att )?|ska )få se",
+    r"vet var (?:du|ni|hon|han|hen|de|dom) bor",
+    r"kula i (?:huvudet|skallen|pannan)",
+    r"skjuta? ihjäl",
+    r"slå(?:r)? ihjäl(?! tid)",
+    r"ta livet av (?:dig|er|honom|henne|hen|dem|dom)",
+    r"borde (?:skjutas|hängas|mördas|sprängas|brännas|dö)",
+    r"ta med (?:tillhyggen|vapen|knivar)",
+    r"hoppas (?:ni|du|han|hon|hen|de|dom)(?: alla)? (?:dör|dödas|ruttnar|brinner)",
+    r"vad jag är kapabel till",
+    r"göra (?:ditt|ert|hans|hennes|deras) liv till ett helvete",
+    r"slut(?:a|ar) (?:med|i) blod",
+)
+_WEAPON_USE = (
+    _rx(r"vapen|\w*gevär\w*|bössa(?:n)?|pistol\w*|kniv(?:ar|en)?|yxa(?:n)?|järnrör|basebollträ|tillhygg\w*"),
+    _rx(r"använda (?:dem|det|den)", r"kom(?:ma|mer) (?:hit|dit|förbi|till)", r"lär(?:a)? \w+ en läxa"),
+)
+_MENACE = (
+    _rx(r"akta (?:dig|er)", r"passa (?:dig|er)", r"se upp"),
+    _rx(r"vi ses", r"ensam", r"kvällarna", r"i mörkret", r"inte sista gången", r"vet var"),
+)
+
+
+def _threat(text: str) -> Tag | None:
+    if m := _THREAT_PHRASE.search(text):
+        return _threat_tag(f"matchade '{m.group(0).lower()}'")
+    for first, second in (_WEAPON_USE, _MENACE):
+        if (a := first.search(text)) and (b := second.search(text)):
+            return _threat_tag(f"matchade {_quote([a.group(0), b.group(0)])}")
+    for sentence in _sentences(text):
+        for verb in _VIOLENT.finditer(sentence):
+            rest = sentence[verb.end() :]
+            intended = _INTENT.search(sentence[: verb.end()]) or _IMPERATIVE.match(sentence)
+            if not intended:
+                continue
+            if target := _PERSON_TARGET.search(rest):
+                return _threat_tag(f"matchade '{verb.group(0).lower()}' + hot mot person ('{target.group(0)}')")
+            if target := _PROPERTY_TARGET.search(rest):
+                return _threat_tag(f"matchade '{verb.group(0).lower()}' + hot mot egendom ('{target.group(0)}')")
+            if _KILL_ONLY.match(verb.group(0)):
+                return _threat_tag(f"matchade '{verb.group(0).lower()}' + avsikt")
+    return None
+
+
+def _threat_tag(why: str) -> Tag:
+    advice = "överväg polisanmälan, kontakta säkerhetssamordnaren (M4)"
+    return Tag("threat", f"{why} – {advice}", ground="threats_crime")
+
+
+# --------------------------------------------------------------------------- personal attack
+
+_INSULT_NOUN = (
+    r"\w*idiot(?:en|er|erna)?|pucko\w*|dumskall\w*|dumhuvud\w*|mongo\w*|pajas\w*|clown\w*|kärring\w*|"
+    r"fitt(?:a|an|or)|hor(?:a|an|or)|råtta|råttor|äckel|parasit(?:er|erna)?|fån(?:e|ar)|nolla|loser|svin|"
+    r"skitstövel\w*|monster|kräk|jävel|jäveln|dåre|dårar|as|fegis|lögnare|stolle|tönt\w*|mupp\w*|dumbom|"
+    r"knäppgök"
+)
+_INSULT_ADJ = (
+    r"korkad\w*|dum i huvudet|dumma|efterblivn?\w*|äcklig\w*|värdelös\w*|inkompetent\w*|fega?|patetisk\w*|"
+    r"hjärndöd\w*|vidrig\w*|oduglig\w*|inte klok"
+)
+_INSULT = _rx(_INSULT_NOUN, _INSULT_ADJ)
+_INSULT_NOUN_RX = re.compile(_INSULT_NOUN, _F)
+_SELF = re.compile(r"(?:jag är|jag var|mig som|jag känner mig som|jag kände mig som|jag är en)\s+(?:\w+\s+)?$", _F)
+_ADDRESSEE = _rx(
+    r"du|din|ditt|dina|ni|er|era|dig",
+    r"(?:han|hon|hen|de|dom) är",
+    r"\w*tjänstem[aä]n\w*|\w*politiker\w*|\w*handläggare\w*|\w*sekreterare\w*|\w*kommunikatör\w*|\w*personal\w*|"
+    r"rektor\w*|lärare\w*|läraren|\w*chef(?:en|er|erna)?",
+)
+_PLURAL_PEOPLE = re.compile(r"^\w+(?:erna|arna|orna|na)$", _F)
+_PREDICATE = re.compile(r"^(?!jag\b).*\bär (?:en|ett) (?:\w+ )?$", _F)  # "X är ett äckel"
+_POINTING = re.compile(r"(?:den|det|de|dom)(?: där)?\s+(?:\w+\s+)?$", _F)  # "den jäveln", "den där idioten"
+
+
+def _personal_attack(text: str, named: str | None) -> Tag | None:
+    for sentence in _sentences(text):
+        for m in _INSULT.finditer(sentence):
+            if _SELF.search(sentence[: m.start()]):
+                continue
+            word, noun = m.group(0), _INSULT_NOUN_RX.fullmatch(m.group(0))
+            before = sentence[: m.start()]
+            pointed = noun and (
+                _PLURAL_PEOPLE.match(word)
+                or _POINTING.search(before)
+                or _PREDICATE.search(before)
+                or sentence[m.end() :].startswith(" som ")  # "idioten som planerat korsningen"
+            )
+            if named or pointed or _ADDRESSEE.search(sentence):
+                return Tag(
+                    "personal_attack",
+                    f"förolämpning '{word.lower()}' riktad mot person – besvara inte, ta bort",
+                    ground="personal_attack",
+                )
+    return None
+
+
+# --------------------------------------------------------------------------- offensive personal data
+
+_NAME = r"[A-ZÅÄÖ][a-zåäöéü]+"
+_ROLE = (  # role words are matched case-insensitively inside the otherwise case-sensitive name patterns
+    r"(?i:handläggaren|rektorn|läraren|lärarinnan|vaktmästaren|socialsekreteraren|sjuksköterskan|biträdet|"
+    r"pedagogen|grannen|granne|pedofilen|tjejen|killen|kvinnan|mannen|\w*tränaren|\w*chefen)"
+)
+# Each pattern captures the identifying words in group "who".
+_IDENTIFIED = [
+    re.compile(rf"(?<=\w[\s,(])(?<![.!?]\s)(?P<who>{_NAME} {_NAME})\b"),  # full name inside a sentence
+    re.compile(rf"^(?P<who>{_NAME} {_NAME})(?= (?:på|i|är|har|från|som|tar|snor|ljuger)\b)", re.M),
+    re.compile(rf"\b(?P<who>{_ROLE} {_NAME})\b"),
+    re.compile(rf"\b(?P<who>{_ROLE} (?:på|i|för) (?:\w+ (?:på|i) )?{_NAME})"),
+    re.compile(rf",\s*(?P<who>{_NAME}(?: {_NAME})?)\s*,"),  # appositive: "Vaktmästaren på Ekbacken, Stefan, …"
+    re.compile(
+        rf"(?:^|[.!?]\s+)(?P<who>{_NAME} (?:på|i|från) \w*(?:kontoret|förvaltningen|avdelningen|nämnden|tjänsten|"
+        r"enheten|skolan|receptionen|kassan|köket|växeln|kundtjänst))\b"
+    ),
+    re.compile(rf"^(?P<who>{_NAME}),\s*(?:din|du|ditt|dina)\b"),  # vocative + second person
+]
+_ACCUSATION = _rx(
+    r"(?:full|berusad|onykter|påverkad|dricker|super) på (?:jobbet|arbetet|arbetstid)|skiter i|korruption\w*|"
+    r"rattfull\w*|kör (?:full|onykter|berusad)|"
+    r"alkoholist\w*|alkis|fyllo|knarka\w*|knarkare|langa\w*|tar mutor|mutad|korrupt\w*|snor|stjäl|"
+    r"snattar|tjuv\w*|ljuger|lögnare|misshandlar|slår (?:sina|sin|sitt)|pedofil\w*|våldtäkt\w*|rasist\w*|nazist\w*|"
+    r"otrevlig\w*|lat|oduglig\w*|mobbar\w*|trakasserar",
+    _INSULT_NOUN,
+    _INSULT_ADJ,
+)
+
+
+def _identified_person(text: str) -> str | None:
+    for pattern in _IDENTIFIED:
+        if m := pattern.search(text):
+            return m.group("who")
+    return None
+
+
+def _offensive_personal_data(text: str, named: str | None) -> Tag | None:
+    if named and (m := _ACCUSATION.search(text)):
+        why = f"identifierbar person ('{named}') + '{m.group(0).lower()}'"
+        advice = "kränkande personuppgift, ta bort och registrera (M2)"
+        return Tag("offensive_personal_data", f"{why} – {advice}", ground="personal_data")
+    return None
+
+
+# --------------------------------------------------------------------------- confidential
+
+_ID_NUMBER = re.compile(r"(?<![\d-])((?:18|19|20)?\d{6})([-+]?)(\d{4})(?![\d-])")
+_MOBILE = re.compile(r"(?<![\d+])(?:\+46|0046|0)[\s-]?7[02369](?:[\s-]?\d){7}(?!\d)")
+_LANDLINE = re.compile(r"(?<![\d+])(?:(?:\+46|0046)[\s-]?[1-9]\d{0,2}|0[1-9]\d{0,2})[\s-](?:\d[\s-]?){5,7}\d(?!\d)")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", _F)
+
+
+def _luhn_ok(ten: str) -> bool:
+    total = 0
+    for i, ch in enumerate(ten):
+        value = int(ch) * (2 - i % 2)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def _date_ok(centuries: tuple[int, ...], yy: int, month: int, day: int) -> bool:
+    for century in centuries:
+        try:
+            date(century + yy, month, day)
+            return True
+        except ValueError:
+            pass
+    return False
+
+
+def _identity_kind(match: re.Match[str]) -> str | None:
+    """'personnummer', 'samordningsnummer' or None when the date or Luhn check fails."""
+    head, sep, tail = match.groups()
+    ten = head[-6:] + tail
+    if not _luhn_ok(ten):
+        return None
+    yy, month, day = int(ten[0:2]), int(ten[2:4]), int(ten[4:6])
+    kind = "samordningsnummer" if day > 60 else "personnummer"
+    day -= 60 if day > 60 else 0
+    if len(head) == 8:
+        centuries: tuple[int, ...] = (int(head[:2]) * 100,)
+    else:  # '+' marks someone aged 100 or more; without a clock accept any plausible century
+        centuries = (1800, 1900) if sep == "+" else (1900, 2000)
+    return kind if _date_ok(centuries, yy, month, day) else None
+
+
+def find_identity_numbers(text: str) -> list[str]:
+    """Personnummer and samordningsnummer (10 or 12 digits, '-', '+' or no separator), as written,
+    that pass both the Luhn check and the date check."""
+    return [m.group(0) for m in _ID_NUMBER.finditer(text) if _identity_kind(m)]
+
+
+def _mask_digits(number: str, keep: int) -> str:
+    seen, out = 0, []
+    for ch in number:
+        if ch.isdigit():
+            seen += 1
+            out.append(ch if seen <= keep else "*")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _confidential(text: str) -> Tag | None:
+    found: list[tuple[str, str]] = []
+    taken: list[tuple[int, int]] = []
+    for m in _ID_NUMBER.finditer(text):
+        if _MOBILE.fullmatch(m.group(0)):
+            continue  # a bare 07x-number is read as a phone number
+        if kind := _identity_kind(m):
+            head, sep, _ = m.groups()
+            found.append((kind, f"{head}{sep or '-'}****"))
+            taken.append(m.span())
+    for pattern in (_MOBILE, _LANDLINE):
+        for m in pattern.finditer(text):
+            if not any(a <= m.start() < b for a, b in taken):
+                found.append(("telefonnummer", _mask_digits(m.group(0).strip(), 3)))
+                taken.append(m.span())
+    for m in _EMAIL.finditer(text):
+        local, domain = m.group(0).split("@", 1)
+        found.append(("e-postadress", f"{local[0]}***@{domain}"))
+    if not found:
+        return None
+    kinds = ", ".join(dict.fromkeys(kind for kind, _ in found))
+    shown = ", ".join(f"{kind} {masked}" for kind, masked in found)
+    return Tag("confidential", f"{shown} – avpublicera och för över till diariet (R3)", "personal_data", kinds)
+
+
+# --------------------------------------------------------------------------- political
+
+_PARTY = _rx(
+    r"socialdemokrat\w*|sossar\w*|moderaterna\w*|moderater|sverigedemokrat\w*|centerpartie\w*|centern|"
+    r"vänsterpartie\w*|kristdemokrat\w*|liberalerna\w*|miljöpartie\w*|de rödgröna|alliansen|"
+    r"parti(?:et|er|erna|ets)?|politiker(?:na)?|styret|oppositionen|majoriteten"
+)
+_PARTY_LETTER = re.compile(r"(?<!\w)(?:S|M|C|V|L|KD|MP|SD)(?!\w)")
+_STANCE = _rx(
+    r"tycker|tyckte|anser|ansåg|ståndpunkt\w*|åsikt\w*|rösta(?:r|de|t)?|vill|emot|lovade|lovat|\w*löfte\w*|"
+    r"styr|styra|samarbet\w*|koalition\w*|lagt (?:något |ett )?förslag|politik|(?:är|var|står) för"
+)
+_VOTE_ADVICE = _rx(r"(?:vem|vilket parti|vilka) ska (?:jag|vi|man) rösta på", r"\w*vallöfte\w*")
+_CAMPAIGN = re.compile(r"(?:^|[.!?]\s+)(rösta (?:på|bort)|gå med i)(?!\w)", _F | re.M)
+_CAMPAIGN_COLOUR = _rx(r"rösta (?:rött|blått|grönt|rödgrönt)")
+
+
+def _political(text: str) -> Tag | None:
+    if m := _VOTE_ADVICE.search(text):
+        why = f"'{m.group(0).lower()}'"
+    else:
+        party = _PARTY.search(text) or _PARTY_LETTER.search(text)
+        stance = _STANCE.search(text)
+        if not (party and stance):
+            return None
+        why = _quote([party.group(0), stance.group(0)])
+    return Tag("political", f"partipolitisk fråga ({why}) – hänvisa till partierna (Q5)")
+
+
+# --------------------------------------------------------------------------- authority advice
+
+_ADVICE = _rx(
+    r"(?:(?:får|måste|behöver) (?:jag|vi)|om (?:jag|vi) (?:får|måste|behöver)) (?:\w+ )?"
+    r"(?:bygga|riva|bygg\w*|ha|hålla|ställa|sätta upp|hyra ut|fälla|elda|ansluta|gräva|"
+    r"söka (?:bygg|mark|riv)lov|söka tillstånd)",
+    r"behöver (?:jag|vi) (?:söka )?(?:bygglov|marklov|rivningslov|tillstånd|anmäla)",
+    r"(?:(?:har|hade) (?:jag|vi)|om (?:jag|vi) (?:har|hade)) (?:\w+ )?rätt till",
+    r"blir det (?:\w+are) för (?:mig|oss)",
+    r"kostar det (?:för )?(?:mig|oss)",
+    r"(?:sänks|höjs|ändras|påverkas) (?:då )?(?:\w+ )?\w*(?:avgift|skatt|bidrag|stöd)\w* "
+    r"(?:\w+ ){0,3}för (?:mig|oss)",
+    r"(?:får (?:jag|vi)|blir det) avslag",
+    r"(?:avslag|avslogs|avslagen|nekad\w*|fick nej)\b.*\b"
+    r"(?:vad (?:ska|bör|kan) (?:jag|vi) göra|(?:ska|bör) (?:jag|vi))",
+    r"(?:kan|får|kommer) (?:jag|vi) (?:att )?få (?:\w+ )?"
+    r"(?:bygglov|bistånd|\w*bidrag|\w*stöd|ersättning|tillstånd|bostadsanpassning|bostadstillägg|\w*plats)",
+    r"räknas (?:jag|vi) som",
+    r"(?:ska|bör|borde) (?:jag|vi) överklaga",
+    r"(?:lönt|värt|idé) (?:att )?överklaga",
+    r"lönar det sig för (?:mig|oss)",
+    r"vad blir (?:\w*skatten|\w*avgiften|kostnaden) för (?:mig|oss)",
+    r"(?:hur (?:mycket|stor|hög)) blir (?:\w*skatten|\w*avgiften|kostnaden)",
+    r"måste (?:jag|vi) betala",
+    r"påverka\w* (?:mitt|min|mina|vårt|vår|våra) \w+",
+    r"blir det återkrav",
+)
+
+
+def _authority_advice(text: str) -> Tag | None:
+    if m := _ADVICE.search(text):
+        return Tag(
+            "authority_advice",
+            f"matchade '{m.group(0).lower()}' – råd med ekonomiska följder eller myndighetsutövning: "
+            "hänvisa till e-tjänst eller handläggare (Q7)",
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- removal grounds (M1)
+
+_FOLK = r"(?:invandrar\w*|muslim\w*|jud(?:ar|arna|e)|romer\w*|somalier\w*|araber\w*|flykting(?:ar|arna))"
+_GROUND_RULES: list[tuple[str, str, re.Pattern[str]]] = [
+    (
+        "offensive_remarks",
+        "kränkande om kön, ålder, sexuell läggning eller funktion",
+        _rx(
+            r"kärring\w*|fjoll\w*|mongo\w*|efterbliv\w*|hor(?:a|an|or)",
+            r"(?:typiskt|alla|såna|sådana|jävla) "
+            r"(?:kvinnor|tjejer|fruntimmer|bögar|flator|gamlingar|tanter|gubbar)",
+            r"(?:kvinnor|tjejer|bögar|gamlingar) (?:ska|borde|kan|klarar) (?:ju )?inte",
+        ),
+    ),
+    (
+        "hate",
+        "hets mot folkgrupp eller främlingsfientlighet",
+        _rx(
+            r"zigenar\w*|svartskall\w*|blatt(?:e|ar|arna)|negr\w*",
+            r"\w*pack(?:et)?(?= har| ska| borde)",
+            rf"(?:jävla|förbannade|äckliga|smutsiga) {_FOLK}",
+        ),
+    ),
+    (
+        "illegal_imagery",
+        "pornografi eller olagligt bildmaterial",
+        _rx(r"\w*porr\w*", r"porn\w*", r"nakenbild\w*", r"nudes", r"xxx"),
+    ),
+    (
+        "copyright",
+        "intrång i upphovsrätt",
+        _rx(
+            r"piratkopi\w*|torrent\w*|piratebay",
+            r"(?:streama|ladda ner|se hela) (?:\S+ ){0,3}gratis",
+            r"\w+filmen gratis",
+        ),
+    ),
+    (
+        "profanity",
+        "svordom",
+        _rx(
+            r"jävl\w*|jävel|jäveln|\w*helvet\w*|satan\w*|fitt(?:a|an|or|orna)|kuk(?:en|ar)?|knull\w*|fanskap\w*",
+            r"(?:fy|vad|för|å|men|ta mig|dra åt|så in i) fan",
+            r"fan (?:också|heller|va|vad|är|har|ska|kan|ta)",
+            r"^fan",
+            flags=_F | re.M,
+        ),
+    ),
+    (
+        "impersonation",
+        "utger sig för att vara någon annan",
+        _rx(
+            r"jag är (?:kommunchef(?:en)?|kommundirektör(?:en)?|kommunstyrelsens ordförande|borgmästare(?:n)?|"
+            r"polis(?:en)?) (?:och|som) (?:\w+ )?(?:meddelar|beslutat|beslutar|informerar)",
+            r"officiellt (?:besked|meddelande) från",
+        ),
+    ),
+    (
+        "money_offers",
+        "erbjudande om pengar eller gåva",
+        _rx(
+            r"(?:jag|vi) (?:betalar|ger|bjuder) (?:\w+ )?\d[\d\s]*(?:kr|kronor|:-)",
+            r"\d[\d\s]*(?:kr|kronor|:-) till (?:den|de) som",
+            r"tjäna (?:\d[\d\s]*(?:kr|kronor|:-)|extra pengar|snabba pengar)",
+            r"gratis (?:iphone|ipad|presentkort\w*)",
+            r"vinn (?:en|ett)",
+            r"de första \d+ som",
+        ),
+    ),
+    (
+        "harmful_links",
+        "misstänkt länk",
+        _rx(
+            r"(?:bit\.ly|tinyurl\.com|goo\.gl|t\.co|is\.gd)/\S+",
+            r"\S*(?:faceb00k|g00gle|paypa1|swedbenk|bankid-\w+)\S*",
+            r"\S+\.(?:ru|cn|xyz|top|click)(?:/\S*)?",
+            r"verifiera (?:ditt |ert )?konto\w*",
+            r"ditt konto (?:kommer att )?(?:stängas|spärras)",
+        ),
+    ),
+    (
+        "advertising",
+        "reklam",
+        _rx(
+            r"köp (?:nu|här|\w*billig\w*)",
+            r"\w*rabattkod\w*",
+            r"bästa pris\w*|bra pris",
+            r"boka nu|beställ (?:nu|här)",
+            r"länk(?:en)? i (?:min |vår )?(?:profil|bio)",
+            r"klicka (?:här|på länken)",
+            r"gratis frakt",
+            r"\d+ ?% rabatt|med koden|\d+ för \d+",
+            r"följ (?:min|vår) sida",
+            r"(?:gratis )?erbjudanden",
+            r"hemifrån",
+        ),
+    ),
+]
+_HATE_GROUP = _rx(_FOLK)
+_HATE_CUE = _rx(
+    r"skicka hem|åk(?:a|er)? hem|ut ur|förstör\w*|parasit\w*|kör bort|stoppa moské\w*|utrota|ohyra|pack(?:et)?",
+    r"utvisa\w*|deporter\w*|styr (?:allt|världen|medierna|bankerna)|hör inte hemma|ska inte (?:få )?bo",
+)
+
+
+def _removals(text: str) -> list[Tag]:
+    tags = []
+    for ground, label, pattern in _GROUND_RULES:
+        hits = _hits(pattern, text)
+        if ground == "hate" and (group := _HATE_GROUP.search(text)) and (cue := _HATE_CUE.search(text)):
+            hits += [group.group(0), cue.group(0)]
+        if hits:
+            tags.append(Tag("removal", f"{label}: {_quote(hits[:3])}", ground=ground))
+    if m := _CAMPAIGN_COLOUR.search(text):
+        tags.append(Tag("removal", f"politisk kampanj: '{m.group(0).lower()}'", ground="political"))
+    elif (m := _CAMPAIGN.search(text)) and (party := _PARTY.search(text) or _PARTY_LETTER.search(text)):
+        tags.append(Tag("removal", f"politisk kampanj: {_quote([m.group(1), party.group(0)])}", ground="political"))
+    return sorted(tags, key=lambda t: GROUND_IDS.index(t.ground or ""))
+
+
+# --------------------------------------------------------------------------- no reply needed
+
+_CHATTER = re.compile(
+    r"^\s*(?:@\S+ kommun\s+)?(?:@(?!\S*kommun)\S+|(?:stort |tusen |varmt |ett stort )?tack\b|grattis\b|"
+    r"håller (?:helt |fullständigt )?med\b|(?:ha){2,}|(?:he){2,}|lol\b"
+    rf"|(?-i:{_NAME} {_NAME})\s+(?:kolla|titta|läs|se)\b)",
+    _F,
+)
+
+
+def _no_reply_needed(text: str) -> Tag | None:
+    if not re.search(r"[^\W\d_]", text):
+        return Tag("no_reply_needed", "bara emojis eller tecken – inget svar behövs (Q6)")
+    if m := _CHATTER.match(text):
+        why = f"samtal mellan medborgare eller tack ('{m.group(0).strip()}')"
+        return Tag("no_reply_needed", f"{why} – inget svar behövs (Q6)")
+    return None
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def classify(text: str) -> list[Tag]:
+    """All tags for one item, in TAG_IDS order; removal tags in GROUND_IDS order."""
+    named = _identified_person(text)
+    question = _question_reason(text)
+    threat = _threat(text)
+    tags: list[Tag | None] = [
+        Tag("question", question) if question else None,
+        _synpunkt(text),
+        _crisis(text, threat is not None),
+        *_removals(text),
+        _offensive_personal_data(text, named),
+        _personal_attack(text, named),
+        threat,
+        _confidential(text),
+        _political(text) if question else None,
+        _authority_advice(text) if question else None,
+    ]
+    found = [t for t in tags if t]
+    if not found and (quiet := _no_reply_needed(text)):
+        found.append(quiet)
+    return sorted(found, key=lambda t: TAG_IDS.index(t.id))
