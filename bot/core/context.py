@@ -1,0 +1,125 @@
+"""The core's ports bundled: settings, store, clock, calendar. Core functions take `ctx` first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sqlite_utils
+
+from bot.calendar import BusinessCalendar
+from bot.clock import Clock, to_epoch
+from bot.i18n import t
+from bot.messages import Message
+from bot.settings import Account, Person, Policy, Settings
+
+
+class Refused(Exception):
+    """A user's request that is not allowed or not understood; the message is shown to them."""
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: sqlite_utils.Database
+    clock: Clock
+    calendars: dict[str, BusinessCalendar] = field(default_factory=dict)
+    cache: dict[str, object] = field(default_factory=dict)  # derived, rebuildable state (the router)
+
+    # ------------------------------------------------------------------ time
+    def now(self) -> dt.datetime:
+        return self.clock.now()
+
+    def now_ts(self) -> int:
+        return to_epoch(self.clock.now())
+
+    def today(self) -> dt.date:
+        return self.clock.now().date()
+
+    def calendar(self, policy: Policy | None = None) -> BusinessCalendar:
+        """One calendar per office-hours setting (C1); the municipality's days off apply to all."""
+        hours = (policy or self.settings.policy).office.hours
+        cal = self.calendars.get(hours)
+        if cal is None:
+            office = (policy or self.settings.policy).office
+            cal = BusinessCalendar(self.settings.municipality.extra_days_off, office.open, office.close)
+            self.calendars[hours] = cal
+        return cal
+
+    # ------------------------------------------------------------------ text
+    @property
+    def lang(self) -> str:
+        return self.settings.municipality.language
+
+    def t(self, key: str, /, **values: object) -> str:
+        return t(key, self.lang, **values)
+
+    # ------------------------------------------------------------------ config
+    @property
+    def accounts(self) -> dict[str, Account]:
+        return self.settings.accounts
+
+    def account(self, account_id: str) -> Account:
+        try:
+            return self.accounts[account_id]
+        except KeyError:
+            raise Refused(self.t("error.unknown_account", account=account_id, known=", ".join(self.accounts))) from None
+
+    def account_by_channel(self, channel: str) -> Account | None:
+        name = channel.lstrip("#")
+        return next((a for a in self.accounts.values() if a.channel == name), None)
+
+    def person(self, email: str) -> Person:
+        p = self.settings.person(email)
+        if p is None:
+            raise Refused(self.t("error.unknown_person", email=email))
+        return p
+
+    def role_holders(self, role: str) -> list[str]:
+        return [p.email for p in self.settings.with_role(role)]
+
+    @cached_property
+    def crisis_channel(self) -> str:
+        return "#" + self.settings.municipality.crisis_channel
+
+    # ------------------------------------------------------------------ writes (call inside db.atomic())
+    def emit(self, msg: Message) -> None:
+        self.db["outbox"].insert(
+            {
+                "created_at": self.now_ts(),
+                "kind": msg.kind,
+                "target": msg.to,
+                "account_id": msg.account,
+                "item_id": msg.item,
+                "message": msg.to_json(),
+                "status": "pending",
+            }
+        )
+
+    def audit(self, actor: str, action: str, subject: str = "", **detail: object) -> None:
+        self.db["audit"].insert(
+            {
+                "at": self.now_ts(),
+                "actor": actor,
+                "action": action,
+                "subject": subject,
+                "detail": json.dumps(detail, ensure_ascii=False, default=str),
+            }
+        )
+
+    def once(self, key: str) -> bool:
+        """Claim a dispatch key; True the first time only (restart-safe dedupe)."""
+        cur = self.db.execute("INSERT OR IGNORE INTO dispatched (key, at) VALUES (?, ?)", [key, self.now_ts()])
+        return cur.rowcount == 1
+
+    def get_state(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM state WHERE key = ?", [key]).fetchone()
+        return row[0] if row else default
+
+    def set_state(self, key: str, value: str | None) -> None:
+        if value is None:
+            self.db.execute("DELETE FROM state WHERE key = ?", [key])
+        else:
+            self.db.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", [key, value])

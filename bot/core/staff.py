@@ -1,0 +1,186 @@
+"""People, absences and substitutes (rules A4, O4).
+
+At any moment the bot knows who is responsible for every account and item:
+the named person, or when they are away their substitute, falling back along
+the account's staff and finally to the communicators.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bot.core.context import Context, Refused
+from bot.messages import Message
+from bot.settings import Account
+
+COVERAGE_WARNING_BUSINESS_DAYS = 5
+
+
+@dataclass(frozen=True)
+class Absence:
+    id: int
+    person: str
+    start: dt.date
+    end: dt.date
+    substitute: str | None
+    reason: str
+
+
+def _row(r: dict) -> Absence:
+    return Absence(
+        r["id"], r["person"], dt.date.fromisoformat(r["start_date"]), dt.date.fromisoformat(r["end_date"]),
+        r["substitute"], r["reason"],
+    )
+
+
+def absences(ctx: Context, person: str | None = None, on_or_after: dt.date | None = None) -> list[Absence]:
+    where, args = ["removed_at IS NULL"], []
+    if person:
+        where.append("person = ?")
+        args.append(person)
+    if on_or_after:
+        where.append("end_date >= ?")
+        args.append(on_or_after.isoformat())
+    rows = ctx.db.query(f"SELECT * FROM absences WHERE {' AND '.join(where)} ORDER BY start_date, id", args)
+    return [_row(r) for r in rows]
+
+
+def absence_on(ctx: Context, person: str, day: dt.date) -> Absence | None:
+    d = day.isoformat()
+    for r in ctx.db.query(
+        "SELECT * FROM absences WHERE person = ? AND removed_at IS NULL AND start_date <= ? AND end_date >= ? "
+        "ORDER BY id DESC LIMIT 1",
+        [person, d, d],
+    ):
+        return _row(r)
+    return None
+
+
+def is_present(ctx: Context, person: str, day: dt.date) -> bool:
+    return absence_on(ctx, person, day) is None
+
+
+def add_absence(
+    ctx: Context, actor: str, person: str, start: dt.date, end: dt.date, substitute: str | None, reason: str = ""
+) -> Absence:
+    """Register an absence. Anyone may register their own; communicators and managers for others."""
+    ctx.person(actor)
+    ctx.person(person)
+    if person != actor and not _may_manage_others(ctx, actor):
+        raise Refused(ctx.t("absence.not_allowed_for_other"))
+    if end < start:
+        raise Refused(ctx.t("absence.end_before_start", start=start, end=end))
+    if substitute:
+        ctx.person(substitute)
+        if substitute == person:
+            raise Refused(ctx.t("absence.self_substitute"))
+        clash = absences_overlapping(ctx, substitute, start, end)
+        if clash:
+            raise Refused(ctx.t("absence.substitute_away", substitute=substitute, start=clash.start, end=clash.end))
+    with ctx.db.atomic():
+        table = ctx.db["absences"]
+        table.insert(
+            {
+                "person": person, "start_date": start.isoformat(), "end_date": end.isoformat(),
+                "substitute": substitute or None, "reason": reason, "created_by": actor, "created_at": ctx.now_ts(),
+            }
+        )
+        absence_id = table.last_pk
+        ctx.audit(actor, "absence.add", person, start=start, end=end, substitute=substitute, reason=reason)
+        check_coverage(ctx)
+    return _row(ctx.db["absences"].get(absence_id))
+
+
+def absences_overlapping(ctx: Context, person: str, start: dt.date, end: dt.date) -> Absence | None:
+    for r in ctx.db.query(
+        "SELECT * FROM absences WHERE person = ? AND removed_at IS NULL AND start_date <= ? AND end_date >= ? LIMIT 1",
+        [person, end.isoformat(), start.isoformat()],
+    ):
+        return _row(r)
+    return None
+
+
+def remove_absence(ctx: Context, actor: str, absence_id: int) -> Absence:
+    rows = list(ctx.db.query("SELECT * FROM absences WHERE id = ? AND removed_at IS NULL", [absence_id]))
+    if not rows:
+        raise Refused(ctx.t("absence.not_found", id=absence_id))
+    absence = _row(rows[0])
+    if absence.person != actor and not _may_manage_others(ctx, actor):
+        raise Refused(ctx.t("absence.not_allowed_for_other"))
+    with ctx.db.atomic():
+        ctx.db["absences"].update(absence_id, {"removed_at": ctx.now_ts()})
+        ctx.audit(actor, "absence.remove", absence.person, id=absence_id)
+    return absence
+
+
+def _may_manage_others(ctx: Context, actor: str) -> bool:
+    p = ctx.person(actor)
+    return any(r in p.roles for r in ("communicator", "communications_chief", "manager"))
+
+
+def stand_in(ctx: Context, person: str, day: dt.date, account: Account | None = None) -> tuple[str, str]:
+    """Who acts for `person` on `day`, with a readable reason (O4).
+
+    The person if present; else the substitute named in their absence; else the
+    account's substitute; else any present member of the account's staff; else a
+    present communicator. If nobody is present the person stays (and the
+    coverage warning has already told the communicator).
+    """
+    absence = absence_on(ctx, person, day)
+    if absence is None:
+        return person, ""
+    name = ctx.person(person).first_name
+    candidates: list[str] = []
+    if absence.substitute:
+        candidates.append(absence.substitute)
+    if account is not None:
+        candidates += [account.substitute, *account.staff]
+    candidates += ctx.role_holders("communicator")
+    for c in dict.fromkeys(c for c in candidates if c and c != person):
+        if is_present(ctx, c, day):
+            return c, ctx.t("staff.stands_in", person=name, substitute=ctx.person(c).first_name)
+    return person, ctx.t("staff.nobody_present", person=name)
+
+
+def responsible_for(ctx: Context, account: Account, day: dt.date) -> tuple[str, str]:
+    """The person responsible for the account's oversight on `day` (A4, O4)."""
+    return stand_in(ctx, account.owner, day, account)
+
+
+def communicators(ctx: Context, day: dt.date) -> list[str]:
+    out = [stand_in(ctx, c, day)[0] for c in ctx.role_holders("communicator")]
+    return list(dict.fromkeys(out))
+
+
+def check_coverage(ctx: Context) -> list[Message]:
+    """Warn the communicators 5 business days ahead of any business day on which
+    an account would have nobody present. One warning per account and period."""
+    today = ctx.today()
+    cal = ctx.calendar()
+    horizon = cal.add_business_days(today, COVERAGE_WARNING_BUSINESS_DAYS)
+    days = cal.business_days(today, horizon)
+    sent: list[Message] = []
+    for acc in ctx.accounts.values():
+        uncovered = [d for d in days if not any(is_present(ctx, p, d) for p in acc.staff)]
+        if not uncovered:
+            continue
+        first = uncovered[0]
+        # Key the warning on where the uncovered period really starts, so a
+        # period that is already under way is not warned about again each day.
+        start = first
+        for _ in range(366):
+            prev = cal.previous_business_day(start)
+            if any(is_present(ctx, p, prev) for p in acc.staff):
+                break
+            start = prev
+        if not ctx.once(f"coverage:{acc.id}:{start.isoformat()}"):
+            continue
+        for c in communicators(ctx, today):
+            msg = Message(
+                kind="coverage_warning", to=c, account=acc.id,
+                text=ctx.t("staff.coverage_warning", account=acc.name, day=first.isoformat()),
+            )
+            ctx.emit(msg)
+            sent.append(msg)
+    return sent
