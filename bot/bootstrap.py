@@ -1,0 +1,244 @@
+"""The one composition root: build(settings, clock=, db=, chat=) -> Bot.
+
+The Bot is the facade every adapter (console, simulator, Slack, Teams) drives:
+commands, actions, intake and the scheduler tick all go through it, and every
+message it causes leaves through the outbox.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import sqlite_utils
+
+from bot.clock import Clock, SystemClock, from_epoch, to_epoch
+from bot.core import commands, items, oversight, staff
+from bot.core.context import Context, Refused
+from bot.core.routing import HistoryAnswer
+from bot.messages import Message, Reply
+from bot.settings import EMAIL_RE, Settings, parse_time
+from bot.store.db import open_db
+
+log = logging.getLogger("uppsikt")
+
+
+class ChatPort(Protocol):
+    def send(self, message: Message) -> None:
+        """Deliver one message; raise ChatError on failure (the outbox retries)."""
+        ...
+
+
+class ChatError(Exception):
+    def __init__(self, message: str, retry_after: float | None = None, permanent: bool = False):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+@dataclass
+class RecordingChat:
+    """A chat port that keeps what was sent (tests, simulator)."""
+
+    clock: Clock
+    sent: list[tuple[dt.datetime, Message]] = field(default_factory=list)
+
+    def send(self, message: Message) -> None:
+        self.sent.append((self.clock.now(), message))
+
+
+MAX_ATTEMPTS = 12
+
+
+@dataclass
+class Bot:
+    ctx: Context
+    chat: ChatPort | None = None
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        return self.ctx.db
+
+    # ------------------------------------------------------------------ config -> store
+    def sync_config(self) -> None:
+        """Mirror configured accounts and people into the store (keeping runtime state)."""
+        now = self.ctx.now_ts()
+        with self.db.atomic():
+            for acc in self.ctx.settings.accounts.values():
+                row = {"id": acc.id, "platform": acc.platform, "name": acc.name, "channel": acc.channel,
+                       "unit": acc.unit, "owner": acc.owner}
+                if self.db["accounts"].count_where("id = ?", [acc.id]):
+                    self.db["accounts"].update(acc.id, row)
+                else:
+                    self.db["accounts"].insert(row | {"status": "approved", "created_at": now, "last_activity_at": now})
+            for p in self.ctx.settings.people.values():
+                self.db["people"].upsert(
+                    {"email": p.email, "name": p.name, "title": p.title, "unit": p.unit,
+                     "roles": json.dumps(list(p.roles)), "chat_id": p.chat_id},
+                    pk="email",
+                )
+
+    # ------------------------------------------------------------------ inputs
+    def command(self, actor: str, text: str, channel: str | None = None) -> Reply:
+        reply = commands.handle(self.ctx, actor, text, channel)
+        self.flush()
+        return reply
+
+    def action(self, actor: str, name: str, value: str, **kwargs: str) -> Reply:
+        """A button press: `oversight_done` with an account id, or an item action with an item id."""
+        try:
+            self.ctx.person(actor.lower())
+            if name == "oversight_done":
+                oversight.log_check(self.ctx, value, actor.lower(), kwargs.get("note", ""), via=kwargs.get("via", "button"))
+                reply = Reply(self.ctx.t("oversight.logged", account=self.ctx.account(value).name,
+                                         time=self.ctx.now().strftime("%H:%M")), public=True)
+            else:
+                if not str(value).isdigit():
+                    raise Refused(self.ctx.t("error.bad_number", what=self.ctx.t("word.item_id"), value=value))
+                item = items.act(self.ctx, actor.lower(), int(value), name, to=kwargs.get("to", ""),
+                                 reason=kwargs.get("reason", ""), answer=kwargs.get("answer", ""))
+                reply = Reply(commands.action_reply(self.ctx, item, name))
+        except Refused as exc:
+            reply = Reply(str(exc), ok=False)
+        self.flush()
+        return reply
+
+    def intake(self, account_id: str, text: str, **kwargs: object) -> tuple[dict, bool]:
+        item, created = items.intake(self.ctx, account_id, text, **kwargs)  # type: ignore[arg-type]
+        self.flush()
+        return item, created
+
+    # ------------------------------------------------------------------ scheduler
+    def tick(self) -> list[Message]:
+        """Derive everything due now from the database; safe to call at any time, any number of times."""
+        with self.db.atomic():
+            out = oversight.tick(self.ctx)
+            out += items.tick(self.ctx)
+            if self.ctx.once(f"daily:{self.ctx.today().isoformat()}"):
+                out += staff.check_coverage(self.ctx)
+            self.ctx.set_state("last_tick", str(self.ctx.now_ts()))
+        self.flush()
+        return out
+
+    def next_wakeup(self) -> dt.datetime:
+        """The earliest moment at which tick() could have something to do (for the simulator)."""
+        now = self.ctx.now()
+        candidates = [self.ctx.calendar().local_midnight(now.date() + dt.timedelta(days=1))]
+        for day in (now.date(), now.date() + dt.timedelta(days=1)):
+            for acc in self.ctx.accounts.values():
+                o = acc.policy.oversight
+                for hm in (o.prompt_time, o.reminder_time, o.escalation_time):
+                    at = self.ctx.calendar().at(day, parse_time(hm))
+                    if at > now:
+                        candidates.append(at)
+        for sql in (
+            "SELECT MIN(next_nudge_at) FROM items WHERE next_nudge_at IS NOT NULL",
+            "SELECT MIN(next_intensified_at) FROM accounts WHERE next_intensified_at IS NOT NULL",
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'",
+        ):
+            ts = self.db.execute(sql).fetchone()[0]
+            if ts is not None:
+                candidates.append(from_epoch(max(ts, to_epoch(now) + 1)))
+        return min(candidates)
+
+    # ------------------------------------------------------------------ outbox
+    def flush(self) -> int:
+        """Deliver pending outbox messages in order; per target, stop at the first failure."""
+        if self.chat is None:
+            return 0
+        now = self.ctx.now_ts()
+        blocked: set[str] = set()
+        delivered = 0
+        for row in list(self.db.query(
+            "SELECT id, target, message, attempts FROM outbox WHERE status = 'pending' ORDER BY id"
+        )):
+            if row["target"] in blocked:
+                continue
+            if self.db.execute("SELECT next_attempt_at FROM outbox WHERE id = ?", [row["id"]]).fetchone()[0] > now:
+                blocked.add(row["target"])
+                continue
+            try:
+                self.chat.send(Message.from_json(row["message"]))
+            except ChatError as exc:
+                attempts = row["attempts"] + 1
+                failed = exc.permanent or attempts >= MAX_ATTEMPTS
+                delay = exc.retry_after if exc.retry_after is not None else min(2 ** attempts, 300)
+                self.db["outbox"].update(row["id"], {
+                    "attempts": attempts, "error": str(exc)[:500], "status": "failed" if failed else "pending",
+                    "next_attempt_at": now + int(delay),
+                })
+                log.warning("outbox %s to %s failed (attempt %s): %s", row["id"], row["target"], attempts, exc)
+                blocked.add(row["target"])
+                continue
+            self.db["outbox"].update(row["id"], {"status": "sent", "sent_at": now, "attempts": row["attempts"] + 1})
+            delivered += 1
+        return delivered
+
+    # ------------------------------------------------------------------ history import
+    def import_history(self, path: Path) -> int:
+        """Load past answers (question,answer,answered_by,answered_at); all rows or none."""
+        rows, problems = parse_history_csv(self.ctx, path)
+        if problems:
+            raise Refused("\n".join(problems))
+        with self.db.atomic():
+            items.add_history(self.ctx, [r[0] for r in rows], [r[1] for r in rows], "import")
+            self.ctx.audit("uppsikt", "history.import", str(path), rows=len(rows))
+        return len(rows)
+
+
+def parse_history_csv(ctx: Context, path: Path) -> tuple[list[tuple[HistoryAnswer, int]], list[str]]:
+    problems: list[str] = []
+    rows: list[tuple[HistoryAnswer, int]] = []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [ctx.t("history.unreadable", path=path, error=exc)]
+    reader = csv.DictReader(io.StringIO(text))
+    expected = ["question", "answer", "answered_by", "answered_at"]
+    if reader.fieldnames is None or [f.strip() for f in reader.fieldnames] != expected:
+        return [], [ctx.t("history.bad_header", path=path, found=",".join(reader.fieldnames or []), expected=",".join(expected))]
+    for row in reader:
+        line = reader.line_num
+        if None in row or any(v is None for v in row.values()):
+            problems.append(ctx.t("history.bad_columns", path=path, line=line))
+            continue
+        email = row["answered_by"].strip().lower()
+        answer = row["answer"].strip()
+        if not answer:
+            problems.append(ctx.t("history.empty_answer", path=path, line=line))
+        if not EMAIL_RE.match(email) or ctx.settings.person(email) is None:
+            problems.append(ctx.t("history.unknown_person", path=path, line=line, email=row["answered_by"]))
+        try:
+            when = dt.datetime.fromisoformat(row["answered_at"].strip())
+        except ValueError:
+            problems.append(ctx.t("history.bad_time", path=path, line=line, value=row["answered_at"]))
+            continue
+        rows.append((HistoryAnswer(row["question"].strip(), answer, email), to_epoch(when)))
+    if not rows and not problems:
+        problems.append(ctx.t("history.no_rows", path=path))
+    return rows, problems
+
+
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    db: sqlite_utils.Database | str | Path | None = None,
+    chat: ChatPort | None = None,
+) -> Bot:
+    """Wire the bot. `db` is a Database, a path, or None for in-memory."""
+    if not isinstance(db, sqlite_utils.Database):
+        db = open_db(db)
+    ctx = Context(settings=settings, db=db, clock=clock or SystemClock())
+    bot = Bot(ctx=ctx, chat=chat)
+    bot.sync_config()
+    return bot
+
+
+__all__ = ["Bot", "ChatError", "ChatPort", "RecordingChat", "build", "from_epoch"]

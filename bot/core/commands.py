@@ -1,0 +1,299 @@
+"""The text commands people type, shared by the console, Slack and Teams.
+
+Each command is parsed into plain arguments and handed to one core function;
+bad input raises ``Refused`` with a Swedish message saying what was wrong and
+how to write it, and nothing changes. ASCII spellings are accepted everywhere
+(``/franvaro`` for ``/frånvaro``, ``ersattare=`` for ``ersättare=``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable
+
+from bot.core import items, oversight, staff
+from bot.core.context import Context, Refused
+from bot.messages import Reply
+
+Handler = Callable[[Context, str, list[str], str | None], Reply]
+
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def fold(word: str) -> str:
+    """Lowercase and strip diacritics: 'Frånvaro' -> 'franvaro'."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+
+
+def parse_date(ctx: Context, text: str, what: str) -> dt.date:
+    if not DATE_RE.match(text):
+        raise Refused(ctx.t("error.bad_date", what=what, value=text))
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise Refused(ctx.t("error.bad_date", what=what, value=text)) from None
+
+
+def _options(words: list[str], names: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Split `key=value` options (keys folded, mapped through `names`) from the other words."""
+    opts: dict[str, str] = {}
+    rest: list[str] = []
+    for w in words:
+        if "=" in w:
+            key, _, value = w.partition("=")
+            canonical = names.get(fold(key))
+            if canonical:
+                opts[canonical] = value
+                continue
+        rest.append(w)
+    return opts, rest
+
+
+def _account_arg(ctx: Context, words: list[str], channel: str | None, usage_key: str) -> tuple[str, list[str]]:
+    """An account id as first word, else the account of the channel the command came from."""
+    if words and words[0].lower() in ctx.accounts:
+        return words[0].lower(), words[1:]
+    acc = ctx.account_by_channel(channel) if channel else None
+    if acc is None:
+        raise Refused(ctx.t(usage_key, accounts=", ".join(ctx.accounts)))
+    return acc.id, words
+
+
+# --------------------------------------------------------------------------- /uppsikt
+
+
+def cmd_uppsikt(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:
+    sub = fold(words[0]) if words else "klart"
+    rest = words[1:] if words else []
+    if sub in ("hjalp", "help"):
+        return Reply(ctx.t("help.uppsikt"))
+    if sub == "status":
+        return Reply(status_text(ctx))
+    if sub == "rapport":
+        return cmd_rapport(ctx, actor, rest, channel)
+    if sub in ("kansligt", "intensiv"):
+        opts, rest = _options(rest, {"timmar": "hours", "dagar": "days"})
+        account_id, rest = _account_arg(ctx, rest, channel, "oversight.usage_sensitive")
+        hours = _int_opt(ctx, opts, "hours", "timmar")
+        days = _int_opt(ctx, opts, "days", "dagar")
+        until = oversight.intensify(ctx, account_id, actor, " ".join(rest), hours, days)
+        return Reply(ctx.t("oversight.intensified_reply", account=ctx.account(account_id).name,
+                           until=until.strftime("%Y-%m-%d %H:%M")), public=True)
+    if sub != "klart":
+        # `/uppsikt <note>` in an account channel logs the check with that note.
+        rest = words
+    account_id, rest = _account_arg(ctx, rest, channel, "oversight.usage_done")
+    oversight.log_check(ctx, account_id, actor, " ".join(rest), via="command")
+    return Reply(ctx.t("oversight.logged", account=ctx.account(account_id).name, time=ctx.now().strftime("%H:%M")), public=True)
+
+
+def _int_opt(ctx: Context, opts: dict[str, str], key: str, label: str) -> int | None:
+    if key not in opts:
+        return None
+    if not opts[key].isdigit() or int(opts[key]) < 1:
+        raise Refused(ctx.t("error.bad_number", what=label, value=opts[key]))
+    return int(opts[key])
+
+
+def status_text(ctx: Context) -> str:
+    day = ctx.today()
+    lines = [ctx.t("status.header", day=day.isoformat())]
+    late = {i["account_id"] for i in items.overdue(ctx)}
+    open_counts = {
+        r[0]: r[1]
+        for r in ctx.db.execute(
+            "SELECT account_id, COUNT(*) FROM items WHERE status IN ('open','first_reply_sent','forwarded') GROUP BY account_id"
+        )
+    }
+    for acc in ctx.accounts.values():
+        checks = oversight.checks_on(ctx, acc.id, day)
+        who, _ = staff.responsible_for(ctx, acc, day)
+        if checks:
+            state = ctx.t("status.watched", who=ctx.person(checks[-1]["person"]).name)
+        elif oversight.is_watch_day(ctx, acc, day):
+            state = ctx.t("status.not_watched", who=ctx.person(who).name)
+        else:
+            state = ctx.t("status.no_watch_today")
+        lines.append(ctx.t("status.line", account=acc.name, id=acc.id, state=state, open=open_counts.get(acc.id, 0),
+                           overdue=ctx.t("status.overdue") if acc.id in late else ""))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- /rapport
+
+
+def cmd_rapport(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:
+    if words and fold(words[0]) in ("hjalp", "help"):
+        return Reply(ctx.t("help.rapport"))
+    today = ctx.today()
+    start = parse_date(ctx, words[0], ctx.t("word.from")) if words else today - dt.timedelta(days=today.weekday())
+    end = parse_date(ctx, words[1], ctx.t("word.to")) if len(words) > 1 else today
+    if len(words) > 2:
+        raise Refused(ctx.t("help.rapport"))
+    return Reply(oversight.render_report(ctx, oversight.report(ctx, start, end)))
+
+
+# --------------------------------------------------------------------------- /franvaro
+
+
+def cmd_franvaro(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:
+    if not words or fold(words[0]) in ("hjalp", "help"):
+        return Reply(ctx.t("help.franvaro"))
+    sub = fold(words[0])
+    if sub == "lista":
+        who = words[1].lower() if len(words) > 1 else None
+        if who:
+            ctx.person(who)
+        rows = staff.absences(ctx, who, on_or_after=ctx.today())
+        if not rows:
+            return Reply(ctx.t("absence.none"))
+        return Reply("\n".join(
+            ctx.t("absence.line", id=a.id, person=ctx.person(a.person).name, start=a.start, end=a.end,
+                  substitute=ctx.person(a.substitute).name if a.substitute else "–", reason=a.reason or "–")
+            for a in rows
+        ))
+    if sub == "ta" and len(words) >= 3 and fold(words[1]) == "bort":
+        if not words[2].isdigit():
+            raise Refused(ctx.t("error.bad_number", what="id", value=words[2]))
+        a = staff.remove_absence(ctx, actor, int(words[2]))
+        return Reply(ctx.t("absence.removed", id=a.id, person=ctx.person(a.person).name))
+    person = actor
+    if sub in ("for", "för") and len(words) > 1:
+        person = words[1].lower()
+        words = words[2:]
+    opts, rest = _options(words, {"ersattare": "substitute", "vikarie": "substitute", "orsak": "reason"})
+    if len(rest) < 2:
+        raise Refused(ctx.t("help.franvaro"))
+    start = parse_date(ctx, rest[0], ctx.t("word.from"))
+    end = parse_date(ctx, rest[1], ctx.t("word.to"))
+    reason = opts.get("reason", "") + (" " if opts.get("reason") and rest[2:] else "") + " ".join(rest[2:])
+    substitute = opts.get("substitute", "").lower() or None
+    a = staff.add_absence(ctx, actor, person, start, end, substitute, reason.strip())
+    return Reply(ctx.t("absence.added", person=ctx.person(a.person).name, start=a.start, end=a.end,
+                       substitute=ctx.person(a.substitute).name if a.substitute else ctx.t("absence.no_substitute"),
+                       id=a.id))
+
+
+# --------------------------------------------------------------------------- /fraga
+
+
+def cmd_fraga(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:
+    if words and fold(words[0]) in ("hjalp", "help"):
+        return Reply(ctx.t("help.fraga"))
+    if not words:
+        raise Refused(ctx.t("help.fraga"))
+    account_id, rest = _account_arg(ctx, words, channel, "item.usage_track")
+    if not rest:
+        raise Refused(ctx.t("help.fraga"))
+    item, _ = items.intake(ctx, account_id, " ".join(rest), author="", source="manual", created_by=actor,
+                           force_question=True)
+    return Reply(ctx.t("item.tracked", id=item["id"], assignee=ctx.person(item["assignee"]).name,
+                       reason=item["assigned_reason"]))
+
+
+# --------------------------------------------------------------------------- /arende (text form of the buttons)
+
+ACTION_WORDS = {
+    "ta": "take", "take": "take",
+    "ge": "reassign", "flytta": "reassign", "reassign": "reassign",
+    "forsta-svar": "first_reply_sent", "forstasvar": "first_reply_sent", "first_reply_sent": "first_reply_sent",
+    "vidare": "forwarded", "skickad-vidare": "forwarded", "forwarded": "forwarded",
+    "svarat": "answered", "besvarad": "answered", "answered": "answered",
+    "inget-svar": "no_reply", "stang": "no_reply", "no_reply": "no_reply",
+}
+
+
+def cmd_arende(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:
+    if len(words) < 2 or fold(words[0]) in ("hjalp", "help"):
+        return Reply(ctx.t("help.arende"))
+    if not words[0].isdigit():
+        raise Refused(ctx.t("error.bad_number", what=ctx.t("word.item_id"), value=words[0]))
+    name = ACTION_WORDS.get(fold(words[1]))
+    if name is None:
+        raise Refused(ctx.t("item.unknown_action_word", word=words[1], help=ctx.t("help.arende")))
+    args = words[2:]
+    to = reason = answer = ""
+    if name == "reassign":
+        if not args:
+            raise Refused(ctx.t("item.reassign_needs_target"))
+        to, reason = args[0].lower(), " ".join(args[1:])
+    elif name == "forwarded":
+        opts, args = _options(args, {"till": "to"})
+        to = opts.get("to", "").lower()
+    elif name == "answered":
+        answer = " ".join(args)
+    elif name == "no_reply":
+        reason = " ".join(args)
+    item = items.act(ctx, actor, int(words[0]), name, to=to, reason=reason, answer=answer)
+    return Reply(action_reply(ctx, item, name), public=False)
+
+
+def action_reply(ctx: Context, item: dict, name: str) -> str:
+    text = ctx.t(f"item.done.{name}", id=item["id"],
+                 assignee=ctx.person(item["assignee"]).name if item["assignee"] else "–")
+    if name == "answered" and item["answered_by"]:
+        text += " " + ctx.t("item.signature_hint", signature=items.signature(ctx.person(item["answered_by"]), ctx))
+    return text
+
+
+# --------------------------------------------------------------------------- /konto
+
+
+def cmd_konto(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:
+    sub = fold(words[0]) if words else "lista"
+    if sub in ("hjalp", "help"):
+        return Reply(ctx.t("help.konto"))
+    if sub == "lista":
+        return Reply("\n".join(
+            ctx.t("account.line", id=a.id, name=a.name, platform=a.platform, owner=ctx.person(a.owner).name,
+                  channel=a.channel)
+            for a in ctx.accounts.values()
+        ))
+    if sub == "visa":
+        account_id, _ = _account_arg(ctx, words[1:], channel, "account.usage_show")
+        a = ctx.account(account_id)
+        who, why = staff.responsible_for(ctx, a, ctx.today())
+        return Reply(ctx.t(
+            "account.details", name=a.name, platform=a.platform, url=a.url or "–", unit=a.unit,
+            owner=ctx.person(a.owner).name, editors=", ".join(ctx.person(e).name for e in a.editors) or "–",
+            substitute=ctx.person(a.substitute).name if a.substitute else "–", responsible=ctx.person(who).name,
+            purpose=a.purpose or "–", audience=a.audience or "–", frequency=a.update_frequency or "–",
+            first_reply=a.policy.deadlines.first_reply_days, full_answer=a.policy.deadlines.full_answer_days,
+        ) + (f"\n{why}" if why else ""))
+    raise Refused(ctx.t("help.konto"))
+
+
+# --------------------------------------------------------------------------- registry
+
+COMMANDS: dict[str, Handler] = {
+    "uppsikt": cmd_uppsikt,
+    "franvaro": cmd_franvaro,
+    "fraga": cmd_fraga,
+    "arende": cmd_arende,
+    "konto": cmd_konto,
+    "rapport": cmd_rapport,
+}
+
+
+def register(name: str, handler: Handler) -> None:
+    """Later modules (crisis, records, accounts) add their commands explicitly."""
+    COMMANDS[fold(name)] = handler
+
+
+def handle(ctx: Context, actor: str, text: str, channel: str | None = None) -> Reply:
+    """Run one command line such as '/franvaro 2026-12-22 2027-01-06 ersättare=per@example.se'."""
+    words = text.strip().split()
+    if not words or not words[0].startswith("/"):
+        return Reply(ctx.t("help.general", commands=", ".join(f"/{c}" for c in COMMANDS)), ok=False)
+    name = fold(words[0][1:])
+    handler = COMMANDS.get(name)
+    if handler is None:
+        return Reply(ctx.t("error.unknown_command", command=words[0],
+                           commands=", ".join(f"/{c}" for c in COMMANDS)), ok=False)
+    try:
+        ctx.person(actor.lower())
+        return handler(ctx, actor.lower(), words[1:], channel)
+    except Refused as exc:
+        return Reply(str(exc), ok=False)

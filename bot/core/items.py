@@ -1,0 +1,431 @@
+"""Citizen items: intake, assignment, deadlines, nudges and actions (Q1–Q4, Q6).
+
+Statuses: ``noted`` (not a question: visible, no deadline), ``open`` (a question
+waiting for its first reply), ``first_reply_sent`` and ``forwarded`` (the
+full-answer clock runs, Q2), ``answered`` and ``closed`` (done; closed records why, Q6).
+
+Deadlines live in the database. Each open item has a list of reminder stages
+derived from its active deadline (nudges to the assignee, escalation to the
+account's responsible at the deadline, to the communicators a business day
+later); ``next_nudge_at`` is the time of the next stage and ``nudge_stage`` how
+many have been sent. The tick sends only the latest stage that is due, so a bot
+that was down catches up with one message, not a burst.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+
+from bot.clock import from_epoch, to_epoch
+from bot.core import staff
+from bot.core.classify import Tag, classify
+from bot.core.context import Context, Refused
+from bot.core.routing import Expert, HistoryAnswer, Router
+from bot.messages import Action, Message
+from bot.settings import Account, Person
+
+OPEN_STATUSES = ("open", "first_reply_sent", "forwarded")
+DONE_STATUSES = ("answered", "closed")
+ACTIONS = ("take", "reassign", "first_reply_sent", "forwarded", "answered", "no_reply")
+NUDGE_RE = re.compile(r"^(?:(\d{1,2})%|-(\d{1,2})h)$")
+
+
+@dataclass(frozen=True)
+class Stage:
+    at: int
+    kind: str  # nudge | escalation_owner | escalation_communicator
+
+
+# --------------------------------------------------------------------------- routing
+
+
+def router(ctx: Context) -> Router:
+    r = ctx.cache.get("router")
+    if r is None:
+        experts = [Expert(p.email, p.expertise) for p in ctx.settings.people.values()]
+        history = [
+            HistoryAnswer(row["question"], row["answer"], row["answered_by"])
+            for row in ctx.db.query("SELECT question, answer, answered_by FROM history_answers ORDER BY id")
+        ]
+        r = ctx.cache["router"] = Router(experts, history)
+    return r  # type: ignore[return-value]
+
+
+def add_history(ctx: Context, answers: list[HistoryAnswer], answered_at: list[int], source: str) -> None:
+    """Store answers (call inside db.atomic()) and teach the live router."""
+    ctx.db["history_answers"].insert_all(
+        {"question": a.question, "answer": a.answer, "answered_by": a.answered_by, "answered_at": ts, "source": source}
+        for a, ts in zip(answers, answered_at, strict=True)
+    )
+    if "router" in ctx.cache:
+        router(ctx).add_history(answers)
+
+
+def open_workload(ctx: Context) -> dict[str, int]:
+    placeholders = ",".join("?" * len(OPEN_STATUSES))
+    return {
+        r[0]: r[1]
+        for r in ctx.db.execute(
+            f"SELECT assignee, COUNT(*) FROM items WHERE status IN ({placeholders}) AND assignee IS NOT NULL GROUP BY assignee",
+            list(OPEN_STATUSES),
+        )
+    }
+
+
+def choose_assignee(ctx: Context, account: Account, text: str, day: dt.date) -> tuple[str, str]:
+    """Q3: the colleague who knows most and is present, with a readable reason.
+
+    Ranked by expertise (keywords and answer history). An absent best match is
+    replaced by the substitute named in their absence if present, else by the next
+    best colleague present; equal scores go to the one with fewer open items. With
+    no match at all the account's responsible person takes it.
+    """
+    ranking = router(ctx).rank(text)
+    workload = open_workload(ctx)
+    present = [r for r in ranking if staff.is_present(ctx, r.email, day)]
+    if ranking and not staff.is_present(ctx, ranking[0].email, day):
+        top = ranking[0]
+        absence = staff.absence_on(ctx, top.email, day)
+        if absence and absence.substitute and staff.is_present(ctx, absence.substitute, day):
+            return absence.substitute, ctx.t(
+                "route.substitute", person=ctx.person(top.email).first_name,
+                substitute=ctx.person(absence.substitute).first_name, reasons="; ".join(top.reasons),
+            )
+    if present:
+        best = present[0].score
+        tied = [r for r in present if r.score == best]
+        pick = min(tied, key=lambda r: (workload.get(r.email, 0), r.email))
+        reason = "; ".join(pick.reasons)
+        if ranking[0].email != pick.email and not staff.is_present(ctx, ranking[0].email, day):
+            reason = ctx.t("route.next_best", person=ctx.person(ranking[0].email).first_name, reasons=reason)
+        elif len(tied) > 1:
+            reason += "; " + ctx.t("route.tie_workload", count=workload.get(pick.email, 0))
+        return pick.email, reason
+    email, why = staff.responsible_for(ctx, account, day)
+    return email, ctx.t("route.no_match") + (f" {why}" if why else "")
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+def crisis_active(ctx: Context) -> bool:
+    return ctx.get_state("crisis_since") is not None
+
+
+def first_reply_due(ctx: Context, account: Account, received: dt.datetime) -> dt.datetime:
+    if crisis_active(ctx):
+        return received + dt.timedelta(hours=account.policy.crisis.first_reply_hours)
+    return ctx.calendar(account.policy).deadline(received, account.policy.deadlines.first_reply_days)
+
+
+def full_answer_due(ctx: Context, account: Account, start: dt.datetime) -> dt.datetime:
+    return ctx.calendar(account.policy).deadline(start, account.policy.deadlines.full_answer_days)
+
+
+def stages(ctx: Context, account: Account, item: dict) -> list[Stage]:
+    """The reminder schedule for the item's active deadline."""
+    if item["status"] == "open" and item["first_reply_due"]:
+        start, due = item["received_at"], item["first_reply_due"]
+    elif item["status"] in ("first_reply_sent", "forwarded") and item["full_answer_due"]:
+        start, due = item["first_reply_at"], item["full_answer_due"]
+    else:
+        return []
+    cal = ctx.calendar(account.policy)
+    pol = account.policy.deadlines
+    s, d = cal.next_opening(from_epoch(start)), from_epoch(due)
+    points: list[Stage] = []
+    for spec in pol.nudges:
+        m = NUDGE_RE.match(spec)
+        if m is None:
+            continue
+        if m.group(1):
+            at = cal.add_office_time(s, cal.office_time_between(s, d) * (int(m.group(1)) / 100))
+        else:
+            at = cal.add_office_time(d, -dt.timedelta(hours=int(m.group(2))))
+        if s.timestamp() < at.timestamp() < d.timestamp():
+            points.append(Stage(to_epoch(at), "nudge"))
+    if pol.escalate_owner_at_deadline:
+        points.append(Stage(due, "escalation_owner"))
+    later = cal.at(cal.add_business_days(d.date(), pol.escalate_communicator_after_days), d.timetz().replace(tzinfo=None))
+    points.append(Stage(max(to_epoch(later), due + 1), "escalation_communicator"))
+    unique = {p.at: p for p in sorted(points, key=lambda p: p.at)}
+    return sorted(unique.values(), key=lambda p: p.at)
+
+
+def _schedule(ctx: Context, account: Account, item: dict, stage: int = 0) -> dict:
+    st = stages(ctx, account, item)
+    return {"nudge_stage": stage, "next_nudge_at": st[stage].at if stage < len(st) else None}
+
+
+# --------------------------------------------------------------------------- intake
+
+
+def signature(person: Person, ctx: Context) -> str:
+    """Q4: '/Förnamn, titel, enhet' of the person whose answer is published."""
+    unit = ctx.settings.units.get(person.unit)
+    return f"/{person.first_name}, {person.title}" + (f", {unit.name}" if unit else "")
+
+
+def get(ctx: Context, item_id: int) -> dict:
+    rows = list(ctx.db.query("SELECT * FROM items WHERE id = ?", [item_id]))
+    if not rows:
+        raise Refused(ctx.t("item.not_found", id=item_id))
+    return rows[0]
+
+
+def tags_of(item: dict) -> list[Tag]:
+    return [Tag(**t) for t in json.loads(item["tags"])]
+
+
+def intake(
+    ctx: Context,
+    account_id: str,
+    text: str,
+    *,
+    author: str = "",
+    source: str = "console",
+    external_id: str | None = None,
+    permalink: str = "",
+    kind: str = "comment",
+    received_at: dt.datetime | None = None,
+    created_by: str = "",
+    force_question: bool = False,
+) -> tuple[dict, bool]:
+    """Turn a post, comment or message into an item. Returns (item, created).
+
+    Deduplicated on (source, external_id): a retried delivery returns the
+    existing item and sends nothing.
+    """
+    account = ctx.account(account_id)
+    text = text.strip()
+    if not text:
+        raise Refused(ctx.t("item.empty"))
+    received = received_at or ctx.now()
+    with ctx.db.atomic():
+        if external_id is None:
+            next_id = ctx.db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM items").fetchone()[0]
+            external_id = f"{source}:{to_epoch(received)}:{next_id}"
+        existing = list(ctx.db.query("SELECT * FROM items WHERE source = ? AND external_id = ?", [source, external_id]))
+        if existing:
+            return existing[0], False
+        tags = classify(text)
+        question = force_question or any(t.id == "question" for t in tags)
+        now = ctx.now_ts()
+        row: dict = {
+            "source": source, "external_id": external_id, "account_id": account.id, "kind": kind,
+            "author": author, "text": text, "permalink": permalink, "received_at": to_epoch(received),
+            "status": "open" if question else "noted", "is_question": int(question),
+            "tags": json.dumps([t.__dict__ for t in tags], ensure_ascii=False),
+            "created_by": created_by, "updated_at": now,
+        }
+        if question:
+            assignee, reason = choose_assignee(ctx, account, text, received.date())
+            row |= {
+                "assignee": assignee, "assigned_reason": reason,
+                "first_reply_due": to_epoch(first_reply_due(ctx, account, received)),
+            }
+        table = ctx.db["items"]
+        table.insert(row)
+        item_id = table.last_pk
+        row["id"] = item_id
+        if question:
+            ctx.db["items"].update(item_id, _schedule(ctx, account, row))
+        ctx.db.execute("UPDATE accounts SET last_activity_at = ? WHERE id = ?", [now, account.id])
+        _history(ctx, item_id, created_by or "uppsikt", "intake", None, row["status"], row.get("assignee"), "")
+        item = get(ctx, item_id)
+        ctx.emit(card(ctx, item, new=True))
+        if question:
+            ctx.emit(_assignment_message(ctx, item))
+        ctx.audit(created_by or "uppsikt", "item.intake", f"item:{item_id}", account=account.id, source=source)
+    return item, True
+
+
+def _history(ctx: Context, item_id: int, actor: str, action: str, before: str | None, after: str | None,
+             assignee: str | None, reason: str) -> None:
+    ctx.db["item_history"].insert(
+        {"item_id": item_id, "at": ctx.now_ts(), "actor": actor, "action": action, "from_status": before,
+         "to_status": after, "assignee": assignee, "reason": reason}
+    )
+
+
+def _fmt(ts: int | None) -> str:
+    return from_epoch(ts).strftime("%Y-%m-%d %H:%M") if ts else "–"
+
+
+def card(ctx: Context, item: dict, new: bool = False) -> Message:
+    """The item's card in its account channel; re-sent with the same key to update in place."""
+    account = ctx.account(item["account_id"])
+    fields: list[tuple[str, str]] = [
+        (ctx.t("card.status"), ctx.t(f"status.{item['status']}")),
+        (ctx.t("card.author"), item["author"] or "–"),
+    ]
+    if item["assignee"]:
+        fields.append((ctx.t("card.assignee"), ctx.person(item["assignee"]).name))
+    if item["status"] == "open":
+        fields.append((ctx.t("card.first_reply_due"), _fmt(item["first_reply_due"])))
+    if item["full_answer_due"] and item["status"] in ("first_reply_sent", "forwarded"):
+        fields.append((ctx.t("card.full_answer_due"), _fmt(item["full_answer_due"])))
+    for tag in tags_of(item):
+        if tag.id != "question":
+            fields.append((ctx.t("card.tag"), f"{ctx.t(f'tag.{tag.id}')}: {tag.explanation}"))
+    if item["closed_reason"]:
+        fields.append((ctx.t("card.closed_reason"), item["closed_reason"]))
+    actions: tuple[Action, ...] = ()
+    if item["status"] not in DONE_STATUSES:
+        value = str(item["id"])
+        names = ["take", "reassign", "first_reply_sent", "forwarded", "answered", "no_reply"]
+        if item["status"] == "noted":
+            names = ["take", "no_reply"]
+        actions = tuple(Action(n, ctx.t(f"action.{n}"), value) for n in names)
+    return Message(
+        kind="item" if new else "item_updated", to="#" + account.channel, account=account.id, item=item["id"],
+        text=ctx.t("card.title", id=item["id"], account=account.name, text=item["text"]),
+        fields=tuple(fields), actions=actions, card=f"item:{item['id']}",
+    )
+
+
+def _assignment_message(ctx: Context, item: dict) -> Message:
+    person = ctx.person(item["assignee"])
+    return Message(
+        kind="assignment", to=person.email, account=item["account_id"], item=item["id"],
+        text=ctx.t(
+            "item.assigned", id=item["id"], account=ctx.account(item["account_id"]).name, text=item["text"],
+            due=_fmt(item["first_reply_due"] if item["status"] == "open" else item["full_answer_due"]),
+            reason=item["assigned_reason"], signature=signature(person, ctx),
+        ),
+        actions=tuple(Action(n, ctx.t(f"action.{n}"), str(item["id"])) for n in ("first_reply_sent", "forwarded", "answered")),
+        thread=f"item:{item['id']}",
+    )
+
+
+# --------------------------------------------------------------------------- actions
+
+
+def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reason: str = "", answer: str = "") -> dict:
+    """Apply one of ACTIONS; raises Refused with a Swedish explanation when not possible."""
+    person = ctx.person(actor)
+    if name not in ACTIONS:
+        raise Refused(ctx.t("item.unknown_action", name=name, known=", ".join(ACTIONS)))
+    with ctx.db.atomic():
+        item = get(ctx, item_id)
+        account = ctx.account(item["account_id"])
+        before = item["status"]
+        if before in DONE_STATUSES:
+            raise Refused(ctx.t("item.already_done", id=item_id, status=ctx.t(f"status.{before}")))
+        now = ctx.now()
+        changes: dict = {"updated_at": to_epoch(now)}
+        notify: str | None = None
+        if name == "take":
+            if item["assignee"] == actor and before != "noted":
+                raise Refused(ctx.t("item.already_yours", id=item_id))
+            changes["assignee"] = actor
+            changes["assigned_reason"] = ctx.t("route.took", person=person.first_name)
+            if before == "noted":
+                changes |= {"status": "open", "is_question": 1,
+                            "first_reply_due": to_epoch(first_reply_due(ctx, account, from_epoch(item["received_at"])))}
+        elif name == "reassign":
+            if not to:
+                raise Refused(ctx.t("item.reassign_needs_target"))
+            target = ctx.person(to)
+            if not reason.strip():
+                raise Refused(ctx.t("item.reassign_needs_reason"))
+            if before == "noted":
+                raise Refused(ctx.t("item.take_first", id=item_id))
+            changes["assignee"] = target.email
+            changes["assigned_reason"] = ctx.t("route.reassigned", person=person.first_name, reason=reason.strip())
+            notify = target.email
+        elif name in ("first_reply_sent", "forwarded"):
+            if before != "open":
+                raise Refused(ctx.t("item.first_reply_twice", id=item_id))
+            changes |= {"status": name, "first_reply_at": to_epoch(now),
+                        "full_answer_due": to_epoch(full_answer_due(ctx, account, now))}
+            if name == "forwarded" and to:
+                target = ctx.person(to)
+                changes["assignee"] = target.email
+                changes["assigned_reason"] = ctx.t("route.forwarded", person=person.first_name)
+                notify = target.email
+        elif name == "answered":
+            if before == "noted":
+                raise Refused(ctx.t("item.take_first", id=item_id))
+            changes |= {"status": "answered", "answered_at": to_epoch(now), "answered_by": actor, "answer": answer.strip(),
+                        "next_nudge_at": None}
+            if not item["first_reply_at"]:
+                changes["first_reply_at"] = to_epoch(now)
+        elif name == "no_reply":
+            if not reason.strip():
+                raise Refused(ctx.t("item.no_reply_needs_reason"))
+            changes |= {"status": "closed", "closed_reason": reason.strip(), "next_nudge_at": None}
+        ctx.db["items"].update(item_id, changes)
+        item = get(ctx, item_id)
+        if item["status"] in OPEN_STATUSES and (item["status"] != before or "first_reply_due" in changes):
+            ctx.db["items"].update(item_id, _schedule(ctx, account, item))
+            item = get(ctx, item_id)
+        _history(ctx, item_id, actor, name, before, item["status"], item["assignee"], reason)
+        ctx.audit(actor, f"item.{name}", f"item:{item_id}", to=to or None, reason=reason or None)
+        ctx.emit(card(ctx, item))
+        if notify:
+            ctx.emit(_assignment_message(ctx, item))
+        if name == "answered":
+            add_history(ctx, [HistoryAnswer(item["text"], item["answer"] or item["text"], actor)], [to_epoch(now)], "item")
+    return item
+
+
+# --------------------------------------------------------------------------- tick
+
+
+def tick(ctx: Context, batch: int = 500) -> list[Message]:
+    """Send due nudges and escalations (call inside db.atomic())."""
+    now = ctx.now_ts()
+    out: list[Message] = []
+    rows = list(ctx.db.query("SELECT * FROM items WHERE next_nudge_at <= ? ORDER BY next_nudge_at LIMIT ?", [now, batch]))
+    for item in rows:
+        account = ctx.account(item["account_id"])
+        st = stages(ctx, account, item)
+        due = [i for i in range(item["nudge_stage"], len(st)) if st[i].at <= now]
+        if not due:
+            ctx.db["items"].update(item["id"], _schedule(ctx, account, item, item["nudge_stage"]))
+            continue
+        idx = due[-1]
+        out += _stage_messages(ctx, account, item, st[idx])
+        ctx.db["items"].update(item["id"], _schedule(ctx, account, item, idx + 1))
+    for m in out:
+        ctx.emit(m)
+    return out
+
+
+def _stage_messages(ctx: Context, account: Account, item: dict, stage: Stage) -> list[Message]:
+    day = ctx.today()
+    waiting_for = "first_reply" if item["status"] == "open" else "full_answer"
+    due = item["first_reply_due"] if waiting_for == "first_reply" else item["full_answer_due"]
+    assignee_name = ctx.person(item["assignee"]).name if item["assignee"] else "–"
+    common = dict(id=item["id"], account=account.name, due=_fmt(due), what=ctx.t(f"item.waiting_for.{waiting_for}"),
+                  assignee=assignee_name, text=item["text"])
+    if stage.kind == "nudge":
+        to, why = staff.stand_in(ctx, item["assignee"], day, account)
+        text = ctx.t("item.nudge", **common) + (f" {why}" if why else "")
+        return [Message(kind="nudge", to=to, account=account.id, item=item["id"], text=text, thread=f"item:{item['id']}",
+                        actions=(Action("first_reply_sent", ctx.t("action.first_reply_sent"), str(item["id"])),
+                                 Action("answered", ctx.t("action.answered"), str(item["id"]))))]
+    if stage.kind == "escalation_owner":
+        to, _ = staff.responsible_for(ctx, account, day)
+        return [Message(kind="escalation", to=to, account=account.id, item=item["id"], thread=f"item:{item['id']}",
+                        text=ctx.t("item.escalation_owner", **common))]
+    return [
+        Message(kind="escalation", to=c, account=account.id, item=item["id"], thread=f"item:{item['id']}",
+                text=ctx.t("item.escalation_communicator", **common))
+        for c in staff.communicators(ctx, day)
+    ]
+
+
+def overdue(ctx: Context) -> list[dict]:
+    now = ctx.now_ts()
+    return list(
+        ctx.db.query(
+            "SELECT * FROM items WHERE (status = 'open' AND first_reply_due < ?) "
+            "OR (status IN ('first_reply_sent', 'forwarded') AND full_answer_due < ?) ORDER BY id",
+            [now, now],
+        )
+    )
