@@ -1,0 +1,218 @@
+"""Run a scenario on a fake clock and report every message the bot sends.
+
+Scenario file (TOML, local Stockholm times)::
+
+    start = 2026-12-21T08:00:00
+    end = 2027-01-08T18:00:00
+    [[event]]
+    at = 2026-12-23T14:00:00
+    item = { account = "facebook", author = "Kalle", text = "Hej! När öppnar ÅVC efter jul?" }
+    [[event]]
+    at = 2026-12-22T09:00:00
+    command = { as = "lena@example.se", text = "/franvaro 2026-12-22 2027-01-06 ersattare=per@example.se" }
+    [[event]]
+    at = 2026-12-23T15:00:00
+    action = { as = "per@example.se", item = 1, name = "take" }
+
+Event kinds: ``item`` (account, text, author, external_id, source), ``command``
+(as, text, channel), ``action`` (as, name, item or account, to, reason,
+answer, note). Between events the clock jumps straight to the next moment
+something is due, so a simulated year runs in seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.bootstrap import Bot, RecordingChat, build
+from bot.clock import FakeClock, from_epoch, to_local
+from bot.core.context import Refused
+from bot.messages import Message, Reply
+from bot.settings import Settings
+
+EVENT_KINDS = {
+    "item": ({"account", "text"}, {"author", "external_id", "source", "kind", "permalink"}),
+    "command": ({"as", "text"}, {"channel"}),
+    "action": ({"as", "name"}, {"item", "account", "to", "reason", "answer", "note"}),
+}
+
+
+class ScenarioError(Exception):
+    """The scenario file is wrong; the message says where and how to write it."""
+
+
+@dataclass(frozen=True)
+class Event:
+    at: dt.datetime
+    kind: str
+    data: dict
+    index: int
+
+
+@dataclass
+class Scenario:
+    start: dt.datetime
+    end: dt.datetime
+    events: list[Event] = field(default_factory=list)
+
+
+def _time(value: object, where: str) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return to_local(value)
+    if isinstance(value, str):
+        try:
+            return to_local(dt.datetime.fromisoformat(value))
+        except ValueError:
+            pass
+    raise ScenarioError(f"{where}: ogiltig tidpunkt {value!r}; skriv till exempel 2026-12-21T08:00:00")
+
+
+def load_scenario(path: Path) -> Scenario:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: filen finns inte") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: ogiltig TOML ({exc})") from None
+    return parse_scenario(data, str(path))
+
+
+def parse_scenario(data: dict, name: str = "scenario") -> Scenario:
+    for key in data:
+        if key not in ("start", "end", "event"):
+            raise ScenarioError(f"{name}: {key}: okänd nyckel; tillåtna är start, end, event")
+    if "start" not in data or "end" not in data:
+        raise ScenarioError(f"{name}: start och end krävs, till exempel start = 2026-12-21T08:00:00")
+    start, end = _time(data["start"], f"{name}: start"), _time(data["end"], f"{name}: end")
+    if end <= start:
+        raise ScenarioError(f"{name}: end måste vara efter start")
+    scenario = Scenario(start, end)
+    raw = data.get("event", [])
+    if not isinstance(raw, list):
+        raise ScenarioError(f"{name}: event: skriv händelser som [[event]]")
+    for i, ev in enumerate(raw):
+        where = f"{name}: event[{i}]"
+        if not isinstance(ev, dict):
+            raise ScenarioError(f"{where}: ska vara en tabell [[event]]")
+        kinds = [k for k in ev if k in EVENT_KINDS]
+        extra = [k for k in ev if k not in EVENT_KINDS and k != "at"]
+        if len(kinds) != 1 or extra:
+            raise ScenarioError(f"{where}: ange at och exakt en av {', '.join(EVENT_KINDS)}")
+        kind = kinds[0]
+        body = ev[kind]
+        if not isinstance(body, dict):
+            raise ScenarioError(f"{where}.{kind}: ska vara en tabell, till exempel {{ as = \"lena@example.se\", ... }}")
+        required, optional = EVENT_KINDS[kind]
+        missing = required - set(body)
+        unknown = set(body) - required - optional
+        if missing:
+            raise ScenarioError(f"{where}.{kind}: saknar {', '.join(sorted(missing))}")
+        if unknown:
+            raise ScenarioError(f"{where}.{kind}: okända nycklar {', '.join(sorted(unknown))}; tillåtna är "
+                                f"{', '.join(sorted(required | optional))}")
+        if "at" not in ev:
+            raise ScenarioError(f"{where}: at saknas")
+        at = _time(ev["at"], f"{where}.at")
+        if not scenario.start <= at <= scenario.end:
+            raise ScenarioError(f"{where}.at: {at.isoformat()} ligger utanför start–end")
+        scenario.events.append(Event(at, kind, body, i))
+    scenario.events.sort(key=lambda e: (e.at, e.index))
+    return scenario
+
+
+@dataclass(frozen=True)
+class Record:
+    at: dt.datetime
+    message: Message
+
+    def as_json(self) -> dict:
+        m = self.message
+        return {"at": self.at.isoformat(), "kind": m.kind, "to": m.to, "account": m.account, "item": m.item,
+                "text": m.text}
+
+
+def _apply(bot: Bot, ev: Event) -> Reply | None:
+    d = ev.data
+    if ev.kind == "item":
+        try:
+            bot.intake(d["account"], d["text"], author=d.get("author", ""), source=d.get("source", "simulator"),
+                       external_id=d.get("external_id"), kind=d.get("kind", "comment"), permalink=d.get("permalink", ""))
+        except Refused as exc:
+            return Reply(str(exc), ok=False)
+        return None
+    if ev.kind == "command":
+        return bot.command(d["as"], d["text"], d.get("channel"))
+    value = str(d.get("item", d.get("account", "")))
+    kwargs = {k: str(d[k]) for k in ("to", "reason", "answer", "note") if k in d}
+    return bot.action(d["as"], d["name"], value, **kwargs)
+
+
+def run(settings: Settings, scenario: Scenario) -> tuple[list[Record], Bot]:
+    clock = FakeClock(scenario.start)
+    chat = RecordingChat(clock)
+    bot = build(settings, clock=clock, db=None, chat=chat)
+    records: list[Record] = []
+    pending = list(scenario.events)
+
+    def collect() -> None:
+        records.extend(Record(at, m) for at, m in chat.sent)
+        chat.sent.clear()
+
+    bot.tick()
+    collect()
+    while True:
+        wake = bot.next_wakeup()
+        nxt = pending[0].at if pending else None
+        target = min(wake, nxt) if nxt else wake
+        if target > scenario.end:
+            break
+        clock.set(target)
+        while pending and pending[0].at <= clock.now():
+            ev = pending.pop(0)
+            reply = _apply(bot, ev)
+            collect()
+            if reply is not None:
+                actor = ev.data.get("as", "")
+                records.append(Record(clock.now(), Message(kind="reply" if reply.ok else "refused", to=actor,
+                                                           text=reply.text)))
+        bot.tick()
+        collect()
+    clock.set(scenario.end)
+    bot.tick()
+    collect()
+    return records, bot
+
+
+def state(bot: Bot) -> dict:
+    rows = bot.db.query(
+        "SELECT id, account_id, status, assignee, first_reply_due, full_answer_due FROM items ORDER BY id"
+    )
+    def iso(ts: int | None) -> str | None:
+        return from_epoch(ts).isoformat() if ts else None
+
+    return {"kind": "state", "items": [
+        {"id": r["id"], "account": r["account_id"], "status": r["status"], "assignee": r["assignee"],
+         "first_reply_due": iso(r["first_reply_due"]), "full_answer_due": iso(r["full_answer_due"])}
+        for r in rows
+    ]}
+
+
+def render_text(records: list[Record]) -> str:
+    lines = []
+    for r in records:
+        m = r.message
+        head = f"{r.at.strftime('%a %Y-%m-%d %H:%M')}  {m.kind:<22} → {m.to}"
+        lines.append(head)
+        lines.extend("    " + line for line in m.text.splitlines())
+    return "\n".join(lines)
+
+
+def json_lines(records: list[Record], bot: Bot) -> str:
+    out = [json.dumps(r.as_json(), ensure_ascii=False) for r in records]
+    out.append(json.dumps(state(bot), ensure_ascii=False))
+    return "\n".join(out)
