@@ -416,7 +416,7 @@ def _stage_messages(ctx: Context, account: Account, item: dict, stage: Stage) ->
     return [
         Message(kind="escalation", to=c, account=account.id, item=item["id"], thread=f"item:{item['id']}",
                 text=ctx.t("item.escalation_communicator", **common))
-        for c in staff.communicators(ctx, day)
+        for c in staff.communicators(ctx, day, exclude=item["assignee"])
     ]
 
 

@@ -105,7 +105,7 @@ def tick(ctx: Context) -> list[Message]:
             )
         if now.time() >= parse_time(pol.escalation_time) and ctx.once(f"escalation:{base}"):
             who = ctx.person(responsible).name
-            for c in staff.communicators(ctx, day):
+            for c in staff.communicators(ctx, day, exclude=responsible):
                 out.append(
                     Message(
                         kind="oversight_escalation", to=c, account=account.id,

@@ -148,9 +148,18 @@ def responsible_for(ctx: Context, account: Account, day: dt.date) -> tuple[str, 
     return stand_in(ctx, account.owner, day, account)
 
 
-def communicators(ctx: Context, day: dt.date) -> list[str]:
+def communicators(ctx: Context, day: dt.date, exclude: str | None = None) -> list[str]:
+    """Who receives escalations: the communicators (or their stand-ins).
+
+    An escalation about `exclude` (the person responsible) is not sent to that
+    same person; if that leaves nobody, it goes to the communications chief.
+    """
     out = [stand_in(ctx, c, day)[0] for c in ctx.role_holders("communicator")]
-    return list(dict.fromkeys(out))
+    out = [c for c in dict.fromkeys(out) if c != exclude]
+    if not out:
+        chiefs = [stand_in(ctx, c, day)[0] for c in ctx.role_holders("communications_chief")]
+        out = [c for c in dict.fromkeys(chiefs) if c != exclude]
+    return out
 
 
 def check_coverage(ctx: Context) -> list[Message]:

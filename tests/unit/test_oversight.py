@@ -172,3 +172,12 @@ def test_report_lists_watched_and_missed_days(harness):
     assert "2 av 3" in text and "2026-12-09: MISSAD" in text
     with pytest.raises(Refused):
         oversight.report(h.ctx, dt.date(2026, 12, 9), dt.date(2026, 12, 7))
+
+
+def test_escalation_about_the_communicator_goes_to_the_chief(harness):
+    h = harness(local(2026, 12, 7, 8, 0))
+    for acc in ("instagram", "linkedin", "bibliotek"):
+        h.bot.action(h.ctx.accounts[acc].owner, "oversight_done", acc)
+    h.run_until(local(2026, 12, 7, 16, 0))
+    esc = h.sent("oversight_escalation")
+    assert [(m.account, m.to) for _, m in esc] == [("facebook", "karin@example.se")]  # Lena owns facebook
