@@ -1,4 +1,8 @@
-"""Message catalogues: every user-visible sentence comes from bot/locales/<lang>.toml."""
+"""Message catalogues: every user-visible sentence comes from bot/locales/<lang>*.toml.
+
+A language's catalogue is the union of `<lang>.toml` and `<lang>-<part>.toml`
+(one part per core module); a key defined twice is an error.
+"""
 
 from __future__ import annotations
 
@@ -21,10 +25,16 @@ def _flatten(prefix: str, data: dict, out: dict[str, str]) -> None:
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    with (LOCALE_DIR / f"{lang}.toml").open("rb") as fh:
-        out: dict[str, str] = {}
-        _flatten("", tomllib.load(fh), out)
-        return out
+    out: dict[str, str] = {}
+    for path in sorted([LOCALE_DIR / f"{lang}.toml", *LOCALE_DIR.glob(f"{lang}-*.toml")]):
+        part: dict[str, str] = {}
+        with path.open("rb") as fh:
+            _flatten("", tomllib.load(fh), part)
+        clash = set(part) & set(out)
+        if clash:
+            raise KeyError(f"{path.name} defines keys already defined: {sorted(clash)}")
+        out |= part
+    return out
 
 
 def t(key: str, lang: str = "sv", /, **values: object) -> str:

@@ -9,57 +9,15 @@ how to write it, and nothing changes. ASCII spellings are accepted everywhere
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from collections.abc import Callable
 
 from bot.core import items, oversight, staff
 from bot.core.context import Context, Refused
+from bot.core.parsing import account_arg as _account_arg
+from bot.core.parsing import fold, int_option, options as _options, parse_date
 from bot.messages import Reply
 
 Handler = Callable[[Context, str, list[str], str | None], Reply]
-
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def fold(word: str) -> str:
-    """Lowercase and strip diacritics: 'Frånvaro' -> 'franvaro'."""
-    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
-
-
-def parse_date(ctx: Context, text: str, what: str) -> dt.date:
-    if not DATE_RE.match(text):
-        raise Refused(ctx.t("error.bad_date", what=what, value=text))
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise Refused(ctx.t("error.bad_date", what=what, value=text)) from None
-
-
-def _options(words: list[str], names: dict[str, str]) -> tuple[dict[str, str], list[str]]:
-    """Split `key=value` options (keys folded, mapped through `names`) from the other words."""
-    opts: dict[str, str] = {}
-    rest: list[str] = []
-    for w in words:
-        if "=" in w:
-            key, _, value = w.partition("=")
-            canonical = names.get(fold(key))
-            if canonical:
-                opts[canonical] = value
-                continue
-        rest.append(w)
-    return opts, rest
-
-
-def _account_arg(ctx: Context, words: list[str], channel: str | None, usage_key: str) -> tuple[str, list[str]]:
-    """An account id as first word, else the account of the channel the command came from."""
-    if words and words[0].lower() in ctx.accounts:
-        return words[0].lower(), words[1:]
-    acc = ctx.account_by_channel(channel) if channel else None
-    if acc is None:
-        raise Refused(ctx.t(usage_key, accounts=", ".join(ctx.accounts)))
-    return acc.id, words
-
 
 # --------------------------------------------------------------------------- /uppsikt
 
@@ -76,8 +34,8 @@ def cmd_uppsikt(ctx: Context, actor: str, words: list[str], channel: str | None)
     if sub in ("kansligt", "intensiv"):
         opts, rest = _options(rest, {"timmar": "hours", "dagar": "days"})
         account_id, rest = _account_arg(ctx, rest, channel, "oversight.usage_sensitive")
-        hours = _int_opt(ctx, opts, "hours", "timmar")
-        days = _int_opt(ctx, opts, "days", "dagar")
+        hours = int_option(ctx, opts, "hours", "timmar")
+        days = int_option(ctx, opts, "days", "dagar")
         until = oversight.intensify(ctx, account_id, actor, " ".join(rest), hours, days)
         return Reply(ctx.t("oversight.intensified_reply", account=ctx.account(account_id).name,
                            until=until.strftime("%Y-%m-%d %H:%M")), public=True)
@@ -87,14 +45,6 @@ def cmd_uppsikt(ctx: Context, actor: str, words: list[str], channel: str | None)
     account_id, rest = _account_arg(ctx, rest, channel, "oversight.usage_done")
     oversight.log_check(ctx, account_id, actor, " ".join(rest), via="command")
     return Reply(ctx.t("oversight.logged", account=ctx.account(account_id).name, time=ctx.now().strftime("%H:%M")), public=True)
-
-
-def _int_opt(ctx: Context, opts: dict[str, str], key: str, label: str) -> int | None:
-    if key not in opts:
-        return None
-    if not opts[key].isdigit() or int(opts[key]) < 1:
-        raise Refused(ctx.t("error.bad_number", what=label, value=opts[key]))
-    return int(opts[key])
 
 
 def status_text(ctx: Context) -> str:

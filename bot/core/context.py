@@ -59,7 +59,22 @@ class Context:
     # ------------------------------------------------------------------ config
     @property
     def accounts(self) -> dict[str, Account]:
-        return self.settings.accounts
+        """Watched accounts: the configured ones plus those approved through a request (A1).
+
+        Cached; call `forget_accounts()` after an approval or closure changes the set.
+        """
+        accounts = self.cache.get("accounts")
+        if accounts is None:
+            from bot.core.accounts import stored_accounts  # the lifecycle module builds DB-approved accounts
+
+            accounts = {**self.settings.accounts, **stored_accounts(self)}
+            closed = {r[0] for r in self.db.execute("SELECT id FROM accounts WHERE status = 'closed'")}
+            accounts = {k: v for k, v in accounts.items() if k not in closed}
+            self.cache["accounts"] = accounts
+        return accounts  # type: ignore[return-value]
+
+    def forget_accounts(self) -> None:
+        self.cache.pop("accounts", None)
 
     def account(self, account_id: str) -> Account:
         try:

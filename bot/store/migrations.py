@@ -150,3 +150,82 @@ def m001_initial(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m002_moderation_crisis_records_accounts(db: Database) -> None:
+    db.executescript(
+        """
+        ALTER TABLE items ADD COLUMN diarium INTEGER NOT NULL DEFAULT 0;   -- marked for the diarium (R1, R3, R6)
+        ALTER TABLE items ADD COLUMN diarium_reason TEXT NOT NULL DEFAULT '';
+        ALTER TABLE items ADD COLUMN flag TEXT NOT NULL DEFAULT '';         -- e.g. M5 "besvara inte, ta bort"
+        ALTER TABLE items ADD COLUMN crisis INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX idx_items_diarium ON items(diarium, received_at);
+        CREATE INDEX idx_items_author ON items(author);
+        CREATE TABLE removals (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            account_id TEXT NOT NULL,
+            author TEXT NOT NULL,
+            text TEXT NOT NULL,
+            permalink TEXT NOT NULL DEFAULT '',
+            posted_at INTEGER NOT NULL,
+            ground TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            decided_by TEXT NOT NULL,
+            decided_at INTEGER NOT NULL,
+            confidential INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX idx_removals_author ON removals(author, ground, decided_at);
+        CREATE INDEX idx_removals_decided ON removals(decided_at);
+        CREATE TABLE crisis_periods (
+            id INTEGER PRIMARY KEY,
+            started_at INTEGER NOT NULL,
+            started_by TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            ended_at INTEGER,
+            ended_by TEXT,
+            next_prompt_at INTEGER
+        );
+        CREATE TABLE snapshots (
+            id INTEGER PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            taken_at INTEGER NOT NULL,
+            taken_by TEXT NOT NULL,
+            reference TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX idx_snapshots_account ON snapshots(account_id, taken_at);
+        CREATE TABLE major_changes (
+            id INTEGER PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            marked_at INTEGER NOT NULL,
+            marked_by TEXT NOT NULL,
+            description TEXT NOT NULL,
+            snapshot_id INTEGER
+        );
+        CREATE TABLE account_requests (
+            id INTEGER PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            data TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            requested_at INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            manager_decision TEXT,
+            manager_by TEXT,
+            manager_at INTEGER,
+            communicator_decision TEXT,
+            communicator_by TEXT,
+            communicator_at INTEGER,
+            reason TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE attestations (
+            id INTEGER PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            person TEXT NOT NULL,
+            attested_at INTEGER NOT NULL,
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX idx_attestations ON attestations(account_id, person, attested_at);
+        """
+    )

@@ -1,0 +1,113 @@
+"""Swedish text normalisation: words, light stemming, compounds, n-grams.
+
+Pure standard library. Text is lowercased (å, ä and ö are kept, nothing else
+is folded) and split into runs of letters and digits. The stemmer follows the
+Snowball Swedish algorithm (R1 region, main suffixes, consonant pairs, other
+suffixes) and additionally strips the definite -an/-ans of a-words and -et/-ets
+of neuters, so "skolan" -> "skol" like "skola", "huset" -> "hus". Compound matching relies on Swedish compounds putting the
+head last and joining parts with an optional linking letter (fog-s,
+förskola/förskole-, gata/gatu-, kyrka/kyrko-).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+_WORD = re.compile(r"[^\W_]+")
+_VOWELS = frozenset("aeiouyäåö")
+_S_ENDING = frozenset("bcdfghjklmnoprtvy")
+_MAIN_SUFFIXES = tuple(
+    sorted(
+        (
+            "a arna erna heterna orna ad e ade ande arne are aste en anden aren"
+            " heten ern ar er heter or as arnas ernas ornas es ades andes ens"
+            " arens hetens erns at andet het ast et ets an ans"
+        ).split(),
+        key=len,
+        reverse=True,
+    )
+)
+_CONSONANT_PAIRS = ("dd", "gd", "nn", "dt", "gt", "kt", "tt")
+_OTHER_SUFFIXES = (("fullt", "full"), ("löst", "lös"), ("lig", ""), ("els", ""), ("ig", ""))
+
+LINKING_LETTERS = frozenset("seaou")
+"""Letters that may join the parts of a compound (bygglov-s-ansökan, förskol-e-plats)."""
+_BOUND_PREFIXES = frozenset({"för", "miss", "sam", "van", "upp", "till", "åter", "bort"})
+_DERIVATIONS = ("ering", "ning", "ing", "else", "het", "lig", "isk", "ism", "ist", "ande", "ende", "ion", "itet")
+MIN_COMPOUND_KEYWORD = 4
+"""Shorter keywords only match whole (inflected) words, never inside compounds."""
+_MIN_PART = 3
+
+
+def normalize(text: str) -> str:
+    """NFC-compose and lowercase; no other folding (å ä ö stay distinct)."""
+    return unicodedata.normalize("NFC", text).lower()
+
+
+def words(text: str) -> list[str]:
+    """Lowercased runs of letters and digits."""
+    return _WORD.findall(normalize(text))
+
+
+def _r1(word: str) -> int:
+    for i in range(1, len(word)):
+        if word[i] not in _VOWELS and word[i - 1] in _VOWELS:
+            return max(i + 1, 3)
+    return len(word)
+
+
+def stem(word: str) -> str:
+    """Light Swedish stem of a lowercased word (Snowball Swedish plus -an/-et)."""
+    r1 = _r1(word)
+    for suffix in _MAIN_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= r1:
+            if suffix.startswith("et") and word[: -len(suffix)].endswith("it"):
+                continue  # kvalitet, universitet: -et belongs to the root
+            word = word[: -len(suffix)]
+            break
+    else:
+        if word.endswith("s") and len(word) - 1 >= r1 and len(word) > 1 and word[-2] in _S_ENDING:
+            word = word[:-1]
+    if any(word.endswith(p) and len(word) - 2 >= r1 for p in _CONSONANT_PAIRS):
+        word = word[:-1]
+    for suffix, replacement in _OTHER_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= r1:
+            return word[: -len(suffix)] + replacement
+    return word
+
+
+def forms(word: str) -> frozenset[str]:
+    """The surface word and its stem: what compound and keyword matching compare."""
+    return frozenset((word, stem(word)))
+
+
+def char_ngrams(word: str, lo: int = 3, hi: int = 5) -> Iterator[str]:
+    """Character n-grams of one word with boundary marks, e.g. '<hu', 'hus', 'us>'."""
+    marked = f"<{word}>"
+    for n in range(lo, hi + 1):
+        for i in range(len(marked) - n + 1):
+            yield marked[i : i + n]
+
+
+def _wordlike(part: str) -> bool:
+    return len(part) >= _MIN_PART and any(c in _VOWELS for c in part)
+
+
+def is_modifier(part: str, rest: str) -> bool:
+    """True when `part + rest` reads as a compound whose first part is `part`.
+
+    `rest` may start with a linking letter and must itself look like a word
+    (bygglov|sansökan, förskol|eplatsen); derivational endings do not make a
+    compound (park|ering, skol|ning).
+    """
+    if rest.startswith(_DERIVATIONS):
+        return False
+    return _wordlike(rest[1:] if rest[:1] in LINKING_LETTERS else rest) or _wordlike(rest)
+
+
+def is_head(head: str, prefix: str) -> bool:
+    """True when `prefix + head` reads as a compound whose last part is `head`
+    (förskole|plats, grund|skol); bound prefixes do not make one (för|skola)."""
+    return _wordlike(prefix) and prefix not in _BOUND_PREFIXES
