@@ -19,7 +19,7 @@ from typing import Protocol
 import sqlite_utils
 
 from bot.clock import Clock, SystemClock, from_epoch, to_epoch
-from bot.core import commands, items, oversight, staff
+from bot.core import commands, crisis, intake, items, moderation, oversight, reactions, staff
 from bot.core.context import Context, Refused
 from bot.core.routing import HistoryAnswer
 from bot.messages import Message, Reply
@@ -101,24 +101,32 @@ class Bot:
             else:
                 if not str(value).isdigit():
                     raise Refused(self.ctx.t("error.bad_number", what=self.ctx.t("word.item_id"), value=value))
-                item = items.act(self.ctx, actor.lower(), int(value), name, to=kwargs.get("to", ""),
-                                 reason=kwargs.get("reason", ""), answer=kwargs.get("answer", ""))
-                reply = Reply(commands.action_reply(self.ctx, item, name))
+                reply = commands.item_action(self.ctx, actor.lower(), int(value), name, **kwargs)
         except Refused as exc:
             reply = Reply(str(exc), ok=False)
         self.flush()
         return reply
 
     def intake(self, account_id: str, text: str, **kwargs: object) -> tuple[dict, bool]:
-        item, created = items.intake(self.ctx, account_id, text, **kwargs)  # type: ignore[arg-type]
+        item, created = intake.receive(self.ctx, account_id, text, **kwargs)
         self.flush()
         return item, created
+
+    def react(self, actor: str, item_id: int, emoji: str) -> Reply | None:
+        """An emoji reaction on an item's card; None when the emoji means nothing to Uppsikt."""
+        try:
+            reply = reactions.react(self.ctx, actor.lower(), item_id, emoji)
+        except Refused as exc:
+            reply = Reply(str(exc), ok=False)
+        self.flush()
+        return reply
 
     # ------------------------------------------------------------------ scheduler
     def tick(self) -> list[Message]:
         """Derive everything due now from the database; safe to call at any time, any number of times."""
         with self.db.atomic():
             out = oversight.tick(self.ctx)
+            out += crisis.tick(self.ctx)
             out += items.tick(self.ctx)
             if self.ctx.once(f"daily:{self.ctx.today().isoformat()}"):
                 out += staff.check_coverage(self.ctx)
@@ -141,6 +149,7 @@ class Bot:
             "SELECT MIN(next_nudge_at) FROM items WHERE next_nudge_at IS NOT NULL",
             "SELECT MIN(next_intensified_at) FROM accounts WHERE next_intensified_at IS NOT NULL",
             "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'",
+            "SELECT MIN(next_prompt_at) FROM crisis_periods WHERE ended_at IS NULL",
         ):
             ts = self.db.execute(sql).fetchone()[0]
             if ts is not None:

@@ -217,6 +217,17 @@ class Account:
         return tuple(dict.fromkeys((self.owner, *self.admins)))
 
 
+REACTION_ACTIONS = ("crisis", "remove", "take", "answered")
+DEFAULT_REACTIONS: dict[str, str] = {
+    "sos": "crisis",
+    "rotating_light": "crisis",
+    "wastebasket": "remove",
+    "no_entry": "remove",
+    "raising_hand": "take",
+    "white_check_mark": "answered",
+}
+
+
 @dataclass(frozen=True)
 class Municipality:
     name: str
@@ -226,6 +237,7 @@ class Municipality:
     crisis_channel: str = "krisgruppen"
     communicator_channel: str = "kommunikation"
     primary_crisis_account: str = ""
+    reactions: tuple[tuple[str, str], ...] = tuple(DEFAULT_REACTIONS.items())  # emoji name -> action
 
 
 @dataclass(frozen=True)
@@ -452,7 +464,7 @@ ACCOUNT_KEYS = (
     "id", "platform", "name", "url", "unit", "channel", "owner", "editors", "substitute", "admins",
     "purpose", "audience", "content", "update_frequency", "contact", "external_id", "policy",
 )
-TOP_KEYS = ("municipality", "policy_overrides", "unit", "person", "account")
+TOP_KEYS = ("municipality", "policy_overrides", "reactions", "unit", "person", "account")
 
 
 def check_config(path: Path | str = DEFAULT_CONFIG) -> tuple[Settings | None, list[Problem]]:
@@ -491,6 +503,8 @@ def check_config(path: Path | str = DEFAULT_CONFIG) -> tuple[Settings | None, li
         communicator_channel=_str(m, "communicator_channel", path, "municipality", rep, required=False, default="kommunikation"),
         primary_crisis_account=_str(m, "primary_crisis_account", path, "municipality", rep, required=False),
     )
+    reactions = _load_reactions(data.get("reactions"), path, rep)
+    muni = dataclasses.replace(muni, reactions=reactions)
     policy = load_policy(policy_ref, path, rep, "municipality.policy") if policy_ref else None
     policy = policy or Policy()
     if "policy_overrides" in data:
@@ -504,6 +518,22 @@ def check_config(path: Path | str = DEFAULT_CONFIG) -> tuple[Settings | None, li
 
     settings = Settings(path=path, municipality=muni, policy=policy, units=units, people=people, accounts=accounts)
     return (None if rep.problems else settings), rep.problems
+
+
+def _load_reactions(data: object, path: Path, rep: _Reporter) -> tuple[tuple[str, str], ...]:
+    """`[reactions]` maps emoji names (without colons) to crisis, remove, take or answered."""
+    if data is None:
+        return tuple(DEFAULT_REACTIONS.items())
+    if not isinstance(data, dict):
+        rep.add(path, "reactions", "ska vara en tabell, till exempel [reactions] sos = \"crisis\"")
+        return tuple(DEFAULT_REACTIONS.items())
+    out: list[tuple[str, str]] = []
+    for emoji, action in data.items():
+        if action not in REACTION_ACTIONS:
+            rep.add(path, f"reactions.{emoji}", f"okänd åtgärd {action!r}; tillåtna är {', '.join(REACTION_ACTIONS)}")
+            continue
+        out.append((emoji.strip(":"), action))
+    return tuple(out)
 
 
 def _table_list(data: dict, key: str, path: Path, rep: _Reporter) -> list[tuple[int, dict]]:

@@ -16,7 +16,7 @@ Scenario file (TOML, local Stockholm times)::
 
 Event kinds: ``item`` (account, text, author, external_id, source), ``command``
 (as, text, channel), ``action`` (as, name, item or account, to, reason,
-answer, note). Between events the clock jumps straight to the next moment
+answer, note), ``react`` (as, item, emoji). Between events the clock jumps straight to the next moment
 something is due, so a simulated year runs in seconds.
 """
 
@@ -38,6 +38,7 @@ EVENT_KINDS = {
     "item": ({"account", "text"}, {"author", "external_id", "source", "kind", "permalink"}),
     "command": ({"as", "text"}, {"channel"}),
     "action": ({"as", "name"}, {"item", "account", "to", "reason", "answer", "note"}),
+    "react": ({"as", "item", "emoji"}, set()),
 }
 
 
@@ -147,6 +148,8 @@ def _apply(bot: Bot, ev: Event) -> Reply | None:
         return None
     if ev.kind == "command":
         return bot.command(d["as"], d["text"], d.get("channel"))
+    if ev.kind == "react":
+        return bot.react(d["as"], int(d["item"]), str(d["emoji"]))
     value = str(d.get("item", d.get("account", "")))
     kwargs = {k: str(d[k]) for k in ("to", "reason", "answer", "note") if k in d}
     return bot.action(d["as"], d["name"], value, **kwargs)

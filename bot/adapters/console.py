@@ -50,6 +50,7 @@ HELP = """Konsolen – samma bot som i Slack och Teams.
   knapp NAMN VÄRDE [nyckel=värde …]
                              tryck på en knapp, t.ex. knapp take 3, knapp oversight_done facebook,
                              knapp reassign 3 to=omar@example.se reason=Bygglov
+  reagera ÄRENDE EMOJI       reagera på ett ärende, t.ex. reagera 3 sos (kris) eller reagera 3 wastebasket (ta bort)
   tick                       kör schemaläggaren nu
   vänta 30m|2h|1d            (bara med --start) flytta klockan framåt och kör schemat
   hjälp                      den här texten
@@ -95,6 +96,8 @@ class Console:
             self._post(rest)
         elif lower == "knapp":
             self._button(rest)
+        elif lower in ("reagera", "react"):
+            self._react(rest)
         elif lower == "tick":
             self.bot.tick()
         elif lower in ("vänta", "vanta"):
@@ -137,6 +140,15 @@ class Console:
             key = "reason" if "reason" in kwargs else "answer" if parts[0] == "answered" else "reason"
             kwargs[key] = " ".join(filter(None, [kwargs.get(key, ""), *free]))
         self.say(self.bot.action(self.actor, parts[0], parts[1], via="console", **kwargs).text)
+
+    def _react(self, rest: str) -> None:
+        parts = rest.split()
+        if len(parts) != 2 or not parts[0].isdigit():
+            self.say("Skriv: reagera ÄRENDE EMOJI, till exempel reagera 3 sos eller reagera 3 wastebasket")
+            return
+        reply = self.bot.react(self.actor, int(parts[0]), parts[1])
+        known = ", ".join(f"{e} ({a})" for e, a in self.bot.ctx.settings.municipality.reactions)
+        self.say(reply.text if reply else f"Den reaktionen betyder inget för Uppsikt. Använd: {known}")
 
     def _wait(self, spec: str) -> None:
         m = DURATION_RE.match(spec)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from bot.core import items, oversight, staff
+from bot.core import crisis, intake, items, moderation, oversight, staff
 from bot.core.context import Context, Refused
 from bot.core.parsing import account_arg as _account_arg
 from bot.core.parsing import fold, int_option, options as _options, parse_date
@@ -137,8 +137,8 @@ def cmd_fraga(ctx: Context, actor: str, words: list[str], channel: str | None) -
     account_id, rest = _account_arg(ctx, words, channel, "item.usage_track")
     if not rest:
         raise Refused(ctx.t("help.fraga"))
-    item, _ = items.intake(ctx, account_id, " ".join(rest), author="", source="manual", created_by=actor,
-                           force_question=True)
+    item, _ = intake.receive(ctx, account_id, " ".join(rest), author="", source="manual", created_by=actor,
+                             force_question=True)
     return Reply(ctx.t("item.tracked", id=item["id"], assignee=ctx.person(item["assignee"]).name,
                        reason=item["assigned_reason"]))
 
@@ -152,6 +152,8 @@ ACTION_WORDS = {
     "vidare": "forwarded", "skickad-vidare": "forwarded", "forwarded": "forwarded",
     "svarat": "answered", "besvarad": "answered", "answered": "answered",
     "inget-svar": "no_reply", "stang": "no_reply", "no_reply": "no_reply",
+    "ta-bort": "remove", "tabort": "remove", "remove": "remove",
+    "kris": "crisis", "crisis": "crisis",
 }
 
 
@@ -174,10 +176,50 @@ def cmd_arende(ctx: Context, actor: str, words: list[str], channel: str | None) 
         to = opts.get("to", "").lower()
     elif name == "answered":
         answer = " ".join(args)
-    elif name == "no_reply":
+    elif name in ("no_reply", "remove"):
         reason = " ".join(args)
-    item = items.act(ctx, actor, int(words[0]), name, to=to, reason=reason, answer=answer)
-    return Reply(action_reply(ctx, item, name), public=False)
+    return item_action(ctx, actor, int(words[0]), name, to=to, reason=reason, answer=answer)
+
+
+def item_action(ctx: Context, actor: str, item_id: int, name: str, **kwargs: str) -> Reply:
+    """One item action by button or text. `remove` without a ground asks for one; with a
+    ground (`reason`, first word) it registers the removal; `crisis` raises the item."""
+    if name == "remove":
+        ground, _, note = kwargs.get("reason", "").strip().partition(" ")
+        if not ground:
+            text, choices = moderation.removal_prompt(ctx, actor, item_id)
+            return Reply(text, data={"item": item_id, "choices": choices})
+        removal = moderation.remove(ctx, actor, item_id, ground, note or kwargs.get("note", ""))
+        return Reply(ctx.t("moderation.done", id=item_id, record=removal["id"]))
+    if name == "crisis":
+        crisis.escalate(ctx, actor, item_id)
+        return Reply(ctx.t("crisis.escalated", id=item_id))
+    item = items.act(ctx, actor, item_id, name, to=kwargs.get("to", ""), reason=kwargs.get("reason", ""),
+                     answer=kwargs.get("answer", ""))
+    return Reply(action_reply(ctx, item, name))
+
+
+def cmd_tabort(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:
+    if not words or fold(words[0]) in ("hjalp", "help"):
+        return Reply(ctx.t("help.tabort"))
+    if not words[0].isdigit():
+        raise Refused(ctx.t("error.bad_number", what=ctx.t("word.item_id"), value=words[0]))
+    return item_action(ctx, actor, int(words[0]), "remove", reason=" ".join(words[1:]))
+
+
+def cmd_kris(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:
+    sub = fold(words[0]) if words else "status"
+    if sub in ("hjalp", "help"):
+        return Reply(ctx.t("help.kris"))
+    if sub == "status":
+        return Reply(crisis.status_text(ctx))
+    if sub in ("pa", "on"):
+        crisis.start(ctx, actor, " ".join(words[1:]))
+        return Reply(ctx.t("crisis.on_reply"), public=True)
+    if sub in ("av", "off"):
+        crisis.stop(ctx, actor)
+        return Reply(ctx.t("crisis.off_reply"), public=True)
+    raise Refused(ctx.t("help.kris"))
 
 
 def action_reply(ctx: Context, item: dict, name: str) -> str:
@@ -224,12 +266,10 @@ COMMANDS: dict[str, Handler] = {
     "arende": cmd_arende,
     "konto": cmd_konto,
     "rapport": cmd_rapport,
+    "kris": cmd_kris,
+    "ta-bort": cmd_tabort,
+    "tabort": cmd_tabort,
 }
-
-
-def register(name: str, handler: Handler) -> None:
-    """Later modules (crisis, records, accounts) add their commands explicitly."""
-    COMMANDS[fold(name)] = handler
 
 
 def handle(ctx: Context, actor: str, text: str, channel: str | None = None) -> Reply:

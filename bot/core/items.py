@@ -234,7 +234,7 @@ def intake(
         if question:
             ctx.db["items"].update(item_id, _schedule(ctx, account, row))
         ctx.db.execute("UPDATE accounts SET last_activity_at = ? WHERE id = ?", [now, account.id])
-        _history(ctx, item_id, created_by or "uppsikt", "intake", None, row["status"], row.get("assignee"), "")
+        record_history(ctx, item_id, created_by or "uppsikt", "intake", None, row["status"], row.get("assignee"), "")
         item = get(ctx, item_id)
         ctx.emit(card(ctx, item, new=True))
         if question:
@@ -243,7 +243,7 @@ def intake(
     return item, True
 
 
-def _history(ctx: Context, item_id: int, actor: str, action: str, before: str | None, after: str | None,
+def record_history(ctx: Context, item_id: int, actor: str, action: str, before: str | None, after: str | None,
              assignee: str | None, reason: str) -> None:
     ctx.db["item_history"].insert(
         {"item_id": item_id, "at": ctx.now_ts(), "actor": actor, "action": action, "from_status": before,
@@ -271,14 +271,18 @@ def card(ctx: Context, item: dict, new: bool = False) -> Message:
     for tag in tags_of(item):
         if tag.id != "question":
             fields.append((ctx.t("card.tag"), f"{ctx.t(f'tag.{tag.id}')}: {tag.explanation}"))
+    if item["flag"]:
+        fields.append((ctx.t("card.flag"), item["flag"]))
     if item["closed_reason"]:
         fields.append((ctx.t("card.closed_reason"), item["closed_reason"]))
     actions: tuple[Action, ...] = ()
     if item["status"] not in DONE_STATUSES:
         value = str(item["id"])
-        names = ["take", "reassign", "first_reply_sent", "forwarded", "answered", "no_reply"]
+        names = ["take", "reassign", "first_reply_sent", "forwarded", "answered", "no_reply", "remove", "crisis"]
         if item["status"] == "noted":
-            names = ["take", "no_reply"]
+            names = ["take", "no_reply", "remove", "crisis"]
+        if item["flag"]:  # M5: do not answer, remove
+            names = ["remove", "crisis"]
         actions = tuple(Action(n, ctx.t(f"action.{n}"), value) for n in names)
     return Message(
         kind="item" if new else "item_updated", to="#" + account.channel, account=account.id, item=item["id"],
@@ -363,7 +367,7 @@ def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reas
         if item["status"] in OPEN_STATUSES and (item["status"] != before or "first_reply_due" in changes):
             ctx.db["items"].update(item_id, _schedule(ctx, account, item))
             item = get(ctx, item_id)
-        _history(ctx, item_id, actor, name, before, item["status"], item["assignee"], reason)
+        record_history(ctx, item_id, actor, name, before, item["status"], item["assignee"], reason)
         ctx.audit(actor, f"item.{name}", f"item:{item_id}", to=to or None, reason=reason or None)
         ctx.emit(card(ctx, item))
         if notify:

@@ -1,0 +1,23 @@
+"""Intake: one entry point for every source (console, simulator, Slack, Teams, webhooks).
+
+Stores the item (deduplicated on source and external id), then lets moderation
+and crisis act on the classifier's suggestions, all in one transaction, so an
+acknowledged event always has its item and its alerts.
+"""
+
+from __future__ import annotations
+
+from bot.core import crisis, items, moderation
+from bot.core.context import Context
+
+
+def receive(ctx: Context, account_id: str, text: str, **kwargs: object) -> tuple[dict, bool]:
+    with ctx.db.atomic():
+        item, created = items.intake(ctx, account_id, text, **kwargs)  # type: ignore[arg-type]
+        if created:
+            moderation.on_intake(ctx, item)
+            crisis.on_intake(ctx, item)
+            item = items.get(ctx, item["id"])
+            if item["flag"]:
+                ctx.emit(items.card(ctx, item))
+    return item, created

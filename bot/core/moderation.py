@@ -1,0 +1,168 @@
+"""Removal and registration (M1–M5, R2, R3).
+
+A person decides; the bot suggests (classification tags on the card), asks for
+the ground, and keeps the record: removed material is a public record (R2), so
+the removal record keeps the full text, author, time, account, ground, who
+decided and when. Confidential data is to be unpublished at once and is marked
+for the diarium (R3). Repeat offenders (M3) are reported to the account owner
+with a recommendation to block; threats and crime (M4) go to the security
+coordinator; a removal starts intensified oversight of the account (O3).
+"""
+
+from __future__ import annotations
+
+from bot.clock import from_epoch
+from bot.core import items, oversight, staff
+from bot.core.context import Context, Refused
+from bot.messages import Action, Message
+from bot.settings import Account
+
+OFFENSIVE_PERSONAL_DATA_GROUNDS = ("personal_data", "offensive_remarks", "personal_attack")
+
+
+def may_moderate(ctx: Context, account: Account, person: str) -> bool:
+    """The account's staff and the communicators decide removals (A4)."""
+    p = ctx.person(person)
+    return person in account.staff or "communicator" in p.roles
+
+
+def ground_label(ctx: Context, ground: str) -> str:
+    return ctx.t(f"ground.{ground}")
+
+
+def choices(ctx: Context, account: Account) -> list[tuple[str, str]]:
+    """The grounds this account's policy allows, with their Swedish labels, for a picker."""
+    return [(g, ground_label(ctx, g)) for g in account.policy.moderation.grounds]
+
+
+def suggested_ground(ctx: Context, item: dict) -> str | None:
+    """The first ground the classifier suggests that the policy allows."""
+    allowed = ctx.account(item["account_id"]).policy.moderation.grounds
+    return next((t.ground for t in items.tags_of(item) if t.ground and t.ground in allowed), None)
+
+
+def removal_prompt(ctx: Context, actor: str, item_id: int) -> tuple[str, list[tuple[str, str]]]:
+    """Escalating for removal asks for the ground first (reaction or button)."""
+    item = items.get(ctx, item_id)
+    account = ctx.account(item["account_id"])
+    if not may_moderate(ctx, account, actor):
+        raise Refused(ctx.t("moderation.not_allowed", account=account.name))
+    if _removal_of(ctx, item_id):
+        raise Refused(ctx.t("moderation.already_removed", id=item_id))
+    suggestion = suggested_ground(ctx, item)
+    text = ctx.t("moderation.pick_ground", id=item_id,
+                 grounds=", ".join(f"{g} ({label})" for g, label in choices(ctx, account)))
+    if suggestion:
+        text += " " + ctx.t("moderation.suggested", ground=suggestion, label=ground_label(ctx, suggestion))
+    return text, choices(ctx, account)
+
+
+def _removal_of(ctx: Context, item_id: int) -> dict | None:
+    rows = list(ctx.db.query("SELECT * FROM removals WHERE item_id = ?", [item_id]))
+    return rows[0] if rows else None
+
+
+def remove(ctx: Context, actor: str, item_id: int, ground: str, note: str = "") -> dict:
+    """Register the removal of an item on the given ground. Returns the removal record."""
+    item = items.get(ctx, item_id)
+    account = ctx.account(item["account_id"])
+    if not may_moderate(ctx, account, actor):
+        raise Refused(ctx.t("moderation.not_allowed", account=account.name))
+    allowed = account.policy.moderation.grounds
+    if ground not in allowed:
+        raise Refused(ctx.t("moderation.bad_ground", ground=ground,
+                            grounds=", ".join(f"{g} ({ground_label(ctx, g)})" for g in allowed)))
+    if _removal_of(ctx, item_id):
+        raise Refused(ctx.t("moderation.already_removed", id=item_id))
+    tags = {t.id for t in items.tags_of(item)}
+    confidential = ground == "personal_data" and "confidential" in tags
+    now = ctx.now_ts()
+    with ctx.db.atomic():
+        table = ctx.db["removals"]
+        table.insert({
+            "item_id": item_id, "account_id": account.id, "author": item["author"], "text": item["text"],
+            "permalink": item["permalink"], "posted_at": item["received_at"], "ground": ground,
+            "note": note.strip(), "decided_by": actor, "decided_at": now, "confidential": int(confidential),
+        })
+        removal = ctx.db["removals"].get(table.last_pk)
+        changes = {"status": "closed", "next_nudge_at": None, "updated_at": now,
+                   "closed_reason": ctx.t("moderation.closed_reason", ground=ground_label(ctx, ground))}
+        if confidential:
+            changes |= {"diarium": 1, "diarium_reason": "sekretess"}
+        ctx.db["items"].update(item_id, changes)
+        items.record_history(ctx, item_id, actor, "remove", item["status"], "closed", item["assignee"], ground)
+        ctx.audit(actor, "moderation.remove", f"item:{item_id}", removal=removal["id"], ground=ground,
+                  confidential=confidential)
+        ctx.emit(items.card(ctx, items.get(ctx, item_id)))
+        ctx.emit(Message(
+            kind="removal_registered", to="#" + account.channel, account=account.id, item=item_id,
+            thread=f"item:{item_id}",
+            text=ctx.t("moderation.registered", id=item_id, ground=ground_label(ctx, ground),
+                       person=ctx.person(actor).name, at=from_epoch(now).strftime("%Y-%m-%d %H:%M"),
+                       record=removal["id"])
+            + (" " + ctx.t("moderation.confidential_registered") if confidential else ""),
+        ))
+        _repeat_offender(ctx, account, removal)
+        if ground == "threats_crime" and account.policy.moderation.notify_security_on_crime:
+            _notify_security(ctx, account, item, ctx.t("moderation.security_record", record=removal["id"],
+                                                       person=ctx.person(actor).name))
+    oversight.intensify(ctx, account.id, actor, ctx.t("moderation.intensify_reason", id=item_id))
+    return removal
+
+
+def _repeat_offender(ctx: Context, account: Account, removal: dict) -> None:
+    """M3: N removals for offensive personal data by one author within M days -> tell the owner to block."""
+    if not removal["author"] or removal["ground"] not in OFFENSIVE_PERSONAL_DATA_GROUNDS:
+        return
+    pol = account.policy.moderation
+    since = removal["decided_at"] - pol.repeat_offender_days * 86400
+    placeholders = ",".join("?" * len(OFFENSIVE_PERSONAL_DATA_GROUNDS))
+    records = list(ctx.db.query(
+        f"SELECT id, item_id, ground, decided_at FROM removals WHERE author = ? AND account_id = ? "
+        f"AND ground IN ({placeholders}) AND decided_at >= ? ORDER BY decided_at",
+        [removal["author"], account.id, *OFFENSIVE_PERSONAL_DATA_GROUNDS, since],
+    ))
+    if len(records) < pol.repeat_offender_removals:
+        return
+    owner, _ = staff.responsible_for(ctx, account, ctx.today())
+    listing = "; ".join(
+        ctx.t("moderation.record_line", record=r["id"], item=r["item_id"], ground=ground_label(ctx, r["ground"]),
+              day=from_epoch(r["decided_at"]).date().isoformat())
+        for r in records
+    )
+    ctx.emit(Message(
+        kind="block_recommended", to=owner, account=account.id, item=removal["item_id"],
+        text=ctx.t("moderation.block", author=removal["author"], count=len(records), days=pol.repeat_offender_days,
+                   account=account.name, records=listing),
+    ))
+    ctx.audit("uppsikt", "moderation.block_recommended", account.id, author=removal["author"], removals=len(records))
+
+
+def _notify_security(ctx: Context, account: Account, item: dict, why: str) -> None:
+    """M4: the security coordinator gets the full record."""
+    for person in ctx.role_holders("security_coordinator"):
+        to, _ = staff.stand_in(ctx, person, ctx.today())
+        ctx.emit(Message(
+            kind="security_notified", to=to, account=account.id, item=item["id"],
+            text=ctx.t("moderation.security", account=account.name, id=item["id"], author=item["author"] or "–",
+                       at=from_epoch(item["received_at"]).strftime("%Y-%m-%d %H:%M"), text=item["text"],
+                       permalink=item["permalink"] or "–", why=why),
+        ))
+
+
+def on_intake(ctx: Context, item: dict) -> None:
+    """Act on the classifier's suggestions for a new item (call inside db.atomic())."""
+    tags = {t.id: t for t in items.tags_of(item)}
+    account = ctx.account(item["account_id"])
+    if "personal_attack" in tags:
+        ctx.db["items"].update(item["id"], {"flag": ctx.t("moderation.flag_attack")})
+    if "threat" in tags and account.policy.moderation.notify_security_on_crime:
+        _notify_security(ctx, account, item, ctx.t("moderation.security_suspected", why=tags["threat"].explanation))
+    if "confidential" in tags:
+        responsible, _ = staff.responsible_for(ctx, account, ctx.today())
+        ctx.emit(Message(
+            kind="confidential_alert", to="#" + account.channel, account=account.id, item=item["id"],
+            thread=f"item:{item['id']}", mentions=(responsible,),
+            text=ctx.t("moderation.confidential_alert", id=item["id"], why=tags["confidential"].explanation),
+            actions=(Action("remove", ctx.t("action.remove"), str(item["id"])),),
+        ))
