@@ -84,8 +84,11 @@ def stop(ctx: Context, actor: str) -> dict:
 
 def _summary(ctx: Context, start: int, end: int) -> str:
     minutes = (end - start) // 60
-    rows = list(ctx.db.query("SELECT status, assignee, answered_by FROM items WHERE received_at BETWEEN ? AND ?",
-                             [start, end]))
+    rows = list(ctx.db.query(
+        "SELECT status, assignee, answered_by FROM items WHERE received_at BETWEEN ? AND ? "
+        "OR (crisis = 1 AND updated_at >= ? AND received_at <= ?)",
+        [start, end, start, end],
+    ))
     handlers: dict[str, int] = {}
     for r in rows:
         who = r["answered_by"] or r["assignee"]
