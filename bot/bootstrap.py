@@ -11,7 +11,9 @@ import csv
 import datetime as dt
 import io
 import json
+import functools
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -56,16 +58,29 @@ class RecordingChat:
 MAX_ATTEMPTS = 12
 
 
+def serialized(method):
+    """Entry points run one at a time: scheduler and chat threads share one SQLite connection."""
+
+    @functools.wraps(method)
+    def wrapper(self: "Bot", *args, **kwargs):
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 @dataclass
 class Bot:
     ctx: Context
     chat: ChatPort | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
     @property
     def db(self) -> sqlite_utils.Database:
         return self.ctx.db
 
     # ------------------------------------------------------------------ config -> store
+    @serialized
     def sync_config(self) -> None:
         """Mirror configured accounts and people into the store (keeping runtime state)."""
         now = self.ctx.now_ts()
@@ -85,11 +100,13 @@ class Bot:
                 )
 
     # ------------------------------------------------------------------ inputs
+    @serialized
     def command(self, actor: str, text: str, channel: str | None = None) -> Reply:
         reply = commands.handle(self.ctx, actor, text, channel)
         self.flush()
         return reply
 
+    @serialized
     def action(self, actor: str, name: str, value: str, **kwargs: str) -> Reply:
         """A button press: `oversight_done` with an account id, or an item action with an item id."""
         try:
@@ -107,11 +124,13 @@ class Bot:
         self.flush()
         return reply
 
+    @serialized
     def intake(self, account_id: str, text: str, **kwargs: object) -> tuple[dict, bool]:
         item, created = intake.receive(self.ctx, account_id, text, **kwargs)
         self.flush()
         return item, created
 
+    @serialized
     def react(self, actor: str, item_id: int, emoji: str) -> Reply | None:
         """An emoji reaction on an item's card; None when the emoji means nothing to Uppsikt."""
         try:
@@ -122,6 +141,7 @@ class Bot:
         return reply
 
     # ------------------------------------------------------------------ scheduler
+    @serialized
     def tick(self) -> list[Message]:
         """Derive everything due now from the database; safe to call at any time, any number of times."""
         with self.db.atomic():
@@ -157,6 +177,7 @@ class Bot:
         return min(candidates)
 
     # ------------------------------------------------------------------ outbox
+    @serialized
     def flush(self) -> int:
         """Deliver pending outbox messages in order; per target, stop at the first failure."""
         if self.chat is None:
@@ -190,6 +211,7 @@ class Bot:
         return delivered
 
     # ------------------------------------------------------------------ history import
+    @serialized
     def import_history(self, path: Path) -> int:
         """Load past answers (question,answer,answered_by,answered_at); all rows or none."""
         rows, problems = parse_history_csv(self.ctx, path)

@@ -59,10 +59,23 @@ def cmd_run(args) -> int:
     from bot.adapters.console import Console, ConsoleChat
     from bot.clock import FakeClock, SystemClock, to_local
 
-    clock = FakeClock(to_local(dt.datetime.fromisoformat(args.start))) if args.start else SystemClock()
+    from bot import jobs
+
+    try:
+        clock = FakeClock(to_local(dt.datetime.fromisoformat(args.start))) if args.start else SystemClock()
+    except ValueError:
+        print(f"Ogiltig starttid {args.start!r}; skriv till exempel 2026-12-21T08:00", file=sys.stderr)
+        return 2
     chat = ConsoleChat(clock)
     bot = _bot(args, chat=chat, clock=clock)
-    Console(bot, clock).loop(sys.stdin, interactive=sys.stdin.isatty())
+    scheduler = None
+    if not args.start:  # real time: the same scheduler as in production; simulated time ticks on `vänta`
+        scheduler = jobs.start(bot, Path(args.db).parent / "backups")
+    try:
+        Console(bot, clock).loop(sys.stdin, interactive=sys.stdin.isatty())
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
     return 0
 
 
@@ -138,6 +151,78 @@ def cmd_route(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- records (R1–R7, A3)
+
+
+def _write_out(bot, text: str, out: str | None, count: int, key: str) -> None:
+    if out:
+        Path(out).write_text(text, encoding="utf-8", newline="")
+        print(bot.ctx.t(key, count=count, path=out), file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+def _records_dates(ctx, args) -> tuple[dt.date | None, dt.date | None]:
+    """Dates parsed here (not by argparse) so a bad one gets the Swedish message and exit code 2."""
+    from bot.core.parsing import parse_date
+
+    start = parse_date(ctx, args.from_, ctx.t("word.from")) if args.from_ else None
+    end = parse_date(ctx, args.to, ctx.t("word.to")) if args.to else None
+    return start, end
+
+
+def cmd_export_diarium(args) -> int:
+    from bot.core import records
+    from bot.core.context import Refused
+
+    bot = _bot(args)
+    ctx = bot.ctx
+    try:
+        if args.format not in ("csv", "json"):
+            raise Refused(ctx.t("records.cli_bad_format", value=args.format, known="csv, json"))
+        start, end = _records_dates(ctx, args)
+        rows = records.export_diarium(ctx, start, end)
+    except Refused as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    text = records.export_csv(ctx, rows, args.separator) if args.format == "csv" else records.export_json(rows) + "\n"
+    _write_out(bot, text, args.out, len(rows), "records.cli_exported")
+    return 0
+
+
+def cmd_export_register(args) -> int:
+    from bot.core import records
+
+    bot = _bot(args)
+    ctx = bot.ctx
+    if args.format not in ("html", "json"):
+        print(ctx.t("records.cli_bad_format", value=args.format, known="html, json"), file=sys.stderr)
+        return 2
+    rows = records.register(ctx)
+    text = records.register_html(ctx, rows) if args.format == "html" else records.export_json(rows) + "\n"
+    _write_out(bot, text, args.out, len(rows), "records.cli_register_saved")
+    return 0
+
+
+def cmd_search(args) -> int:
+    from bot.core import records
+    from bot.core.context import Refused
+
+    bot = _bot(args)
+    ctx = bot.ctx
+    try:
+        start, end = _records_dates(ctx, args)
+        results = records.search(ctx, args.text, start, end, args.account.lower() if args.account else None)
+    except Refused as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        print(records.render_search(ctx, args.text, results))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="uppsikt", description="Uppsikt – tillsyn av kommunens sociala medier.")
     sub = ap.add_subparsers(dest="command")
@@ -185,6 +270,32 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("text")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_route)
+
+    p = sub.add_parser("export", help="exportera allmänna handlingar och kontoförteckningen")
+    esub = p.add_subparsers(dest="export", required=True)
+    e = esub.add_parser("diarium", help="poster att registrera i diariet under en period (R1–R3, R6)")
+    common(e)
+    e.add_argument("--from", dest="from_", required=True, help="från-datum, ÅÅÅÅ-MM-DD")
+    e.add_argument("--to", required=True, help="till-datum, ÅÅÅÅ-MM-DD (dagen tas med)")
+    e.add_argument("--format", default="csv", help="csv (standard) eller json")
+    e.add_argument("--separator", default=";", choices=[";", ","], metavar="TECKEN",
+                   help="kolumnavgränsare i CSV; standard är semikolon, som Excel med svenska inställningar väntar sig")
+    e.add_argument("--out", help="spara i den här filen i stället för att skriva ut")
+    e.set_defaults(func=cmd_export_diarium)
+    e = esub.add_parser("register", help="förteckning över kommunens konton att publicera på webbplatsen (A3)")
+    common(e)
+    e.add_argument("--format", default="html", help="html (standard) eller json")
+    e.add_argument("--out", help="spara i den här filen i stället för att skriva ut")
+    e.set_defaults(func=cmd_export_register)
+
+    p = sub.add_parser("search", help="sök i inlägg, svar och borttagna inlägg (R7)")
+    common(p)
+    p.add_argument("text", help="det du söker efter, till exempel ett namn eller ett ord")
+    p.add_argument("--from", dest="from_", help="från-datum, ÅÅÅÅ-MM-DD")
+    p.add_argument("--to", help="till-datum, ÅÅÅÅ-MM-DD")
+    p.add_argument("--account", help="bara det här kontot (id)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
     return ap
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import select
 import sys
 from dataclasses import dataclass
 from typing import TextIO
@@ -171,23 +170,14 @@ class Console:
         self.say(f"Klockan är nu {self.clock.now().strftime('%Y-%m-%d %H:%M')}.")
 
     def loop(self, stdin: TextIO = sys.stdin, interactive: bool = True) -> None:
+        """Read commands until end of input. The scheduler (or `vänta`) drives time; each line also ticks."""
         muni = self.bot.ctx.settings.municipality.name
         self.say(f"Uppsikt för {muni}. Du är {self.actor}. Skriv hjälp för att se vad du kan göra.")
         self.bot.tick()
-        prompted = False
         while True:
             if interactive:
-                if not prompted:
-                    print("> ", end="", file=self.out, flush=True)
-                    prompted = True
-                ready, _, _ = select.select([stdin], [], [], 30)
-                if not ready:
-                    self.bot.tick()
-                    continue
-                prompted = False
+                print("> ", end="", file=self.out, flush=True)
             line = stdin.readline()
-            if not line:
-                break
-            if not self.handle(line):
+            if not line or not self.handle(line):
                 break
             self.bot.tick()

@@ -1,0 +1,55 @@
+"""Scheduler wiring: APScheduler 3 in Europe/Stockholm with a handful of jobs.
+
+The jobs hold no state of their own: the tick asks the database what is due
+(prompts, reminders, nudges, escalations, crisis prompts, daily record keeping)
+and marks it sent in the same transaction as the outbox entry, so a restart
+neither loses nor repeats anything, and work missed while the bot was down is
+done by the first tick at start-up. Exactly one process may run the scheduler.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.bootstrap import Bot
+from bot.clock import STOCKHOLM
+from bot.store.db import backup
+
+log = logging.getLogger("uppsikt.jobs")
+BACKUPS_KEPT = 7
+
+
+def nightly_backup(bot: Bot, folder: Path) -> Path:
+    """An online backup per night; the oldest beyond BACKUPS_KEPT are removed."""
+    target = folder / f"uppsikt-{bot.ctx.today().isoformat()}.db"
+    with bot.lock:
+        backup(bot.db, target)
+    for old in sorted(folder.glob("uppsikt-*.db"))[:-BACKUPS_KEPT]:
+        old.unlink()
+    log.info("backup written to %s", target)
+    return target
+
+
+def build_scheduler(bot: Bot, backup_folder: Path | None = None) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone=STOCKHOLM, job_defaults={"coalesce": True, "max_instances": 1,
+                                                                     "misfire_grace_time": 300})
+    scheduler.add_job(bot.tick, CronTrigger(second=0, timezone=STOCKHOLM), id="tick", name="tick every minute")
+    if backup_folder is not None:
+        scheduler.add_job(nightly_backup, CronTrigger(hour=2, minute=30, timezone=STOCKHOLM), args=(bot, backup_folder),
+                          id="backup", name="nightly backup")
+    return scheduler
+
+
+def start(bot: Bot, backup_folder: Path | None = None) -> BackgroundScheduler:
+    """Catch up at start-up, then run the jobs in the background."""
+    bot.tick()
+    scheduler = build_scheduler(bot, backup_folder)
+    scheduler.start()
+    next_tick = scheduler.get_job("tick").next_run_time
+    log.info("scheduler started; next tick %s", next_tick.isoformat() if isinstance(next_tick, dt.datetime) else next_tick)
+    return scheduler
