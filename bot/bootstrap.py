@@ -158,13 +158,14 @@ class Bot:
         """The earliest moment at which tick() could have something to do (for the simulator)."""
         now = self.ctx.now()
         candidates = [self.ctx.calendar().local_midnight(now.date() + dt.timedelta(days=1))]
+        times = {parse_time(hm) for acc in self.ctx.accounts.values()
+                 for hm in (acc.policy.oversight.prompt_time, acc.policy.oversight.reminder_time,
+                            acc.policy.oversight.escalation_time)}
         for day in (now.date(), now.date() + dt.timedelta(days=1)):
-            for acc in self.ctx.accounts.values():
-                o = acc.policy.oversight
-                for hm in (o.prompt_time, o.reminder_time, o.escalation_time):
-                    at = self.ctx.calendar().at(day, parse_time(hm))
-                    if at > now:
-                        candidates.append(at)
+            later = [at for at in (self.ctx.calendar().at(day, t) for t in times) if at > now]
+            if later:
+                candidates.append(min(later))
+                break
         for sql in (
             "SELECT MIN(next_nudge_at) FROM items WHERE next_nudge_at IS NOT NULL",
             "SELECT MIN(next_intensified_at) FROM accounts WHERE next_intensified_at IS NOT NULL",
@@ -199,14 +200,14 @@ class Bot:
                 attempts = row["attempts"] + 1
                 failed = exc.permanent or attempts >= MAX_ATTEMPTS
                 delay = exc.retry_after if exc.retry_after is not None else min(2 ** attempts, 300)
-                self.db["outbox"].update(row["id"], {
+                self.ctx.update("outbox", row["id"], {
                     "attempts": attempts, "error": str(exc)[:500], "status": "failed" if failed else "pending",
                     "next_attempt_at": now + int(delay),
                 })
                 log.warning("outbox %s to %s failed (attempt %s): %s", row["id"], row["target"], attempts, exc)
                 blocked.add(row["target"])
                 continue
-            self.db["outbox"].update(row["id"], {"status": "sent", "sent_at": now, "attempts": row["attempts"] + 1})
+            self.ctx.update("outbox", row["id"], {"status": "sent", "sent_at": now, "attempts": row["attempts"] + 1})
             delivered += 1
         return delivered
 

@@ -11,6 +11,7 @@ Secrets never live here; they come from the environment (see ``secrets_from_env`
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime as dt
 import os
 import re
@@ -272,6 +273,7 @@ class ConfigError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+@functools.lru_cache(maxsize=256)
 def parse_time(text: str) -> dt.time:
     m = TIME_RE.match(text.strip())
     if not m:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -14,6 +15,16 @@ from bot.clock import Clock, to_epoch
 from bot.i18n import t
 from bot.messages import Message
 from bot.settings import Account, Person, Policy, Settings
+
+
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _ident(name: str) -> str:
+    """Table and column names come from code, never from users; checked anyway."""
+    if not IDENTIFIER.match(name):
+        raise ValueError(f"bad SQL identifier {name!r}")
+    return name
 
 
 class Refused(Exception):
@@ -100,29 +111,28 @@ class Context:
         return "#" + self.settings.municipality.crisis_channel
 
     # ------------------------------------------------------------------ writes (call inside db.atomic())
+    def insert(self, table: str, row: dict) -> int:
+        """Parameterised INSERT without sqlite-utils' per-call schema introspection (hot paths)."""
+        cols = ", ".join(_ident(c) for c in row)
+        marks = ", ".join("?" * len(row))
+        cur = self.db.execute(f"INSERT INTO {_ident(table)} ({cols}) VALUES ({marks})", list(row.values()))
+        return int(cur.lastrowid)
+
+    def update(self, table: str, pk: object, changes: dict, pk_column: str = "id") -> None:
+        sets = ", ".join(f"{_ident(c)} = ?" for c in changes)
+        self.db.execute(f"UPDATE {_ident(table)} SET {sets} WHERE {_ident(pk_column)} = ?", [*changes.values(), pk])
+
     def emit(self, msg: Message) -> None:
-        self.db["outbox"].insert(
-            {
-                "created_at": self.now_ts(),
-                "kind": msg.kind,
-                "target": msg.to,
-                "account_id": msg.account,
-                "item_id": msg.item,
-                "message": msg.to_json(),
-                "status": "pending",
-            }
-        )
+        self.insert("outbox", {
+            "created_at": self.now_ts(), "kind": msg.kind, "target": msg.to, "account_id": msg.account,
+            "item_id": msg.item, "message": msg.to_json(), "status": "pending",
+        })
 
     def audit(self, actor: str, action: str, subject: str = "", **detail: object) -> None:
-        self.db["audit"].insert(
-            {
-                "at": self.now_ts(),
-                "actor": actor,
-                "action": action,
-                "subject": subject,
-                "detail": json.dumps(detail, ensure_ascii=False, default=str),
-            }
-        )
+        self.insert("audit", {
+            "at": self.now_ts(), "actor": actor, "action": action, "subject": subject,
+            "detail": json.dumps(detail, ensure_ascii=False, default=str),
+        })
 
     def once(self, key: str) -> bool:
         """Claim a dispatch key; True the first time only (restart-safe dedupe)."""

@@ -72,7 +72,7 @@ def stop(ctx: Context, actor: str) -> dict:
         raise Refused(ctx.t("crisis.not_on"))
     now = ctx.now_ts()
     with ctx.db.atomic():
-        ctx.db["crisis_periods"].update(period["id"], {"ended_at": now, "ended_by": actor, "next_prompt_at": None})
+        ctx.update("crisis_periods", period["id"], {"ended_at": now, "ended_by": actor, "next_prompt_at": None})
         ctx.set_state("crisis_since", None)
         summary = _summary(ctx, period["started_at"], now)
         ctx.audit(actor, "crisis.off", "", period=period["id"], summary=summary)
@@ -114,7 +114,7 @@ def alert(ctx: Context, item: dict, why: str, actor: str | None = None) -> bool:
     if not ctx.once(f"crisis_alert:{item['id']}"):
         return False
     account = ctx.account(item["account_id"])
-    ctx.db["items"].update(item["id"], {"crisis": 1})
+    ctx.update("items", item["id"], {"crisis": 1})
     by = ctx.t("crisis.raised_by", person=ctx.person(actor).name) if actor else ctx.t("crisis.detected")
     ctx.emit(Message(
         kind="crisis_alert", to=ctx.crisis_channel, account=account.id, item=item["id"],
@@ -161,7 +161,7 @@ def tick(ctx: Context) -> list[Message]:
     nxt = period["next_prompt_at"]
     while nxt <= now:
         nxt += _every(ctx) * 3600
-    ctx.db["crisis_periods"].update(period["id"], {"next_prompt_at": nxt})
+    ctx.update("crisis_periods", period["id"], {"next_prompt_at": nxt})
     out = [
         Message(kind="crisis_prompt", to="#" + acc.channel, account=acc.id,
                 text=ctx.t("crisis.prompt", account=acc.name, hours=_every(ctx)),

@@ -227,12 +227,10 @@ def intake(
                 "assignee": assignee, "assigned_reason": reason,
                 "first_reply_due": to_epoch(first_reply_due(ctx, account, received)),
             }
-        table = ctx.db["items"]
-        table.insert(row)
-        item_id = table.last_pk
+        item_id = ctx.insert("items", row)
         row["id"] = item_id
         if question:
-            ctx.db["items"].update(item_id, _schedule(ctx, account, row))
+            ctx.update("items", item_id, _schedule(ctx, account, row))
         ctx.db.execute("UPDATE accounts SET last_activity_at = ? WHERE id = ?", [now, account.id])
         record_history(ctx, item_id, created_by or "uppsikt", "intake", None, row["status"], row.get("assignee"), "")
         item = get(ctx, item_id)
@@ -245,10 +243,8 @@ def intake(
 
 def record_history(ctx: Context, item_id: int, actor: str, action: str, before: str | None, after: str | None,
              assignee: str | None, reason: str) -> None:
-    ctx.db["item_history"].insert(
-        {"item_id": item_id, "at": ctx.now_ts(), "actor": actor, "action": action, "from_status": before,
-         "to_status": after, "assignee": assignee, "reason": reason}
-    )
+    ctx.insert("item_history", {"item_id": item_id, "at": ctx.now_ts(), "actor": actor, "action": action,
+                                "from_status": before, "to_status": after, "assignee": assignee, "reason": reason})
 
 
 def _fmt(ts: int | None) -> str:
@@ -362,10 +358,10 @@ def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reas
             if not reason.strip():
                 raise Refused(ctx.t("item.no_reply_needs_reason"))
             changes |= {"status": "closed", "closed_reason": reason.strip(), "next_nudge_at": None}
-        ctx.db["items"].update(item_id, changes)
+        ctx.update("items", item_id, changes)
         item = get(ctx, item_id)
         if item["status"] in OPEN_STATUSES and (item["status"] != before or "first_reply_due" in changes):
-            ctx.db["items"].update(item_id, _schedule(ctx, account, item))
+            ctx.update("items", item_id, _schedule(ctx, account, item))
             item = get(ctx, item_id)
         record_history(ctx, item_id, actor, name, before, item["status"], item["assignee"], reason)
         ctx.audit(actor, f"item.{name}", f"item:{item_id}", to=to or None, reason=reason or None)
@@ -390,11 +386,11 @@ def tick(ctx: Context, batch: int = 500) -> list[Message]:
         st = stages(ctx, account, item)
         due = [i for i in range(item["nudge_stage"], len(st)) if st[i].at <= now]
         if not due:
-            ctx.db["items"].update(item["id"], _schedule(ctx, account, item, item["nudge_stage"]))
+            ctx.update("items", item["id"], _schedule(ctx, account, item, item["nudge_stage"]))
             continue
         idx = due[-1]
         out += _stage_messages(ctx, account, item, st[idx])
-        ctx.db["items"].update(item["id"], _schedule(ctx, account, item, idx + 1))
+        ctx.update("items", item["id"], _schedule(ctx, account, item, idx + 1))
     for m in out:
         ctx.emit(m)
     return out

@@ -89,7 +89,7 @@ def remove(ctx: Context, actor: str, item_id: int, ground: str, note: str = "") 
                    "closed_reason": ctx.t("moderation.closed_reason", ground=ground_label(ctx, ground))}
         if confidential:
             changes |= {"diarium": 1, "diarium_reason": "sekretess"}
-        ctx.db["items"].update(item_id, changes)
+        ctx.update("items", item_id, changes)
         items.record_history(ctx, item_id, actor, "remove", item["status"], "closed", item["assignee"], ground)
         ctx.audit(actor, "moderation.remove", f"item:{item_id}", removal=removal["id"], ground=ground,
                   confidential=confidential)
@@ -155,7 +155,7 @@ def on_intake(ctx: Context, item: dict) -> None:
     tags = {t.id: t for t in items.tags_of(item)}
     account = ctx.account(item["account_id"])
     if "personal_attack" in tags:
-        ctx.db["items"].update(item["id"], {"flag": ctx.t("moderation.flag_attack")})
+        ctx.update("items", item["id"], {"flag": ctx.t("moderation.flag_attack")})
     if "threat" in tags and account.policy.moderation.notify_security_on_crime:
         _notify_security(ctx, account, item, ctx.t("moderation.security_suspected", why=tags["threat"].explanation))
     if "confidential" in tags:

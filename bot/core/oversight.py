@@ -133,7 +133,7 @@ def intensify(ctx: Context, account_id: str, actor: str, reason: str, hours: int
     if row["intensified_until"] and row["intensified_until"] > until:
         until = row["intensified_until"]
     with ctx.db.atomic():
-        ctx.db["accounts"].update(
+        ctx.update("accounts", 
             account.id,
             {"intensified_until": until, "intensified_every_hours": every, "next_intensified_at": now + every * 3600},
         )
@@ -159,12 +159,12 @@ def _intensified(ctx: Context, account: Account, now: dt.datetime) -> list[Messa
     if next_at > ts:
         return []
     if next_at > until:
-        ctx.db["accounts"].update(account.id, {"next_intensified_at": None})
+        ctx.update("accounts", account.id, {"next_intensified_at": None})
         return []
     # Skip slots missed while the bot was down: one prompt now, the next on schedule.
     while next_at <= ts:
         next_at += every * 3600
-    ctx.db["accounts"].update(account.id, {"next_intensified_at": next_at if next_at <= until else None})
+    ctx.update("accounts", account.id, {"next_intensified_at": next_at if next_at <= until else None})
     responsible, _ = staff.responsible_for(ctx, account, now.date())
     return [
         Message(
