@@ -21,7 +21,7 @@ from typing import Protocol
 import sqlite_utils
 
 from bot.clock import Clock, SystemClock, from_epoch, to_epoch
-from bot.core import commands, crisis, intake, items, moderation, oversight, reactions, staff
+from bot.core import commands, crisis, intake, items, moderation, oversight, reactions, records, staff
 from bot.core.context import Context, Refused
 from bot.core.routing import HistoryAnswer
 from bot.messages import Message, Reply
@@ -150,6 +150,7 @@ class Bot:
             out += items.tick(self.ctx)
             if self.ctx.once(f"daily:{self.ctx.today().isoformat()}"):
                 out += staff.check_coverage(self.ctx)
+                out += records.daily(self.ctx)
             self.ctx.set_state("last_tick", str(self.ctx.now_ts()))
         self.flush()
         return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from bot.core import crisis, intake, items, moderation, oversight, staff
+from bot.core import crisis, intake, items, moderation, oversight, records, staff
 from bot.core.context import Context, Refused
 from bot.core.parsing import account_arg as _account_arg
 from bot.core.parsing import fold, int_option, options as _options, parse_date
@@ -269,6 +269,7 @@ COMMANDS: dict[str, Handler] = {
     "kris": cmd_kris,
     "ta-bort": cmd_tabort,
     "tabort": cmd_tabort,
+    **records.COMMANDS,
 }
 
 

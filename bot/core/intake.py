@@ -1,13 +1,14 @@
 """Intake: one entry point for every source (console, simulator, Slack, Teams, webhooks).
 
-Stores the item (deduplicated on source and external id), then lets moderation
-and crisis act on the classifier's suggestions, all in one transaction, so an
-acknowledged event always has its item and its alerts.
+Stores the item (deduplicated on source and external id), marks direct
+messages for the diarium (R6), then lets moderation and crisis act on the
+classifier's suggestions, all in one transaction, so an acknowledged event
+always has its item and its alerts.
 """
 
 from __future__ import annotations
 
-from bot.core import crisis, items, moderation
+from bot.core import crisis, items, moderation, records
 from bot.core.context import Context
 
 
@@ -15,6 +16,8 @@ def receive(ctx: Context, account_id: str, text: str, **kwargs: object) -> tuple
     with ctx.db.atomic():
         item, created = items.intake(ctx, account_id, text, **kwargs)  # type: ignore[arg-type]
         if created:
+            if item["kind"] == "dm":  # R6: direct messages through social media are public records
+                records.mark_for_diarium(ctx, item["id"], "direktmeddelande", "uppsikt")
             moderation.on_intake(ctx, item)
             crisis.on_intake(ctx, item)
             item = items.get(ctx, item["id"])

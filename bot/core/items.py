@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from bot.clock import from_epoch, to_epoch
-from bot.core import staff
+from bot.core import records, staff
 from bot.core.classify import Tag, classify
 from bot.core.context import Context, Refused
 from bot.core.routing import Expert, HistoryAnswer, Router
@@ -370,6 +370,8 @@ def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reas
             ctx.emit(_assignment_message(ctx, item))
         if name == "answered":
             add_history(ctx, [HistoryAnswer(item["text"], item["answer"] or item["text"], actor)], [to_epoch(now)], "item")
+        if name in ("answered", "no_reply"):
+            records.auto_mark(ctx, item)  # R1: synpunkter go to the diarium with their answer
     return item
 
 
