@@ -21,7 +21,7 @@ from typing import Protocol
 import sqlite_utils
 
 from bot.clock import Clock, SystemClock, from_epoch, to_epoch
-from bot.core import commands, crisis, intake, items, moderation, oversight, reactions, records, staff
+from bot.core import accounts, commands, crisis, intake, items, moderation, oversight, reactions, records, staff
 from bot.core.context import Context, Refused
 from bot.core.routing import HistoryAnswer
 from bot.messages import Message, Reply
@@ -111,7 +111,9 @@ class Bot:
         """A button press: `oversight_done` with an account id, or an item action with an item id."""
         try:
             self.ctx.person(actor.lower())
-            if name == "oversight_done":
+            if name in accounts.ACTION_NAMES:
+                reply = accounts.do_action(self.ctx, actor.lower(), name, value, kwargs.get("reason", ""))
+            elif name == "oversight_done":
                 oversight.log_check(self.ctx, value, actor.lower(), kwargs.get("note", ""), via=kwargs.get("via", "button"))
                 reply = Reply(self.ctx.t("oversight.logged", account=self.ctx.account(value).name,
                                          time=self.ctx.now().strftime("%H:%M")), public=True)
@@ -151,6 +153,7 @@ class Bot:
             if self.ctx.once(f"daily:{self.ctx.today().isoformat()}"):
                 out += staff.check_coverage(self.ctx)
                 out += records.daily(self.ctx)
+                out += accounts.daily(self.ctx)
             self.ctx.set_state("last_tick", str(self.ctx.now_ts()))
         self.flush()
         return out

@@ -17,6 +17,7 @@ day) counts from the next opening.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Iterable
 from functools import cache
@@ -219,3 +220,10 @@ class BusinessCalendar:
             if overlap > dt.timedelta(0):
                 total += overlap
         return total
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day of the month `months` later, clamped to the end of a shorter month."""
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from bot.core import crisis, intake, items, moderation, oversight, records, staff
+from bot.core import accounts, crisis, intake, items, moderation, oversight, records, staff
 from bot.core.context import Context, Refused
 from bot.core.parsing import account_arg as _account_arg
 from bot.core.parsing import fold, int_option, options as _options, parse_date
@@ -227,6 +227,9 @@ def action_reply(ctx: Context, item: dict, name: str) -> str:
                  assignee=ctx.person(item["assignee"]).name if item["assignee"] else "–")
     if name == "answered" and item["answered_by"]:
         text += " " + ctx.t("item.signature_hint", signature=items.signature(ctx.person(item["answered_by"]), ctx))
+        feedback = accounts.reply_check(ctx, item["answer"])  # Q8: klarspråk feedback on the published answer
+        if feedback:
+            text += "\n" + feedback
     return text
 
 
@@ -254,7 +257,7 @@ def cmd_konto(ctx: Context, actor: str, words: list[str], channel: str | None) -
             purpose=a.purpose or "–", audience=a.audience or "–", frequency=a.update_frequency or "–",
             first_reply=a.policy.deadlines.first_reply_days, full_answer=a.policy.deadlines.full_answer_days,
         ) + (f"\n{why}" if why else ""))
-    raise Refused(ctx.t("help.konto"))
+    return accounts.cmd_konto_lifecycle(ctx, actor, words, channel)
 
 
 # --------------------------------------------------------------------------- registry
@@ -270,6 +273,7 @@ COMMANDS: dict[str, Handler] = {
     "ta-bort": cmd_tabort,
     "tabort": cmd_tabort,
     **records.COMMANDS,
+    "klarsprak": accounts.cmd_klarsprak,
 }
 
 

@@ -384,7 +384,10 @@ def tick(ctx: Context, batch: int = 500) -> list[Message]:
     out: list[Message] = []
     rows = list(ctx.db.query("SELECT * FROM items WHERE next_nudge_at <= ? ORDER BY next_nudge_at LIMIT ?", [now, batch]))
     for item in rows:
-        account = ctx.account(item["account_id"])
+        account = ctx.accounts.get(item["account_id"])
+        if account is None:  # the account was closed: nothing more to remind about on it
+            ctx.update("items", item["id"], {"next_nudge_at": None})
+            continue
         st = stages(ctx, account, item)
         due = [i for i in range(item["nudge_stage"], len(st)) if st[i].at <= now]
         if not due:

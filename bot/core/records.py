@@ -22,13 +22,13 @@ Nothing here imports ``items`` so that ``items`` can call ``auto_mark``.
 
 from __future__ import annotations
 
-import calendar as _calendar
 import csv
 import datetime as dt
 import html
 import io
 import json
 
+from bot.calendar import add_months
 from bot.clock import from_epoch, to_epoch
 from bot.core import staff
 from bot.core.context import Context, Refused
@@ -113,13 +113,6 @@ def _period(ctx: Context, start: dt.date, end: dt.date) -> tuple[int, int]:
         raise Refused(ctx.t("records.end_before_start", start=start.isoformat(), end=end.isoformat()))
     cal = ctx.calendar()
     return to_epoch(cal.local_midnight(start)), to_epoch(cal.local_midnight(end + dt.timedelta(days=1)))
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day of the month `months` later, clamped to the end of a shorter month."""
-    y, m = divmod(day.month - 1 + months, 12)
-    year, month = day.year + y, m + 1
-    return dt.date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))
 
 
 # --------------------------------------------------------------------------- diarium marking (R1, R3, R6)

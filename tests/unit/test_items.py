@@ -204,3 +204,15 @@ def test_overdue_lists_items_past_deadline(harness):
     h.clock.set(local(2026, 12, 8, 10, 1))
     assert [r["id"] for r in items.overdue(h.ctx)] == [item["id"]]
     assert dt.timedelta(0) < from_epoch(h.ctx.now_ts()) - from_epoch(item["first_reply_due"])
+
+
+def test_tick_survives_an_account_closed_under_an_open_item(harness):
+    h = harness(local(2026, 12, 7, 10, 0))
+    item, _ = h.bot.intake("linkedin", "Hur söker jag jobb som lärare hos er?", external_id="l1", source="linkedin")
+    with h.ctx.db.atomic():
+        h.ctx.update("accounts", "linkedin", {"status": "closed"})
+    h.ctx.forget_accounts()
+    h.run_until(local(2026, 12, 8, 12, 0))
+    assert "linkedin" not in {m.account for _, m in h.sent("oversight_prompt")}
+    assert {"facebook", "instagram", "bibliotek"} <= {m.account for _, m in h.sent("oversight_prompt")}
+    assert items.get(h.ctx, item["id"])["next_nudge_at"] is None
