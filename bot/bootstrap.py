@@ -55,7 +55,9 @@ class RecordingChat:
         self.sent.append((self.clock.now(), message))
 
 
-MAX_ATTEMPTS = 12
+DIGEST_KINDS = ("nudge", "escalation", "oversight_reminder", "coverage_warning", "two_factor_reminder",
+                "snapshot_reminder")
+MAX_DIGEST_ACTIONS = 10
 
 
 def serialized(method):
@@ -184,36 +186,64 @@ class Bot:
     # ------------------------------------------------------------------ outbox
     @serialized
     def flush(self) -> int:
-        """Deliver pending outbox messages in order; per target, stop at the first failure."""
+        """Deliver pending outbox messages in order, per target stopping at the first failure.
+
+        A chat port with ``digests = True`` gets a person's pending reminders as one
+        digest message instead of one message per item. Transient failures are
+        retried for as long as it takes (backing off, or after ``retry_after``);
+        only a permanent failure gives up on a message.
+        """
         if self.chat is None:
             return 0
         now = self.ctx.now_ts()
+        rows = list(self.db.query(
+            "SELECT id, kind, target, message, attempts, next_attempt_at FROM outbox "
+            "WHERE status = 'pending' ORDER BY id"
+        ))
+        digests = getattr(self.chat, "digests", False)
+        groups: dict[str, list[dict]] = {}
+        if digests:
+            for row in rows:
+                if row["kind"] in DIGEST_KINDS and not row["target"].startswith("#"):
+                    groups.setdefault(row["target"], []).append(row)
         blocked: set[str] = set()
+        done: set[int] = set()
         delivered = 0
-        for row in list(self.db.query(
-            "SELECT id, target, message, attempts FROM outbox WHERE status = 'pending' ORDER BY id"
-        )):
-            if row["target"] in blocked:
+        for row in rows:
+            if row["id"] in done or row["target"] in blocked:
                 continue
-            if self.db.execute("SELECT next_attempt_at FROM outbox WHERE id = ?", [row["id"]]).fetchone()[0] > now:
+            batch = groups.get(row["target"], [row]) if row["kind"] in DIGEST_KINDS else [row]
+            if row["next_attempt_at"] > now:
                 blocked.add(row["target"])
                 continue
+            messages = [Message.from_json(r["message"]) for r in batch]
+            message = messages[0] if len(messages) == 1 else self._digest(row["target"], messages)
             try:
-                self.chat.send(Message.from_json(row["message"]))
+                self.chat.send(message)
             except ChatError as exc:
                 attempts = row["attempts"] + 1
-                failed = exc.permanent or attempts >= MAX_ATTEMPTS
                 delay = exc.retry_after if exc.retry_after is not None else min(2 ** attempts, 300)
-                self.ctx.update("outbox", row["id"], {
-                    "attempts": attempts, "error": str(exc)[:500], "status": "failed" if failed else "pending",
-                    "next_attempt_at": now + int(delay),
-                })
+                with self.db.atomic():
+                    for r in batch:
+                        self.ctx.update("outbox", r["id"], {
+                            "attempts": attempts, "error": str(exc)[:500],
+                            "status": "failed" if exc.permanent else "pending", "next_attempt_at": now + int(delay),
+                        })
                 log.warning("outbox %s to %s failed (attempt %s): %s", row["id"], row["target"], attempts, exc)
                 blocked.add(row["target"])
                 continue
-            self.ctx.update("outbox", row["id"], {"status": "sent", "sent_at": now, "attempts": row["attempts"] + 1})
-            delivered += 1
+            with self.db.atomic():
+                for r in batch:
+                    self.ctx.update("outbox", r["id"], {"status": "sent", "sent_at": now, "attempts": r["attempts"] + 1})
+            done.update(r["id"] for r in batch)
+            delivered += len(batch)
         return delivered
+
+    def _digest(self, target: str, messages: list[Message]) -> Message:
+        lines = [self.ctx.t("digest.header", count=len(messages))]
+        lines += [f"• {m.text}" for m in messages]
+        return Message(kind="digest", to=target, text="\n".join(lines),
+                       actions=tuple(a for m in messages for a in m.actions)[:MAX_DIGEST_ACTIONS])
 
     # ------------------------------------------------------------------ history import
     @serialized

@@ -229,3 +229,37 @@ def m002_moderation_crisis_records_accounts(db: Database) -> None:
         CREATE INDEX idx_attestations ON attestations(account_id, person, attested_at);
         """
     )
+
+
+@migrations()
+def m003_chat_adapters(db: Database) -> None:
+    """State the chat adapters keep: where each card was posted, resolved users, seen events."""
+    db.executescript(
+        """
+        CREATE TABLE chat_messages (
+            platform TEXT NOT NULL,
+            card TEXT NOT NULL,            -- the message's card key, e.g. item:12
+            channel TEXT NOT NULL,         -- platform channel / conversation id
+            ts TEXT NOT NULL,              -- platform message id (Slack ts, Teams activity id)
+            PRIMARY KEY (platform, card)
+        );
+        CREATE TABLE chat_users (
+            platform TEXT NOT NULL,
+            email TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            resolved_at INTEGER NOT NULL,
+            PRIMARY KEY (platform, email)
+        );
+        CREATE INDEX idx_chat_users_id ON chat_users(platform, user_id);
+        CREATE TABLE chat_channels (
+            platform TEXT NOT NULL,
+            name TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            PRIMARY KEY (platform, name)
+        );
+        CREATE TABLE events_seen (
+            event_id TEXT PRIMARY KEY,
+            at INTEGER NOT NULL
+        );
+        """
+    )

@@ -75,3 +75,39 @@ def test_outbox_order_and_retry(harness):
     h.run_until(local(2026, 12, 7, 10, 5))
     cards = [m.item for _, m in h.sent("item", to="#konto-facebook")]
     assert cards == [1, 2]  # delivered, in order
+
+
+def test_personal_reminders_become_one_digest_when_the_chat_wants_it(harness):
+    h = harness(local(2026, 12, 7, 10, 0))
+    h.chat.digests = True
+    for n, text in enumerate(["När töms soporna?", "Var lämnar jag grovsopor?", "När öppnar simhallen?"]):
+        item, _ = h.bot.intake("facebook", text, external_id=f"d{n}", source="facebook")
+        if item["assignee"] != "maria@example.se":
+            assert h.bot.action("maria@example.se", "take", str(item["id"])).ok
+    h.clear()
+    h.run_until(local(2026, 12, 7, 15, 0))
+    to_maria = [m for _, m in h.chat.sent if m.to == "maria@example.se"]
+    assert [m.kind for m in to_maria] == ["digest"]
+    assert "3 påminnelser" in to_maria[0].text and to_maria[0].text.count("•") == 3
+    assert h.bot.db.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").fetchone()[0] == 0
+
+
+def test_outbox_keeps_retrying_through_a_long_outage(harness):
+    from bot.bootstrap import ChatError
+
+    h = harness(local(2026, 12, 7, 10, 0))
+    down = {"until": local(2026, 12, 7, 16, 0)}
+    real_send = h.chat.send
+
+    def outage(message):
+        if h.clock.now() < down["until"]:
+            raise ChatError("500 internal_error")
+        real_send(message)
+
+    h.chat.send = outage
+    h.bot.intake("facebook", "När öppnar simhallen?", external_id="o1", source="facebook")
+    h.run_until(local(2026, 12, 7, 17, 0))
+    delivered = h.sent(to="#konto-facebook")
+    assert delivered and all(at >= local(2026, 12, 7, 16, 0) for at, _ in delivered)
+    assert [m.kind for _, m in delivered][:2] == ["item", "oversight_prompt"]  # created order kept per channel
+    assert h.bot.db.execute("SELECT COUNT(*) FROM outbox WHERE status != 'sent'").fetchone()[0] == 0
