@@ -20,7 +20,7 @@ from typing import Protocol
 
 import sqlite_utils
 
-from bot.clock import Clock, SystemClock, from_epoch, to_epoch
+from bot.clock import Clock, FakeClock, SystemClock, from_epoch, to_epoch
 from bot.core import accounts, commands, crisis, intake, items, moderation, oversight, reactions, records, staff
 from bot.core.context import Context, Refused
 from bot.core.routing import HistoryAnswer
@@ -159,6 +159,16 @@ class Bot:
             self.ctx.set_state("last_tick", str(self.ctx.now_ts()))
         self.flush()
         return out
+
+    def advance(self, clock: FakeClock, until: dt.datetime) -> None:
+        """Move a fake clock to `until`, ticking at every moment something falls due on the way
+        (simulator, console with --start, tests): exactly what the minute scheduler would do."""
+        self.tick()
+        while (wake := self.next_wakeup()) <= until:
+            clock.set(wake)
+            self.tick()
+        clock.set(until)
+        self.tick()
 
     def next_wakeup(self) -> dt.datetime:
         """The earliest moment at which tick() could have something to do (for the simulator)."""

@@ -159,36 +159,14 @@ def run(settings: Settings, scenario: Scenario) -> tuple[list[Record], Bot]:
     clock = FakeClock(scenario.start)
     chat = RecordingChat(clock)
     bot = build(settings, clock=clock, db=None, chat=chat)
-    records: list[Record] = []
-    pending = list(scenario.events)
-
-    def collect() -> None:
-        records.extend(Record(at, m) for at, m in chat.sent)
-        chat.sent.clear()
-
-    bot.tick()
-    collect()
-    while True:
-        wake = bot.next_wakeup()
-        nxt = pending[0].at if pending else None
-        target = min(wake, nxt) if nxt else wake
-        if target > scenario.end:
-            break
-        clock.set(target)
-        while pending and pending[0].at <= clock.now():
-            ev = pending.pop(0)
-            reply = _apply(bot, ev)
-            collect()
-            if reply is not None:
-                actor = ev.data.get("as", "")
-                records.append(Record(clock.now(), Message(kind="reply" if reply.ok else "refused", to=actor,
-                                                           text=reply.text)))
-        bot.tick()
-        collect()
-    clock.set(scenario.end)
-    bot.tick()
-    collect()
-    return records, bot
+    for ev in scenario.events:
+        bot.advance(clock, ev.at)
+        reply = _apply(bot, ev)
+        if reply is not None:  # what the person saw, in order with everything else
+            kind = "reply" if reply.ok else "refused"
+            chat.sent.append((clock.now(), Message(kind=kind, to=ev.data.get("as", ""), text=reply.text)))
+    bot.advance(clock, scenario.end)
+    return [Record(at, m) for at, m in chat.sent], bot
 
 
 def state(bot: Bot) -> dict:

@@ -36,15 +36,7 @@ class Harness:
         return self.bot.ctx
 
     def run_until(self, when: dt.datetime) -> None:
-        self.bot.tick()
-        while True:
-            wake = self.bot.next_wakeup()
-            if wake > when:
-                break
-            self.clock.set(wake)
-            self.bot.tick()
-        self.clock.set(when)
-        self.bot.tick()
+        self.bot.advance(self.clock, when)
 
     def sent(self, kind: str | None = None, to: str | None = None, account: str | None = None):
         return [

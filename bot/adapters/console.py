@@ -158,15 +158,7 @@ class Console:
             self.say("Skriv till exempel vänta 30m, vänta 2h eller vänta 1d.")
             return
         unit = {"m": "minutes", "h": "hours", "d": "days"}[m.group(2)]
-        end = self.clock.now() + dt.timedelta(**{unit: int(m.group(1))})
-        while True:
-            wake = self.bot.next_wakeup()
-            if wake > end:
-                break
-            self.clock.set(wake)
-            self.bot.tick()
-        self.clock.set(end)
-        self.bot.tick()
+        self.bot.advance(self.clock, self.clock.now() + dt.timedelta(**{unit: int(m.group(1))}))
         self.say(f"Klockan är nu {self.clock.now().strftime('%Y-%m-%d %H:%M')}.")
 
     def loop(self, stdin: TextIO = sys.stdin, interactive: bool = True) -> None:

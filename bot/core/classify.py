@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from bot.settings import GROUND_IDS  # the removal grounds (M1) are defined once, with the config
+
 TAG_IDS = (
     "question",
     "synpunkt",
@@ -34,21 +36,6 @@ TAG_IDS = (
     "political",
     "authority_advice",
     "no_reply_needed",
-)
-GROUND_IDS = (
-    "offensive_remarks",
-    "hate",
-    "threats_crime",
-    "illegal_imagery",
-    "copyright",
-    "profanity",
-    "impersonation",
-    "money_offers",
-    "harmful_links",
-    "advertising",
-    "political",
-    "personal_data",
-    "personal_attack",
 )
 
 
