@@ -1,30 +1,31 @@
 """Route a citizen question to the colleague who knows most (rule Q3).
 
-`Router.rank` orders the configured experts by
+`Router.rank` scores each configured expert as
 
     score = (number of the expert's keywords the text matches) + history
 
-Each matched keyword adds 1. History adds at most 1: the mean of three views
-of the expert's past answers, each divided by its best value among the
-experts for this text, so declared expertise outweighs history evidence and
-history orders experts with equal keyword matches. The three views (all with
-sublinear query weights 1 + ln tf) are:
+where `history` in [0, 1] is the mean of three views of the expert's past
+answers, each divided by its best value among the experts for this text. One
+declared keyword thus weighs as much as being the best match in every view,
+and history orders experts with equal keyword matches. Query terms weigh
+1 + ln tf in all three views:
 
 1. volume: BM25 (k1 1.2, b 0.75) of the text's character 3-5-grams, taken
-   within words, against the expert's profile, all their answered questions
-   and answers concatenated;
+   within words, against the expert's profile: all the questions and answers
+   they have answered, concatenated;
 2. typicality: the same n-grams' idf²-weighted inner product with the
    direction of the expert's centroid, the sum of their answers as unit
-   vectors of sublinear n-gram counts (so each answer counts once, whatever
-   its length);
-3. precedent: the best tf-idf similarity of the text's word stems to the past
-   questions the expert answered, among the `NEIGHBOURS` most similar past
-   questions overall (exact top-k with MaxScore pruning).
+   vectors of sublinear n-gram counts, so each answer counts once whatever
+   its length (both views skip n-grams found in every profile: they cannot
+   tell experts apart);
+3. precedent: the best idf²-weighted inner product of the text's word stems
+   with the unit stem vector of a past question the expert answered, among
+   the NEIGHBOURS most similar past questions overall.
 
-Availability and workload are the caller's concern. Everything is kept in
-inverted indexes updated in place by `add_history`; idf and the BM25 length
-norms are derived from counters at query time, so adding history never
-rebuilds anything and incremental construction equals batch construction.
+Availability and workload are the caller's concern. All of it lives in
+inverted indexes updated in place by `add_history`; idf and length norms are
+derived from counts when asked, so incremental and batch construction give
+the same result.
 """
 
 from __future__ import annotations
@@ -37,21 +38,14 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
-from bot.core.textnorm import (
-    MIN_COMPOUND_KEYWORD,
-    char_ngrams,
-    forms,
-    is_head,
-    is_modifier,
-    stem,
-    words,
-)
+from bot.core.textnorm import MIN_COMPOUND_KEYWORD, char_ngrams, compound_parts, forms, stem, words
 
 NEIGHBOURS = 20
 """How many of the most similar past questions vote in the precedent view."""
 _K1, _B = 1.2, 0.75
-_MIN_PART = 3
+_SLACK = 1 + 1e-9  # float rounding margin on MaxScore bounds
 
 
 @dataclass(frozen=True)
@@ -73,6 +67,8 @@ class HistoryAnswer:
 
 @dataclass(frozen=True)
 class Ranked:
+    """One expert's place in a ranking, with Swedish reasons for it."""
+
     email: str
     score: float
     reasons: tuple[str, ...]
@@ -87,216 +83,199 @@ def _grams(word: str) -> tuple[str, ...]:
     return tuple(char_ngrams(word))
 
 
-@lru_cache(maxsize=1 << 16)
-def _stem(word: str) -> str:
-    return stem(word)
-
-
 def _idf(n: int, df: int) -> float:
     return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
 
 def _unit(counts: Counter[str]) -> dict[str, float]:
+    """Sublinear term weights 1 + ln tf, scaled to unit length."""
     weights = {t: 1.0 + math.log(c) for t, c in counts.items()}
-    norm = math.sqrt(sum(w * w for w in weights.values()))
+    norm = math.hypot(*weights.values())
     return {t: w / norm for t, w in weights.items()}
 
 
 class _Keywords:
-    """Keyword index: a text word matches a keyword word when they share a
+    """Keyword index. A text word matches a keyword word when they share a
     form (word or stem) or, for keywords of at least MIN_COMPOUND_KEYWORD
-    letters, when the keyword is the first or last part of a compound."""
+    letters, when the keyword is the first or last part of the text word read
+    as a compound. A keyword of several words needs all of them."""
 
     def __init__(self, experts: Sequence[Expert]) -> None:
         self._parts: dict[str, int] = {}
         self._exact: defaultdict[str, set[int]] = defaultdict(set)
         self._compound: defaultdict[str, set[int]] = defaultdict(set)
-        # per expert: (label, part ids) for each keyword
-        self.keywords: list[list[tuple[str, frozenset[int]]]] = []
+        self._entries: list[list[tuple[str, frozenset[int]]]] = []  # per expert: (label, part ids)
         for expert in experts:
-            entries = []
-            for keyword in expert.keywords:
-                parts = frozenset(self._part(w) for w in words(keyword))
-                if parts:
-                    entries.append((" ".join(words(keyword)), parts))
-            self.keywords.append(entries)
-        self.word_hits = lru_cache(maxsize=1 << 16)(self._word_hits)
+            keywords = [words(k) for k in expert.keywords]
+            self._entries.append([(" ".join(k), frozenset(map(self._part, k))) for k in keywords if k])
+        self._word_hits = lru_cache(maxsize=1 << 16)(self._hits)
 
     def _part(self, word: str) -> int:
         if word not in self._parts:
             pid = self._parts[word] = len(self._parts)
             for form in forms(word):
                 self._exact[form].add(pid)
-                if len(word) >= MIN_COMPOUND_KEYWORD and len(form) >= _MIN_PART:
+                if len(word) >= MIN_COMPOUND_KEYWORD:
                     self._compound[form].add(pid)
         return self._parts[word]
 
-    def _word_hits(self, word: str) -> frozenset[int]:
+    def _hits(self, word: str) -> frozenset[int]:
         hits: set[int] = set()
         for form in forms(word):
             hits |= self._exact.get(form, set())
-            for i in range(_MIN_PART, len(form) - _MIN_PART + 1):
-                head, tail = form[:i], form[i:]
-                if head in self._compound and is_modifier(head, tail):
-                    hits |= self._compound[head]
-                if tail in self._compound and is_head(tail, head):
-                    hits |= self._compound[tail]
+        for part in compound_parts(word):
+            hits |= self._compound.get(part, set())
         return frozenset(hits)
 
     def matches(self, text_words: Iterable[str]) -> dict[int, list[str]]:
         """Expert index -> labels of the keywords the words match."""
         hits: set[int] = set()
         for word in set(text_words):
-            hits |= self.word_hits(word)
+            hits |= self._word_hits(word)
         out: dict[int, list[str]] = {}
-        for i, entries in enumerate(self.keywords):
+        for i, entries in enumerate(self._entries):
             labels = [label for label, parts in entries if parts <= hits]
             if labels:
                 out[i] = labels
         return out
 
 
-class Router:
-    """Ranks experts for a text; see the module docstring for the score."""
+class _Profiles:
+    """Character n-gram index over each expert's concatenated history (views 1 and 2)."""
 
-    def __init__(self, experts: Sequence[Expert], history: Iterable[HistoryAnswer] = ()) -> None:
-        self._experts = tuple(experts)
-        self._index: dict[str, int] = {}
-        for i, expert in enumerate(self._experts):
-            if self._index.setdefault(_key(expert.email), i) != i:
-                raise ValueError(f"duplicate expert email: {expert.email}")
-        self._keywords = _Keywords(self._experts)
-        n = len(self._experts)
-        # profile index: n-gram -> (expert ids ascending, term counts, centroid weights)
-        self._grams: dict[str, tuple[array, array, array]] = {}
-        self._length = [0] * n  # n-grams in each profile
-        self._norm2 = [0.0] * n  # squared length of each centroid
+    def __init__(self, experts: int) -> None:
+        # n-gram -> (expert ids ascending, counts in the profile, centroid components)
+        self._postings: dict[str, tuple[array, array, array]] = {}
+        self._grams: list[list[str]] = [[] for _ in range(experts)]  # each profile's n-grams
+        self._length = [0] * experts  # n-grams in each profile
+        self._centroid_norm = [0.0] * experts
         self._profiles = 0
         self._total_length = 0
-        self._bm25_norms: list[float] | None = None
-        # question index: stem -> (question ids ascending, unit weights); question -> expert
-        self._stems: dict[str, tuple[array, array]] = {}
-        self._max_weight: dict[str, float] = {}
-        self._owner = array("I")
-        self.add_history(history)
+        self._bm25_norms: list[float] = []  # derived from the above: emptied on every change
 
-    def add_history(self, answers: Iterable[HistoryAnswer]) -> None:
-        """Index past answers; answers by unknown colleagues are ignored."""
-        for answer in answers:
-            expert = self._index.get(_key(answer.answered_by))
-            if expert is not None:
-                self._add_profile(expert, words(answer.question) + words(answer.answer))
-                self._add_question(expert, words(answer.question))
+    def _centroid(self, gram: str, expert: int) -> float:
+        ids, _, centroid = self._postings.get(gram, ((), (), ()))
+        pos = bisect_left(ids, expert)
+        return centroid[pos] if pos < len(ids) and ids[pos] == expert else 0.0
 
-    def _add_profile(self, expert: int, text_words: list[str]) -> None:
-        counts = Counter(g for w in text_words for g in _grams(w))
-        if not counts:
+    def add(self, expert: int, docs: list[list[tuple[str, ...]]]) -> None:
+        """Add answers (each a list of its words' n-grams) to one profile, in order."""
+        totals: dict[str, list] = {}  # n-gram -> [count to add, new centroid component]
+        size = 0
+        for doc in docs:
+            counts = Counter(g for grams in doc for g in grams)
+            size += counts.total()
+            for gram, weight in _unit(counts).items():
+                entry = totals.get(gram)
+                if entry is None:
+                    entry = totals[gram] = [0, self._centroid(gram, expert)]
+                entry[0] += counts[gram]
+                entry[1] += weight
+        if not size:
             return
-        if not self._length[expert]:
-            self._profiles += 1
-        size = counts.total()
+        self._profiles += not self._length[expert]
         self._length[expert] += size
         self._total_length += size
-        self._bm25_norms = None
-        for gram, weight in _unit(counts).items():
-            postings = self._grams.get(gram)
+        self._bm25_norms = []
+        for gram, (count, component) in totals.items():
+            postings = self._postings.get(gram)
             if postings is None:
-                postings = self._grams[gram] = (array("I"), array("I"), array("d"))
+                postings = self._postings[gram] = (array("I"), array("I"), array("d"))
             ids, tfs, centroid = postings
             pos = bisect_left(ids, expert)
-            if pos == len(ids) or ids[pos] != expert:
+            if pos < len(ids) and ids[pos] == expert:
+                tfs[pos] += count
+                centroid[pos] = component
+            else:
                 ids.insert(pos, expert)
-                tfs.insert(pos, 0)
-                centroid.insert(pos, 0.0)
-            old = centroid[pos]
-            tfs[pos] += counts[gram]
-            centroid[pos] = old + weight
-            self._norm2[expert] += centroid[pos] ** 2 - old**2
+                tfs.insert(pos, count)
+                centroid.insert(pos, component)
+                self._grams[expert].append(gram)
+        self._centroid_norm[expert] = math.hypot(*(self._centroid(g, expert) for g in self._grams[expert]))
 
-    def _add_question(self, expert: int, question_words: list[str]) -> None:
+    def views(self, text_words: list[str]) -> tuple[list[float], list[float]]:
+        """BM25 and centroid scores of the text, indexed by expert.
+
+        N-grams found in every profile (when there are several) cannot tell
+        experts apart and are skipped; in practice they are most of a text's
+        n-grams, so this is what keeps a decision fast."""
+        n = self._profiles
+        bm25 = [0.0] * len(self._length)
+        inner = [0.0] * len(self._length)
+        if not n:
+            return bm25, inner
+        if not self._bm25_norms:
+            average = self._total_length / n
+            self._bm25_norms = [_K1 * (1 - _B + _B * length / average) for length in self._length]
+        norms = self._bm25_norms
+        for gram, count in Counter(g for w in text_words for g in _grams(w)).items():
+            postings = self._postings.get(gram)
+            if postings is None or len(postings[0]) == n > 1:
+                continue
+            ids, tfs, centroid = postings
+            idf = _idf(n, len(ids))
+            saturation = (1.0 + math.log(count)) * idf * (_K1 + 1)
+            weight = (1.0 + math.log(count)) * idf * idf
+            for e, tf, c in zip(ids, tfs, centroid):
+                bm25[e] += saturation * tf / (tf + norms[e])
+                inner[e] += weight * c
+        return bm25, [s / norm if s else 0.0 for s, norm in zip(inner, self._centroid_norm)]
+
+
+class _Questions:
+    """Word-stem index over past questions (view 3)."""
+
+    def __init__(self) -> None:
+        self._postings: dict[str, tuple[array, array]] = {}  # stem -> (question ids, unit weights)
+        self._max_weight: dict[str, float] = {}
+        self._owner = array("I")  # question id -> expert
+
+    def add(self, expert: int, question_words: list[str]) -> None:
         if not question_words:
             return
         qid = len(self._owner)
         self._owner.append(expert)
-        for term, weight in _unit(Counter(_stem(w) for w in question_words)).items():
-            postings = self._stems.get(term)
+        for term, weight in _unit(Counter(stem(w) for w in question_words)).items():
+            postings = self._postings.get(term)
             if postings is None:
-                postings = self._stems[term] = (array("I"), array("d"))
+                postings = self._postings[term] = (array("I"), array("d"))
             postings[0].append(qid)
             postings[1].append(weight)
-            if weight > self._max_weight.get(term, 0.0):
-                self._max_weight[term] = weight
+            self._max_weight[term] = max(weight, self._max_weight.get(term, 0.0))
 
-    def rank(self, text: str, limit: int | None = None) -> list[Ranked]:
-        """Experts with a score above zero, best first, ties by email."""
-        text_words = words(text)
-        if not text_words:
-            return []
-        keywords = self._keywords.matches(text_words)
-        volume, typicality = self._profile_views(text_words)
-        precedent, similar = self._precedent_view(text_words)
-        views = [(v, max(v.values())) for v in (volume, typicality, precedent) if v]
-        ranked = []
-        for i in keywords.keys() | volume.keys() | typicality.keys() | precedent.keys():
-            history = sum(v.get(i, 0.0) / top for v, top in views) / 3
-            labels = keywords.get(i, [])
-            reasons = [f"matchade {', '.join(labels)}"] if labels else []
-            if similar.get(i):
-                n = similar[i]
-                reasons.append(f"har svarat på {n} liknande {'fråga' if n == 1 else 'frågor'}")
-            elif history:
-                reasons.append("liknar tidigare svar")
-            ranked.append(Ranked(self._experts[i].email, len(labels) + history, tuple(reasons)))
-        ranked.sort(key=lambda r: (-r.score, r.email))
-        return ranked[:limit]
-
-    def _profile_views(self, text_words: list[str]) -> tuple[dict[int, float], dict[int, float]]:
-        """BM25 and centroid scores of the text's n-grams per expert."""
-        n = self._profiles
-        if not n:
-            return {}, {}
-        if self._bm25_norms is None:
-            average = self._total_length / n
-            self._bm25_norms = [_K1 * (1 - _B + _B * length / average) for length in self._length]
-        norms = self._bm25_norms
-        bm25: defaultdict[int, float] = defaultdict(float)
-        centroid: defaultdict[int, float] = defaultdict(float)
-        for gram, count in Counter(g for w in text_words for g in _grams(w)).items():
-            postings = self._grams.get(gram)
-            if postings is None:
-                continue
-            ids, tfs, weights = postings
-            idf = _idf(n, len(ids)) * (1.0 + math.log(count))
-            saturated, inner = idf * (_K1 + 1), idf * _idf(n, len(ids))
-            for e, tf, w in zip(ids, tfs, weights):
-                bm25[e] += saturated * tf / (tf + norms[e])
-                centroid[e] += inner * w
-        return bm25, {e: s / math.sqrt(self._norm2[e]) for e, s in centroid.items()}
-
-    def _precedent_view(self, text_words: list[str]) -> tuple[dict[int, float], dict[int, int]]:
+    def nearest(self, text_words: list[str]) -> tuple[dict[int, float], Counter[int]]:
         """Per expert: best similarity among the NEIGHBOURS nearest past
-        questions, and how many of those they answered."""
+        questions, and how many of those they answered.
+
+        Exact top-k by MaxScore: stems are taken in order of their largest
+        possible contribution; once the rest cannot lift an unseen question
+        into the top k, only the remaining candidates are completed."""
         m = len(self._owner)
         query = {
-            t: (1.0 + math.log(c)) * _idf(m, len(self._stems[t][0])) ** 2
-            for t, c in Counter(_stem(w) for w in text_words).items()
-            if t in self._stems
+            t: (1.0 + math.log(c)) * _idf(m, len(self._postings[t][0])) ** 2
+            for t, c in Counter(stem(w) for w in text_words).items()
+            if t in self._postings
         }
-        bounds = sorted(((q * self._max_weight[t], t) for t, q in query.items()), reverse=True)
+        terms = [t for _, t in sorted(((q * self._max_weight[t], t) for t, q in query.items()), reverse=True)]
+        rest = list(accumulate((query[t] * self._max_weight[t] for t in reversed(terms)), initial=0.0))[::-1]
         scores: dict[int, float] = {}
-        done = 0
-        while done < len(bounds) and (len(scores) < NEIGHBOURS or _rest(bounds, done) >= _kth(scores)):
-            ids, weights = self._stems[bounds[done][1]]
-            q = query[bounds[done][1]]
+        i = 0
+        while i < len(terms) and (len(scores) < NEIGHBOURS or rest[i] * _SLACK >= _kth(scores)):
+            ids, weights = self._postings[terms[i]]
+            q = query[terms[i]]
             for d, w in zip(ids, weights):
                 scores[d] = scores.get(d, 0.0) + q * w
-            done += 1
-        if done < len(bounds):  # no unseen question can reach the top: finish the candidates only
-            floor = _kth(scores) - _rest(bounds, done)
+            i += 1
+        for i in range(i, len(terms)):
+            floor = _kth(scores) - rest[i] * _SLACK
             scores = {d: s for d, s in scores.items() if s >= floor}
-            for _, term in bounds[done:]:
-                ids, weights = self._stems[term]
-                q = query[term]
+            ids, weights = self._postings[terms[i]]
+            q = query[terms[i]]
+            if len(ids) <= len(scores) * math.log2(len(ids) + 1):
+                for d, w in zip(ids, weights):
+                    if d in scores:
+                        scores[d] += q * w
+            else:
                 for d in scores:
                     pos = bisect_left(ids, d)
                     if pos < len(ids) and ids[pos] == d:
@@ -310,10 +289,71 @@ class Router:
         return best, similar
 
 
-def _rest(bounds: list[tuple[float, str]], start: int) -> float:
-    """Upper bound of what the terms from `start` on can still add (with slack for rounding)."""
-    return sum(b for b, _ in bounds[start:]) * (1 + 1e-9)
-
-
 def _kth(scores: dict[int, float]) -> float:
     return heapq.nlargest(NEIGHBOURS, scores.values())[-1]
+
+
+class Router:
+    """Ranks experts for a text; see the module docstring for the score."""
+
+    def __init__(self, experts: Sequence[Expert], history: Iterable[HistoryAnswer] = ()) -> None:
+        self._emails = [expert.email for expert in experts]
+        self._index: dict[str, int] = {}
+        for i, email in enumerate(self._emails):
+            if self._index.setdefault(_key(email), i) != i:
+                raise ValueError(f"duplicate expert email: {email}")
+        self._keywords = _Keywords(experts)
+        self._profiles = _Profiles(len(self._emails))
+        self._questions = _Questions()
+        self.add_history(history)
+
+    def add_history(self, answers: Iterable[HistoryAnswer]) -> None:
+        """Index past answers; answers by unknown colleagues are ignored."""
+        docs: defaultdict[int, list[list[tuple[str, ...]]]] = defaultdict(list)
+        for answer in answers:
+            expert = self._index.get(_key(answer.answered_by))
+            if expert is not None:
+                question = words(answer.question)
+                docs[expert].append([_grams(w) for w in question + words(answer.answer)])
+                self._questions.add(expert, question)
+        for expert, texts in docs.items():
+            self._profiles.add(expert, texts)
+
+    def rank(self, text: str, limit: int | None = None) -> list[Ranked]:
+        """Experts with a score above zero, best first, ties by email."""
+        text_words = words(text)
+        if not text_words:
+            return []
+        keywords = self._keywords.matches(text_words)
+        precedent, similar = self._questions.nearest(text_words)
+        history = [0.0] * len(self._emails)
+        for view in self._profiles.views(text_words):
+            top = max(view, default=0.0)
+            if top:
+                history = [h + s / top / 3 for h, s in zip(history, view)]
+        top = max(precedent.values(), default=0.0)
+        for e, s in precedent.items():
+            history[e] += s / top / 3
+        scores = list(history)
+        for e, labels in keywords.items():
+            scores[e] += len(labels)
+        order = [(-score, email, e) for e, (score, email) in enumerate(zip(scores, self._emails)) if score]
+        best = sorted(order) if limit is None else heapq.nsmallest(limit, order)
+        return [
+            Ranked(email, -neg, _reasons(keywords.get(e, []), similar[e], history[e] > 0))
+            for neg, email, e in best
+        ]
+
+
+_SIMILAR_TO_PAST = ("liknar tidigare svar",)
+
+
+def _reasons(keywords: list[str], similar: int, history: bool) -> tuple[str, ...]:
+    if not keywords and not similar:
+        return _SIMILAR_TO_PAST if history else ()
+    reasons = [f"matchade {', '.join(keywords)}"] if keywords else []
+    if similar:
+        reasons.append(f"har svarat på {similar} liknande {'fråga' if similar == 1 else 'frågor'}")
+    elif history:
+        reasons.append(_SIMILAR_TO_PAST[0])
+    return tuple(reasons)

@@ -3,10 +3,10 @@
 Pure standard library. Text is lowercased (å, ä and ö are kept, nothing else
 is folded) and split into runs of letters and digits. The stemmer follows the
 Snowball Swedish algorithm (R1 region, main suffixes, consonant pairs, other
-suffixes) and additionally strips the definite -an/-ans of a-words and -et/-ets
-of neuters, so "skolan" -> "skol" like "skola", "huset" -> "hus". Compound matching relies on Swedish compounds putting the
-head last and joining parts with an optional linking letter (fog-s,
-förskola/förskole-, gata/gatu-, kyrka/kyrko-).
+suffixes) and also strips the definite -an/-ans of a-words and -et/-ets of
+neuters, so "skolan" -> "skol" like "skola", and "huset" -> "hus". Compound
+matching relies on Swedish compounds putting the head last and joining the
+parts with an optional linking letter (fog-s, förskola/förskole-, gata/gatu-).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 
 _WORD = re.compile(r"[^\W_]+")
 _VOWELS = frozenset("aeiouyäåö")
@@ -32,12 +33,11 @@ _MAIN_SUFFIXES = tuple(
 _CONSONANT_PAIRS = ("dd", "gd", "nn", "dt", "gt", "kt", "tt")
 _OTHER_SUFFIXES = (("fullt", "full"), ("löst", "lös"), ("lig", ""), ("els", ""), ("ig", ""))
 
-LINKING_LETTERS = frozenset("seaou")
-"""Letters that may join the parts of a compound (bygglov-s-ansökan, förskol-e-plats)."""
+_LINKING_LETTERS = frozenset("seaou")  # join compound parts: bygglov-s-ansökan, förskol-e-plats
 _BOUND_PREFIXES = frozenset({"för", "miss", "sam", "van", "upp", "till", "åter", "bort"})
-_DERIVATIONS = ("ering", "ning", "ing", "else", "het", "lig", "isk", "ism", "ist", "ande", "ende", "ion", "itet")
+_DERIVATIONS = tuple("ering ning ing else het lig isk ism ist ande ende ion itet".split())
 MIN_COMPOUND_KEYWORD = 4
-"""Shorter keywords only match whole (inflected) words, never inside compounds."""
+"""Shorter keywords should only match whole (inflected) words, never inside compounds."""
 _MIN_PART = 3
 
 
@@ -58,6 +58,7 @@ def _r1(word: str) -> int:
     return len(word)
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """Light Swedish stem of a lowercased word (Snowball Swedish plus -an/-et)."""
     r1 = _r1(word)
@@ -68,7 +69,7 @@ def stem(word: str) -> str:
             word = word[: -len(suffix)]
             break
     else:
-        if word.endswith("s") and len(word) - 1 >= r1 and len(word) > 1 and word[-2] in _S_ENDING:
+        if word.endswith("s") and len(word) - 1 >= r1 and word[-2] in _S_ENDING:
             word = word[:-1]
     if any(word.endswith(p) and len(word) - 2 >= r1 for p in _CONSONANT_PAIRS):
         word = word[:-1]
@@ -79,7 +80,7 @@ def stem(word: str) -> str:
 
 
 def forms(word: str) -> frozenset[str]:
-    """The surface word and its stem: what compound and keyword matching compare."""
+    """The word and its stem, the forms that keyword and compound matching compare."""
     return frozenset((word, stem(word)))
 
 
@@ -95,19 +96,29 @@ def _wordlike(part: str) -> bool:
     return len(part) >= _MIN_PART and any(c in _VOWELS for c in part)
 
 
-def is_modifier(part: str, rest: str) -> bool:
-    """True when `part + rest` reads as a compound whose first part is `part`.
-
-    `rest` may start with a linking letter and must itself look like a word
-    (bygglov|sansökan, förskol|eplatsen); derivational endings do not make a
-    compound (park|ering, skol|ning).
-    """
+def _can_follow_a_part(rest: str) -> bool:
+    # bygglov|sansökan, förskol|eplatsen; a derivation makes no compound: park|ering, skol|ning
     if rest.startswith(_DERIVATIONS):
         return False
-    return _wordlike(rest[1:] if rest[:1] in LINKING_LETTERS else rest) or _wordlike(rest)
+    return _wordlike(rest) or (rest[0] in _LINKING_LETTERS and _wordlike(rest[1:]))
 
 
-def is_head(head: str, prefix: str) -> bool:
-    """True when `prefix + head` reads as a compound whose last part is `head`
-    (förskole|plats, grund|skol); bound prefixes do not make one (för|skola)."""
+def _can_precede_a_part(prefix: str) -> bool:
+    # förskole|plats, grund|skol; a bound prefix makes no compound: för|skol
     return _wordlike(prefix) and prefix not in _BOUND_PREFIXES
+
+
+def compound_parts(word: str) -> set[str]:
+    """Possible first and last parts of `word` (or its stem) read as a compound.
+
+    "förskoleplatsen" gives among others "förskol" (first, with linking e)
+    and "plats" (last); a part and what remains must both look like words."""
+    parts = set()
+    for form in forms(word):
+        for i in range(_MIN_PART, len(form) - _MIN_PART + 1):
+            first, rest = form[:i], form[i:]
+            if _can_follow_a_part(rest):
+                parts.add(first)
+            if _can_precede_a_part(first):
+                parts.add(rest)
+    return parts
