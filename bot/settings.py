@@ -20,6 +20,8 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.i18n import t
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config" / "example.toml"
 POLICY_DIR = REPO_ROOT / "config" / "policies"
@@ -285,8 +287,14 @@ def parse_time(text: str) -> dt.time:
 
 
 class _Reporter:
-    def __init__(self) -> None:
+    """Collects problems; messages come from the catalogue in the reporter's language."""
+
+    def __init__(self, lang: str = "sv") -> None:
+        self.lang = lang
         self.problems: list[Problem] = []
+
+    def t(self, key: str, /, **values: object) -> str:
+        return t(key, self.lang, **values)
 
     def add(self, file: Path | str, key: str, message: str) -> None:
         self.problems.append(Problem(_short(file), key, message))
@@ -305,14 +313,15 @@ def _read_toml(path: Path, rep: _Reporter) -> dict | None:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        rep.add(path, "-", "filen finns inte; ange sökvägen till en TOML-fil")
+        rep.add(path, "-", rep.t("config.file_missing"))
     except tomllib.TOMLDecodeError as exc:
-        rep.add(path, "-", f"ogiltig TOML ({exc}); rätta syntaxen")
+        rep.add(path, "-", rep.t("config.bad_toml", error=exc))
     return None
 
 
-def _type_name(tp: object) -> str:
-    return {int: "ett heltal", bool: "true eller false", str: "en text"}.get(tp, "en lista med texter")  # type: ignore[arg-type]
+def _type_name(tp: object, lang: str = "sv") -> str:
+    name = {int: "int", bool: "bool", str: "str"}.get(tp, "list")  # type: ignore[arg-type]
+    return t(f"config.type.{name}", lang)
 
 
 def _coerce(value: object, tp: object) -> object:
@@ -339,12 +348,13 @@ def _build_section(cls: type, data: dict, file: Path, prefix: str, rep: _Reporte
     for key, value in data.items():
         if key not in hints:
             expected = ", ".join(hints)
-            rep.add(file, f"{prefix}.{key}", f"okänd nyckel; tillåtna nycklar är {expected}")
+            rep.add(file, f"{prefix}.{key}", rep.t("config.unknown_key", allowed=expected))
             continue
         try:
             values[key] = _coerce(value, hints[key])
         except TypeError:
-            rep.add(file, f"{prefix}.{key}", f"fel typ ({value!r}); ska vara {_type_name(hints[key])}")
+            expected_type = _type_name(hints[key], rep.lang)
+            rep.add(file, f"{prefix}.{key}", rep.t("config.wrong_type", value=repr(value), expected=expected_type))
     return cls(**values)
 
 
@@ -354,36 +364,36 @@ def _validate_policy(policy: Policy, file: Path, prefix: str, rep: _Reporter) ->
 
     hours = policy.office.hours.split("-")
     if len(hours) != 2 or not all(TIME_RE.match(h.strip()) for h in hours):
-        bad("office.hours", f"ogiltiga kontorstider {policy.office.hours!r}; skriv till exempel \"08:00-17:00\"")
+        bad("office.hours", rep.t("config.bad_office_hours", value=repr(policy.office.hours)))
     elif policy.office.open >= policy.office.close:
-        bad("office.hours", "öppning måste vara före stängning, till exempel \"08:00-17:00\"")
+        bad("office.hours", rep.t("config.office_order"))
     for key in ("prompt_time", "reminder_time", "escalation_time"):
         value = getattr(policy.oversight, key)
         if not TIME_RE.match(value):
-            bad(f"oversight.{key}", f"ogiltig tid {value!r}; skriv HH:MM, till exempel \"08:30\"")
+            bad(f"oversight.{key}", rep.t("config.bad_time", value=repr(value)))
     o = policy.oversight
     if all(TIME_RE.match(getattr(o, k)) for k in ("prompt_time", "reminder_time", "escalation_time")):
         if not (o.prompt_time < o.reminder_time < o.escalation_time):
-            bad("oversight", "tiderna måste komma i ordningen prompt_time < reminder_time < escalation_time")
+            bad("oversight", rep.t("config.oversight_order"))
     if not 1 <= o.max_days_without_check <= 7:
-        bad("oversight.max_days_without_check", "måste vara 1–7 (lagen kräver tillsyn minst en gång i veckan)")
+        bad("oversight.max_days_without_check", rep.t("config.max_days_range"))
     for key, lo in (("intensified_every_hours", 1), ("intensified_days", 1)):
         if getattr(o, key) < lo:
-            bad(f"oversight.{key}", f"måste vara minst {lo}")
+            bad(f"oversight.{key}", rep.t("config.at_least", min=lo))
     d = policy.deadlines
     if d.first_reply_days < 1:
-        bad("deadlines.first_reply_days", "måste vara minst 1 arbetsdag")
+        bad("deadlines.first_reply_days", rep.t("config.at_least_business_days", min=1))
     if d.full_answer_days < 1:
-        bad("deadlines.full_answer_days", "måste vara minst 1 arbetsdag")
+        bad("deadlines.full_answer_days", rep.t("config.at_least_business_days", min=1))
     if d.escalate_communicator_after_days < 0:
-        bad("deadlines.escalate_communicator_after_days", "får inte vara negativt")
+        bad("deadlines.escalate_communicator_after_days", rep.t("config.not_negative"))
     for n in d.nudges:
         m = NUDGE_RE.match(n)
         if not m or (m.group(1) and not 0 < int(m.group(1)) < 100) or (m.group(2) and int(m.group(2)) == 0):
-            bad("deadlines.nudges", f"ogiltig påminnelse {n!r}; skriv \"50%\" (andel av tiden) eller \"-2h\" (kontorstimmar före)")
+            bad("deadlines.nudges", rep.t("config.bad_nudge", value=repr(n)))
     for g in policy.moderation.grounds:
         if g not in GROUND_IDS:
-            bad("moderation.grounds", f"okänd grund {g!r}; tillåtna är {', '.join(GROUND_IDS)}")
+            bad("moderation.grounds", rep.t("config.unknown_ground", value=repr(g), allowed=", ".join(GROUND_IDS)))
     for sec, key in (
         ("staffing", "min_owners"), ("staffing", "min_editors"), ("staffing", "min_admins"),
         ("snapshots", "interval_months"), ("moderation", "repeat_offender_removals"),
@@ -392,21 +402,21 @@ def _validate_policy(policy: Policy, file: Path, prefix: str, rep: _Reporter) ->
         ("accounts", "inactive_days"), ("accounts", "two_factor_reattest_months"),
     ):
         if getattr(getattr(policy, sec), key) < 1:
-            bad(f"{sec}.{key}", "måste vara minst 1")
+            bad(f"{sec}.{key}", rep.t("config.at_least", min=1))
 
 
 def _apply_overrides(policy: Policy, data: object, file: Path, prefix: str, rep: _Reporter) -> Policy:
     if not isinstance(data, dict):
-        rep.add(file, prefix.rstrip("."), "ska vara en tabell med policysektioner, till exempel [policy_overrides.deadlines]")
+        rep.add(file, prefix.rstrip("."), rep.t("config.overrides_not_table"))
         return policy
     changes: dict[str, object] = {}
     for section, values in data.items():
         cls = POLICY_SECTIONS.get(section)
         if cls is None:
-            rep.add(file, f"{prefix}{section}", f"okänd policysektion; tillåtna är {', '.join(POLICY_SECTIONS)}")
+            rep.add(file, f"{prefix}{section}", rep.t("config.unknown_policy_section", allowed=", ".join(POLICY_SECTIONS)))
             continue
         if not isinstance(values, dict):
-            rep.add(file, f"{prefix}{section}", "ska vara en tabell med nycklar")
+            rep.add(file, f"{prefix}{section}", rep.t("config.section_not_table"))
             continue
         changes[section] = _build_section(cls, values, file, f"{prefix}{section}", rep, getattr(policy, section))
     return dataclasses.replace(policy, **changes)  # type: ignore[arg-type]
@@ -418,7 +428,7 @@ def load_policy(ref: str, relative_to: Path, rep: _Reporter, key: str) -> Policy
     path = next((c for c in candidates if c.is_file()), None)
     if path is None:
         known = ", ".join(sorted(p.stem for p in POLICY_DIR.glob("*.toml")))
-        rep.add(relative_to, key, f"policyn {ref!r} finns inte; ange en av {known} eller en sökväg")
+        rep.add(relative_to, key, rep.t("config.unknown_policy", value=repr(ref), known=known))
         return None
     data = _read_toml(path, rep)
     if data is None:
@@ -426,7 +436,7 @@ def load_policy(ref: str, relative_to: Path, rep: _Reporter, key: str) -> Policy
     head = data.pop("policy", {})
     unknown_head = set(head) - {"id", "name", "source"}
     for k in sorted(unknown_head):
-        rep.add(path, f"policy.{k}", "okänd nyckel; tillåtna är id, name, source")
+        rep.add(path, f"policy.{k}", rep.t("config.unknown_policy_key", allowed="id, name, source"))
     policy = Policy(id=str(head.get("id", path.stem)), name=str(head.get("name", "")), source=str(head.get("source", "")))
     policy = _apply_overrides(policy, data, path, "", rep)
     _validate_policy(policy, path, "", rep)
@@ -437,10 +447,10 @@ def _str(d: dict, key: str, file: Path, prefix: str, rep: _Reporter, required: b
     value = d.get(key, None)
     if value is None:
         if required:
-            rep.add(file, f"{prefix}.{key}", "saknas; ange en text")
+            rep.add(file, f"{prefix}.{key}", rep.t("config.missing_text"))
         return default
     if not isinstance(value, str):
-        rep.add(file, f"{prefix}.{key}", f"fel typ ({value!r}); ska vara en text")
+        rep.add(file, f"{prefix}.{key}", rep.t("config.wrong_type", value=repr(value), expected=_type_name(str, rep.lang)))
         return default
     return value.strip()
 
@@ -448,7 +458,7 @@ def _str(d: dict, key: str, file: Path, prefix: str, rep: _Reporter, required: b
 def _strlist(d: dict, key: str, file: Path, prefix: str, rep: _Reporter) -> tuple[str, ...]:
     value = d.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        rep.add(file, f"{prefix}.{key}", f"fel typ ({value!r}); ska vara en lista med texter, till exempel [\"a\", \"b\"]")
+        rep.add(file, f"{prefix}.{key}", rep.t("config.wrong_type_list", value=repr(value)))
         return ()
     return tuple(v.strip() for v in value)
 
@@ -456,7 +466,7 @@ def _strlist(d: dict, key: str, file: Path, prefix: str, rep: _Reporter) -> tupl
 def _check_keys(d: dict, allowed: tuple[str, ...], file: Path, prefix: str, rep: _Reporter) -> None:
     for k in d:
         if k not in allowed:
-            rep.add(file, f"{prefix}.{k}", f"okänd nyckel; tillåtna nycklar är {', '.join(allowed)}")
+            rep.add(file, f"{prefix}.{k}", rep.t("config.unknown_key", allowed=", ".join(allowed)))
 
 
 MUNI_KEYS = ("name", "policy", "language", "extra_days_off", "crisis_channel", "communicator_channel", "primary_crisis_account")
@@ -469,20 +479,25 @@ ACCOUNT_KEYS = (
 TOP_KEYS = ("municipality", "policy_overrides", "reactions", "unit", "person", "account")
 
 
-def check_config(path: Path | str = DEFAULT_CONFIG) -> tuple[Settings | None, list[Problem]]:
-    """Load and validate; returns (settings or None, every problem found)."""
+def check_config(path: Path | str = DEFAULT_CONFIG, lang: str = "sv") -> tuple[Settings | None, list[Problem]]:
+    """Load and validate; returns (settings or None, every problem found).
+
+    Problems are written in `lang` (Swedish by default). The municipality's own
+    `language` key lives in the file being checked, so it cannot choose the
+    language of the report: the caller does.
+    """
     path = Path(path)
-    rep = _Reporter()
+    rep = _Reporter(lang)
     data = _read_toml(path, rep)
     if data is None:
         return None, rep.problems
     for k in data:
         if k not in TOP_KEYS:
-            rep.add(path, k, f"okänd sektion; tillåtna är {', '.join(TOP_KEYS)}")
+            rep.add(path, k, rep.t("config.unknown_section", allowed=", ".join(TOP_KEYS)))
 
     m = data.get("municipality")
     if not isinstance(m, dict):
-        rep.add(path, "municipality", "saknas; lägg till [municipality] med name och policy")
+        rep.add(path, "municipality", rep.t("config.municipality_missing"))
         return None, rep.problems
     _check_keys(m, MUNI_KEYS, path, "municipality", rep)
     policy_ref = _str(m, "policy", path, "municipality", rep)
@@ -491,10 +506,10 @@ def check_config(path: Path | str = DEFAULT_CONFIG) -> tuple[Settings | None, li
         if isinstance(d, dt.date) and not isinstance(d, dt.datetime):
             days_off.append(d)
         else:
-            rep.add(path, f"municipality.extra_days_off[{i}]", f"ogiltigt datum {d!r}; skriv ett TOML-datum som 2027-05-07")
+            rep.add(path, f"municipality.extra_days_off[{i}]", rep.t("config.bad_date", value=repr(d)))
     language = _str(m, "language", path, "municipality", rep, required=False, default="sv")
     if language not in ("sv", "en"):
-        rep.add(path, "municipality.language", f"okänt språk {language!r}; välj \"sv\" eller \"en\"")
+        rep.add(path, "municipality.language", rep.t("config.unknown_language", value=repr(language)))
         language = "sv"
     muni = Municipality(
         name=_str(m, "name", path, "municipality", rep),
@@ -527,12 +542,13 @@ def _load_reactions(data: object, path: Path, rep: _Reporter) -> tuple[tuple[str
     if data is None:
         return tuple(DEFAULT_REACTIONS.items())
     if not isinstance(data, dict):
-        rep.add(path, "reactions", "ska vara en tabell, till exempel [reactions] sos = \"crisis\"")
+        rep.add(path, "reactions", rep.t("config.reactions_not_table"))
         return tuple(DEFAULT_REACTIONS.items())
     out: list[tuple[str, str]] = []
     for emoji, action in data.items():
         if action not in REACTION_ACTIONS:
-            rep.add(path, f"reactions.{emoji}", f"okänd åtgärd {action!r}; tillåtna är {', '.join(REACTION_ACTIONS)}")
+            allowed = ", ".join(REACTION_ACTIONS)
+            rep.add(path, f"reactions.{emoji}", rep.t("config.unknown_reaction", value=repr(action), allowed=allowed))
             continue
         out.append((emoji.strip(":"), action))
     return tuple(out)
@@ -541,14 +557,14 @@ def _load_reactions(data: object, path: Path, rep: _Reporter) -> tuple[tuple[str
 def _table_list(data: dict, key: str, path: Path, rep: _Reporter) -> list[tuple[int, dict]]:
     items = data.get(key, [])
     if not isinstance(items, list):
-        rep.add(path, key, f"ska vara en lista av tabeller, skriv [[{key}]]")
+        rep.add(path, key, rep.t("config.not_table_list", key=key))
         return []
     out = []
     for i, item in enumerate(items):
         if isinstance(item, dict):
             out.append((i, item))
         else:
-            rep.add(path, f"{key}[{i}]", f"ska vara en tabell, skriv [[{key}]]")
+            rep.add(path, f"{key}[{i}]", rep.t("config.not_table", key=key))
     return out
 
 
@@ -559,7 +575,7 @@ def _load_units(data: dict, path: Path, rep: _Reporter) -> dict[str, Unit]:
         _check_keys(u, UNIT_KEYS, path, prefix, rep)
         uid = _str(u, "id", path, prefix, rep)
         if uid in units:
-            rep.add(path, f"{prefix}.id", f"dubblett-id {uid!r}; varje enhet ska ha ett eget id")
+            rep.add(path, f"{prefix}.id", rep.t("config.duplicate_unit", value=repr(uid)))
             continue
         units[uid] = Unit(id=uid, name=_str(u, "name", path, prefix, rep), manager=_str(u, "manager", path, prefix, rep).lower())
     return units
@@ -572,17 +588,18 @@ def _load_people(data: dict, path: Path, rep: _Reporter, units: dict[str, Unit])
         _check_keys(p, PERSON_KEYS, path, prefix, rep)
         email = _str(p, "email", path, prefix, rep).lower()
         if email and not EMAIL_RE.match(email):
-            rep.add(path, f"{prefix}.email", f"ogiltig e-postadress {email!r}; skriv till exempel namn@kommun.se")
+            rep.add(path, f"{prefix}.email", rep.t("config.bad_email", value=repr(email)))
         if email in people:
-            rep.add(path, f"{prefix}.email", f"dubblett {email!r}; varje person ska finnas en gång")
+            rep.add(path, f"{prefix}.email", rep.t("config.duplicate_person", value=repr(email)))
             continue
         unit = _str(p, "unit", path, prefix, rep)
         if unit and unit not in units:
-            rep.add(path, f"{prefix}.unit", f"okänd enhet {unit!r}; ange ett id från [[unit]] ({', '.join(units)})")
+            rep.add(path, f"{prefix}.unit", rep.t("config.unknown_unit_known", value=repr(unit), known=", ".join(units)))
         roles = _strlist(p, "roles", path, prefix, rep)
         for r in roles:
             if r not in GLOBAL_ROLES:
-                rep.add(path, f"{prefix}.roles", f"okänd roll {r!r}; tillåtna är {', '.join(GLOBAL_ROLES)}")
+                allowed = ", ".join(GLOBAL_ROLES)
+                rep.add(path, f"{prefix}.roles", rep.t("config.unknown_role", value=repr(r), allowed=allowed))
         people[email] = Person(
             email=email,
             name=_str(p, "name", path, prefix, rep),
@@ -604,16 +621,17 @@ def _load_accounts(
         _check_keys(a, ACCOUNT_KEYS, path, prefix, rep)
         aid = _str(a, "id", path, prefix, rep)
         if aid and not ID_RE.match(aid):
-            rep.add(path, f"{prefix}.id", f"ogiltigt id {aid!r}; använd små bokstäver a–z, siffror och bindestreck")
+            rep.add(path, f"{prefix}.id", rep.t("config.bad_account_id", value=repr(aid)))
         if aid in accounts:
-            rep.add(path, f"{prefix}.id", f"dubblett-id {aid!r}; varje konto ska ha ett eget id")
+            rep.add(path, f"{prefix}.id", rep.t("config.duplicate_account", value=repr(aid)))
             continue
         platform = _str(a, "platform", path, prefix, rep)
         if platform and platform not in PLATFORMS:
-            rep.add(path, f"{prefix}.platform", f"okänd plattform {platform!r}; tillåtna är {', '.join(PLATFORMS)}")
+            allowed = ", ".join(PLATFORMS)
+            rep.add(path, f"{prefix}.platform", rep.t("config.unknown_platform", value=repr(platform), allowed=allowed))
         unit = _str(a, "unit", path, prefix, rep)
         if unit and unit not in units:
-            rep.add(path, f"{prefix}.unit", f"okänd enhet {unit!r}; ange ett id från [[unit]]")
+            rep.add(path, f"{prefix}.unit", rep.t("config.unknown_unit", value=repr(unit)))
         owner = _str(a, "owner", path, prefix, rep).lower()
         editors = tuple(e.lower() for e in _strlist(a, "editors", path, prefix, rep))
         admins = tuple(e.lower() for e in _strlist(a, "admins", path, prefix, rep))
@@ -621,7 +639,7 @@ def _load_accounts(
         for key, emails in (("owner", [owner]), ("editors", editors), ("admins", admins), ("substitute", [substitute])):
             for e in emails:
                 if e and e not in people:
-                    rep.add(path, f"{prefix}.{key}", f"okänd person {e!r}; ange e-postadressen till en [[person]]")
+                    rep.add(path, f"{prefix}.{key}", rep.t("config.unknown_person", value=repr(e)))
         acc_policy = policy
         if "policy" in a:
             acc_policy = _apply_overrides(policy, a["policy"], path, f"{prefix}.policy.", rep)
@@ -655,19 +673,19 @@ def _check_staffing(acc: Account, path: Path, prefix: str, rep: _Reporter) -> No
     st = acc.policy.staffing
     owners = 1 if acc.owner else 0
     if owners < st.min_owners:
-        rep.add(path, f"{prefix}.owner", f"kontot saknar ansvarig; policyn kräver minst {st.min_owners}")
+        rep.add(path, f"{prefix}.owner", rep.t("config.no_owner", min=st.min_owners))
     editors = [e for e in acc.editors if e != acc.owner]
     if len(editors) < st.min_editors:
-        rep.add(path, f"{prefix}.editors", f"{len(editors)} redaktör(er) utöver ansvarig; policyn kräver minst {st.min_editors}")
+        rep.add(path, f"{prefix}.editors", rep.t("config.too_few_editors", count=len(editors), min=st.min_editors))
     if len(acc.administrators) < st.min_admins:
         rep.add(
             path, f"{prefix}.admins",
-            f"{len(acc.administrators)} administratör(er) (ansvarig + admins); policyn kräver minst {st.min_admins}",
+            rep.t("config.too_few_admins", count=len(acc.administrators), min=st.min_admins),
         )
     if st.require_substitute and not acc.substitute:
-        rep.add(path, f"{prefix}.substitute", "kontot saknar ersättare; ange e-postadressen till en [[person]]")
+        rep.add(path, f"{prefix}.substitute", rep.t("config.no_substitute"))
     elif acc.substitute and acc.substitute == acc.owner:
-        rep.add(path, f"{prefix}.substitute", "ersättaren får inte vara samma person som ansvarig")
+        rep.add(path, f"{prefix}.substitute", rep.t("config.substitute_is_owner"))
 
 
 def _check_cross(
@@ -675,33 +693,32 @@ def _check_cross(
     path: Path, rep: _Reporter,
 ) -> None:
     if not accounts:
-        rep.add(path, "account", "inga konton; lägg till minst ett [[account]]")
-    for role, label in (
-        ("communicator", "en kommunikatör"),
-        ("crisis_group", "en kriskommunikationsgrupp"),
-        ("security_coordinator", "en säkerhetssamordnare"),
-    ):
+        rep.add(path, "account", rep.t("config.no_accounts"))
+    for role in ("communicator", "crisis_group", "security_coordinator"):
         if not any(role in p.roles for p in people.values()):
-            rep.add(path, "person.roles", f"ingen person har rollen {role!r}; konfigurationen behöver {label}")
+            label = rep.t(f"config.role_label.{role}")
+            rep.add(path, "person.roles", rep.t("config.missing_role", role=repr(role), label=label))
     for uid, unit in units.items():
         if unit.manager and unit.manager not in people:
-            rep.add(path, f"unit[{uid}].manager", f"okänd person {unit.manager!r}; ange e-postadressen till en [[person]]")
+            rep.add(path, f"unit[{uid}].manager", rep.t("config.unknown_person", value=repr(unit.manager)))
     if muni.primary_crisis_account and muni.primary_crisis_account not in accounts:
         rep.add(
             path, "municipality.primary_crisis_account",
-            f"okänt konto {muni.primary_crisis_account!r}; ange ett id från [[account]] ({', '.join(accounts)})",
+            rep.t("config.unknown_crisis_account", value=repr(muni.primary_crisis_account), known=", ".join(accounts)),
         )
     channels: dict[str, str] = {}
     for acc in accounts.values():
         if acc.channel in channels:
-            rep.add(path, f"account[{acc.id}].channel", f"kanalen {acc.channel!r} används redan av kontot {channels[acc.channel]!r}")
+            taken = rep.t("config.channel_taken", value=repr(acc.channel), account=repr(channels[acc.channel]))
+            rep.add(path, f"account[{acc.id}].channel", taken)
         channels[acc.channel] = acc.id
         if acc.external_id and any(o.external_id == acc.external_id for o in accounts.values() if o.id != acc.id):
-            rep.add(path, f"account[{acc.id}].external_id", f"external_id {acc.external_id!r} används av flera konton")
+            rep.add(path, f"account[{acc.id}].external_id", rep.t("config.external_id_taken", value=repr(acc.external_id)))
 
 
-def load_settings(path: Path | str = DEFAULT_CONFIG) -> Settings:
-    settings, problems = check_config(path)
+def load_settings(path: Path | str = DEFAULT_CONFIG, lang: str = "sv") -> Settings:
+    """Load and validate; a ConfigError lists every problem, written in `lang`."""
+    settings, problems = check_config(path, lang)
     if settings is None:
         raise ConfigError(problems)
     return settings

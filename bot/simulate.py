@@ -31,6 +31,7 @@ from pathlib import Path
 from bot.bootstrap import Bot, RecordingChat, build
 from bot.clock import FakeClock, from_epoch, to_local
 from bot.core.context import Refused
+from bot.i18n import t
 from bot.messages import Message, Reply
 from bot.settings import Settings
 
@@ -61,7 +62,7 @@ class Scenario:
     events: list[Event] = field(default_factory=list)
 
 
-def _time(value: object, where: str) -> dt.datetime:
+def _time(value: object, where: str, lang: str = "sv") -> dt.datetime:
     if isinstance(value, dt.datetime):
         return to_local(value)
     if isinstance(value, str):
@@ -69,58 +70,61 @@ def _time(value: object, where: str) -> dt.datetime:
             return to_local(dt.datetime.fromisoformat(value))
         except ValueError:
             pass
-    raise ScenarioError(f"{where}: ogiltig tidpunkt {value!r}; skriv till exempel 2026-12-21T08:00:00")
+    raise ScenarioError(f"{where}: " + t("scenario.bad_time", lang, value=repr(value)))
 
 
-def load_scenario(path: Path) -> Scenario:
+def load_scenario(path: Path, lang: str = "sv") -> Scenario:
+    """Read and check a scenario file; a ScenarioError is written in `lang`."""
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: filen finns inte") from None
+        raise ScenarioError(f"{path}: " + t("scenario.file_missing", lang)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: ogiltig TOML ({exc})") from None
-    return parse_scenario(data, str(path))
+        raise ScenarioError(f"{path}: " + t("scenario.bad_toml", lang, error=exc)) from None
+    return parse_scenario(data, str(path), lang)
 
 
-def parse_scenario(data: dict, name: str = "scenario") -> Scenario:
+def parse_scenario(data: dict, name: str = "scenario", lang: str = "sv") -> Scenario:
     for key in data:
         if key not in ("start", "end", "event"):
-            raise ScenarioError(f"{name}: {key}: okänd nyckel; tillåtna är start, end, event")
+            raise ScenarioError(f"{name}: {key}: " + t("scenario.unknown_key", lang, allowed="start, end, event"))
     if "start" not in data or "end" not in data:
-        raise ScenarioError(f"{name}: start och end krävs, till exempel start = 2026-12-21T08:00:00")
-    start, end = _time(data["start"], f"{name}: start"), _time(data["end"], f"{name}: end")
+        raise ScenarioError(f"{name}: " + t("scenario.start_end_required", lang))
+    start, end = _time(data["start"], f"{name}: start", lang), _time(data["end"], f"{name}: end", lang)
     if end <= start:
-        raise ScenarioError(f"{name}: end måste vara efter start")
+        raise ScenarioError(f"{name}: " + t("scenario.end_before_start", lang))
     scenario = Scenario(start, end)
     raw = data.get("event", [])
     if not isinstance(raw, list):
-        raise ScenarioError(f"{name}: event: skriv händelser som [[event]]")
+        raise ScenarioError(f"{name}: event: " + t("scenario.events_not_list", lang))
     for i, ev in enumerate(raw):
         where = f"{name}: event[{i}]"
         if not isinstance(ev, dict):
-            raise ScenarioError(f"{where}: ska vara en tabell [[event]]")
+            raise ScenarioError(f"{where}: " + t("scenario.event_not_table", lang))
         kinds = [k for k in ev if k in EVENT_KINDS]
         extra = [k for k in ev if k not in EVENT_KINDS and k != "at"]
         if len(kinds) != 1 or extra:
-            raise ScenarioError(f"{where}: ange at och exakt en av {', '.join(EVENT_KINDS)}")
+            raise ScenarioError(f"{where}: " + t("scenario.event_kind", lang, kinds=", ".join(EVENT_KINDS)))
         kind = kinds[0]
         body = ev[kind]
         if not isinstance(body, dict):
-            raise ScenarioError(f"{where}.{kind}: ska vara en tabell, till exempel {{ as = \"lena@example.se\", ... }}")
+            example = '{ as = "lena@example.se", ... }'
+            raise ScenarioError(f"{where}.{kind}: " + t("scenario.body_not_table", lang, example=example))
         required, optional = EVENT_KINDS[kind]
         missing = required - set(body)
         unknown = set(body) - required - optional
         if missing:
-            raise ScenarioError(f"{where}.{kind}: saknar {', '.join(sorted(missing))}")
+            raise ScenarioError(f"{where}.{kind}: " + t("scenario.missing_keys", lang, keys=", ".join(sorted(missing))))
         if unknown:
-            raise ScenarioError(f"{where}.{kind}: okända nycklar {', '.join(sorted(unknown))}; tillåtna är "
-                                f"{', '.join(sorted(required | optional))}")
+            message = t("scenario.unknown_keys", lang, keys=", ".join(sorted(unknown)),
+                        allowed=", ".join(sorted(required | optional)))
+            raise ScenarioError(f"{where}.{kind}: {message}")
         if "at" not in ev:
-            raise ScenarioError(f"{where}: at saknas")
-        at = _time(ev["at"], f"{where}.at")
+            raise ScenarioError(f"{where}: " + t("scenario.at_missing", lang))
+        at = _time(ev["at"], f"{where}.at", lang)
         if not scenario.start <= at <= scenario.end:
-            raise ScenarioError(f"{where}.at: {at.isoformat()} ligger utanför start–end")
+            raise ScenarioError(f"{where}.at: " + t("scenario.outside", lang, at=at.isoformat()))
         scenario.events.append(Event(at, kind, body, i))
     scenario.events.sort(key=lambda e: (e.at, e.index))
     return scenario

@@ -15,6 +15,7 @@ from typing import TextIO
 from bot.bootstrap import Bot
 from bot.clock import Clock, FakeClock
 from bot.core.context import Refused
+from bot.i18n import t
 from bot.messages import Message
 
 DURATION_RE = re.compile(r"^(\d+)([mhd])$")
@@ -22,53 +23,59 @@ DURATION_RE = re.compile(r"^(\d+)([mhd])$")
 
 @dataclass
 class ConsoleChat:
-    """Prints what the bot sends, the way a chat would show it."""
+    """Prints what the bot sends, the way a chat would show it.
+
+    `lang` is the language of the console's own words; left as None, the Console
+    sets it to the bot's language.
+    """
 
     clock: Clock
-    out: TextIO = sys.stdout
+    out: TextIO | None = None  # None: sys.stdout as it is when printing (not when imported)
+    lang: str | None = None
+
+    @property
+    def stream(self) -> TextIO:
+        return self.out or sys.stdout
 
     def send(self, message: Message) -> None:
+        lang = self.lang or "sv"
         when = self.clock.now().strftime("%Y-%m-%d %H:%M")
-        where = message.to if message.to_channel else f"@{message.to} (privat)"
-        verb = "uppdaterar kort" if message.kind == "item_updated" else message.kind
-        print(f"\n[{when}] {where} · {verb}", file=self.out)
+        where = message.to if message.to_channel else f"@{message.to} " + t("console.private", lang)
+        verb = t("console.updates_card", lang) if message.kind == "item_updated" else message.kind
+        print(f"\n[{when}] {where} · {verb}", file=self.stream)
         if message.mentions:
-            print("  " + " ".join(f"@{m}" for m in message.mentions), file=self.out)
+            print("  " + " ".join(f"@{m}" for m in message.mentions), file=self.stream)
         for line in message.text.splitlines():
-            print(f"  {line}", file=self.out)
+            print(f"  {line}", file=self.stream)
         for label, value in message.fields:
-            print(f"    {label}: {value}", file=self.out)
+            print(f"    {label}: {value}", file=self.stream)
+        button = t("console.button", lang)
         for a in message.actions:
-            print(f"    [{a.label}]  → knapp {a.name} {a.value}", file=self.out)
-
-
-HELP = """Konsolen – samma bot som i Slack och Teams.
-  /som EMAIL                 agera som en konfigurerad person (nu: {actor})
-  /kanal NAMN                skriv kommandon i en kanal, t.ex. /kanal konto-facebook (nu: {channel})
-  post KONTO [av=NAMN] TEXT  en invånare skriver på kontot, t.ex. post facebook av=Kalle När öppnar ÅVC?
-  knapp NAMN VÄRDE [nyckel=värde …]
-                             tryck på en knapp, t.ex. knapp take 3, knapp oversight_done facebook,
-                             knapp reassign 3 to=omar@example.se reason=Bygglov
-  reagera ÄRENDE EMOJI       reagera på ett ärende, t.ex. reagera 3 sos (kris) eller reagera 3 wastebasket (ta bort)
-  tick                       kör schemaläggaren nu
-  vänta 30m|2h|1d            (bara med --start) flytta klockan framåt och kör schemat
-  hjälp                      den här texten
-  avsluta                    avsluta
-Alla /kommandon fungerar som i Slack: /uppsikt hjälp, /frånvaro hjälp, /fråga hjälp, /ärende hjälp, /konto hjälp."""
+            print(f"    [{a.label}]  → {button} {a.name} {a.value}", file=self.stream)
 
 
 class Console:
-    def __init__(self, bot: Bot, clock: Clock, out: TextIO = sys.stdout):
+    def __init__(self, bot: Bot, clock: Clock, out: TextIO | None = None):
         self.bot = bot
         self.clock = clock
-        self.out = out
+        self._out = out
         communicators = bot.ctx.role_holders("communicator")
         self.actor = communicators[0] if communicators else next(iter(bot.ctx.settings.people))
         self.channel: str | None = None
+        if isinstance(bot.chat, ConsoleChat) and bot.chat.lang is None:
+            bot.chat.lang = bot.ctx.lang
+
+    @property
+    def lang(self) -> str:
+        return self.bot.ctx.lang
+
+    @property
+    def stream(self) -> TextIO:
+        return self._out or sys.stdout
 
     def say(self, text: str) -> None:
         for line in text.splitlines():
-            print(f"» {line}", file=self.out)
+            print(f"» {line}", file=self.stream)
 
     def handle(self, line: str) -> bool:
         """One input line; returns False to quit."""
@@ -80,42 +87,43 @@ class Console:
         if lower in ("avsluta", "exit", "quit"):
             return False
         if lower in ("hjälp", "hjalp", "help", "?"):
-            self.say(HELP.format(actor=self.actor, channel=self.channel or "ingen"))
+            channel = self.channel or t("console.no_channel", self.lang)
+            self.say(t("console.help", self.lang, actor=self.actor, channel=channel))
         elif lower == "/som":
             email = rest.strip().lower()
             if self.bot.ctx.settings.person(email) is None:
                 self.say(self.bot.ctx.t("error.unknown_person", email=email))
             else:
                 self.actor = email
-                self.say(f"Du är nu {self.bot.ctx.person(email).name} ({email}).")
+                self.say(t("console.acting_as", self.lang, name=self.bot.ctx.person(email).name, email=email))
         elif lower == "/kanal":
             self.channel = rest.strip().lstrip("#") or None
-            self.say(f"Kanal: {self.channel or 'ingen'}")
+            self.say(t("console.channel", self.lang, channel=self.channel or t("console.no_channel", self.lang)))
         elif lower == "post":
             self._post(rest)
-        elif lower == "knapp":
+        elif lower in ("knapp", "button"):
             self._button(rest)
         elif lower in ("reagera", "react"):
             self._react(rest)
         elif lower == "tick":
             self.bot.tick()
-        elif lower in ("vänta", "vanta"):
+        elif lower in ("vänta", "vanta", "wait"):
             self._wait(rest.strip())
         elif line.startswith("/"):
             reply = self.bot.command(self.actor, line, self.channel)
             self.say(reply.text)
         else:
-            self.say("Jag förstår inte. Skriv hjälp för att se vad du kan göra.")
+            self.say(t("console.not_understood", self.lang))
         return True
 
     def _post(self, rest: str) -> None:
         account, _, text = rest.strip().partition(" ")
-        author = "Invånare"
+        author = t("console.default_author", self.lang)
         m = re.match(r"^av=(\S+)\s+(.*)$", text)
         if m:
             author, text = m.group(1), m.group(2)
         if not account or not text:
-            self.say("Skriv: post KONTO [av=NAMN] TEXT, till exempel post facebook När öppnar ÅVC?")
+            self.say(t("console.usage_post", self.lang))
             return
         try:
             self.bot.intake(account, text, author=author, source="console")
@@ -125,7 +133,7 @@ class Console:
     def _button(self, rest: str) -> None:
         parts = rest.split()
         if len(parts) < 2:
-            self.say("Skriv: knapp NAMN VÄRDE, till exempel knapp take 3")
+            self.say(t("console.usage_button", self.lang))
             return
         kwargs: dict[str, str] = {}
         free: list[str] = []
@@ -143,32 +151,32 @@ class Console:
     def _react(self, rest: str) -> None:
         parts = rest.split()
         if len(parts) != 2 or not parts[0].isdigit():
-            self.say("Skriv: reagera ÄRENDE EMOJI, till exempel reagera 3 sos eller reagera 3 wastebasket")
+            self.say(t("console.usage_react", self.lang))
             return
         reply = self.bot.react(self.actor, int(parts[0]), parts[1])
         known = ", ".join(f"{e} ({a})" for e, a in self.bot.ctx.settings.municipality.reactions)
-        self.say(reply.text if reply else f"Den reaktionen betyder inget för Uppsikt. Använd: {known}")
+        self.say(reply.text if reply else t("console.unknown_reaction", self.lang, known=known))
 
     def _wait(self, spec: str) -> None:
         m = DURATION_RE.match(spec)
         if not isinstance(self.clock, FakeClock):
-            self.say("vänta fungerar bara när konsolen startats med --start (simulerad klocka).")
+            self.say(t("console.wait_needs_start", self.lang))
             return
         if not m:
-            self.say("Skriv till exempel vänta 30m, vänta 2h eller vänta 1d.")
+            self.say(t("console.usage_wait", self.lang))
             return
         unit = {"m": "minutes", "h": "hours", "d": "days"}[m.group(2)]
         self.bot.advance(self.clock, self.clock.now() + dt.timedelta(**{unit: int(m.group(1))}))
-        self.say(f"Klockan är nu {self.clock.now().strftime('%Y-%m-%d %H:%M')}.")
+        self.say(t("console.clock_now", self.lang, time=self.clock.now().strftime("%Y-%m-%d %H:%M")))
 
     def loop(self, stdin: TextIO = sys.stdin, interactive: bool = True) -> None:
         """Read commands until end of input. The scheduler (or `vänta`) drives time; each line also ticks."""
         muni = self.bot.ctx.settings.municipality.name
-        self.say(f"Uppsikt för {muni}. Du är {self.actor}. Skriv hjälp för att se vad du kan göra.")
+        self.say(t("console.welcome", self.lang, municipality=muni, actor=self.actor))
         self.bot.tick()
         while True:
             if interactive:
-                print("> ", end="", file=self.out, flush=True)
+                print("> ", end="", file=self.stream, flush=True)
             line = stdin.readline()
             if not line or not self.handle(line):
                 break

@@ -7,15 +7,19 @@ from pathlib import Path
 
 import sqlite_utils
 
+from bot.i18n import t
 from bot.store.migrations import migrations
 
 
 class StoreError(Exception):
-    """The database cannot be opened or written; the message says why in Swedish."""
+    """The database cannot be opened or written; the message says why, in the language asked for."""
 
 
-def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
-    """Open (creating if needed) and migrate the database; ``None`` means in-memory."""
+def open_db(path: str | Path | None = None, lang: str = "sv") -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate the database; ``None`` means in-memory.
+
+    A StoreError is written in `lang` (Swedish by default).
+    """
     try:
         if path is None or str(path) == ":memory:":
             db = sqlite_utils.Database(memory=True)
@@ -29,9 +33,9 @@ def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
         db.execute("PRAGMA busy_timeout=30000")
         migrations.apply(db)
     except sqlite3.OperationalError as exc:
-        raise StoreError(f"Databasen {path} kan inte öppnas eller skrivas ({exc}). Kontrollera sökväg, behörighet och ledigt diskutrymme.") from exc
+        raise StoreError(t("store.cannot_open", lang, path=path, error=exc)) from exc
     except OSError as exc:
-        raise StoreError(f"Databasens mapp kan inte skapas ({exc}). Kontrollera sökväg och behörighet.") from exc
+        raise StoreError(t("store.cannot_create_folder", lang, error=exc)) from exc
     return db
 
 
