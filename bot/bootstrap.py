@@ -61,12 +61,15 @@ MAX_DIGEST_ACTIONS = 10
 
 
 def serialized(method):
-    """Entry points run one at a time: scheduler and chat threads share one SQLite connection."""
+    """Entry points run one at a time (scheduler and chat threads share one SQLite connection);
+    what they caused is delivered after the lock is released, so no chat call holds it."""
 
     @functools.wraps(method)
     def wrapper(self: "Bot", *args, **kwargs):
         with self.lock:
-            return method(self, *args, **kwargs)
+            result = method(self, *args, **kwargs)
+        self.flush()
+        return result
 
     return wrapper
 
@@ -76,6 +79,7 @@ class Bot:
     ctx: Context
     chat: ChatPort | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
+    flush_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -105,7 +109,6 @@ class Bot:
     @serialized
     def command(self, actor: str, text: str, channel: str | None = None) -> Reply:
         reply = commands.handle(self.ctx, actor, text, channel)
-        self.flush()
         return reply
 
     @serialized
@@ -125,13 +128,11 @@ class Bot:
                 reply = commands.item_action(self.ctx, actor.lower(), int(value), name, **kwargs)
         except Refused as exc:
             reply = Reply(str(exc), ok=False)
-        self.flush()
         return reply
 
     @serialized
     def intake(self, account_id: str, text: str, **kwargs: object) -> tuple[dict, bool]:
         item, created = intake.receive(self.ctx, account_id, text, **kwargs)
-        self.flush()
         return item, created
 
     @serialized
@@ -141,7 +142,6 @@ class Bot:
             reply = reactions.react(self.ctx, actor.lower(), item_id, emoji)
         except Refused as exc:
             reply = Reply(str(exc), ok=False)
-        self.flush()
         return reply
 
     # ------------------------------------------------------------------ scheduler
@@ -157,7 +157,6 @@ class Bot:
                 out += records.daily(self.ctx)
                 out += accounts.daily(self.ctx)
             self.ctx.set_state("last_tick", str(self.ctx.now_ts()))
-        self.flush()
         return out
 
     def advance(self, clock: FakeClock, until: dt.datetime) -> None:
@@ -194,7 +193,6 @@ class Bot:
         return min(candidates)
 
     # ------------------------------------------------------------------ outbox
-    @serialized
     def flush(self) -> int:
         """Deliver pending outbox messages in order, per target stopping at the first failure.
 
@@ -203,13 +201,20 @@ class Bot:
         retried for as long as it takes (backing off, or after ``retry_after``);
         only a permanent failure gives up on a message.
         """
-        if self.chat is None:
-            return 0
-        now = self.ctx.now_ts()
-        rows = list(self.db.query(
-            "SELECT id, kind, target, message, attempts, next_attempt_at FROM outbox "
-            "WHERE status = 'pending' ORDER BY id"
-        ))
+        if self.chat is None or not self.flush_lock.acquire(blocking=False):
+            return 0  # another thread is draining; it will pick these up too
+        try:
+            return self._drain()
+        finally:
+            self.flush_lock.release()
+
+    def _drain(self) -> int:
+        with self.lock:
+            now = self.ctx.now_ts()
+            rows = list(self.db.query(
+                "SELECT id, kind, target, message, attempts, next_attempt_at FROM outbox "
+                "WHERE status = 'pending' ORDER BY id"
+            ))
         digests = getattr(self.chat, "digests", False)
         groups: dict[str, list[dict]] = {}
         if digests:
@@ -233,7 +238,7 @@ class Bot:
             except ChatError as exc:
                 attempts = row["attempts"] + 1
                 delay = exc.retry_after if exc.retry_after is not None else min(2 ** attempts, 300)
-                with self.db.atomic():
+                with self.lock, self.db.atomic():
                     for r in batch:
                         self.ctx.update("outbox", r["id"], {
                             "attempts": attempts, "error": str(exc)[:500],
@@ -242,7 +247,7 @@ class Bot:
                 log.warning("outbox %s to %s failed (attempt %s): %s", row["id"], row["target"], attempts, exc)
                 blocked.add(row["target"])
                 continue
-            with self.db.atomic():
+            with self.lock, self.db.atomic():
                 for r in batch:
                     self.ctx.update("outbox", r["id"], {"status": "sent", "sent_at": now, "attempts": r["attempts"] + 1})
             done.update(r["id"] for r in batch)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.bootstrap import Bot
 from bot.clock import STOCKHOLM
@@ -22,6 +23,7 @@ from bot.store.db import backup
 
 log = logging.getLogger("uppsikt.jobs")
 BACKUPS_KEPT = 7
+FLUSH_SECONDS = 5
 
 
 def nightly_backup(bot: Bot, folder: Path) -> Path:
@@ -39,6 +41,9 @@ def build_scheduler(bot: Bot, backup_folder: Path | None = None) -> BackgroundSc
     scheduler = BackgroundScheduler(timezone=STOCKHOLM, job_defaults={"coalesce": True, "max_instances": 1,
                                                                      "misfire_grace_time": 300})
     scheduler.add_job(bot.tick, CronTrigger(second=0, timezone=STOCKHOLM), id="tick", name="tick every minute")
+    # Retries after a 429 or an outage are due within seconds, not at the next minute.
+    scheduler.add_job(bot.flush, IntervalTrigger(seconds=FLUSH_SECONDS, timezone=STOCKHOLM), id="flush",
+                      name="deliver due outbox messages")
     if backup_folder is not None:
         scheduler.add_job(nightly_backup, CronTrigger(hour=2, minute=30, timezone=STOCKHOLM), args=(bot, backup_folder),
                           id="backup", name="nightly backup")

@@ -97,7 +97,7 @@ def test_scheduler_has_a_handful_of_jobs_in_stockholm(settings, tmp_path):
     h = Harness(settings, local(2026, 12, 7, 0, 0))
     scheduler = jobs.build_scheduler(h.bot, tmp_path)
     ids = {j.id for j in scheduler.get_jobs()}
-    assert ids == {"tick", "backup"}
+    assert ids == {"tick", "flush", "backup"}
     tick = next(j for j in scheduler.get_jobs() if j.id == "tick")
     assert isinstance(tick.trigger, CronTrigger) and str(tick.trigger.timezone) == "Europe/Stockholm"
     for day in range(9):

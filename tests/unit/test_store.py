@@ -111,3 +111,28 @@ def test_outbox_keeps_retrying_through_a_long_outage(harness):
     assert delivered and all(at >= local(2026, 12, 7, 16, 0) for at, _ in delivered)
     assert [m.kind for _, m in delivered][:2] == ["item", "oversight_prompt"]  # created order kept per channel
     assert h.bot.db.execute("SELECT COUNT(*) FROM outbox WHERE status != 'sent'").fetchone()[0] == 0
+
+
+def test_delivery_happens_outside_the_bot_lock(harness):
+    """A slow chat call must not hold the lock that listeners need to acknowledge in time."""
+    import threading
+
+    h = harness(local(2026, 12, 7, 10, 0))
+    free: list[bool] = []
+    real_send = h.chat.send
+
+    def probe(message):
+        def other_thread() -> None:
+            got = h.bot.lock.acquire(timeout=1)
+            free.append(got)
+            if got:
+                h.bot.lock.release()
+
+        t = threading.Thread(target=other_thread)
+        t.start()
+        t.join()
+        real_send(message)
+
+    h.chat.send = probe
+    h.bot.intake("facebook", "När öppnar simhallen?", external_id="lock1", source="facebook")
+    assert free and all(free)
