@@ -60,7 +60,20 @@ def cmd_run(args) -> int:
     from bot.clock import FakeClock, SystemClock, to_local
 
     from bot import jobs
+    from bot.settings import secrets_from_env
 
+    secrets = secrets_from_env()
+    if args.http or (secrets.slack_bot_token and secrets.slack_app_token):  # Slack: Socket Mode, or HTTP with --http
+        from bot.adapters.slack.app import run as run_slack
+
+        bot = _bot(args)
+        if args.start:
+            print(bot.ctx.t("slack.run.no_start"), file=sys.stderr)
+            return 2
+        return run_slack(bot, bot_token=secrets.slack_bot_token, app_token=secrets.slack_app_token,
+                         signing_secret=secrets.slack_signing_secret, http=args.http, host=args.host, port=args.port,
+                         db_path=Path(args.db), backup_folder=Path(args.db).parent / "backups",
+                         out=lambda text: print(text, file=sys.stderr, flush=True))
     try:
         clock = FakeClock(to_local(dt.datetime.fromisoformat(args.start))) if args.start else SystemClock()
     except ValueError:
@@ -231,9 +244,15 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--config", default=str(DEFAULT_CONFIG), help="kommunens konfiguration (TOML)")
         p.add_argument("--db", default=str(DEFAULT_DB), help="SQLite-databasen")
 
-    p = sub.add_parser("run", help="starta boten (konsolen som standard)")
+    p = sub.add_parser("run", help="starta boten: Slack (Socket Mode) med SLACK_BOT_TOKEN och SLACK_APP_TOKEN, "
+                                     "annars konsolen")
     common(p)
     p.add_argument("--start", help="simulerad starttid i konsolen, t.ex. 2026-12-21T08:00 (annars riktig tid)")
+    p.add_argument("--http", action="store_true",
+                   help="Slack över HTTP: tar emot anrop på /slack/events "
+                        "(kräver SLACK_BOT_TOKEN och SLACK_SIGNING_SECRET)")
+    p.add_argument("--port", type=int, default=3000, help="port för --http (standard 3000)")
+    p.add_argument("--host", default="0.0.0.0", help="adress att lyssna på för --http (standard alla)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("check-config", help="kontrollera en konfiguration")

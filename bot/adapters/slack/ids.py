@@ -1,4 +1,4 @@
-"""Every action id, callback id and command the Slack app uses, in one place.
+"""Every action id, callback id, block id and command the Slack app uses, in one place.
 
 The manifest (config/slack-manifest.yml) must list the same commands, shortcuts
 and events; a test checks that they agree with what the app registers.
@@ -10,12 +10,27 @@ from enum import StrEnum
 
 
 class Command(StrEnum):
+    """Slash commands. Slack command names are ASCII, so /franvaro, /fraga, /arende, /sok, /klarsprak."""
+
     UPPSIKT = "/uppsikt"
     KRIS = "/kris"
     FRANVARO = "/franvaro"
     KONTO = "/konto"
     FRAGA = "/fraga"
     RAPPORT = "/rapport"
+    ARENDE = "/arende"
+    TA_BORT = "/ta-bort"
+    DIARIUM = "/diarium"
+    SNAPSHOT = "/snapshot"
+    SOK = "/sok"
+    KLARSPRAK = "/klarsprak"
+
+
+# The core's texts spell commands the Swedish way; Slack command names are ASCII, so replies show these.
+SLACK_SPELLING = {
+    "/frånvaro": Command.FRANVARO, "/fråga": Command.FRAGA, "/ärende": Command.ARENDE, "/sök": Command.SOK,
+    "/klarspråk": Command.KLARSPRAK,
+}
 
 
 class ActionId(StrEnum):
@@ -43,6 +58,23 @@ class ActionId(StrEnum):
         return cls(f"uppsikt.{name}")
 
 
+class UiId(StrEnum):
+    """Interactive elements that are not core actions (they belong to the Slack adapter only)."""
+
+    REMOVE_GROUND = "uppsikt.ui.remove_ground"  # static_select in the ephemeral ground picker (after a reaction)
+    REMOVE_CONFIRM = "uppsikt.ui.remove_confirm"  # its button: register the removal with the picked ground
+    DOCUMENT_ACCOUNT = "uppsikt.ui.document_account"  # App Home button: open the account modal
+
+
+# Buttons that act at once: ActionId -> core action name for Bot.action.
+DIRECT_ACTIONS = (
+    ActionId.TAKE, ActionId.FIRST_REPLY_SENT, ActionId.FORWARDED, ActionId.OVERSIGHT_DONE, ActionId.CRISIS,
+    ActionId.ACCOUNT_APPROVE, ActionId.TWO_FACTOR_ATTEST,
+)
+# Buttons that open a modal first.
+MODAL_ACTIONS = (ActionId.REASSIGN, ActionId.NO_REPLY, ActionId.ACCOUNT_REJECT, ActionId.ANSWERED, ActionId.REMOVE)
+
+
 class CallbackId(StrEnum):
     """Modal (view) callback ids and the message shortcut."""
 
@@ -55,4 +87,27 @@ class CallbackId(StrEnum):
     TRACK_SHORTCUT = "uppsikt.track_message"  # message shortcut "Följ upp som medborgarfråga"
 
 
+SHORTCUTS = (CallbackId.TRACK_SHORTCUT,)
+
+
+class BlockId(StrEnum):
+    """block_id of modal inputs; the input element inside has action_id "value"."""
+
+    GROUND = "ground"
+    NOTE = "note"
+    COLLEAGUE = "colleague"
+    REASON = "reason"
+    ANSWER = "answer"
+
+
+INPUT = "value"  # the action_id of every modal input element
+
+
 EVENTS = ("message.channels", "message.groups", "reaction_added", "app_home_opened")
+"""Bot events in the manifest. message.channels/message.groups arrive as event type `message`."""
+
+BOT_SCOPES = (
+    "commands", "chat:write", "channels:history", "groups:history", "channels:read", "groups:read",
+    "reactions:read", "users:read", "users:read.email", "im:write",
+)
+"""OAuth bot scopes the app needs (the manifest must list exactly these)."""

@@ -1,0 +1,388 @@
+"""The Slack app: slack-bolt wired to the Bot facade, and the two ways to run it.
+
+`build_app(bot, ...)` returns a Bolt `App` with the four listener modules
+registered explicitly (commands, events, actions, views) and one error
+handler. No business rule lives here: listeners acknowledge, turn Slack's
+payload into plain arguments, call one `Bot` method and show the `Reply`.
+
+* **People.** A Slack user is the configured person with that `chat_id`, or
+  the person whose e-mail Slack reports (``users.info`` → ``profile.email``,
+  cached in ``chat_users``). Anyone else gets an ephemeral refusal in Swedish
+  and nothing changes.
+* **Channels.** A channel id becomes its name (``chat_channels``, else
+  ``conversations.info``) so that ``bot.command(..., channel_name)`` and intake
+  find the account of the channel.
+* **Signatures.** HTTP requests are checked exactly like Bolt's own
+  `RequestVerification` (HMAC-SHA256 of ``v0:timestamp:body``, at most five
+  minutes old), but against the bot's injected clock, so tests on a fake clock
+  sign with the fake time. Socket Mode requests are not signed (Slack
+  authenticates the WebSocket with the app token).
+* **Chat port.** The app and the outbox share one `WebClient`: `build_app`
+  makes a `SlackChat` on that client the bot's chat port unless it already is.
+
+`serve_http` is a small `http.server` front for ``POST /slack/events`` and
+``GET /healthz``; `run` is what ``uppsikt run`` calls in Slack mode: Socket
+Mode by default, HTTP with ``--http``. Exactly one process runs the scheduler:
+it holds an exclusive lock on ``<database>.scheduler.lock``; a second process
+on the same database only answers Slack.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware.request_verification import RequestVerification
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.signature import SignatureVerifier
+
+from bot.adapters.slack.blocks import ephemeral_blocks, fallback_text
+from bot.adapters.slack.chat import PLATFORM, SlackChat
+from bot.adapters.slack.ids import SLACK_SPELLING
+from bot.bootstrap import Bot, ChatError
+from bot.clock import Clock
+
+log = logging.getLogger("uppsikt.slack")
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+MAX_BODY_BYTES = 1_000_000
+ENTITY_RE = re.compile(r"&(amp|lt|gt);")
+LINK_RE = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
+SPELLING_RE = re.compile(r"(?<![\w/])(" + "|".join(map(re.escape, SLACK_SPELLING)) + r")(?![\w-])")
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+class _EpochClock:
+    """slack_sdk's Clock protocol (`now() -> float`) on top of the bot's clock."""
+
+    def __init__(self, clock: Clock):
+        self.clock = clock
+
+    def now(self) -> float:
+        return self.clock.now().timestamp()
+
+
+class ClockedRequestVerification(RequestVerification):
+    """Bolt's request verification with the bot's clock; a malformed timestamp is a 401, not a 500."""
+
+    def __init__(self, signing_secret: str, clock: Clock):
+        super().__init__(signing_secret)
+        self._clock = _EpochClock(clock)
+
+    @property
+    def verifier(self) -> SignatureVerifier:
+        if self._verifier is None:
+            self._verifier = SignatureVerifier(signing_secret=self._signing_secret, clock=self._clock)
+        return self._verifier
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        timestamp = req.headers.get("x-slack-request-timestamp", ["0"])[0]
+        if req.mode != "socket_mode" and not re.fullmatch(r"\d{1,12}", timestamp or ""):
+            return self._build_error_response()
+        return super().process(req=req, resp=resp, next=next)
+
+
+# --------------------------------------------------------------------------- people and channels
+
+
+class Directory:
+    """Slack ids -> Uppsikt's names: users to configured e-mails, channels to names, cards to items."""
+
+    def __init__(self, bot: Bot, client: WebClient):
+        self.bot = bot
+        self.client = client
+        self.chat = bot.chat if isinstance(bot.chat, SlackChat) else SlackChat.for_bot(client, bot)
+
+    def email(self, user_id: str) -> str | None:
+        """The configured person behind a Slack user, or None (unknown person or unreadable profile)."""
+        if not user_id:
+            return None
+        settings = self.bot.ctx.settings
+        configured = next((p.email for p in settings.people.values() if p.chat_id == user_id), None)
+        if configured:
+            return configured
+        try:
+            with self.bot.lock:
+                email = self.chat.email_for(user_id)
+        except ChatError as exc:
+            log.warning("Slack: cannot read the e-mail of user %s: %s", user_id, exc)
+            return None
+        return email if email and settings.person(email) is not None else None
+
+    def actor(self, user_id: str, refuse: Callable[[str], None]) -> str | None:
+        """`email`, telling the user why nothing happens when they are not a configured person."""
+        email = self.email(user_id)
+        if email is None:
+            refuse(self.bot.ctx.t("slack.unknown_user"))
+        return email
+
+    def channel_name(self, channel_id: str | None) -> str | None:
+        """The channel's name (without #), or None for direct messages and channels the bot cannot see."""
+        if not channel_id or channel_id.startswith("D"):  # a direct message has no name and no account
+            return None
+        with self.bot.lock:
+            row = self.bot.db.execute("SELECT name FROM chat_channels WHERE platform = ? AND channel_id = ?",
+                                      [PLATFORM, channel_id]).fetchone()
+        if row:
+            return str(row[0])
+        try:
+            name = (self.client.conversations_info(channel=channel_id).get("channel") or {}).get("name")
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.info("Slack: conversations.info %s failed: %s", channel_id, exc)
+            return None
+        if not name:
+            return None
+        with self.bot.lock, self.bot.db.atomic():
+            self.bot.db.execute("INSERT OR REPLACE INTO chat_channels (platform, name, channel_id) VALUES (?, ?, ?)",
+                                [PLATFORM, str(name).lower(), channel_id])
+        return str(name).lower()
+
+    def author(self, event: dict) -> str:
+        """Who wrote a message: the integration's name, or the person's Slack display name."""
+        if event.get("bot_id") or event.get("subtype") == "bot_message":
+            return str(event.get("username") or (event.get("bot_profile") or {}).get("name") or event.get("bot_id"))
+        user_id = str(event.get("user") or "")
+        try:
+            user = self.client.users_info(user=user_id).get("user") or {}
+        except (SlackApiError, SlackClientError, OSError):
+            return user_id
+        profile = user.get("profile") or {}
+        return str(profile.get("display_name") or profile.get("real_name") or user.get("name") or user_id)
+
+    def item_at(self, channel_id: str, ts: str) -> int | None:
+        """The item whose card (or whose original Slack message) is at (channel, ts)."""
+        with self.bot.lock:
+            card = self.chat.card_at(channel_id, ts)
+            if card is None:
+                row = self.bot.db.execute("SELECT id FROM items WHERE source = 'slack' AND external_id = ?",
+                                          [f"{channel_id}:{ts}"]).fetchone()
+                return int(row[0]) if row else None
+        kind, _, number = card.partition(":")
+        return int(number) if kind == "item" and number.isdigit() else None
+
+
+def plain_text(slack_text: str) -> str:
+    """Slack's mrkdwn as the plain text a citizen wrote: links unwrapped, & < > unescaped."""
+
+    def link(m: re.Match) -> str:
+        target, label = m.group(1), m.group(2)
+        if target.startswith(("@", "#", "!")):
+            return label or target
+        target = target.removeprefix("mailto:")
+        return f"{label} ({target})" if label and label != target else target
+
+    text = LINK_RE.sub(link, slack_text)
+    return ENTITY_RE.sub(lambda m: {"amp": "&", "lt": "<", "gt": ">"}[m.group(1)], text)
+
+
+# --------------------------------------------------------------------------- replies
+
+
+def slack_spelling(text: str) -> str:
+    """Command names as they are typed in Slack: "/frånvaro" -> "/franvaro" (Slack commands are ASCII)."""
+    return SPELLING_RE.sub(lambda m: str(SLACK_SPELLING[m.group(1)]), text)
+
+
+def usable(respond: Callable[..., Any] | None) -> bool:
+    """Bolt passes a `Respond` even when the payload has no response_url (e.g. the Home tab)."""
+    return respond is not None and bool(getattr(respond, "response_url", True))
+
+
+def tell(client: WebClient, text: str, *, user: str, channel: str | None = None,
+         respond: Callable[..., Any] | None = None, public: bool = False, replace: bool = False) -> None:
+    """Show `text` to the person only (unless `public`): by response_url, ephemerally in the channel,
+    or in the app's direct-message tab when there is neither (e.g. a button on the Home tab)."""
+    text = slack_spelling(text)
+    blocks, fallback = ephemeral_blocks(text), fallback_text(text)
+    if usable(respond):
+        respond(text=fallback, blocks=blocks, response_type="in_channel" if public else "ephemeral",
+                replace_original=replace)
+    elif channel and public:
+        client.chat_postMessage(channel=channel, text=fallback, blocks=blocks)
+    elif channel and not channel.startswith("D"):
+        client.chat_postEphemeral(channel=channel, user=user, text=fallback, blocks=blocks)
+    else:
+        client.chat_postMessage(channel=user, text=fallback, blocks=blocks)
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def build_app(bot: Bot, *, token: str, signing_secret: str, client: WebClient | None = None,
+              process_before_response: bool = False) -> App:
+    """The Bolt app for `bot`; `client` defaults to ``WebClient(token=token)``."""
+    from bot.adapters.slack.listeners import actions, commands, events, views
+
+    if client is None:
+        client = WebClient(token=token)
+    elif client.token is None:
+        client.token = token
+    if not isinstance(bot.chat, SlackChat):
+        bot.chat = SlackChat.for_bot(client, bot)
+    app = App(
+        name="uppsikt",
+        client=client,
+        signing_secret=signing_secret,
+        token_verification_enabled=False,
+        request_verification_enabled=False,
+        before_authorize=ClockedRequestVerification(signing_secret, bot.ctx.clock),
+        process_before_response=process_before_response,
+    )
+    app.error(_error_handler(bot))
+    for module in (commands, events, actions, views):
+        module.register(app, bot)
+    return app
+
+
+def _error_handler(bot: Bot) -> Callable[..., None]:
+    def on_error(error: Exception, body: dict, respond: Callable[..., Any] | None = None) -> None:
+        log.error("Slack request failed (%s): %s", body.get("type") or body.get("command"), error, exc_info=error)
+        if usable(respond):
+            try:
+                respond(text=bot.ctx.t("slack.error"), response_type="ephemeral", replace_original=False)
+            except Exception as exc:  # the error report itself failed: log it, never loop
+                log.warning("Slack: could not report the error to the user: %s", exc)
+
+    return on_error
+
+
+# --------------------------------------------------------------------------- HTTP mode
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "SlackHTTPServer"
+    server_version = "Uppsikt"
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        if urlsplit(self.path).path == HEALTH_PATH:
+            self._send(200, "ok", {"Content-Type": ["text/plain; charset=utf-8"]})
+        else:
+            self._send(404, "not found", {"Content-Type": ["text/plain; charset=utf-8"]})
+
+    def do_POST(self) -> None:  # noqa: N802
+        parts = urlsplit(self.path)
+        if parts.path != EVENTS_PATH:
+            self._send(404, "not found", {"Content-Type": ["text/plain; charset=utf-8"]})
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self._send(413, "too large", {"Content-Type": ["text/plain; charset=utf-8"]})
+            return
+        body = self.rfile.read(length).decode("utf-8", errors="replace")
+        headers = {k.lower(): self.headers.get_all(k) or [] for k in set(self.headers.keys())}
+        resp = self.server.app.dispatch(BoltRequest(body=body, query=parts.query, headers=headers))
+        self._send(resp.status, resp.body if isinstance(resp.body, str) else json.dumps(resp.body), resp.headers)
+
+    def _send(self, status: int, body: str, headers: dict[str, Any]) -> None:
+        data = body.encode("utf-8")
+        self.send_response(status)
+        for name, values in headers.items():
+            if name.lower() == "content-length":
+                continue
+            for value in values if isinstance(values, (list, tuple)) else [values]:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        log.debug("http %s - " + format, self.address_string(), *args)
+
+
+class SlackHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, app: App, host: str, port: int):
+        self.app = app
+        super().__init__((host, port), _Handler)
+
+
+def serve_http(app: App, host: str = "0.0.0.0", port: int = 3000) -> SlackHTTPServer:
+    """A threaded HTTP server for POST /slack/events and GET /healthz (call serve_forever on it)."""
+    return SlackHTTPServer(app, host, port)
+
+
+# --------------------------------------------------------------------------- running
+
+
+def scheduler_lock(path: Path) -> IO[str] | None:
+    """Take the scheduler lock (non-blocking); None when another process holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the life of the process)
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        return None
+    return fh
+
+
+def run(bot: Bot, *, bot_token: str, app_token: str = "", signing_secret: str = "", http: bool = False,
+        host: str = "0.0.0.0", port: int = 3000, db_path: Path, backup_folder: Path | None = None,
+        out: Callable[[str], None] = print) -> int:
+    """Run the bot in Slack until interrupted: Socket Mode, or HTTP with `http`. Returns the exit code."""
+    from bot import jobs
+
+    t = bot.ctx.t
+    if not bot_token:
+        out(t("slack.run.no_bot_token"))
+        return 2
+    if http and not signing_secret:
+        out(t("slack.run.no_signing_secret"))
+        return 2
+    client = WebClient(token=bot_token)
+    try:
+        client.auth_test()
+    except SlackApiError as exc:
+        out(t("slack.run.bad_token", error=exc.response.get("error", "?")))
+        return 2
+    app = build_app(bot, token=bot_token, signing_secret=signing_secret, client=client)
+    lock = scheduler_lock(db_path.with_name(db_path.name + ".scheduler.lock"))
+    scheduler = jobs.start(bot, backup_folder) if lock is not None else None
+    if lock is None:
+        out(t("slack.run.second_scheduler"))
+    server: SlackHTTPServer | None = None
+    try:
+        if http:
+            server = serve_http(app, host, port)
+            out(t("slack.run.http", host=host, port=server.server_address[1]))
+            server.serve_forever()
+        else:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            out(t("slack.run.socket_mode"))
+            SocketModeHandler(app, app_token).start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if server is not None:
+            server.server_close()
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        if lock is not None:
+            lock.close()
+    return 0
+
+
+def serve_in_thread(server: SlackHTTPServer) -> threading.Thread:
+    """Serve in a daemon thread (tests, embedding); stop with server.shutdown()."""
+    thread = threading.Thread(target=server.serve_forever, name="uppsikt-http", daemon=True)
+    thread.start()
+    return thread
+
+
+__all__ = ["Directory", "build_app", "plain_text", "run", "serve_http", "serve_in_thread", "tell"]

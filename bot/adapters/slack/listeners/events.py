@@ -1,0 +1,132 @@
+"""Events: messages in account channels become items, reactions act on cards, the Home tab is published.
+
+Bolt acknowledges an event *before* running its listener. What must not be
+lost therefore runs in listener middleware, which Bolt runs in the request's
+own thread before the acknowledgement is returned: the message is committed
+as an item (and the reaction applied) before Slack hears "200 OK". Talking
+back to the person (the ephemeral answer, the ground picker) happens in the
+listener, after the acknowledgement.
+
+Slack retries an event it got no timely answer for (``X-Slack-Retry-Num``);
+each ``event_id`` is handled once (``events_seen``). The claim is released
+when handling fails, so Slack's retry gets another chance. Intake is also
+idempotent on (source "slack", "<channel>:<ts>").
+
+Messages taken in: a person's post, an integration's post (``bot_message``)
+and a post with a file, in a channel that is an account's channel. Ignored:
+Uppsikt's own messages, edits, deletions, joins and other subtypes, and
+thread replies (talk about an item in its thread without creating items).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_sdk import WebClient
+
+from bot.adapters.slack import home
+from bot.adapters.slack.app import Directory, plain_text, tell
+from bot.adapters.slack.blocks import fallback_text
+from bot.adapters.slack.listeners.actions import ground_picker
+from bot.bootstrap import Bot
+from bot.messages import Reply
+
+log = logging.getLogger("uppsikt.slack")
+
+KEPT_SUBTYPES = (None, "bot_message", "file_share")
+KEEP_SECONDS = 86400  # how long an event id is remembered
+REPLY = "uppsikt_reply"  # BoltContext key: what the middleware decided, for the listener to say
+
+
+def claim(bot: Bot, event_id: str) -> bool:
+    """Mark an event as being handled; False when it already was (a retry).
+
+    Slack gives up retrying within the hour, so ids older than KEEP_SECONDS are forgotten.
+    """
+    now = bot.ctx.now_ts()
+    with bot.lock, bot.db.atomic():
+        bot.db.execute("DELETE FROM events_seen WHERE at < ?", [now - KEEP_SECONDS])
+        cur = bot.db.execute("INSERT OR IGNORE INTO events_seen (event_id, at) VALUES (?, ?)", [event_id, now])
+    return cur.rowcount == 1
+
+
+def release(bot: Bot, event_id: str) -> None:
+    with bot.lock, bot.db.atomic():
+        bot.db.execute("DELETE FROM events_seen WHERE event_id = ?", [event_id])
+
+
+def before_ack(bot: Bot, work: Callable[[dict, BoltContext], None]) -> Callable[..., BoltResponse | None]:
+    """Listener middleware: run `work` once per event_id, before Bolt acknowledges the event."""
+
+    def middleware(body: dict, context: BoltContext, next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002
+        event_id = body.get("event_id") or ""
+        if event_id and not claim(bot, event_id):
+            log.info("Slack: event %s already handled; ignoring the retry", event_id)
+            return BoltResponse(status=200, body="")
+        try:
+            work(body, context)
+        except Exception:
+            if event_id:
+                release(bot, event_id)
+            raise
+        next()
+        return None
+
+    return middleware
+
+
+def register(app: App, bot: Bot) -> None:
+    directory = Directory(bot, app.client)
+
+    def take_in(body: dict, context: BoltContext) -> None:
+        event = body.get("event") or {}
+        if event.get("subtype") not in KEPT_SUBTYPES or event.get("thread_ts") not in (None, event.get("ts")):
+            return
+        if event.get("app_id") and event.get("app_id") == body.get("api_app_id"):
+            return  # our own post (Bolt also drops messages from our bot user)
+        name = directory.channel_name(event.get("channel"))
+        account = bot.ctx.account_by_channel(name) if name else None
+        text = plain_text(event.get("text") or "").strip()
+        if account is None or not text:
+            return
+        bot.intake(account.id, text, author=directory.author(event), source="slack",
+                   external_id=f"{event['channel']}:{event['ts']}")
+
+    def react(body: dict, context: BoltContext) -> None:
+        event = body.get("event") or {}
+        target = event.get("item") or {}
+        emoji = str(event.get("reaction", "")).split("::")[0]  # "raising_hand::skin-tone-3" -> "raising_hand"
+        if target.get("type") != "message" or emoji not in dict(bot.ctx.settings.municipality.reactions):
+            return
+        item_id = directory.item_at(target.get("channel", ""), target.get("ts", ""))
+        if item_id is None:
+            return
+        actor = directory.email(event.get("user", ""))
+        if actor is None:
+            context[REPLY] = (Reply(bot.ctx.t("slack.unknown_user"), ok=False), item_id)
+            return
+        context[REPLY] = (bot.react(actor, item_id, emoji), item_id)
+
+    def after_reaction(event: dict, context: BoltContext, client: WebClient) -> None:
+        reply, item_id = context.get(REPLY) or (None, None)
+        if reply is None:
+            return
+        user, channel = event["user"], event["item"]["channel"]
+        if reply.ok and reply.data.get("choices"):
+            client.chat_postEphemeral(channel=channel, user=user, text=fallback_text(reply.text),
+                                      blocks=ground_picker(bot, item_id, reply.text, reply.data["choices"]))
+        else:
+            tell(client, reply.text, user=user, channel=channel)
+
+    def on_home_opened(event: dict, client: WebClient) -> None:
+        if event.get("tab", "home") == "home":
+            home.publish(client, bot, event["user"], directory.email(event["user"]))
+
+    def acknowledged() -> None:
+        """The work was done in middleware before the acknowledgement."""
+
+    app.event("message", middleware=[before_ack(bot, take_in)])(acknowledged)
+    app.event("reaction_added", middleware=[before_ack(bot, react)])(after_reaction)
+    app.event("app_home_opened")(on_home_opened)
