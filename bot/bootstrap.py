@@ -68,7 +68,7 @@ def serialized(method):
     def wrapper(self: "Bot", *args, **kwargs):
         with self.lock:
             result = method(self, *args, **kwargs)
-        self.flush()
+        self.deliver()
         return result
 
     return wrapper
@@ -80,6 +80,7 @@ class Bot:
     chat: ChatPort | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     flush_lock: threading.Lock = field(default_factory=threading.Lock)
+    wake: threading.Event | None = None  # set: a background thread delivers (server modes)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -193,6 +194,28 @@ class Bot:
         return min(candidates)
 
     # ------------------------------------------------------------------ outbox
+    def deliver(self) -> None:
+        """After an entry point: deliver now (console, simulator, tests), or wake the delivery
+        thread so a chat listener can acknowledge without waiting on the chat platform."""
+        if self.wake is None:
+            self.flush()
+        else:
+            self.wake.set()
+
+    def deliver_in_background(self) -> threading.Thread:
+        self.wake = threading.Event()
+        wake = self.wake
+
+        def loop() -> None:
+            while True:
+                wake.wait()
+                wake.clear()
+                self.flush()
+
+        thread = threading.Thread(target=loop, name="uppsikt-outbox", daemon=True)
+        thread.start()
+        return thread
+
     def flush(self) -> int:
         """Deliver pending outbox messages in order, per target stopping at the first failure.
 

@@ -668,6 +668,8 @@ def cmd_konto_lifecycle(ctx: Context, actor: str, words: list[str], channel: str
 
 def cmd_klarsprak(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:
     """/klarspråk TEXT – LIX and long sentences of a draft reply (Q8)."""
+    if len(words) == 1 and fold(words[0]) in ("hjalp", "help"):
+        return Reply(ctx.t("lifecycle.klarsprak.usage"))
     text = " ".join(words).strip()
     feedback = reply_check(ctx, text) if text else ""
     if not feedback:

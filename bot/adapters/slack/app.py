@@ -38,7 +38,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware.request_verification import RequestVerification
@@ -46,11 +46,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
-from bot.adapters.slack.blocks import ephemeral_blocks, fallback_text
+from bot.adapters import webhooks
+from bot.adapters.slack.blocks import ephemeral_blocks, fallback_text, slack_spelling
 from bot.adapters.slack.chat import PLATFORM, SlackChat
-from bot.adapters.slack.ids import SLACK_SPELLING
 from bot.bootstrap import Bot, ChatError
 from bot.clock import Clock
+from bot.settings import Secrets, secrets_from_env
 
 log = logging.getLogger("uppsikt.slack")
 
@@ -59,7 +60,6 @@ HEALTH_PATH = "/healthz"
 MAX_BODY_BYTES = 1_000_000
 ENTITY_RE = re.compile(r"&(amp|lt|gt);")
 LINK_RE = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
-SPELLING_RE = re.compile(r"(?<![\w/])(" + "|".join(map(re.escape, SLACK_SPELLING)) + r")(?![\w-])")
 
 
 # --------------------------------------------------------------------------- signatures
@@ -191,11 +191,6 @@ def plain_text(slack_text: str) -> str:
 # --------------------------------------------------------------------------- replies
 
 
-def slack_spelling(text: str) -> str:
-    """Command names as they are typed in Slack: "/frånvaro" -> "/franvaro" (Slack commands are ASCII)."""
-    return SPELLING_RE.sub(lambda m: str(SLACK_SPELLING[m.group(1)]), text)
-
-
 def usable(respond: Callable[..., Any] | None) -> bool:
     """Bolt passes a `Respond` even when the payload has no response_url (e.g. the Home tab)."""
     return respond is not None and bool(getattr(respond, "response_url", True))
@@ -270,25 +265,39 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         if urlsplit(self.path).path == HEALTH_PATH:
             self._send(200, "ok", {"Content-Type": ["text/plain; charset=utf-8"]})
-        else:
+        elif not self._webhook(b""):
             self._send(404, "not found", {"Content-Type": ["text/plain; charset=utf-8"]})
 
     def do_POST(self) -> None:  # noqa: N802
         parts = urlsplit(self.path)
-        if parts.path != EVENTS_PATH:
-            self._send(404, "not found", {"Content-Type": ["text/plain; charset=utf-8"]})
-            return
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY_BYTES:
             self._send(413, "too large", {"Content-Type": ["text/plain; charset=utf-8"]})
             return
-        body = self.rfile.read(length).decode("utf-8", errors="replace")
+        raw = self.rfile.read(length)
+        if parts.path != EVENTS_PATH:
+            if not self._webhook(raw):
+                self._send(404, "not found", {"Content-Type": ["text/plain; charset=utf-8"]})
+            return
         headers = {k.lower(): self.headers.get_all(k) or [] for k in set(self.headers.keys())}
+        body = raw.decode("utf-8", errors="replace")
         resp = self.server.app.dispatch(BoltRequest(body=body, query=parts.query, headers=headers))
         self._send(resp.status, resp.body if isinstance(resp.body, str) else json.dumps(resp.body), resp.headers)
 
-    def _send(self, status: int, body: str, headers: dict[str, Any]) -> None:
-        data = body.encode("utf-8")
+    def _webhook(self, raw: bytes) -> bool:
+        """Meta and generic intake webhooks are served by the same process (bot/adapters/webhooks.py)."""
+        if self.server.bot is None:
+            return False
+        parts = urlsplit(self.path)
+        resp = webhooks.handle(self.server.bot, self.server.secrets, self.command, parts.path, dict(parse_qsl(parts.query)),
+                               {k: v for k, v in self.headers.items()}, raw)
+        if resp is None:
+            return False
+        self._send(resp.status, resp.body, {"Content-Type": [resp.content_type]})
+        return True
+
+    def _send(self, status: int, body: str | bytes, headers: dict[str, Any]) -> None:
+        data = body if isinstance(body, bytes) else body.encode("utf-8")
         self.send_response(status)
         for name, values in headers.items():
             if name.lower() == "content-length":
@@ -306,14 +315,18 @@ class _Handler(BaseHTTPRequestHandler):
 class SlackHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, app: App, host: str, port: int):
+    def __init__(self, app: App, host: str, port: int, bot: Bot | None = None, secrets: Secrets | None = None):
         self.app = app
+        self.bot = bot
+        self.secrets = secrets or Secrets()
         super().__init__((host, port), _Handler)
 
 
-def serve_http(app: App, host: str = "0.0.0.0", port: int = 3000) -> SlackHTTPServer:
-    """A threaded HTTP server for POST /slack/events and GET /healthz (call serve_forever on it)."""
-    return SlackHTTPServer(app, host, port)
+def serve_http(app: App, host: str = "0.0.0.0", port: int = 3000, *, bot: Bot | None = None,
+               secrets: Secrets | None = None) -> SlackHTTPServer:
+    """A threaded HTTP server for POST /slack/events, GET /healthz and, given the bot and its
+    secrets, the intake webhooks /webhooks/meta and /webhooks/intake (call serve_forever on it)."""
+    return SlackHTTPServer(app, host, port, bot, secrets)
 
 
 # --------------------------------------------------------------------------- running
@@ -351,6 +364,7 @@ def run(bot: Bot, *, bot_token: str, app_token: str = "", signing_secret: str = 
         out(t("slack.run.bad_token", error=exc.response.get("error", "?")))
         return 2
     app = build_app(bot, token=bot_token, signing_secret=signing_secret, client=client)
+    bot.deliver_in_background()  # listeners acknowledge as soon as their work is committed
     lock = scheduler_lock(db_path.with_name(db_path.name + ".scheduler.lock"))
     scheduler = jobs.start(bot, backup_folder) if lock is not None else None
     if lock is None:
@@ -358,7 +372,7 @@ def run(bot: Bot, *, bot_token: str, app_token: str = "", signing_secret: str = 
     server: SlackHTTPServer | None = None
     try:
         if http:
-            server = serve_http(app, host, port)
+            server = serve_http(app, host, port, bot=bot, secrets=secrets_from_env())
             out(t("slack.run.http", host=host, port=server.server_address[1]))
             server.serve_forever()
         else:

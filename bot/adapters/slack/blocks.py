@@ -28,7 +28,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import Block
 
-from bot.adapters.slack.ids import ActionId
+from bot.adapters.slack.ids import SLACK_SPELLING, ActionId
 from bot.messages import Action, Message
 
 SECTION_TEXT_MAX = 3000
@@ -206,7 +206,7 @@ def render(message: Message, *, user_ids: UserIds) -> tuple[str, list[dict]]:
     or a function returning None when unknown).
     """
     mentions = mention_line(message.mentions, user_ids)
-    body = escape(message.text)
+    body = escape(slack_spelling(message.text))
     text = f"{mentions}\n{body}" if mentions else body
     blocks = text_sections(text)
     blocks += field_sections(message.fields)
@@ -270,3 +270,11 @@ __all__ = [
     "ELLIPSIS", "escape", "ephemeral_blocks", "fallback_text", "mention_line", "mrkdwn", "plain", "render",
     "slack_len", "split_lines", "text_sections", "truncate", "validate_blocks",
 ]
+
+
+SPELLING_RE = re.compile(r"(?<![\w/])(" + "|".join(map(re.escape, SLACK_SPELLING)) + r")(?![\w-])")
+
+
+def slack_spelling(text: str) -> str:
+    """Command names as they are typed in Slack: "/frånvaro" -> "/franvaro" (Slack commands are ASCII)."""
+    return SPELLING_RE.sub(lambda m: str(SLACK_SPELLING[m.group(1)]), text)
