@@ -732,6 +732,9 @@ class Secrets:
     slack_bot_token: str = ""
     slack_app_token: str = ""
     slack_signing_secret: str = ""
+    meta_app_secret: str = ""  # Meta app secret: verifies X-Hub-Signature-256 on POST /webhooks/meta
+    meta_verify_token: str = ""  # chosen by you, typed into Meta's webhook settings: GET /webhooks/meta handshake
+    intake_secret: str = ""  # shared with Power Automate / Zapier / Make: signs POST /webhooks/intake
 
     def __repr__(self) -> str:  # never print secrets
         shown = {f.name: ("***" if getattr(self, f.name) else "") for f in dataclasses.fields(self)}
@@ -744,6 +747,9 @@ def secrets_from_env(env: typing.Mapping[str, str] | None = None) -> Secrets:
         slack_bot_token=env.get("SLACK_BOT_TOKEN", ""),
         slack_app_token=env.get("SLACK_APP_TOKEN", ""),
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
+        meta_app_secret=env.get("META_APP_SECRET", ""),
+        meta_verify_token=env.get("META_VERIFY_TOKEN", ""),
+        intake_secret=env.get("INTAKE_SECRET", ""),
     )
 
 
