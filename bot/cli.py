@@ -12,6 +12,8 @@ from pathlib import Path
 from bot.settings import DEFAULT_CONFIG, REPO_ROOT, ConfigError, check_config, load_settings
 
 DEFAULT_DB = REPO_ROOT / "data" / "uppsikt.db"
+SLACK_PORT = 3000
+TEAMS_PORT = 3978
 
 
 def _settings(path: str):
@@ -63,6 +65,12 @@ def cmd_run(args) -> int:
     from bot.settings import secrets_from_env
 
     secrets = secrets_from_env()
+    if args.teams:
+        from bot.adapters.teams.cli import run_teams
+
+        return run_teams(_bot(args), host=args.host, port=args.port or TEAMS_PORT, anonymous=args.anonymous,
+                         backup_folder=Path(args.db).parent / "backups",
+                         out=lambda text: print(text, file=sys.stderr, flush=True))
     if args.http or (secrets.slack_bot_token and secrets.slack_app_token):  # Slack: Socket Mode, or HTTP with --http
         from bot.adapters.slack.app import run as run_slack
 
@@ -71,7 +79,8 @@ def cmd_run(args) -> int:
             print(bot.ctx.t("slack.run.no_start"), file=sys.stderr)
             return 2
         return run_slack(bot, bot_token=secrets.slack_bot_token, app_token=secrets.slack_app_token,
-                         signing_secret=secrets.slack_signing_secret, http=args.http, host=args.host, port=args.port,
+                         signing_secret=secrets.slack_signing_secret, http=args.http, host=args.host,
+                         port=args.port or SLACK_PORT,
                          db_path=Path(args.db), backup_folder=Path(args.db).parent / "backups",
                          out=lambda text: print(text, file=sys.stderr, flush=True))
     try:
@@ -236,6 +245,19 @@ def cmd_search(args) -> int:
     return 0
 
 
+def cmd_teams_package(args) -> int:
+    from bot.adapters.teams.cli import PackageError, build_package
+    from bot.i18n import t
+
+    try:
+        path = build_package(args.out, bot_id=args.bot_id, domain=args.domain, version=args.version)
+    except PackageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(t("teams.package.built", "sv", path=path))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="uppsikt", description="Uppsikt – tillsyn av kommunens sociala medier.")
     sub = ap.add_subparsers(dest="command")
@@ -251,9 +273,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--http", action="store_true",
                    help="Slack över HTTP: tar emot anrop på /slack/events "
                         "(kräver SLACK_BOT_TOKEN och SLACK_SIGNING_SECRET)")
-    p.add_argument("--port", type=int, default=3000, help="port för --http (standard 3000)")
-    p.add_argument("--host", default="0.0.0.0", help="adress att lyssna på för --http (standard alla)")
+    p.add_argument("--teams", action="store_true",
+                   help="Microsoft Teams: tar emot anrop på /api/messages (kräver MicrosoftAppId, "
+                        "MicrosoftAppPassword och MicrosoftAppTenantId)")
+    p.add_argument("--anonymous", action="store_true",
+                   help="bara med --teams och bara för lokal utveckling: tar emot anrop utan inloggning")
+    p.add_argument("--port", type=int, default=None, help="port för --http (standard 3000) och --teams (standard 3978)")
+    p.add_argument("--host", default="0.0.0.0", help="adress att lyssna på för --http och --teams (standard alla)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("teams-package", help="bygg zip-filen med Teams-appen att ladda upp")
+    p.add_argument("--out", default="uppsikt-teams.zip")
+    p.add_argument("--bot-id", default=None, help="Azure-botens app-id (standard: MicrosoftAppId)")
+    p.add_argument("--domain", default=None, help="serverns domän, t.ex. uppsikt.kommun.se")
+    p.add_argument("--version", default=None, help="appens version i Teams, t.ex. 1.0.1")
+    p.set_defaults(func=cmd_teams_package)
 
     p = sub.add_parser("check-config", help="kontrollera en konfiguration")
     p.add_argument("path", nargs="?", default=str(DEFAULT_CONFIG))

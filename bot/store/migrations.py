@@ -263,3 +263,27 @@ def m003_chat_adapters(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m004_conversation_refs(db: Database) -> None:
+    """Stored conversation references (Teams): where the bot may post proactively.
+
+    `key` is ``channel:<name>`` for a channel (its display name, normalised) or
+    ``person:<e-mail>`` for a person's one-to-one chat with the bot;
+    `conversation_id` is the conversation without any ``;messageid=`` thread
+    suffix, for finding the channel a message came from.
+    """
+    db.executescript(
+        """
+        CREATE TABLE conversation_refs (
+            platform TEXT NOT NULL,
+            key TEXT NOT NULL,
+            conversation_id TEXT NOT NULL,
+            reference_json TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (platform, key)
+        );
+        CREATE INDEX idx_conversation_refs_conversation ON conversation_refs(platform, conversation_id);
+        """
+    )

@@ -1,0 +1,310 @@
+"""Message -> Adaptive Card 1.5 (Teams), and the small forms a button asks for.
+
+A card is built from plain JSON dicts (no templating library):
+
+* the message text as one ``RichTextBlock`` per line. A ``TextRun`` is never
+  parsed as markdown, so a citizen's text can never form a link, emphasis or a
+  mention; it is shown exactly as written;
+* @-mentions as one ``TextBlock`` of ``<at>Name</at>`` with the matching
+  ``msteams.entities`` (only for people whose Teams/Entra id is known; the
+  others are written as plain names);
+* the fields as a ``FactSet`` (markdown characters escaped);
+* the buttons as ``Action.Execute`` (Universal Actions) with
+  ``verb = <core action name>`` and ``data = {"uppsikt": <core action name>,
+  "value": <item id / account id / request id>}``, in ActionSets of at most
+  `ACTIONS_PER_SET` so that Teams never hides buttons in an overflow menu.
+
+Buttons that need input (`FORM_ACTIONS`: reassign, no reply needed, answered,
+remove and rejecting an account request) get a follow-up card with
+``Input.ChoiceSet`` / ``Input.Text`` (`form_card`); its submit button carries
+``"form": "1"`` and Teams merges the inputs into the action's data.
+
+Teams' limits: a message may be about 28 KB; text is cut (`TEXT_MAX`,
+`LINES_MAX`) long before that. `validate_card` checks what the bot builds
+(used by the tests for every card).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.core.context import Context
+from bot.messages import Action, Message
+
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+KEY = "uppsikt"  # the data key that names the core action
+FORM = "form"  # data key set on a form's submit button
+CANCEL = "cancel"  # the pseudo action of a form's cancel button
+
+ACTIONS_PER_SET = 5
+LINE_MAX = 2000
+LINES_MAX = 40
+TEXT_MAX = 8000
+FACT_MAX = 1000
+TITLE_MAX = 60
+CHOICES_MAX = 100
+ELLIPSIS = "…"
+
+# Buttons that ask for something first (a follow-up card with inputs).
+FORM_ACTIONS = frozenset({"reassign", "no_reply", "answered", "remove", "account_reject"})
+POSITIVE_ACTIONS = frozenset({"answered", "oversight_done", "account_approve"})
+DESTRUCTIVE_ACTIONS = frozenset({"remove", "crisis", "account_reject"})
+
+# Input ids in the forms (Teams merges them into the submit button's data).
+COLLEAGUE, REASON, GROUND, NOTE, ANSWER = "colleague", "reason", "ground", "note", "answer"
+
+MARKDOWN_RE = re.compile(r"([\\`*_~\[\]])")
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+
+
+def md_escape(text: str) -> str:
+    """Backslash-escape the markdown characters Adaptive Cards act on (links, emphasis, code)."""
+    return MARKDOWN_RE.sub(r"\\\1", text)
+
+
+def text_blocks(text: str) -> list[dict]:
+    """Plain text as RichTextBlocks (one per line; never parsed as markdown)."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    out: list[dict] = []
+    used = 0
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if len(out) == LINES_MAX - 1 and i < len(lines) - 1 or used >= TEXT_MAX:
+            out.append(_rich(ELLIPSIS))
+            break
+        line = cut(line, min(LINE_MAX, max(1, TEXT_MAX - used)))
+        used += len(line)
+        out.append(_rich(line))
+    return out or [_rich(ELLIPSIS)]
+
+
+def _rich(line: str) -> dict:
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": line}]}
+
+
+def card(body: list[dict], *, entities: list[dict] | None = None) -> dict:
+    out: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body,
+                           "msteams": {"width": "Full"}}
+    if entities:
+        out["msteams"]["entities"] = entities
+    return out
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def mention_block(mentions: Sequence[tuple[str, str | None]]) -> tuple[dict | None, list[dict]]:
+    """`(name, teams id or None)` pairs -> a TextBlock and its mention entities."""
+    if not mentions:
+        return None, []
+    parts, entities = [], []
+    for name, user_id in mentions:
+        clean = md_escape(name.replace("<", "").replace(">", ""))
+        if user_id:
+            tag = f"<at>{clean}</at>"
+            parts.append(tag)
+            entities.append({"type": "mention", "text": tag, "mentioned": {"id": user_id, "name": name}})
+        else:
+            parts.append(clean)
+    return {"type": "TextBlock", "text": " ".join(parts), "wrap": True}, entities
+
+
+def fact_set(fields: Sequence[tuple[str, str]]) -> dict:
+    return {"type": "FactSet", "facts": [
+        {"title": cut(md_escape(label), TITLE_MAX), "value": cut(md_escape(value or "–"), FACT_MAX)}
+        for label, value in fields
+    ]}
+
+
+def execute(action: Action, *, label_suffix: str = "") -> dict:
+    element: dict[str, Any] = {
+        "type": "Action.Execute", "title": cut((action.label or action.name) + label_suffix, TITLE_MAX),
+        "verb": action.name, "data": {KEY: action.name, "value": action.value},
+    }
+    if action.name in POSITIVE_ACTIONS:
+        element["style"] = "positive"
+    elif action.name in DESTRUCTIVE_ACTIONS:
+        element["style"] = "destructive"
+    return element
+
+
+def action_sets(actions: Sequence[Action]) -> list[dict]:
+    """Buttons in ActionSets of at most ACTIONS_PER_SET; repeated actions (a digest) show their value."""
+    mixed = len({a.value for a in actions}) > 1
+    buttons = [execute(a, label_suffix=f" ({a.value})" if mixed and a.value else "") for a in actions]
+    return [{"type": "ActionSet", "actions": buttons[i:i + ACTIONS_PER_SET]}
+            for i in range(0, len(buttons), ACTIONS_PER_SET)]
+
+
+def needs_card(message: Message) -> bool:
+    """Plain text does for a message without buttons, fields, mentions or a card key."""
+    return bool(message.actions or message.fields or message.mentions or message.card)
+
+
+def render(message: Message, *, mentions: Sequence[tuple[str, str | None]] = ()) -> dict:
+    """The Adaptive Card for one outgoing message; `mentions` are (display name, Teams id or None)."""
+    block, entities = mention_block(mentions)
+    body = ([block] if block else []) + text_blocks(message.text)
+    if message.fields:
+        body.append(fact_set(message.fields))
+    body += action_sets(message.actions)
+    return card(body, entities=entities)
+
+
+def text_card(text: str) -> dict:
+    """A card holding only text (the answer that replaces a submitted form)."""
+    return card(text_blocks(text))
+
+
+def summary(text: str, limit: int = 200) -> str:
+    """The notification / preview line of a card message."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return cut(first, limit)
+
+
+# --------------------------------------------------------------------------- forms
+
+
+def _choice_set(input_id: str, label: str, choices: Sequence[tuple[str, str]], *, value: str = "",
+                required: bool = True, error: str = "") -> dict:
+    element: dict[str, Any] = {
+        "type": "Input.ChoiceSet", "id": input_id, "label": label, "style": "compact", "isRequired": required,
+        "choices": [{"title": cut(title, TITLE_MAX * 2), "value": v} for v, title in choices[:CHOICES_MAX]],
+    }
+    if value and any(v == value for v, _ in choices[:CHOICES_MAX]):
+        element["value"] = value
+    if error:
+        element["errorMessage"] = error
+    return element
+
+
+def _text_input(input_id: str, label: str, *, value: str = "", required: bool = False, multiline: bool = True,
+                error: str = "") -> dict:
+    element: dict[str, Any] = {"type": "Input.Text", "id": input_id, "label": label, "isMultiline": multiline,
+                               "isRequired": required, "maxLength": 2000}
+    if value:
+        element["value"] = value[:2000]
+    if error:
+        element["errorMessage"] = error
+    return element
+
+
+def form_card(ctx: Context, name: str, value: str, *, choices: Sequence[tuple[str, str]] = (),
+              people: Sequence[tuple[str, str]] = (), values: Mapping[str, Any] | None = None,
+              suggested: str | None = None, error: str = "") -> dict:
+    """The follow-up card a FORM_ACTIONS button posts: the core's question, inputs, submit and cancel.
+
+    `values` refills the inputs after a refusal (shown as `error` at the top).
+    """
+    values = values or {}
+    t = ctx.t
+    required = t("teams.form.required")
+    if name == "reassign":
+        intro = t("teams.form.reassign_intro", id=value)
+        inputs = [_choice_set(COLLEAGUE, t("teams.form.colleague"), people, value=str(values.get(COLLEAGUE, "")),
+                              error=required),
+                  _text_input(REASON, t("teams.form.reason"), value=str(values.get(REASON, "")), required=True,
+                              error=required)]
+        submit = t("teams.form.reassign_submit")
+    elif name == "no_reply":
+        intro = t("teams.form.no_reply_intro", id=value)
+        inputs = [_text_input(REASON, t("teams.form.reason"), value=str(values.get(REASON, "")), required=True,
+                              error=required)]
+        submit = t("teams.form.no_reply_submit")
+    elif name == "answered":
+        intro = t("teams.form.answer_intro", id=value)
+        inputs = [_text_input(ANSWER, t("teams.form.answer"), value=str(values.get(ANSWER, "")))]
+        submit = t("teams.form.answer_submit")
+    elif name == "remove":
+        intro = t("teams.form.remove_intro", id=value)
+        inputs = [_choice_set(GROUND, t("teams.form.ground"), choices,
+                              value=str(values.get(GROUND) or suggested or ""), error=required),
+                  _text_input(NOTE, t("teams.form.note"), value=str(values.get(NOTE, "")))]
+        submit = t("teams.form.remove_submit")
+    elif name == "account_reject":
+        intro = t("teams.form.reject_intro", id=value)
+        inputs = [_text_input(REASON, t("teams.form.reason"), value=str(values.get(REASON, "")), required=True,
+                              error=required)]
+        submit = t("teams.form.reject_submit")
+    else:
+        raise ValueError(f"no form for {name!r}")
+    body: list[dict] = []
+    if error:
+        body.append({"type": "TextBlock", "text": md_escape(cut(error, LINE_MAX)), "wrap": True,
+                     "color": "attention"})
+    body += text_blocks(intro) + inputs
+    style = "destructive" if name in DESTRUCTIVE_ACTIONS else "positive"
+    body.append({"type": "ActionSet", "actions": [
+        {"type": "Action.Execute", "title": cut(submit, TITLE_MAX), "verb": name, "style": style,
+         "data": {KEY: name, "value": value, FORM: "1"}},
+        {"type": "Action.Execute", "title": t("teams.form.cancel"), "verb": CANCEL,
+         "data": {KEY: CANCEL, "value": value}, "associatedInputs": "none"},
+    ]})
+    return card(body)
+
+
+# --------------------------------------------------------------------------- checking
+
+
+ELEMENTS = {"TextBlock", "RichTextBlock", "FactSet", "ActionSet", "Input.Text", "Input.ChoiceSet"}
+
+
+def validate_card(content: dict) -> None:
+    """Raise ValueError unless `content` is an Adaptive Card this adapter may send (shape and Teams' limits)."""
+    if content.get("type") != "AdaptiveCard" or content.get("version") != VERSION:
+        raise ValueError("not an Adaptive Card 1.5")
+    body = content.get("body")
+    if not isinstance(body, list) or not body:
+        raise ValueError("a card needs a body")
+    ids: set[str] = set()
+    for element in body:
+        kind = element.get("type")
+        if kind not in ELEMENTS:
+            raise ValueError(f"unexpected element {kind!r}")
+        if kind == "RichTextBlock":
+            runs = element.get("inlines") or []
+            if not runs or any(r.get("type") != "TextRun" or not r.get("text") for r in runs):
+                raise ValueError("a RichTextBlock needs non-empty TextRuns")
+            if any(len(r["text"]) > LINE_MAX for r in runs):
+                raise ValueError("text run too long")
+        elif kind == "TextBlock" and not element.get("text"):
+            raise ValueError("empty TextBlock")
+        elif kind == "FactSet":
+            if not element.get("facts"):
+                raise ValueError("empty FactSet")
+        elif kind == "ActionSet":
+            actions = element.get("actions") or []
+            if not 0 < len(actions) <= ACTIONS_PER_SET:
+                raise ValueError("an ActionSet needs 1 to 5 actions")
+            for a in actions:
+                if a.get("type") != "Action.Execute" or not a.get("verb") or not (a.get("data") or {}).get(KEY):
+                    raise ValueError(f"bad action {a!r}")
+        elif kind.startswith("Input."):
+            if not element.get("id") or element["id"] in ids:
+                raise ValueError("inputs need unique ids")
+            ids.add(element["id"])
+    entities = (content.get("msteams") or {}).get("entities") or []
+    text = " ".join(e.get("text", "") for e in body if e.get("type") == "TextBlock")
+    for entity in entities:
+        if entity.get("type") != "mention" or entity.get("text") not in text or not entity["mentioned"].get("id"):
+            raise ValueError(f"mention entity without its <at> text: {entity!r}")
+    if len(json.dumps(content, ensure_ascii=False).encode("utf-8")) > 28_000:
+        raise ValueError("card larger than Teams' 28 KB message limit")
+
+
+__all__ = [
+    "ANSWER", "CANCEL", "COLLEAGUE", "CONTENT_TYPE", "FORM", "FORM_ACTIONS", "GROUND", "KEY", "NOTE", "REASON",
+    "form_card", "md_escape", "needs_card", "render", "summary", "text_blocks", "text_card", "validate_card",
+]
