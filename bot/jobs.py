@@ -10,8 +10,10 @@ done by the first tick at start-up. Exactly one process may run the scheduler.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import logging
 from pathlib import Path
+from typing import IO
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -58,3 +60,17 @@ def start(bot: Bot, backup_folder: Path | None = None) -> BackgroundScheduler:
     next_tick = scheduler.get_job("tick").next_run_time
     log.info("scheduler started; next tick %s", next_tick.isoformat() if isinstance(next_tick, dt.datetime) else next_tick)
     return scheduler
+
+
+def scheduler_lock(db_path: Path) -> IO[str] | None:
+    """Claim the right to run the scheduler for this database (a non-blocking file lock next to it,
+    held for the life of the process); None when another process already runs it."""
+    path = db_path.with_name(db_path.name + ".scheduler.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the life of the process)
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        return None
+    return fh

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
 from pathlib import Path
 
@@ -20,23 +22,43 @@ def open_db(path: str | Path | None = None, lang: str = "sv") -> sqlite_utils.Da
 
     A StoreError is written in `lang` (Swedish by default).
     """
+    db: sqlite_utils.Database | None = None
     try:
         if path is None or str(path) == ":memory:":
             db = sqlite_utils.Database(memory=True)
         else:
             path = Path(path)
             path.parent.mkdir(parents=True, exist_ok=True)
+            problem = _unwritable(path)
+            if problem is not None:  # said before SQLite leaves read-only -wal/-shm files behind
+                raise StoreError(t("store.cannot_open", lang, path=path, error=problem))
             db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False, timeout=30))
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA busy_timeout=30000")
         migrations.apply(db)
-    except sqlite3.OperationalError as exc:
+        db.execute("BEGIN IMMEDIATE")  # a database SQLite opened read-only fails here, not in the first entry point
+        db.execute("ROLLBACK")
+    except sqlite3.DatabaseError as exc:  # read-only, disk full, locked, not a database at all, …
+        if db is not None:
+            db.close()
         raise StoreError(t("store.cannot_open", lang, path=path, error=exc)) from exc
     except OSError as exc:
         raise StoreError(t("store.cannot_create_folder", lang, error=exc)) from exc
     return db
+
+
+def _unwritable(path: Path) -> OSError | None:
+    """Why the database file (or, for its -wal and -shm files, its folder) cannot be written; None if it can."""
+    if path.exists():
+        try:
+            os.close(os.open(path, os.O_RDWR))
+        except OSError as exc:
+            return exc
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path.parent))
+    return None
 
 
 def backup(db: sqlite_utils.Database, target: str | Path) -> Path:
@@ -49,3 +71,17 @@ def backup(db: sqlite_utils.Database, target: str | Path) -> Path:
     finally:
         dest.close()
     return target
+
+
+# SQLite's primary result codes that mean the store itself failed (as opposed to a bug in a statement).
+STORE_FAILURES = frozenset({
+    "SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CANTOPEN",
+    "SQLITE_PERM", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_NOLFS", "SQLITE_PROTOCOL",
+})
+
+
+def is_store_failure(exc: BaseException) -> bool:
+    """True for a sqlite3 error caused by the disk or the file (full, read-only, I/O, corrupt, locked, …)."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    return isinstance(exc, sqlite3.DatabaseError) and any(
+        name == code or name.startswith(code + "_") for code in STORE_FAILURES)

@@ -14,7 +14,8 @@ import pytest
 from slack_bolt import BoltRequest
 from slack_sdk.socket_mode.request import SocketModeRequest
 
-from bot.adapters.slack.app import scheduler_lock, serve_http, serve_in_thread
+from bot.adapters.slack.app import serve_http, serve_in_thread
+from bot.jobs import scheduler_lock
 from bot.adapters.slack.ids import ActionId, BlockId, Command
 from bot.cli import main
 from tests.slack.signing import (  # noqa: F401 (fixtures)
@@ -222,12 +223,12 @@ def test_run_in_slack_mode_explains_missing_settings(tmp_path, monkeypatch, caps
 
 
 def test_only_one_process_takes_the_scheduler_lock(tmp_path):
-    first = scheduler_lock(tmp_path / "u.db.scheduler.lock")
+    first = scheduler_lock(tmp_path / "u.db")
     assert first is not None
     try:
-        assert scheduler_lock(tmp_path / "u.db.scheduler.lock") is None  # flock is per open file description
+        assert scheduler_lock(tmp_path / "u.db") is None  # flock is per open file description
     finally:
         first.close()
-    again = scheduler_lock(tmp_path / "u.db.scheduler.lock")
+    again = scheduler_lock(tmp_path / "u.db")
     assert again is not None
     again.close()

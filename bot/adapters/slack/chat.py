@@ -28,15 +28,17 @@ app throttled and the scheduler thread never blocks.
 The `slack_sdk.WebClient` is built by the caller (``app.py``), e.g.
 ``WebClient(token=..., base_url=...)``. slack_sdk's default retry handlers only
 retry connection errors, which is fine; do **not** add its
-``RateLimitErrorRetryHandler``: it would sleep inside the bot's lock and hide
+``RateLimitErrorRetryHandler``: it would sleep inside a delivery and hide
 the 429 from the outbox. Tests build the client with ``retry_handlers=[]`` so
 the outbox does all the retrying. Tokens are never logged: errors are reported
 by method, error code and target only.
 
-All methods run under the bot's lock (`Bot.flush` holds it while calling
-`send`); listeners that call `user_id` / `email_for` / `card_at` from their
-own thread should do so inside ``with bot.lock:`` since the SQLite connection
-is shared.
+Deliveries run outside the bot's lock (so listeners can acknowledge while
+Slack is slow). The SQLite connection is shared, so this port takes the bot's
+lock (``db_lock``) around its own short SQL sections only, never around a Web
+API call; callers must therefore *not* hold ``bot.lock`` when they call
+`send`, `user_id`, `email_for`, `card_at` or `channel_id` (lock order: this
+port's own lock, then the bot's).
 """
 
 from __future__ import annotations
@@ -184,9 +186,13 @@ class SlackChat:
     digests = True  # the outbox sends a person's reminders as one `digest` message
 
     def __init__(self, client: WebClient, db: sqlite_utils.Database, clock: Clock, *,
-                 people: Mapping[str, str] | None = None, rates: Mapping[str, Rate] = RATES):
+                 people: Mapping[str, str] | None = None, rates: Mapping[str, Rate] = RATES,
+                 db_lock: threading.RLock | None = None):
         self.client = client
         self.db = db
+        # The bot's lock guards the shared SQLite connection. It is taken only around this port's own
+        # short SQL sections, never around a Web API call, and callers must not hold it when calling in.
+        self.db_lock = db_lock or threading.RLock()
         self.clock = clock
         # Person.chat_id by e-mail; only values shaped like Slack user ids are used.
         self.people = {email.lower(): uid for email, uid in (people or {}).items() if uid and USER_ID_RE.match(uid)}
@@ -200,7 +206,7 @@ class SlackChat:
     def for_bot(cls, client: WebClient, bot: Bot, **kwargs: Any) -> SlackChat:
         """A SlackChat on the bot's store and clock, with configured `chat_id`s."""
         people = {p.email: p.chat_id for p in bot.ctx.settings.people.values() if p.chat_id}
-        return cls(client, bot.db, bot.ctx.clock, people=people, **kwargs)
+        return cls(client, bot.db, bot.ctx.clock, people=people, db_lock=bot.lock, **kwargs)
 
     # ------------------------------------------------------------------ ChatPort
     def send(self, message: Message) -> None:
@@ -280,26 +286,30 @@ class SlackChat:
         ref = self.card_ref(thread) if thread else None
         return ref[1] if ref and ref[0] == channel else None
 
+    def _one(self, sql: str, args: list) -> tuple | None:
+        with self.db_lock:
+            return self.db.execute(sql, args).fetchone()
+
     # ------------------------------------------------------------------ cards
     def card_ref(self, card: str) -> tuple[str, str] | None:
         """(channel id, ts) where the card was posted, if it was."""
-        row = self.db.execute("SELECT channel, ts FROM chat_messages WHERE platform = ? AND card = ?",
-                              [PLATFORM, card]).fetchone()
+        row = self._one("SELECT channel, ts FROM chat_messages WHERE platform = ? AND card = ?",
+                              [PLATFORM, card])
         return (row[0], row[1]) if row else None
 
     def card_at(self, channel: str, ts: str) -> str | None:
         """The card key of the message at (channel, ts), e.g. for a reaction event; None if not a card."""
-        row = self.db.execute("SELECT card FROM chat_messages WHERE platform = ? AND channel = ? AND ts = ?",
-                              [PLATFORM, channel, ts]).fetchone()
+        row = self._one("SELECT card FROM chat_messages WHERE platform = ? AND channel = ? AND ts = ?",
+                              [PLATFORM, channel, ts])
         return row[0] if row else None
 
     def _remember_card(self, card: str, channel: str, ts: str) -> None:
-        with self.db.atomic():
+        with self.db_lock, self.db.atomic():
             self.db.execute("INSERT OR REPLACE INTO chat_messages (platform, card, channel, ts) VALUES (?, ?, ?, ?)",
                             [PLATFORM, card, channel, ts])
 
     def _forget_card(self, card: str) -> None:
-        with self.db.atomic():
+        with self.db_lock, self.db.atomic():
             self.db.execute("DELETE FROM chat_messages WHERE platform = ? AND card = ?", [PLATFORM, card])
 
     # ------------------------------------------------------------------ channels
@@ -313,8 +323,8 @@ class SlackChat:
             if CHANNEL_ID_RE.match(name):
                 return name
             key = name.lower()
-            row = self.db.execute("SELECT channel_id FROM chat_channels WHERE platform = ? AND name = ?",
-                                  [PLATFORM, key]).fetchone()
+            row = self._one("SELECT channel_id FROM chat_channels WHERE platform = ? AND name = ?",
+                                  [PLATFORM, key])
             if row:
                 return str(row[0])
             if not self._missed(f"channel:{key}"):
@@ -331,7 +341,7 @@ class SlackChat:
         name = to.lstrip("#").lower()
         if "@" in to or CHANNEL_ID_RE.match(to.lstrip("#")):
             return False
-        with self.db.atomic():
+        with self.db_lock, self.db.atomic():
             cur = self.db.execute("DELETE FROM chat_channels WHERE platform = ? AND name = ?", [PLATFORM, name])
         return cur.rowcount > 0
 
@@ -362,7 +372,7 @@ class SlackChat:
                 return found
 
     def _cache_channels(self, channels: Mapping[str, str]) -> None:
-        with self.db.atomic():
+        with self.db_lock, self.db.atomic():
             for name, channel_id in channels.items():
                 self.db.execute("INSERT OR REPLACE INTO chat_channels (platform, name, channel_id) VALUES (?, ?, ?)",
                                 [PLATFORM, name, channel_id])
@@ -375,8 +385,8 @@ class SlackChat:
             if email in self.people:
                 return self.people[email]
             now = self.clock.now().timestamp()
-            row = self.db.execute("SELECT user_id, resolved_at FROM chat_users WHERE platform = ? AND email = ?",
-                                  [PLATFORM, email]).fetchone()
+            row = self._one("SELECT user_id, resolved_at FROM chat_users WHERE platform = ? AND email = ?",
+                                  [PLATFORM, email])
             if row and now - row[1] < USER_CACHE_SECONDS:
                 return str(row[0])
             if self._missed(f"user:{email}"):
@@ -394,7 +404,7 @@ class SlackChat:
         if exc.code == "users_not_found":
             log.warning("Slack: %s", hint("users_not_found", email))
             self._miss(f"user:{email}")
-            with self.db.atomic():
+            with self.db_lock, self.db.atomic():
                 self.db.execute("DELETE FROM chat_users WHERE platform = ? AND email = ?", [PLATFORM, email])
             return None
         if cached is not None and not exc.permanent:
@@ -402,7 +412,7 @@ class SlackChat:
         raise exc
 
     def _cache_user(self, email: str, user_id: str) -> None:
-        with self.db.atomic():
+        with self.db_lock, self.db.atomic():
             self.db.execute(
                 "INSERT OR REPLACE INTO chat_users (platform, email, user_id, resolved_at) VALUES (?, ?, ?, ?)",
                 [PLATFORM, email.lower(), user_id, int(self.clock.now().timestamp())],
@@ -414,8 +424,8 @@ class SlackChat:
             for email, uid in self.people.items():
                 if uid == user_id:
                     return email
-            row = self.db.execute("SELECT email FROM chat_users WHERE platform = ? AND user_id = ? "
-                                  "ORDER BY resolved_at DESC LIMIT 1", [PLATFORM, user_id]).fetchone()
+            row = self._one("SELECT email FROM chat_users WHERE platform = ? AND user_id = ? "
+                                  "ORDER BY resolved_at DESC LIMIT 1", [PLATFORM, user_id])
             if row:
                 return str(row[0])
             resp = self._call("users.info", lambda: self.client.users_info(user=user_id), target=user_id)

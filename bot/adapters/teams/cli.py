@@ -19,7 +19,6 @@ plain zlib + struct, no image library.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import os
 import re
@@ -29,7 +28,6 @@ import zipfile
 import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO
 
 from aiohttp import web
 
@@ -50,18 +48,6 @@ class PackageError(Exception):
 
 
 # --------------------------------------------------------------------------- running
-
-
-def scheduler_lock(path: Path) -> IO[str] | None:
-    """Take the scheduler lock (non-blocking); None when another process holds it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the life of the process)
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        fh.close()
-        return None
-    return fh
 
 
 def database_file(bot) -> Path | None:
@@ -113,8 +99,10 @@ def run_teams(bot, *, host: str = "0.0.0.0", port: int = DEFAULT_PORT, anonymous
         return 2
     if anonymous:
         out(t("teams.run.anonymous", lang))
+    from bot import jobs
+
     db_file = database_file(bot)
-    lock = scheduler_lock(db_file.with_name(db_file.name + ".scheduler.lock")) if db_file else None
+    lock = jobs.scheduler_lock(db_file) if db_file else None
     if db_file is not None and lock is None:
         out(t("teams.run.second_scheduler", lang))
     if backup_folder is None and db_file is not None:

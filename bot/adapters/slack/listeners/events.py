@@ -7,10 +7,12 @@ as an item (and the reaction applied) before Slack hears "200 OK". Talking
 back to the person (the ephemeral answer, the ground picker) happens in the
 listener, after the acknowledgement.
 
-Slack retries an event it got no timely answer for (``X-Slack-Retry-Num``);
-each ``event_id`` is handled once (``events_seen``). The claim is released
-when handling fails, so Slack's retry gets another chance. Intake is also
-idempotent on (source "slack", "<channel>:<ts>").
+Slack retries an event it got no timely answer for (``X-Slack-Retry-Num``).
+An ``event_id`` is remembered (``events_seen``) only after its work has been
+committed, and a retry of a remembered event is answered at once. A crash
+between the work and remembering it therefore costs at most one redo, never
+the event: intake is idempotent on (source "slack", "<channel>:<ts>"), and a
+repeated reaction is refused as already done.
 
 Messages taken in: a person's post, an integration's post (``bot_message``)
 and a post with a file, in a channel that is an account's channel. Ignored:
@@ -40,21 +42,19 @@ KEEP_SECONDS = 86400  # how long an event id is remembered
 REPLY = "uppsikt_reply"  # BoltContext key: what the middleware decided, for the listener to say
 
 
-def claim(bot: Bot, event_id: str) -> bool:
-    """Mark an event as being handled; False when it already was (a retry).
+def seen(bot: Bot, event_id: str) -> bool:
+    """True when this event's work was already committed (a retry)."""
+    with bot.lock:
+        return bot.db.execute("SELECT 1 FROM events_seen WHERE event_id = ?", [event_id]).fetchone() is not None
 
-    Slack gives up retrying within the hour, so ids older than KEEP_SECONDS are forgotten.
-    """
+
+def remember(bot: Bot, event_id: str) -> None:
+    """Remember a handled event. Slack gives up retrying within the hour, so ids older than
+    KEEP_SECONDS are forgotten."""
     now = bot.ctx.now_ts()
     with bot.lock, bot.db.atomic():
         bot.db.execute("DELETE FROM events_seen WHERE at < ?", [now - KEEP_SECONDS])
-        cur = bot.db.execute("INSERT OR IGNORE INTO events_seen (event_id, at) VALUES (?, ?)", [event_id, now])
-    return cur.rowcount == 1
-
-
-def release(bot: Bot, event_id: str) -> None:
-    with bot.lock, bot.db.atomic():
-        bot.db.execute("DELETE FROM events_seen WHERE event_id = ?", [event_id])
+        bot.db.execute("INSERT OR IGNORE INTO events_seen (event_id, at) VALUES (?, ?)", [event_id, now])
 
 
 def before_ack(bot: Bot, work: Callable[[dict, BoltContext], None]) -> Callable[..., BoltResponse | None]:
@@ -62,15 +62,12 @@ def before_ack(bot: Bot, work: Callable[[dict, BoltContext], None]) -> Callable[
 
     def middleware(body: dict, context: BoltContext, next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002
         event_id = body.get("event_id") or ""
-        if event_id and not claim(bot, event_id):
+        if event_id and seen(bot, event_id):
             log.info("Slack: event %s already handled; ignoring the retry", event_id)
             return BoltResponse(status=200, body="")
-        try:
-            work(body, context)
-        except Exception:
-            if event_id:
-                release(bot, event_id)
-            raise
+        work(body, context)  # commits the item (or the reaction's effect) before Bolt acknowledges
+        if event_id:
+            remember(bot, event_id)
         next()
         return None
 

@@ -300,6 +300,7 @@ def register(app: App, bot: Bot) -> None:
         try:
             with bot.lock:
                 request_id = accounts.request_account(bot.ctx, actor, values(view))
+            bot.deliver()  # the request's messages to the manager and the communicators
         except Refused as exc:
             ack(response_action="errors", errors=field_errors(bot.ctx, str(exc)))
             return

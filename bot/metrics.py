@@ -1,0 +1,313 @@
+"""Health and Prometheus metrics for the HTTP modes (``GET /healthz``, ``GET /metrics``).
+
+Everything is derived from the database, so the figures survive a restart and
+every process on the same database reports the same thing; nothing here
+changes state.
+
+* `health(bot)` -> ``(status, text)``: 200 ``ok``, or 503 with the reason when
+  the database cannot be read, the scheduler's last tick (state key
+  ``last_tick``) is older than `MAX_TICK_AGE` (or missing), or the bot's
+  connection is stuck inside a transaction nobody finishes (then nothing it
+  does is committed). It reads through the bot's own connection, holding the
+  bot's lock for one small query (and waiting at most `LOCK_TIMEOUT` for it: a
+  bot stuck inside an entry point is unhealthy too).
+* `render(bot)` -> the Prometheus text exposition format 0.0.4 (no client
+  library needed); serve it with `CONTENT_TYPE`.
+
+The metrics (times are the bot's clock, in UTC epoch seconds):
+
+==========================================  =======  ===============================================
+``uppsikt_events_total{source,kind}``        counter  items taken in, by source (slack, teams, meta,
+                                                      intake, …) and kind (comment, dm, …)
+``uppsikt_actions_total{action}``            counter  audit log rows by action (what people and the
+                                                      bot did: item.take, crisis.start, …)
+``uppsikt_items{status}``                    gauge    items by status (every known status, 0 too)
+``uppsikt_items_overdue``                    gauge    open items past their first-reply or
+                                                      full-answer deadline
+``uppsikt_outbox_pending``                   gauge    messages waiting for delivery
+``uppsikt_outbox_failed``                    gauge    messages given up on (permanent chat errors)
+``uppsikt_outbox_oldest_pending_seconds``    gauge    age of the oldest waiting message (0 if none):
+                                                      the one to alert on during a chat outage
+``uppsikt_last_tick_timestamp_seconds``      gauge    when the scheduler last ticked (0 if never)
+``uppsikt_crisis_mode``                      gauge    1 while a crisis period is open, else 0
+``uppsikt_metrics_age_seconds``              gauge    how old these figures are (see caching below)
+==========================================  =======  ===============================================
+
+The counters count rows that exist, so an erasure (``uppsikt forget``) can make
+them go down; Prometheus treats that like a counter reset.
+
+Cost. Counting a million items takes SQLite over a second, far too long to hold
+the bot's lock (every Slack acknowledgement waits for it). For a database file
+the counts are therefore read through a separate read-only connection in one
+snapshot transaction (WAL lets it read while the bot writes, without blocking
+it), and kept for `CACHE_SECONDS`. Only an in-memory database (tests, the
+simulator) is read through the bot's connection under its lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sqlite3
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.core.items import DONE_STATUSES, OPEN_STATUSES
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Bot
+
+log = logging.getLogger("uppsikt.metrics")
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+MAX_TICK_AGE = 300  # seconds: the scheduler ticks every minute; five missed ticks is an outage
+LOCK_TIMEOUT = 5.0  # seconds to wait for the bot's lock before calling the bot unhealthy
+CACHE_SECONDS = 5.0  # /metrics figures are reused for this long (real seconds)
+STUCK_SECONDS = 0.5  # a transaction still open this long while /healthz holds the bot's lock has leaked
+ITEM_STATUSES = (*OPEN_STATUSES, "noted", *DONE_STATUSES)
+
+
+# --------------------------------------------------------------------------- /healthz
+
+
+def health(bot: Bot, max_tick_age: int = MAX_TICK_AGE) -> tuple[int, str]:
+    """(200, "ok") or (503, "unhealthy: <reason>")."""
+    if not bot.lock.acquire(timeout=LOCK_TIMEOUT):
+        return 503, f"unhealthy: the bot has been busy for more than {LOCK_TIMEOUT:g} s"
+    try:
+        row = bot.db.execute("SELECT value FROM state WHERE key = 'last_tick'").fetchone()
+        now = bot.ctx.now_ts()
+        stuck = _stuck_in_a_transaction(bot)
+    except sqlite3.Error as exc:
+        log.error("healthz: the database cannot be read: %s", exc)
+        return 503, f"unhealthy: the database cannot be read ({exc})"
+    finally:
+        bot.lock.release()
+    if stuck:
+        log.error("healthz: the bot's database connection is stuck inside a transaction; nothing is committed")
+        return 503, ("unhealthy: the database connection has stayed inside one transaction for more than "
+                     f"{STUCK_SECONDS:g} s: nothing is being committed")
+    if row is None:
+        return 503, "unhealthy: the scheduler has not ticked yet"
+    try:
+        age = now - int(row[0])
+    except (TypeError, ValueError):
+        return 503, f"unhealthy: unreadable last tick {row[0]!r}"
+    if age > max_tick_age:
+        return 503, f"unhealthy: the last scheduler tick was {age} s ago (limit {max_tick_age} s)"
+    return 200, "ok"
+
+
+def _stuck_in_a_transaction(bot: Bot) -> bool:
+    """Whether the bot's connection is inside a transaction nobody is finishing (called with the bot's lock held).
+
+    Every entry point commits or rolls back before it lets go of the lock, so a transaction still open while
+    the health check holds the lock has leaked: everything the bot does from then on stays uncommitted, is
+    invisible to other processes and is lost at the next restart. A write made without the lock may be open
+    for a moment, so it only counts when it stays open for STUCK_SECONDS.
+    """
+    deadline = time.monotonic() + STUCK_SECONDS
+    while bot.db.conn.in_transaction:
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+# --------------------------------------------------------------------------- /metrics
+
+
+@dataclass
+class Sample:
+    labels: tuple[tuple[str, str], ...]
+    value: float
+
+
+@dataclass
+class Family:
+    name: str
+    kind: str  # "counter" | "gauge"
+    help: str
+    samples: list[Sample] = field(default_factory=list)
+
+    def add(self, value: float, **labels: object) -> Family:
+        self.samples.append(Sample(tuple((k, str(v)) for k, v in labels.items()), float(value)))
+        return self
+
+
+def collect(conn: sqlite3.Connection, now: int) -> list[Family]:
+    """Every metric family, read from `conn` (the caller provides the snapshot and any locking)."""
+    def one(sql: str, args: Sequence[object] = ()) -> tuple:
+        return conn.execute(sql, args).fetchone()
+
+    events = Family("uppsikt_events_total", "counter", "Items taken in, by source and kind.")
+    for source, kind, n in conn.execute("SELECT source, kind, COUNT(*) FROM items GROUP BY source, kind "
+                                        "ORDER BY source, kind"):
+        events.add(n, source=source, kind=kind)
+    actions = Family("uppsikt_actions_total", "counter", "Audit log entries, by action.")
+    for action, n in conn.execute("SELECT action, COUNT(*) FROM audit GROUP BY action ORDER BY action"):
+        actions.add(n, action=action)
+    counts = {status: 0 for status in ITEM_STATUSES}
+    counts.update({str(s): int(n) for s, n in conn.execute("SELECT status, COUNT(*) FROM items GROUP BY status")})
+    items = Family("uppsikt_items", "gauge", "Items by status.")
+    for status, n in sorted(counts.items()):
+        items.add(n, status=status)
+    marks = ",".join("?" * (len(OPEN_STATUSES) - 1))  # the condition of bot.core.items.overdue, counted
+    overdue = one("SELECT (SELECT COUNT(*) FROM items WHERE status = 'open' AND first_reply_due < ?) + "
+                  f"(SELECT COUNT(*) FROM items WHERE status IN ({marks}) AND full_answer_due < ?)",
+                  [now, *OPEN_STATUSES[1:], now])[0]
+    outbox = dict(conn.execute("SELECT status, COUNT(*) FROM outbox WHERE status IN ('pending', 'failed') "
+                               "GROUP BY status").fetchall())
+    oldest = one("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'")[0]
+    last_tick = one("SELECT value FROM state WHERE key = 'last_tick'")
+    crisis = one("SELECT COUNT(*) FROM crisis_periods WHERE ended_at IS NULL")[0]
+    try:
+        tick = float(last_tick[0]) if last_tick else 0.0
+    except ValueError:
+        tick = 0.0
+    return [
+        events, actions, items,
+        Family("uppsikt_items_overdue", "gauge", "Open items past their reply deadline.").add(overdue),
+        Family("uppsikt_outbox_pending", "gauge", "Messages waiting for delivery.").add(outbox.get("pending", 0)),
+        Family("uppsikt_outbox_failed", "gauge", "Messages given up on after a permanent chat error.")
+        .add(outbox.get("failed", 0)),
+        Family("uppsikt_outbox_oldest_pending_seconds", "gauge", "Age of the oldest message waiting for delivery.")
+        .add(max(0, now - oldest) if oldest is not None else 0),
+        Family("uppsikt_last_tick_timestamp_seconds", "gauge", "When the scheduler last ticked (UTC epoch seconds).")
+        .add(tick),
+        Family("uppsikt_crisis_mode", "gauge", "1 while a crisis period is open, else 0.").add(1 if crisis else 0),
+    ]
+
+
+def exposition(families: Iterable[Family]) -> str:
+    """The Prometheus text format 0.0.4."""
+    lines: list[str] = []
+    for fam in families:
+        lines.append(f"# HELP {fam.name} {_escape_help(fam.help)}")
+        lines.append(f"# TYPE {fam.name} {fam.kind}")
+        for s in fam.samples:
+            labels = ",".join(f'{k}="{_escape_label(v)}"' for k, v in s.labels)
+            lines.append(f"{fam.name}{{{labels}}} {_number(s.value)}" if labels else f"{fam.name} {_number(s.value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _escape_help(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _escape_label(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _number(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+class Reader:
+    """The figures for one bot: a read-only connection of its own (database file) and a short cache."""
+
+    def __init__(self, bot: Bot, cache_seconds: float | None = None):
+        self.bot = weakref.ref(bot)
+        self.cache_seconds = CACHE_SECONDS if cache_seconds is None else cache_seconds
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._path = _file_of(bot)
+        self._cached: tuple[float, list[Family]] | None = None
+
+    def families(self) -> list[Family]:
+        bot = self.bot()
+        if bot is None:
+            raise RuntimeError("the bot is gone")
+        with self._lock:
+            started = time.monotonic()
+            if self._cached is None or started - self._cached[0] > self.cache_seconds:
+                self._cached = (started, self._read(bot))
+            at, families = self._cached
+            age = Family("uppsikt_metrics_age_seconds", "gauge", "How old these figures are (they are cached briefly).")
+            return [*families, age.add(round(time.monotonic() - at, 3))]
+
+    def _read(self, bot: Bot) -> list[Family]:
+        now = bot.ctx.now_ts()
+        if self._path is None:  # in memory: only the bot's connection sees the data
+            if not bot.lock.acquire(timeout=LOCK_TIMEOUT):
+                raise TimeoutError(f"the bot has been busy for more than {LOCK_TIMEOUT:g} s")
+            try:
+                return collect(bot.db.conn, now)
+            finally:
+                bot.lock.release()
+        if self._conn is None:
+            self._conn = sqlite3.connect(Path(self._path).as_uri() + "?mode=ro", uri=True, check_same_thread=False,
+                                         timeout=10, isolation_level=None)
+            self._conn.execute("PRAGMA query_only = 1")
+        try:
+            self._conn.execute("BEGIN")  # one snapshot for every figure
+            try:
+                return collect(self._conn, now)
+            finally:
+                self._conn.execute("COMMIT")
+        except sqlite3.Error:
+            self.close()  # reopen next time (e.g. the file was replaced by a restore)
+            raise
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+
+def _file_of(bot: Bot) -> str | None:
+    """The bot's database file, or None for an in-memory database."""
+    for _, name, path in bot.db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return path or None
+    return None
+
+
+_readers: dict[int, Reader] = {}
+_readers_lock = threading.Lock()
+
+
+def reader(bot: Bot) -> Reader:
+    """The Reader for `bot` (one per bot, dropped with it)."""
+    with _readers_lock:
+        found = _readers.get(id(bot))
+        if found is None or found.bot() is not bot:
+            found = _readers[id(bot)] = Reader(bot)
+            weakref.finalize(bot, _forget, id(bot), found)
+        return found
+
+
+def _forget(key: int, found: Reader) -> None:
+    with _readers_lock:
+        if _readers.get(key) is found:
+            del _readers[key]
+    found.close()
+
+
+def render(bot: Bot) -> str:
+    """The /metrics body for `bot`."""
+    return exposition(reader(bot).families())
+
+
+def parse(text: str) -> dict[str, float]:
+    """A small parser for tests and tools: ``'name{a="b"}'`` (labels as written) -> value."""
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            values[key] = float(value)
+    return values
+
+
+__all__ = ["CONTENT_TYPE", "MAX_TICK_AGE", "collect", "exposition", "health", "parse", "reader", "render"]
