@@ -20,9 +20,10 @@ from typing import Protocol
 
 import sqlite_utils
 
-from bot.clock import Clock, FakeClock, SystemClock, from_epoch, to_epoch
+from bot.clock import Clock, FakeClock, SystemClock, from_epoch, to_epoch, to_local
 from bot.core import accounts, commands, crisis, intake, items, moderation, oversight, reactions, records, staff
 from bot.core.context import Context, Refused
+from bot.core.parsing import is_number
 from bot.core.routing import HistoryAnswer
 from bot.messages import Message, Reply
 from bot.settings import EMAIL_RE, Settings, parse_time
@@ -124,7 +125,7 @@ class Bot:
                 reply = Reply(self.ctx.t("oversight.logged", account=self.ctx.account(value).name,
                                          time=self.ctx.now().strftime("%H:%M")), public=True)
             else:
-                if not str(value).isdigit():
+                if not is_number(str(value)):
                     raise Refused(self.ctx.t("error.bad_number", what=self.ctx.t("word.item_id"), value=value))
                 reply = commands.item_action(self.ctx, actor.lower(), int(value), name, **kwargs)
         except Refused as exc:
@@ -167,16 +168,27 @@ class Bot:
         while (wake := self.next_wakeup()) <= until:
             clock.set(wake)
             self.tick()
+        if clock.now() == to_local(until) and not self._due_now():
+            return  # ticked at this very moment already, nothing changed since and nothing left over
         clock.set(until)
         self.tick()
+
+    def _due_now(self) -> bool:
+        """Work a second tick at the same moment would find: items beyond one tick's batch, or an
+        outbox retry due now (the only things one tick can leave due at its own moment)."""
+        now = self.ctx.now_ts()
+        with self.lock:
+            return bool(
+                self.db.execute("SELECT 1 FROM items WHERE next_nudge_at <= ? LIMIT 1", [now]).fetchone()
+                or self.db.execute("SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? LIMIT 1",
+                                   [now]).fetchone()
+            )
 
     def next_wakeup(self) -> dt.datetime:
         """The earliest moment at which tick() could have something to do (for the simulator)."""
         now = self.ctx.now()
         candidates = [self.ctx.calendar().local_midnight(now.date() + dt.timedelta(days=1))]
-        times = {parse_time(hm) for acc in self.ctx.accounts.values()
-                 for hm in (acc.policy.oversight.prompt_time, acc.policy.oversight.reminder_time,
-                            acc.policy.oversight.escalation_time)}
+        times = self._oversight_times()
         for day in (now.date(), now.date() + dt.timedelta(days=1)):
             later = [at for at in (self.ctx.calendar().at(day, t) for t in times) if at > now]
             if later:
@@ -192,6 +204,17 @@ class Bot:
             if ts is not None:
                 candidates.append(from_epoch(max(ts, to_epoch(now) + 1)))
         return min(candidates)
+
+    def _oversight_times(self) -> set[dt.time]:
+        """The accounts' prompt, reminder and escalation times (kept until the set of accounts changes)."""
+        accounts = self.ctx.accounts
+        cached = self.ctx.cache.get("oversight_times")
+        if cached is None or cached[0] is not accounts:  # type: ignore[index]
+            times = {parse_time(hm) for acc in accounts.values()
+                     for hm in (acc.policy.oversight.prompt_time, acc.policy.oversight.reminder_time,
+                                acc.policy.oversight.escalation_time)}
+            cached = self.ctx.cache["oversight_times"] = (accounts, times)
+        return cached[1]  # type: ignore[index,return-value]
 
     # ------------------------------------------------------------------ outbox
     def deliver(self) -> None:
@@ -210,7 +233,10 @@ class Bot:
             while True:
                 wake.wait()
                 wake.clear()
-                self.flush()
+                try:
+                    self.flush()
+                except Exception:  # keep delivering: the outbox keeps what failed, the 5 s job retries
+                    log.exception("outbox: delivery failed; retrying on the next wake-up")
 
         thread = threading.Thread(target=loop, name="uppsikt-outbox", daemon=True)
         thread.start()

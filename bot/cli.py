@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import logging
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -68,7 +68,7 @@ def cmd_run(args) -> int:
     if args.teams:
         from bot.adapters.teams.cli import run_teams
 
-        return run_teams(_bot(args), host=args.host, port=args.port or TEAMS_PORT, anonymous=args.anonymous,
+        return run_teams(_bot(args), host=args.host, port=TEAMS_PORT if args.port is None else args.port, anonymous=args.anonymous,
                          backup_folder=Path(args.db).parent / "backups",
                          out=lambda text: print(text, file=sys.stderr, flush=True))
     if args.http or (secrets.slack_bot_token and secrets.slack_app_token):  # Slack: Socket Mode, or HTTP with --http
@@ -80,7 +80,7 @@ def cmd_run(args) -> int:
             return 2
         return run_slack(bot, bot_token=secrets.slack_bot_token, app_token=secrets.slack_app_token,
                          signing_secret=secrets.slack_signing_secret, http=args.http, host=args.host,
-                         port=args.port or SLACK_PORT,
+                         port=SLACK_PORT if args.port is None else args.port,
                          db_path=Path(args.db), backup_folder=Path(args.db).parent / "backups",
                          out=lambda text: print(text, file=sys.stderr, flush=True))
     try:
@@ -258,6 +258,23 @@ def cmd_teams_package(args) -> int:
     return 0
 
 
+def cmd_forget(args) -> int:
+    from bot.core.context import Refused
+    from bot.core.forget import forget
+
+    bot = _bot(args)
+    try:
+        with bot.lock:
+            report = forget(bot.ctx, args.author, args.by, dry_run=args.dry_run)
+    except Refused as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(report.render(bot.ctx))
+    if not args.dry_run:
+        print(bot.ctx.t("forget.cli_done"), file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="uppsikt", description="Uppsikt – tillsyn av kommunens sociala medier.")
     sub = ap.add_subparsers(dest="command")
@@ -349,14 +366,33 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--account", help="bara det här kontot (id)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("forget", help="begäran om radering (GDPR art. 17): radera en skribents inlägg som inte "
+                                      "är allmänna handlingar och berätta vad som sparas och varför")
+    common(p)
+    p.add_argument("--author", required=True, help="skribentens namn som det står på inläggen, t.ex. \"Kalle Karlsson\"")
+    p.add_argument("--by", default="uppsikt", help="vem som handlägger begäran (loggas), t.ex. registrator@example.se")
+    p.add_argument("--dry-run", action="store_true", help="visa vad som skulle raderas och sparas, ändra inget")
+    p.set_defaults(func=cmd_forget)
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from bot import logs
+
+    logs.configure()  # UPPSIKT_LOG_FORMAT=json: JSON lines; UPPSIKT_LOG_LEVEL; tokens and secrets masked
     ap = parser()
     args = ap.parse_args(argv)
     if not getattr(args, "func", None):
         ap.print_help()
         return 2
-    return args.func(args)
+    try:
+        return args.func(args)
+    except sqlite3.DatabaseError as exc:  # disk full, read-only, I/O error… mid-command: the transaction rolled back
+        from bot.i18n import t
+        from bot.store.db import is_store_failure
+
+        if not is_store_failure(exc):
+            raise  # a bug, not the disk: keep the traceback
+        print(t("store.cannot_open", "sv", path=getattr(args, "db", "?"), error=exc), file=sys.stderr)
+        return 2

@@ -358,6 +358,17 @@ def _build_section(cls: type, data: dict, file: Path, prefix: str, rep: _Reporte
     return cls(**values)
 
 
+POLICY_MAXIMA = {
+    ("deadlines", "first_reply_days"): 60, ("deadlines", "full_answer_days"): 60,
+    ("deadlines", "escalate_communicator_after_days"): 60,
+    ("oversight", "intensified_every_hours"): 24, ("oversight", "intensified_days"): 366,
+    ("snapshots", "interval_months"): 120, ("moderation", "repeat_offender_days"): 3650,
+    ("crisis", "first_reply_hours"): 168, ("crisis", "oversight_every_hours"): 24,
+    ("records", "retention_days"): 36500, ("accounts", "inactive_days"): 36500,
+    ("accounts", "two_factor_reattest_months"): 120,
+}
+
+
 def _validate_policy(policy: Policy, file: Path, prefix: str, rep: _Reporter) -> None:
     def bad(key: str, msg: str) -> None:
         rep.add(file, f"{prefix}{key}", msg)
@@ -403,6 +414,10 @@ def _validate_policy(policy: Policy, file: Path, prefix: str, rep: _Reporter) ->
     ):
         if getattr(getattr(policy, sec), key) < 1:
             bad(f"{sec}.{key}", rep.t("config.at_least", min=1))
+    # Upper bounds: larger values are no policy anyone means, and overflow date and epoch arithmetic at run time.
+    for (sec, key), most in POLICY_MAXIMA.items():
+        if getattr(getattr(policy, sec), key) > most:
+            bad(f"{sec}.{key}", rep.t("config.at_most", max=most))
 
 
 def _apply_overrides(policy: Policy, data: object, file: Path, prefix: str, rep: _Reporter) -> Policy:
@@ -502,7 +517,11 @@ def check_config(path: Path | str = DEFAULT_CONFIG, lang: str = "sv") -> tuple[S
     _check_keys(m, MUNI_KEYS, path, "municipality", rep)
     policy_ref = _str(m, "policy", path, "municipality", rep)
     days_off: list[dt.date] = []
-    for i, d in enumerate(m.get("extra_days_off", [])):
+    raw_days_off = m.get("extra_days_off", [])
+    if not isinstance(raw_days_off, list):
+        rep.add(path, "municipality.extra_days_off", rep.t("config.bad_date", value=repr(raw_days_off)))
+        raw_days_off = []
+    for i, d in enumerate(raw_days_off):
         if isinstance(d, dt.date) and not isinstance(d, dt.datetime):
             days_off.append(d)
         else:

@@ -41,6 +41,7 @@ EVENT_KINDS = {
     "action": ({"as", "name"}, {"item", "account", "to", "reason", "answer", "note"}),
     "react": ({"as", "item", "emoji"}, set()),
 }
+MAX_ITEM = 10**18  # an item number fits SQLite's INTEGER
 
 
 class ScenarioError(Exception):
@@ -120,6 +121,11 @@ def parse_scenario(data: dict, name: str = "scenario", lang: str = "sv") -> Scen
             message = t("scenario.unknown_keys", lang, keys=", ".join(sorted(unknown)),
                         allowed=", ".join(sorted(required | optional)))
             raise ScenarioError(f"{where}.{kind}: {message}")
+        for key, value in body.items():  # `item` is an item number, everything else text
+            expected = int if key == "item" else str
+            if type(value) is not expected or (expected is int and not 0 <= value < MAX_ITEM):
+                raise ScenarioError(f"{where}.{kind}.{key}: " + t("scenario.wrong_type", lang, value=repr(value)[:80],
+                                                                   expected=t(f"config.type.{expected.__name__}", lang)))
         if "at" not in ev:
             raise ScenarioError(f"{where}: " + t("scenario.at_missing", lang))
         at = _time(ev["at"], f"{where}.at", lang)

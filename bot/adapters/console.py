@@ -17,6 +17,7 @@ from bot.clock import Clock, FakeClock
 from bot.core.context import Refused
 from bot.i18n import t
 from bot.messages import Message
+from bot.core.parsing import is_number
 
 DURATION_RE = re.compile(r"^(\d+)([mhd])$")
 
@@ -150,7 +151,7 @@ class Console:
 
     def _react(self, rest: str) -> None:
         parts = rest.split()
-        if len(parts) != 2 or not parts[0].isdigit():
+        if len(parts) != 2 or not is_number(parts[0]):
             self.say(t("console.usage_react", self.lang))
             return
         reply = self.bot.react(self.actor, int(parts[0]), parts[1])

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from bot.bootstrap import Bot
 from bot.clock import from_epoch, to_epoch, to_local
 from bot.core import intake, items
 from bot.core.context import Context, Refused
+from bot.core.parsing import is_number
 from bot.messages import Message
 from bot.settings import Secrets
 
@@ -146,9 +148,10 @@ def _error(text: str, field: str | None = None) -> dict:
 
 
 def _flush(bot: Bot) -> None:
-    """Deliver what the intake queued. The items are committed already; the outbox retries on the next tick."""
+    """Deliver what the intake queued (or wake the delivery thread in server modes). The items are
+    committed already; the outbox retries on the next tick."""
     try:
-        bot.flush()
+        bot.deliver()
     except Exception:  # noqa: BLE001 - the delivery is stored; a chat failure must not make Meta resend it
         log.exception("webhooks: delivering the outbox failed; the scheduler will retry")
 
@@ -222,6 +225,8 @@ def _arr(value: object, where: str) -> list:
 def _str(value: object) -> str:
     if isinstance(value, bool) or value is None:
         return ""
+    if isinstance(value, float) and not math.isfinite(value):  # JSON's Infinity/NaN: no id, no text
+        return ""
     if isinstance(value, (int, float)):
         return str(int(value))
     return value.strip() if isinstance(value, str) else ""
@@ -231,7 +236,7 @@ def _when(value: object) -> dt.datetime | None:
     """Epoch seconds, epoch milliseconds (messaging) or an ISO 8601 string (older Graph versions)."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and is_number(value.strip()):
         value = int(value.strip())
     if isinstance(value, (int, float)):
         seconds = value / 1000 if value > 100_000_000_000 else value
@@ -247,7 +252,10 @@ def _when(value: object) -> dt.datetime | None:
                 when = dt.datetime.strptime(value.strip(), "%Y-%m-%dT%H:%M:%S%z")
             except ValueError:
                 return None
-        return to_local(when) if when.tzinfo else None
+        try:
+            return to_local(when) if when.tzinfo else None
+        except OverflowError:  # e.g. year 1 with a positive offset has no Stockholm time
+            return None
     return None
 
 
@@ -608,7 +616,10 @@ def validate_intake(ctx: Context, data: object) -> dict:
             received = None
         if received is None or received.tzinfo is None:
             raise IntakeError(ctx.t("webhooks.intake.bad_time", value=values["received_at"]), "received_at")
-        received = to_local(received)
+        try:
+            received = to_local(received)
+        except OverflowError:  # year 1 or 9999 at the edge of a time zone
+            raise IntakeError(ctx.t("webhooks.intake.bad_time", value=values["received_at"]), "received_at") from None
         if to_epoch(received) > ctx.now_ts() + INTAKE_MAX_SKEW_SECONDS:
             raise IntakeError(ctx.t("webhooks.intake.future_time", value=values["received_at"]), "received_at")
         received = min(received, ctx.now())

@@ -31,7 +31,7 @@ from bot.clock import from_epoch
 from bot.core import staff
 from bot.core.items import OPEN_STATUSES
 from bot.core.context import Context, Refused
-from bot.core.parsing import account_arg, fold
+from bot.core.parsing import account_arg, fold, is_number
 from bot.core.readability import readability
 from bot.i18n import t
 from bot.messages import Action, Message, Reply
@@ -615,7 +615,7 @@ def parse_fields(ctx: Context, words: list[str]) -> dict[str, object]:
 def _request_number(ctx: Context, words: list[str], usage: str) -> int:
     if not words:
         raise Refused(ctx.t(usage))
-    if not words[0].isdigit():
+    if not is_number(words[0]):
         raise Refused(ctx.t("error.bad_number", what=ctx.t("lifecycle.word_request"), value=words[0]))
     return int(words[0])
 
@@ -686,7 +686,7 @@ def do_action(ctx: Context, actor: str, name: str, value: str, reason: str = "")
                            months=account.policy.accounts.two_factor_reattest_months))
     if name not in ("account_approve", "account_reject"):
         raise Refused(ctx.t("lifecycle.help"))
-    if not str(value).isdigit():
+    if not is_number(str(value)):
         raise Refused(ctx.t("error.bad_number", what=ctx.t("lifecycle.word_request"), value=value))
     return _decision_reply(ctx, decide(ctx, actor, int(value), name == "account_approve", reason))
 

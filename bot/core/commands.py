@@ -14,10 +14,11 @@ from collections.abc import Callable
 from bot.core import accounts, crisis, intake, items, moderation, oversight, records, staff
 from bot.core.context import Context, Refused
 from bot.core.parsing import account_arg as _account_arg
-from bot.core.parsing import fold, int_option, options as _options, parse_date
+from bot.core.parsing import fold, int_option, is_number, options as _options, parse_date
 from bot.messages import Reply
 
 Handler = Callable[[Context, str, list[str], str | None], Reply]
+MAX_INTENSIFIED_DAYS = 366  # `/uppsikt känsligt dagar=N`: a year at most (a huge N overflowed the epoch)
 
 # --------------------------------------------------------------------------- /uppsikt
 
@@ -35,7 +36,7 @@ def cmd_uppsikt(ctx: Context, actor: str, words: list[str], channel: str | None)
         opts, rest = _options(rest, {"timmar": "hours", "dagar": "days"})
         account_id, rest = _account_arg(ctx, rest, channel, "oversight.usage_sensitive")
         hours = int_option(ctx, opts, "hours", "timmar")
-        days = int_option(ctx, opts, "days", "dagar")
+        days = int_option(ctx, opts, "days", "dagar", maximum=MAX_INTENSIFIED_DAYS)
         until = oversight.intensify(ctx, account_id, actor, " ".join(rest), hours, days)
         return Reply(ctx.t("oversight.intensified_reply", account=ctx.account(account_id).name,
                            until=until.strftime("%Y-%m-%d %H:%M")), public=True)
@@ -105,7 +106,7 @@ def cmd_franvaro(ctx: Context, actor: str, words: list[str], channel: str | None
             for a in rows
         ))
     if sub == "ta" and len(words) >= 3 and fold(words[1]) == "bort":
-        if not words[2].isdigit():
+        if not is_number(words[2]):
             raise Refused(ctx.t("error.bad_number", what="id", value=words[2]))
         a = staff.remove_absence(ctx, actor, int(words[2]))
         return Reply(ctx.t("absence.removed", id=a.id, person=ctx.person(a.person).name))
@@ -160,7 +161,7 @@ ACTION_WORDS = {
 def cmd_arende(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:
     if len(words) < 2 or fold(words[0]) in ("hjalp", "help"):
         return Reply(ctx.t("help.arende"))
-    if not words[0].isdigit():
+    if not is_number(words[0]):
         raise Refused(ctx.t("error.bad_number", what=ctx.t("word.item_id"), value=words[0]))
     name = ACTION_WORDS.get(fold(words[1]))
     if name is None:
@@ -202,7 +203,7 @@ def item_action(ctx: Context, actor: str, item_id: int, name: str, **kwargs: str
 def cmd_tabort(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:
     if not words or fold(words[0]) in ("hjalp", "help"):
         return Reply(ctx.t("help.tabort"))
-    if not words[0].isdigit():
+    if not is_number(words[0]):
         raise Refused(ctx.t("error.bad_number", what=ctx.t("word.item_id"), value=words[0]))
     return item_action(ctx, actor, int(words[0]), "remove", reason=" ".join(words[1:]))
 

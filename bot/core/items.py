@@ -64,8 +64,19 @@ def add_history(ctx: Context, answers: list[HistoryAnswer], answered_at: list[in
         router(ctx).add_history(answers)
 
 
-def open_workload(ctx: Context) -> dict[str, int]:
+def open_workload(ctx: Context, people: list[str] | None = None) -> dict[str, int]:
+    """Open items per assignee: everyone's, or only `people`'s (counted on the (assignee, status) index)."""
     placeholders = ",".join("?" * len(OPEN_STATUSES))
+    if people is not None:
+        who = sorted(set(people))
+        return {
+            r[0]: r[1]
+            for r in ctx.db.execute(
+                f"SELECT assignee, COUNT(*) FROM items WHERE assignee IN ({','.join('?' * len(who))}) "
+                f"AND status IN ({placeholders}) GROUP BY assignee",
+                [*who, *OPEN_STATUSES],
+            )
+        }
     return {
         r[0]: r[1]
         for r in ctx.db.execute(
@@ -84,7 +95,6 @@ def choose_assignee(ctx: Context, account: Account, text: str, day: dt.date) -> 
     no match at all the account's responsible person takes it.
     """
     ranking = router(ctx).rank(text)
-    workload = open_workload(ctx)
     present = [r for r in ranking if staff.is_present(ctx, r.email, day)]
     if ranking and not staff.is_present(ctx, ranking[0].email, day):
         top = ranking[0]
@@ -97,6 +107,9 @@ def choose_assignee(ctx: Context, account: Account, text: str, day: dt.date) -> 
     if present:
         best = present[0].score
         tied = [r for r in present if r.score == best]
+        # Workload breaks ties only: counted for the tied colleagues alone (a full count
+        # reads every open item, tens of milliseconds per intake with a large backlog).
+        workload = open_workload(ctx, [r.email for r in tied]) if len(tied) > 1 else {}
         pick = min(tied, key=lambda r: (workload.get(r.email, 0), r.email))
         reason = "; ".join(pick.reasons)
         if ranking[0].email != pick.email and not staff.is_present(ctx, ranking[0].email, day):
@@ -304,6 +317,23 @@ def _assignment_message(ctx: Context, item: dict) -> Message:
 # --------------------------------------------------------------------------- actions
 
 
+HANDLER_ROLES = ("communicator", "communications_chief")
+# Deciding for others: giving someone else's item away, or closing a citizen's question without a reply (Q6).
+# Taking an item and recording a (first) reply stay open to every configured person: the colleague who knows
+# most answers (Q3) and signs (Q4), wherever the router put the item. See docs/security.md.
+RESTRICTED_ACTIONS = ("reassign", "no_reply")
+
+
+def may_handle(ctx: Context, account: Account, item: dict, person: str) -> bool:
+    """Who may give an item away or close it without a reply (A4, Rättvik §1–4: only designated people
+    write for the municipality): the account's staff, the communicators and the communications chief, the
+    person the item is assigned to, and the crisis group for crisis items or while crisis mode is on (K1)."""
+    p = ctx.person(person)
+    if person in account.staff or person == item["assignee"] or any(r in p.roles for r in HANDLER_ROLES):
+        return True
+    return "crisis_group" in p.roles and (bool(item["crisis"]) or crisis_active(ctx))
+
+
 def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reason: str = "", answer: str = "") -> dict:
     """Apply one of ACTIONS; raises Refused with a Swedish explanation when not possible."""
     person = ctx.person(actor)
@@ -312,6 +342,8 @@ def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reas
     with ctx.db.atomic():
         item = get(ctx, item_id)
         account = ctx.account(item["account_id"])
+        if name in RESTRICTED_ACTIONS and not may_handle(ctx, account, item, actor):
+            raise Refused(ctx.t("item.not_allowed", account=account.name, id=item_id))
         before = item["status"]
         if before in DONE_STATUSES:
             raise Refused(ctx.t("item.already_done", id=item_id, status=ctx.t(f"status.{before}")))

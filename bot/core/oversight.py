@@ -11,7 +11,8 @@ neither repeats nor loses one.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 
 from bot.clock import from_epoch, to_epoch
 from bot.core import staff
@@ -78,24 +79,129 @@ def _prompt(ctx: Context, account: Account, day: dt.date, responsible: str, reas
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _time_of(hm: str) -> dt.time:
+    return parse_time(hm)
+
+
+def _claimed(ctx: Context, keys: list[str]) -> set[str]:
+    """Which of these dispatch keys were claimed already (one query instead of one INSERT each)."""
+    found: set[str] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        found.update(r[0] for r in ctx.db.execute(
+            f"SELECT key FROM dispatched WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+    return found
+
+
+@dataclass
+class _Today:
+    """What one day's ticks keep: the watch days of the configured accounts, and facts that can
+    only stay true (dispatch keys claimed, accounts checked, accounts with nothing left to do).
+
+    Facts are filled only from what a tick reads before it writes anything, so from committed
+    ticks, never from a claim the current transaction could still roll back.
+    """
+
+    day: str
+    accounts: dict
+    watched: list[Account]
+    claimed: set[str] = field(default_factory=set)
+    checked: set[str] = field(default_factory=set)
+    settled: set[str] = field(default_factory=set)
+
+
+def _today(ctx: Context, day: dt.date) -> _Today:
+    accounts = ctx.accounts
+    prev = ctx.cache.get("oversight_today")
+    if isinstance(prev, _Today) and prev.day == day.isoformat() and prev.accounts is accounts:
+        return prev
+    today = _Today(day.isoformat(), accounts, [a for a in accounts.values() if is_watch_day(ctx, a, day)])
+    if isinstance(prev, _Today) and prev.day == today.day:  # the accounts changed today: the facts still hold
+        today.claimed, today.checked, today.settled = prev.claimed, prev.checked, prev.settled
+    ctx.cache["oversight_today"] = today
+    return today
+
+
 def tick(ctx: Context) -> list[Message]:
-    """Due prompts, reminders and escalations for today (call inside db.atomic())."""
+    """Due prompts, reminders and escalations for today (call inside db.atomic()).
+
+    The scheduler calls this every minute (the simulator at every moment something
+    falls due), so a tick with nothing to do must cost little whatever the number of
+    accounts: the intensified watches due, today's dispatch keys already claimed and
+    the accounts already checked today are each read with one query (and what is read
+    is remembered for the rest of the day: a claimed key or a logged check stays so),
+    and the responsible person is looked up only for a message that is actually sent.
+    """
     now = ctx.now()
+    ts = to_epoch(now)
     day = now.date()
+    clock_time = now.time()
+    iso = day.isoformat()
     out: list[Message] = []
-    for account in ctx.accounts.values():
-        out += _intensified(ctx, account, now)
-        if not is_watch_day(ctx, account, day):
+    intensified = {r[0] for r in ctx.db.execute(
+        "SELECT id FROM accounts WHERE next_intensified_at IS NOT NULL AND next_intensified_at <= ?", [ts])}
+    today = _today(ctx, day)
+    claimed, checked = today.claimed, today.checked
+    keys: list[str] = []
+    unchecked: list[str] = []
+    active: list[Account] = []
+    for account in today.watched:
+        if account.id in today.settled:
             continue
         pol = account.policy.oversight
-        holiday = not ctx.calendar(account.policy).is_business_day(day)
-        base = f"{account.id}:{day.isoformat()}"
-        responsible, reason = staff.responsible_for(ctx, account, day)
-        if now.time() >= parse_time(pol.prompt_time) and ctx.once(f"prompt:{base}"):
-            out.append(_prompt(ctx, account, day, responsible, reason, holiday))
-        if now.time() < parse_time(pol.reminder_time) or checks_on(ctx, account.id, day):
+        prompt_due = clock_time >= _time_of(pol.prompt_time)
+        later_due = clock_time >= _time_of(pol.reminder_time)
+        if not (prompt_due or later_due):
             continue
-        if ctx.once(f"reminder:{base}"):
+        active.append(account)
+        if prompt_due and f"prompt:{account.id}:{iso}" not in claimed:
+            keys.append(f"prompt:{account.id}:{iso}")
+        if not later_due or account.id in checked:
+            continue
+        later = [f"reminder:{account.id}:{iso}"]
+        if clock_time >= _time_of(pol.escalation_time):
+            later.append(f"escalation:{account.id}:{iso}")
+        later = [k for k in later if k not in claimed]
+        if later:
+            keys += later
+            unchecked.append(account.id)
+    if keys:
+        claimed |= _claimed(ctx, keys)
+    if unchecked:
+        checked.update(r[0] for r in ctx.db.execute(
+            f"SELECT DISTINCT account_id FROM oversight_log WHERE day = ? AND account_id IN ({','.join('?' * len(unchecked))})",
+            [iso, *unchecked]))
+    todo = set()
+    for account in active:
+        later = (f"reminder:{account.id}:{iso}", f"escalation:{account.id}:{iso}")
+        if f"prompt:{account.id}:{iso}" in claimed and (account.id in checked or all(k in claimed for k in later)):
+            today.settled.add(account.id)  # nothing more today, whatever the time
+        else:
+            todo.add(account.id)
+    for account in ctx.accounts.values():
+        if account.id not in todo and account.id not in intensified:
+            continue
+        if account.id in intensified:
+            out += _intensified(ctx, account, now)
+        if account.id not in todo:
+            continue
+        pol = account.policy.oversight
+        base = f"{account.id}:{iso}"
+        who: tuple[str, str] | None = None
+        if (clock_time >= _time_of(pol.prompt_time) and f"prompt:{base}" not in claimed
+                and ctx.once(f"prompt:{base}")):
+            who = staff.responsible_for(ctx, account, day)
+            holiday = not ctx.calendar(account.policy).is_business_day(day)
+            out.append(_prompt(ctx, account, day, who[0], who[1], holiday))
+        if clock_time < _time_of(pol.reminder_time) or account.id in checked:
+            continue
+        remind = f"reminder:{base}" not in claimed
+        escalate = clock_time >= _time_of(pol.escalation_time) and f"escalation:{base}" not in claimed
+        if not (remind or escalate):
+            continue
+        responsible = (who or staff.responsible_for(ctx, account, day))[0]
+        if remind and ctx.once(f"reminder:{base}"):
             out.append(
                 Message(
                     kind="oversight_reminder", to=responsible, account=account.id,
@@ -103,13 +209,13 @@ def tick(ctx: Context) -> list[Message]:
                     actions=(Action("oversight_done", ctx.t("action.oversight_done"), account.id),),
                 )
             )
-        if now.time() >= parse_time(pol.escalation_time) and ctx.once(f"escalation:{base}"):
-            who = ctx.person(responsible).name
+        if escalate and ctx.once(f"escalation:{base}"):
+            name = ctx.person(responsible).name
             for c in staff.communicators(ctx, day, exclude=responsible):
                 out.append(
                     Message(
                         kind="oversight_escalation", to=c, account=account.id,
-                        text=ctx.t("oversight.escalation", account=account.name, person=who, time=pol.escalation_time),
+                        text=ctx.t("oversight.escalation", account=account.name, person=name, time=pol.escalation_time),
                     )
                 )
     for m in out:
@@ -123,6 +229,8 @@ def tick(ctx: Context) -> list[Message]:
 def intensify(ctx: Context, account_id: str, actor: str, reason: str, hours: int | None = None, days: int | None = None) -> dt.datetime:
     """Check the account every `hours` for `days`, evenings and weekends included."""
     account = ctx.account(account_id)
+    if not may_check(ctx, account, actor):
+        raise Refused(ctx.t("oversight.intensify_not_allowed", account=account.name))
     pol = account.policy.oversight
     every = hours or pol.intensified_every_hours
     if every < 1 or every > 24:

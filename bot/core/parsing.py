@@ -9,6 +9,14 @@ import unicodedata
 from bot.core.context import Context, Refused
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Dates outside this range make no sense here and overflow epoch arithmetic (year 1, year 9999 + 1 day).
+MIN_DATE, MAX_DATE = dt.date(1970, 1, 1), dt.date(2999, 12, 31)
+MAX_NUMBER_DIGITS = 18  # fits SQLite's 64-bit INTEGER
+
+
+def is_number(text: str) -> bool:
+    """ASCII digits that fit an SQLite INTEGER. (`str.isdigit` is also true for '²', which int() refuses.)"""
+    return text.isascii() and text.isdigit() and len(text) <= MAX_NUMBER_DIGITS
 
 
 def fold(word: str) -> str:
@@ -20,9 +28,12 @@ def parse_date(ctx: Context, text: str, what: str) -> dt.date:
     if not DATE_RE.match(text):
         raise Refused(ctx.t("error.bad_date", what=what, value=text))
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise Refused(ctx.t("error.bad_date", what=what, value=text)) from None
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise Refused(ctx.t("error.bad_date", what=what, value=text))
+    return day
 
 
 def options(words: list[str], names: dict[str, str]) -> tuple[dict[str, str], list[str]]:
@@ -51,9 +62,9 @@ def account_arg(ctx: Context, words: list[str], channel: str | None, usage_key: 
 
 
 
-def int_option(ctx: Context, opts: dict[str, str], key: str, label: str) -> int | None:
+def int_option(ctx: Context, opts: dict[str, str], key: str, label: str, maximum: int | None = None) -> int | None:
     if key not in opts:
         return None
-    if not opts[key].isdigit() or int(opts[key]) < 1:
+    if not is_number(opts[key]) or int(opts[key]) < 1 or (maximum is not None and int(opts[key]) > maximum):
         raise Refused(ctx.t("error.bad_number", what=label, value=opts[key]))
     return int(opts[key])

@@ -32,7 +32,7 @@ from bot.calendar import add_months
 from bot.clock import from_epoch, to_epoch
 from bot.core import staff
 from bot.core.context import Context, Refused
-from bot.core.parsing import account_arg, fold, options, parse_date
+from bot.core.parsing import account_arg, fold, is_number, options, parse_date
 from bot.i18n import catalogue
 from bot.messages import Message, Reply
 from bot.settings import EMAIL_RE, Account, Policy
@@ -488,6 +488,20 @@ def inactive_reminders(ctx: Context) -> list[Message]:
 # --------------------------------------------------------------------------- weeding (R5)
 
 
+def delete_items(ctx: Context, ids: list[int], *, pending_messages: bool = False) -> None:
+    """Delete items with their history rows and the chat messages that quote them (call inside db.atomic()).
+
+    Messages still waiting in the outbox are kept unless `pending_messages` (weeding lets a last card
+    update go out; an erasure request does not)."""
+    pending = "" if pending_messages else " AND status != 'pending'"
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        ph = ",".join("?" * len(chunk))
+        ctx.db.execute(f"DELETE FROM item_history WHERE item_id IN ({ph})", chunk)
+        ctx.db.execute(f"DELETE FROM outbox WHERE item_id IN ({ph}){pending}", chunk)
+        ctx.db.execute(f"DELETE FROM items WHERE id IN ({ph})", chunk)
+
+
 def weed(ctx: Context) -> int:
     """Delete items of minor importance older than the retention period. Returns how many.
 
@@ -508,12 +522,7 @@ def weed(ctx: Context) -> int:
                 "AND diarium = 0 AND crisis = 0 AND id NOT IN (SELECT item_id FROM removals)",
                 [account_id, cutoff, *WEEDABLE_STATUSES],
             )]
-            for i in range(0, len(ids), 500):
-                chunk = ids[i:i + 500]
-                ph = ",".join("?" * len(chunk))
-                ctx.db.execute(f"DELETE FROM item_history WHERE item_id IN ({ph})", chunk)
-                ctx.db.execute(f"DELETE FROM outbox WHERE item_id IN ({ph}) AND status != 'pending'", chunk)
-                ctx.db.execute(f"DELETE FROM items WHERE id IN ({ph})", chunk)
+            delete_items(ctx, ids)
             if ids:
                 per_account[account_id] = len(ids)
         total = sum(per_account.values())
@@ -630,15 +639,29 @@ def render_search(ctx: Context, query: str, results: list[dict], limit: int | No
 # --------------------------------------------------------------------------- commands
 
 
+def _may_change_mark(ctx: Context, item: dict, actor: str) -> bool:
+    from bot.core.items import HANDLER_ROLES, may_handle  # items imports this module
+
+    account = ctx.accounts.get(item["account_id"])
+    if account is None:  # a closed account: the communicators
+        return any(r in ctx.person(actor).roles for r in HANDLER_ROLES)
+    return may_handle(ctx, account, item, actor)
+
+
 def cmd_diarium(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:
     """/diarium NUMMER [orsak]"""
     if not words or fold(words[0]) in ("hjalp", "help"):
         return Reply(ctx.t("records.help.diarium"))
-    if not words[0].isdigit():
+    if not is_number(words[0]):
         raise Refused(ctx.t("error.bad_number", what=ctx.t("word.item_id"), value=words[0]))
     if len(words) > 2:
         raise Refused(ctx.t("records.help.diarium"))
-    item = mark_for_diarium(ctx, int(words[0]), words[1] if len(words) > 1 else DEFAULT_REASON, actor)
+    reason = parse_reason(ctx, words[1] if len(words) > 1 else DEFAULT_REASON)
+    item = _get_item(ctx, int(words[0]))
+    if item["diarium"] and item["diarium_reason"] != reason and not _may_change_mark(ctx, item, actor):
+        # Marking keeps more on record; changing a mark (e.g. sekretess -> synpunkt, R3) is a decision.
+        raise Refused(ctx.t("records.remark_not_allowed", id=item["id"], reason=item["diarium_reason"]))
+    item = mark_for_diarium(ctx, item["id"], reason, actor)
     return Reply(ctx.t("records.marked", id=item["id"], reason=item["diarium_reason"]))
 
 

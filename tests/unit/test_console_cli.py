@@ -109,3 +109,8 @@ def test_scheduler_has_a_handful_of_jobs_in_stockholm(settings, tmp_path):
 def test_check_config_default_path(capsys):
     assert main(["check-config"]) == 0
     assert DEFAULT_CONFIG.name in capsys.readouterr().out
+
+
+def test_console_refuses_numbers_that_are_not_plain_digits(settings):
+    _, out = console_session(settings, "reagera ² sos\nreagera 99999999999999999999999 sos\n")
+    assert out.count("» Skriv: reagera ÄRENDE EMOJI") == 2  # a usage hint, not a crash

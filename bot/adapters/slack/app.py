@@ -20,24 +20,27 @@ payload into plain arguments, call one `Bot` method and show the `Reply`.
 * **Chat port.** The app and the outbox share one `WebClient`: `build_app`
   makes a `SlackChat` on that client the bot's chat port unless it already is.
 
-`serve_http` is a small `http.server` front for ``POST /slack/events`` and
-``GET /healthz``; `run` is what ``uppsikt run`` calls in Slack mode: Socket
-Mode by default, HTTP with ``--http``. Exactly one process runs the scheduler:
+`serve_http` is a small `http.server` front for ``POST /slack/events``,
+``GET /healthz`` and, given the bot, ``GET /metrics`` (Prometheus; both in
+`bot.metrics`); `run` is what ``uppsikt run`` calls in Slack mode: Socket
+Mode by default, HTTP with ``--http``. The environment variable
+``SLACK_API_URL`` (default ``https://slack.com/api/``) points its Web API
+client elsewhere, e.g. at a local mock. Exactly one process runs the scheduler:
 it holds an exclusive lock on ``<database>.scheduler.lock``; a second process
 on the same database only answers Slack.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -52,11 +55,13 @@ from bot.adapters.slack.chat import PLATFORM, SlackChat
 from bot.bootstrap import Bot, ChatError
 from bot.clock import Clock
 from bot.settings import Secrets, secrets_from_env
+from bot.core.parsing import is_number
 
 log = logging.getLogger("uppsikt.slack")
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"  # Prometheus text format, see bot/metrics.py
 MAX_BODY_BYTES = 1_000_000
 ENTITY_RE = re.compile(r"&(amp|lt|gt);")
 LINK_RE = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
@@ -92,7 +97,47 @@ class ClockedRequestVerification(RequestVerification):
         timestamp = req.headers.get("x-slack-request-timestamp", ["0"])[0]
         if req.mode != "socket_mode" and not re.fullmatch(r"\d{1,12}", timestamp or ""):
             return self._build_error_response()
-        return super().process(req=req, resp=resp, next=next)
+
+        def readable() -> BoltResponse:  # signed (or Socket Mode), but is it shaped like a Slack payload?
+            if not _readable(req.body):
+                log.warning("Slack: a signed request that is not shaped like a Slack payload; answered 400")
+                return BoltResponse(status=400, body="")
+            return next()
+
+        return super().process(req=req, resp=resp, next=readable)
+
+
+_IDS = ("user", "channel", "team")  # an id, an object with "id", or null (Bolt reads all three)
+_OBJECTS = ("container", "message", "state")  # an object or null
+_REQUIRED_OBJECTS = ("event", "view")  # an object
+_INTERACTIVE = ("block_actions", "view_submission", "view_closed", "message_action", "shortcut", "block_suggestion")
+
+
+def _readable(body: object) -> bool:
+    """The parts of a payload that Bolt and the listeners read unchecked have the shape Slack gives them."""
+    if not isinstance(body, dict) or not isinstance(body.get("type", ""), str):
+        return False
+    if any(key in body and not isinstance(body[key], (dict, str, type(None))) for key in _IDS):
+        return False
+    if any(key in body and not isinstance(body[key], (dict, type(None))) for key in _OBJECTS):
+        return False
+    if any(key in body and not isinstance(body[key], dict) for key in _REQUIRED_OBJECTS):
+        return False
+    user = body.get("user")
+    if body.get("type") in _INTERACTIVE and not (isinstance(user, dict) and isinstance(user.get("id"), str)):
+        return False
+    if "command" in body and not isinstance(body.get("user_id"), str):
+        return False
+    channel, message = body.get("channel"), body.get("message")
+    if body.get("type") == "message_action" and not (
+            isinstance(channel, dict) and isinstance(channel.get("id"), str)
+            and isinstance(message, dict) and isinstance(message.get("ts"), str)):
+        return False
+    if "event" in body and not isinstance(body["event"].get("type"), str):
+        return False
+    actions = body.get("actions", [{"action_id": ""}])
+    return isinstance(actions, list) and bool(actions) and all(
+        isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
 
 
 # --------------------------------------------------------------------------- people and channels
@@ -115,8 +160,7 @@ class Directory:
         if configured:
             return configured
         try:
-            with self.bot.lock:
-                email = self.chat.email_for(user_id)
+            email = self.chat.email_for(user_id)  # the chat port locks its own SQL (never hold bot.lock here)
         except ChatError as exc:
             log.warning("Slack: cannot read the e-mail of user %s: %s", user_id, exc)
             return None
@@ -164,14 +208,14 @@ class Directory:
 
     def item_at(self, channel_id: str, ts: str) -> int | None:
         """The item whose card (or whose original Slack message) is at (channel, ts)."""
-        with self.bot.lock:
-            card = self.chat.card_at(channel_id, ts)
-            if card is None:
+        card = self.chat.card_at(channel_id, ts)
+        if card is None:
+            with self.bot.lock:
                 row = self.bot.db.execute("SELECT id FROM items WHERE source = 'slack' AND external_id = ?",
                                           [f"{channel_id}:{ts}"]).fetchone()
-                return int(row[0]) if row else None
+            return int(row[0]) if row else None
         kind, _, number = card.partition(":")
-        return int(number) if kind == "item" and number.isdigit() else None
+        return int(number) if kind == "item" and is_number(number) else None
 
 
 def plain_text(slack_text: str) -> str:
@@ -216,6 +260,21 @@ def tell(client: WebClient, text: str, *, user: str, channel: str | None = None,
 # --------------------------------------------------------------------------- the app
 
 
+class _App(App):
+    """Bolt's App; a signed body Bolt itself cannot read (e.g. ``"actions": null``) is a 400, not a crash.
+
+    Bolt turns errors into a 500 with the middleware error handler, but on such a body that handler
+    fails too and the exception escaped `dispatch` (the HTTP server then dropped the connection).
+    """
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        try:
+            return super().dispatch(req)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("Slack: a request Bolt cannot read (%s); answered 400, nothing done", type(exc).__name__)
+            return BoltResponse(status=400, body="")
+
+
 def build_app(bot: Bot, *, token: str, signing_secret: str, client: WebClient | None = None,
               process_before_response: bool = False) -> App:
     """The Bolt app for `bot`; `client` defaults to ``WebClient(token=token)``."""
@@ -227,7 +286,7 @@ def build_app(bot: Bot, *, token: str, signing_secret: str, client: WebClient | 
         client.token = token
     if not isinstance(bot.chat, SlackChat):
         bot.chat = SlackChat.for_bot(client, bot)
-    app = App(
+    app = _App(
         name="uppsikt",
         client=client,
         signing_secret=signing_secret,
@@ -263,14 +322,29 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        if urlsplit(self.path).path == HEALTH_PATH:
-            self._send(200, "ok", {"Content-Type": ["text/plain; charset=utf-8"]})
+        from bot import metrics
+
+        path, bot, text = urlsplit(self.path).path, self.server.bot, {"Content-Type": ["text/plain; charset=utf-8"]}
+        if path == HEALTH_PATH:  # 503 with the reason when the database is unreadable or the scheduler stopped
+            self._send(*(metrics.health(bot) if bot is not None else (200, "ok")), text)
+        elif path == METRICS_PATH and bot is not None:
+            try:
+                body = metrics.render(bot)
+            except Exception as exc:  # noqa: BLE001 (a scrape must never take the server down)
+                log.error("metrics: cannot read the figures: %s", exc)
+                self._send(503, f"metrics unavailable: {exc}", text)
+                return
+            self._send(200, body, {"Content-Type": [metrics.CONTENT_TYPE]})
         elif not self._webhook(b""):
-            self._send(404, "not found", {"Content-Type": ["text/plain; charset=utf-8"]})
+            self._send(404, "not found", text)
 
     def do_POST(self) -> None:  # noqa: N802
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not (declared.isascii() and declared.isdigit()):
+            self._send(400, "bad request", {"Content-Type": ["text/plain; charset=utf-8"]})
+            return
+        length = int(declared)
         if length > MAX_BODY_BYTES:
             self._send(413, "too large", {"Content-Type": ["text/plain; charset=utf-8"]})
             return
@@ -281,7 +355,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         headers = {k.lower(): self.headers.get_all(k) or [] for k in set(self.headers.keys())}
         body = raw.decode("utf-8", errors="replace")
-        resp = self.server.app.dispatch(BoltRequest(body=body, query=parts.query, headers=headers))
+        try:
+            request = BoltRequest(body=body, query=parts.query, headers=headers)
+        except Exception as exc:  # noqa: BLE001 (Bolt parses the body here: bad JSON must not drop the connection)
+            log.warning("Slack: a request body Bolt cannot parse (%s); answered 400", type(exc).__name__)
+            self._send(400, "bad request", {"Content-Type": ["text/plain; charset=utf-8"]})
+            return
+        resp = self.server.app.dispatch(request)
         self._send(resp.status, resp.body if isinstance(resp.body, str) else json.dumps(resp.body), resp.headers)
 
     def _webhook(self, raw: bytes) -> bool:
@@ -332,18 +412,6 @@ def serve_http(app: App, host: str = "0.0.0.0", port: int = 3000, *, bot: Bot | 
 # --------------------------------------------------------------------------- running
 
 
-def scheduler_lock(path: Path) -> IO[str] | None:
-    """Take the scheduler lock (non-blocking); None when another process holds it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the life of the process)
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        fh.close()
-        return None
-    return fh
-
-
 def run(bot: Bot, *, bot_token: str, app_token: str = "", signing_secret: str = "", http: bool = False,
         host: str = "0.0.0.0", port: int = 3000, db_path: Path, backup_folder: Path | None = None,
         out: Callable[[str], None] = print) -> int:
@@ -357,7 +425,9 @@ def run(bot: Bot, *, bot_token: str, app_token: str = "", signing_secret: str = 
     if http and not signing_secret:
         out(t("slack.run.no_signing_secret"))
         return 2
-    client = WebClient(token=bot_token)
+    # SLACK_API_URL points the Web API client elsewhere (a local mock in tests, an egress proxy); the bot
+    # token is sent there, so set it only to an endpoint you trust. Default: https://slack.com/api/.
+    client = WebClient(token=bot_token, base_url=os.environ.get("SLACK_API_URL", "").strip() or WebClient.BASE_URL)
     try:
         client.auth_test()
     except SlackApiError as exc:
@@ -365,7 +435,7 @@ def run(bot: Bot, *, bot_token: str, app_token: str = "", signing_secret: str = 
         return 2
     app = build_app(bot, token=bot_token, signing_secret=signing_secret, client=client)
     bot.deliver_in_background()  # listeners acknowledge as soon as their work is committed
-    lock = scheduler_lock(db_path.with_name(db_path.name + ".scheduler.lock"))
+    lock = jobs.scheduler_lock(db_path)
     scheduler = jobs.start(bot, backup_folder) if lock is not None else None
     if lock is None:
         out(t("slack.run.second_scheduler"))

@@ -88,7 +88,7 @@ from bot.adapters.teams.chat import (
 )
 from bot.bootstrap import Bot
 from bot.core import commands, moderation
-from bot.core.parsing import fold
+from bot.core.parsing import fold, is_number
 from bot.messages import Reply
 from bot.settings import Secrets
 
@@ -523,7 +523,7 @@ class Handlers:
         """The follow-up card for `name` (runs in a worker thread: it reads the store)."""
         choices: list[tuple[str, str]] = []
         suggested = None
-        if name == "remove" and value.isdigit():
+        if name == "remove" and is_number(value):
             with self.bot.lock:
                 rows = list(self.bot.db.query("SELECT * FROM items WHERE id = ?", [int(value)]))
                 if rows:
@@ -554,7 +554,7 @@ class Handlers:
         target = activity.reply_to_id or ""
         card = await asyncio.to_thread(self.directory.card_at, conversation_id, target) if target else None
         kind, _, number = (card or "").partition(":")
-        if kind != "item" or not number.isdigit():
+        if kind != "item" or not is_number(number):
             return
         for reaction in activity.reactions_added or []:
             action = reaction_action(str(reaction.type or ""))

@@ -30,6 +30,7 @@ from bot.adapters.slack.ids import DIRECT_ACTIONS, MODAL_ACTIONS, ActionId, Call
 from bot.adapters.slack.listeners import views
 from bot.bootstrap import Bot
 from bot.core import moderation
+from bot.core.parsing import is_number
 
 
 def origin(body: dict) -> dict:
@@ -120,7 +121,7 @@ def register(app: App, bot: Bot) -> None:
 
 def suggestion(bot: Bot, value: str) -> str | None:
     """The ground the classifier suggests for an item (pre-selected in the picker)."""
-    if not str(value).isdigit():
+    if not is_number(str(value)):
         return None
     with bot.lock:
         row = list(bot.db.query("SELECT * FROM items WHERE id = ?", [int(value)]))
