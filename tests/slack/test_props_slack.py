@@ -320,3 +320,13 @@ def test_a_signed_body_bolt_cannot_parse_is_a_400_not_a_dropped_connection(s, se
         assert state(s) == before
     # the same guard without HTTP (Socket Mode hands Bolt the parsed body)
     assert s.send("x", '{"type": "block_actions", "actions": null}', "application/json").status == 400
+
+
+def test_an_event_without_a_user_is_ignored_not_a_500(s, server):
+    """Found by the property above on a clean clone: `app_home_opened` without `user` raised a KeyError (500)."""
+    for body in ('{"type": "event_callback", "event": {"type": "app_home_opened"}}',
+                 '{"type": "event_callback", "event": {"type": "app_home_opened", "tab": "home"}}'):
+        headers = {k: v[0] for k, v in signed_headers(body, s.now(), content_type="application/json").items()}
+        before = state(s)
+        assert post(server, body.encode(), headers).status < 500, body
+        assert state(s) == before

@@ -118,8 +118,9 @@ def register(app: App, bot: Bot) -> None:
             tell(client, reply.text, user=user, channel=channel)
 
     def on_home_opened(event: dict, client: WebClient) -> None:
-        if event.get("tab", "home") == "home":
-            home.publish(client, bot, event["user"], directory.email(event["user"]))
+        user = event.get("user")
+        if user and event.get("tab", "home") == "home":  # a malformed event without a user is ignored
+            home.publish(client, bot, user, directory.email(user))
 
     def acknowledged() -> None:
         """The work was done in middleware before the acknowledgement."""
