@@ -258,12 +258,16 @@ class Bot:
             self.flush_lock.release()
 
     def _drain(self) -> int:
+        # The texts are read only for what is sent now: while Slack's rate limits hold a backlog
+        # back, every wake-up reads the whole queue, and most of it waits behind a blocked target.
         with self.lock:
             now = self.ctx.now_ts()
-            rows = list(self.db.query(
-                "SELECT id, kind, target, message, attempts, next_attempt_at FROM outbox "
-                "WHERE status = 'pending' ORDER BY id"
-            ))
+            rows = [
+                {"id": i, "kind": k, "target": t, "attempts": a, "next_attempt_at": n}
+                for i, k, t, a, n in self.db.execute(
+                    "SELECT id, kind, target, attempts, next_attempt_at FROM outbox WHERE status = 'pending' ORDER BY id"
+                )
+            ]
         digests = getattr(self.chat, "digests", False)
         groups: dict[str, list[dict]] = {}
         if digests:
@@ -280,7 +284,11 @@ class Bot:
             if row["next_attempt_at"] > now:
                 blocked.add(row["target"])
                 continue
-            messages = [Message.from_json(r["message"]) for r in batch]
+            texts = self._texts([r["id"] for r in batch])
+            batch = [r for r in batch if r["id"] in texts]  # gone meanwhile (an erasure): not sent
+            if not batch:
+                continue
+            messages = [Message.from_json(texts[r["id"]]) for r in batch]
             message = messages[0] if len(messages) == 1 else self._digest(row["target"], messages)
             try:
                 self.chat.send(message)
@@ -302,6 +310,15 @@ class Bot:
             done.update(r["id"] for r in batch)
             delivered += len(batch)
         return delivered
+
+    def _texts(self, ids: list[int]) -> dict[int, str]:
+        texts: dict[int, str] = {}
+        with self.lock:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                texts.update(self.db.execute(
+                    f"SELECT id, message FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+        return texts
 
     def _digest(self, target: str, messages: list[Message]) -> Message:
         lines = [self.ctx.t("digest.header", count=len(messages))]

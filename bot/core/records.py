@@ -513,18 +513,21 @@ def weed(ctx: Context) -> int:
     now = ctx.now_ts()
     status_ph = ",".join("?" * len(WEEDABLE_STATUSES))
     per_account: dict[str, int] = {}
+    weeded: list[int] = []
     with ctx.db.atomic():
         account_ids = [r[0] for r in ctx.db.execute("SELECT DISTINCT account_id FROM items")]
         for account_id in account_ids:
             cutoff = now - _policy_of(ctx, account_id).records.retention_days * 86400
+            # `+diarium` keeps SQLite on the (account_id, received_at) index rather than idx_items_diarium.
             ids = [r[0] for r in ctx.db.execute(
                 f"SELECT id FROM items WHERE account_id = ? AND received_at < ? AND status IN ({status_ph}) "
-                "AND diarium = 0 AND crisis = 0 AND id NOT IN (SELECT item_id FROM removals)",
+                "AND +diarium = 0 AND crisis = 0 AND id NOT IN (SELECT item_id FROM removals)",
                 [account_id, cutoff, *WEEDABLE_STATUSES],
             )]
-            delete_items(ctx, ids)
+            weeded += ids
             if ids:
                 per_account[account_id] = len(ids)
+        delete_items(ctx, weeded)
         total = sum(per_account.values())
         if total:
             ctx.audit("uppsikt", "records.weed", "items", count=total, per_account=per_account)

@@ -287,3 +287,14 @@ def m004_conversation_refs(db: Database) -> None:
         CREATE INDEX idx_conversation_refs_conversation ON conversation_refs(platform, conversation_id);
         """
     )
+
+
+@migrations()
+def m005_indexes_for_weeding_and_event_dedupe(db: Database) -> None:
+    """Weeding deletes outbox rows by item; the event dedupe forgets old ids by time."""
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS idx_outbox_item ON outbox(item_id);
+        CREATE INDEX IF NOT EXISTS idx_events_seen_at ON events_seen(at);
+        """
+    )
