@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.adapters.teams.app import TeamsConfigError, anonymous_auth, auth_from_env, build_app, command_text
+from bot.adapters.teams.chat import base_conversation
 from tests.conftest import local
 from tests.teams.conftest import STRANGER, TeamsEnv
 
@@ -181,3 +182,19 @@ def test_credentials_come_from_the_environment():
 def test_command_text_strips_mentions_and_html():
     assert command_text("<at>Uppsikt</at>&nbsp;kris  på\n") == "Uppsikt kris på"
     assert command_text("<p>uppsikt&nbsp;klart</p>") == "uppsikt klart"
+
+
+def test_a_redelivered_citizen_post_is_stored_once_and_never_dropped(teams):
+    """A channel post is deduplicated by intake itself (source, external id), not by claiming the activity
+    first: a redelivery is one item, and a post whose earlier delivery was claimed but never stored (the
+    process died in between) is still taken in."""
+    env = teams(MONDAY)
+    post = env.activity("message", "lena@example.se", channel="Konto Facebook", text="När öppnar simhallen?",
+                        textFormat="plain")
+    with env.bot.lock, env.bot.db.atomic():  # what an older version left behind when it died mid-delivery
+        env.bot.db.execute("INSERT INTO events_seen (event_id, at) VALUES (?, ?)",
+                           [f"teams:{base_conversation(post['conversation']['id'])}:message:{post['id']}",
+                            env.bot.ctx.now_ts()])
+    env.post(post)
+    env.post(post)
+    assert env.bot.db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 1

@@ -427,13 +427,15 @@ class Handlers:
 
     # ------------------------------------------------------------------ messages
     async def on_message(self, context: TurnContext, state: TurnState) -> None:
-        if not await self.claim(context):
-            return
         activity = context.activity
         text = command_text(activity.text)
         conversation = activity.conversation or ConversationAccount()
         if conversation.conversation_type == "channel" and not mentions_bot(activity):
+            # A citizen post: intake is idempotent on (source, external id), so a redelivery after a crash
+            # is stored once and never dropped by an earlier claim.
             await self.take_in(context, await self.remember(context, None), text)
+            return
+        if not await self.claim(context):  # a command is done at most once (it may not be idempotent)
             return
         actor = await self.actor(context)
         channel = await self.remember(context, actor)
