@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
+import os
 import sqlite3
 import sys
+import threading
 from pathlib import Path
 
 from bot.settings import DEFAULT_CONFIG, REPO_ROOT, ConfigError, check_config, load_settings
@@ -57,6 +60,21 @@ def cmd_check_config(args) -> int:
     return 0
 
 
+def _stopped(code: int) -> int:
+    """A server mode has returned. If it ran and stopped (code 0 after Ctrl+C) and a non-daemon thread is
+    still alive (APScheduler's workers are not daemon threads: a job still running, e.g. a delivery waiting
+    on the chat platform), end the process now: everything is committed, and a stopped server must not be
+    kept alive. A mode that refused to start (code 2) returns normally."""
+    lingering = [t for t in threading.enumerate() if t.is_alive() and not t.daemon and t is not threading.main_thread()]
+    if code == 0 and lingering:
+        logging.getLogger("uppsikt").info("stopping; not waiting for %s", ", ".join(t.name for t in lingering))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
 def cmd_run(args) -> int:
     from bot.adapters.console import Console, ConsoleChat
     from bot.clock import FakeClock, SystemClock, to_local
@@ -68,9 +86,9 @@ def cmd_run(args) -> int:
     if args.teams:
         from bot.adapters.teams.cli import run_teams
 
-        return run_teams(_bot(args), host=args.host, port=TEAMS_PORT if args.port is None else args.port, anonymous=args.anonymous,
-                         backup_folder=Path(args.db).parent / "backups",
-                         out=lambda text: print(text, file=sys.stderr, flush=True))
+        return _stopped(run_teams(_bot(args), host=args.host, port=TEAMS_PORT if args.port is None else args.port,
+                                  anonymous=args.anonymous, backup_folder=Path(args.db).parent / "backups",
+                                  out=lambda text: print(text, file=sys.stderr, flush=True)))
     if args.http or (secrets.slack_bot_token and secrets.slack_app_token):  # Slack: Socket Mode, or HTTP with --http
         from bot.adapters.slack.app import run as run_slack
 
@@ -78,11 +96,11 @@ def cmd_run(args) -> int:
         if args.start:
             print(bot.ctx.t("slack.run.no_start"), file=sys.stderr)
             return 2
-        return run_slack(bot, bot_token=secrets.slack_bot_token, app_token=secrets.slack_app_token,
-                         signing_secret=secrets.slack_signing_secret, http=args.http, host=args.host,
-                         port=SLACK_PORT if args.port is None else args.port,
-                         db_path=Path(args.db), backup_folder=Path(args.db).parent / "backups",
-                         out=lambda text: print(text, file=sys.stderr, flush=True))
+        return _stopped(run_slack(bot, bot_token=secrets.slack_bot_token, app_token=secrets.slack_app_token,
+                                  signing_secret=secrets.slack_signing_secret, http=args.http, host=args.host,
+                                  port=SLACK_PORT if args.port is None else args.port,
+                                  db_path=Path(args.db), backup_folder=Path(args.db).parent / "backups",
+                                  out=lambda text: print(text, file=sys.stderr, flush=True)))
     try:
         clock = FakeClock(to_local(dt.datetime.fromisoformat(args.start))) if args.start else SystemClock()
     except ValueError:

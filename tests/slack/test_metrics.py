@@ -286,7 +286,7 @@ def test_uppsikt_run_http_serves_healthz_and_metrics_and_logs_json_without_secre
             proc.kill()
             proc.wait(timeout=10)
             code = None
-    assert code == 0
+    assert code == 0, stderr.read_text()[-3000:]  # what the process said, if it did not stop
     text = stderr.read_text()
     assert slack_api.token not in text and SIGNING_SECRET not in text
     records = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
