@@ -1,4 +1,5 @@
-"""Command line: uppsikt run | simulate | check-config | report | backup | import-history | route."""
+"""Command line: uppsikt run | simulate | check-config | report | backup | import-history | route | export | search
+| forget | teams-package. Messages come from the locale catalogue (bot/locales/*-cli.toml)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+from bot.i18n import t
 from bot.settings import DEFAULT_CONFIG, REPO_ROOT, ConfigError, check_config, load_settings
 
 DEFAULT_DB = REPO_ROOT / "data" / "uppsikt.db"
@@ -23,7 +25,7 @@ def _settings(path: str):
     try:
         return load_settings(path)
     except ConfigError as exc:
-        print("Konfigurationen har fel (rätta dem och försök igen):", file=sys.stderr)
+        print(t("cli.config_has_problems", "sv"), file=sys.stderr)
         for p in exc.problems:
             print(f"  {p}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -52,11 +54,11 @@ def cmd_check_config(args) -> int:
     for p in problems:
         print(p)
     if problems:
-        print(f"{len(problems)} fel hittades.", file=sys.stderr)
+        print(t("cli.problems_found", "sv", count=len(problems)), file=sys.stderr)
         return 2
     assert settings is not None
-    print(f"{args.path}: inga fel. {settings.municipality.name}: {len(settings.accounts)} konton, "
-          f"{len(settings.people)} personer, policy {settings.policy.id}.")
+    print(t("cli.config_clean", settings.municipality.language, path=args.path, municipality=settings.municipality.name,
+            accounts=len(settings.accounts), people=len(settings.people), policy=settings.policy.id))
     return 0
 
 
@@ -104,7 +106,7 @@ def cmd_run(args) -> int:
     try:
         clock = FakeClock(to_local(dt.datetime.fromisoformat(args.start))) if args.start else SystemClock()
     except ValueError:
-        print(f"Ogiltig starttid {args.start!r}; skriv till exempel 2026-12-21T08:00", file=sys.stderr)
+        print(t("cli.bad_start", "sv", value=repr(args.start)), file=sys.stderr)
         return 2
     chat = ConsoleChat(clock)
     bot = _bot(args, chat=chat, clock=clock)
@@ -155,7 +157,7 @@ def cmd_backup(args) -> int:
 
     bot = _bot(args)
     target = backup(bot.db, args.path)
-    print(f"Säkerhetskopia sparad: {target}")
+    print(t("cli.backup_saved", bot.ctx.lang, path=target))
     return 0
 
 
@@ -167,9 +169,9 @@ def cmd_import_history(args) -> int:
         n = bot.import_history(Path(args.file))
     except Refused as exc:
         print(str(exc), file=sys.stderr)
-        print("Inget importerades.", file=sys.stderr)
+        print(t("cli.nothing_imported", bot.ctx.lang), file=sys.stderr)
         return 2
-    print(f"{n} svar importerade.")
+    print(t("cli.imported", bot.ctx.lang, count=n))
     return 0
 
 
@@ -185,7 +187,7 @@ def cmd_route(args) -> int:
             {"person": r.email, "score": round(r.score, 4), "reasons": list(r.reasons)} for r in ranking
         ]}, ensure_ascii=False))
     else:
-        print(f"Tilldelas: {assignee} ({reason})")
+        print(t("cli.assigned_to", bot.ctx.lang, person=assignee, reason=reason))
         for r in ranking:
             print(f"  {r.score:8.3f}  {r.email}  {'; '.join(r.reasons)}")
     return 0
@@ -265,7 +267,6 @@ def cmd_search(args) -> int:
 
 def cmd_teams_package(args) -> int:
     from bot.adapters.teams.cli import PackageError, build_package
-    from bot.i18n import t
 
     try:
         path = build_package(args.out, bot_id=args.bot_id, domain=args.domain, version=args.version)
