@@ -269,7 +269,10 @@ def test_uppsikt_run_http_serves_healthz_and_metrics_and_logs_json_without_secre
     with stderr.open("w") as err:
         proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port",
                                  str(port), "--db", str(tmp_path / "u.db")], cwd=REPO, env=env,
-                                stdout=subprocess.DEVNULL, stderr=err)
+                                stdout=subprocess.DEVNULL, stderr=err,
+                                # started the way a non-interactive shell starts a background job: SIGINT
+                                # ignored. The server must still stop on Ctrl+C (and on SIGTERM).
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         base = f"http://127.0.0.1:{port}"
         up = wait_for(lambda: "/slack/events" in stderr.read_text() or proc.poll() is not None, timeout=60)

@@ -36,6 +36,7 @@ import json
 import logging
 import os
 import re
+import signal
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -440,6 +441,7 @@ def run(bot: Bot, *, bot_token: str, app_token: str = "", signing_secret: str = 
     if lock is None:
         out(t("slack.run.second_scheduler"))
     server: SlackHTTPServer | None = None
+    stop_on_signals()
     try:
         if http:
             server = serve_http(app, host, port, bot=bot, secrets=secrets_from_env())
@@ -460,6 +462,14 @@ def run(bot: Bot, *, bot_token: str, app_token: str = "", signing_secret: str = 
         if lock is not None:
             lock.close()
     return 0
+
+
+def stop_on_signals() -> None:
+    """Ctrl+C (SIGINT) and a platform's stop (SIGTERM) end the server cleanly, even when the process was
+    started with SIGINT ignored (as background jobs of a non-interactive shell are)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def serve_in_thread(server: SlackHTTPServer) -> threading.Thread:
