@@ -159,6 +159,28 @@ class Phase:
     cpu: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def record(self, status: int, latency_ms: float, late_ms: float | None = None) -> None:
+        with self.lock:
+            self.sent += 1
+            if late_ms is not None:
+                self.late_ms.append(late_ms)
+            if status == 200:
+                self.ok += 1
+                self.latencies_ms.append(latency_ms)
+            else:
+                self.errors += 1
+
+
+def run_workers(phase: Phase, worker, count: int, max_seconds: float, start: float) -> Phase:
+    """Run `count` client threads to completion (bounded in time) and stamp the phase's duration."""
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max_seconds + 60)
+    phase.elapsed = time.perf_counter() - start
+    return phase
+
 
 def pct(values: list[float], p: float) -> float:
     if not values:
@@ -254,24 +276,11 @@ def open_loop(port: int, events: Events, n: int, rate: float, threads: int, max_
                 except (OSError, http.client.HTTPException):
                     status = 0
                 done = time.perf_counter()
-                with phase.lock:
-                    phase.sent += 1
-                    phase.late_ms.append(max(0.0, sent_at - due) * 1000)
-                    if status == 200:
-                        phase.ok += 1
-                        phase.latencies_ms.append((done - due) * 1000)
-                    else:
-                        phase.errors += 1
+                phase.record(status, (done - due) * 1000, late_ms=max(0.0, sent_at - due) * 1000)
         finally:
             client.close()
 
-    workers = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(max_seconds + 60)
-    phase.elapsed = time.perf_counter() - start
-    return phase
+    return run_workers(phase, worker, threads, max_seconds, start)
 
 
 def closed_loop(port: int, events: Events, n: int, connections: int, max_seconds: float) -> Phase:
@@ -290,24 +299,11 @@ def closed_loop(port: int, events: Events, n: int, connections: int, max_seconds
                     status = client.post(body, headers)
                 except (OSError, http.client.HTTPException):
                     status = 0
-                t1 = time.perf_counter()
-                with phase.lock:
-                    phase.sent += 1
-                    if status == 200:
-                        phase.ok += 1
-                        phase.latencies_ms.append((t1 - t0) * 1000)
-                    else:
-                        phase.errors += 1
+                phase.record(status, (time.perf_counter() - t0) * 1000)
         finally:
             client.close()
 
-    workers = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(max_seconds + 60)
-    phase.elapsed = time.perf_counter() - start
-    return phase
+    return run_workers(phase, worker, connections, max_seconds, start)
 
 
 # --------------------------------------------------------------------------- orchestration
