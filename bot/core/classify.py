@@ -19,6 +19,7 @@ Conventions:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date
 
@@ -65,7 +66,7 @@ def _quote(words: list[str]) -> str:
 
 
 _URL = re.compile(
-    r"(?:https?://|www\.)\S+|(?<![\w@.])[\w-]+(?:\.[\w-]+)*\."
+    r"(?:https?://|www\.)\S+|(?<![\w@.-])[\w-]+(?:\.[\w-]+)*\."
     r"(?:se|com|nu|net|org|ru|cn|shop|xyz|top|click|info|io|biz|ly|gl|co|example)(?:/\S*)?(?!\w)",
     _F,
 )
@@ -360,18 +361,27 @@ def _threat(text: str) -> Tag | None:
         if (a := first.search(text)) and (b := second.search(text)):
             return _threat_tag(f"matchade {_quote([a.group(0), b.group(0)])}")
     for sentence in _sentences(text):
+        # Each pattern runs once per sentence (per verb it made long sentences quadratic, issue 16).
+        intents = [m.end() for m in _INTENT.finditer(sentence)]
+        imperative = _IMPERATIVE.match(sentence) is not None
+        people = list(_PERSON_TARGET.finditer(sentence))
+        things = list(_PROPERTY_TARGET.finditer(sentence))
         for verb in _VIOLENT.finditer(sentence):
-            rest = sentence[verb.end() :]
-            intended = _INTENT.search(sentence[: verb.end()]) or _IMPERATIVE.match(sentence)
-            if not intended:
+            if not (imperative or (intents and intents[0] <= verb.end())):
                 continue
-            if target := _PERSON_TARGET.search(rest):
+            if target := _first_after(people, verb.end()):
                 return _threat_tag(f"matchade '{verb.group(0).lower()}' + hot mot person ('{target.group(0)}')")
-            if target := _PROPERTY_TARGET.search(rest):
+            if target := _first_after(things, verb.end()):
                 return _threat_tag(f"matchade '{verb.group(0).lower()}' + hot mot egendom ('{target.group(0)}')")
             if _KILL_ONLY.match(verb.group(0)):
                 return _threat_tag(f"matchade '{verb.group(0).lower()}' + avsikt")
     return None
+
+
+def _first_after(matches: list[re.Match[str]], end: int) -> re.Match[str] | None:
+    """The first match starting at or after `end` (matches in text order)."""
+    i = bisect_left(matches, end, key=lambda m: m.start())
+    return matches[i] if i < len(matches) else None
 
 
 def _threat_tag(why: str) -> Tag:
@@ -401,24 +411,29 @@ _ADDRESSEE = _rx(
     r"rektor\w*|lärare\w*|läraren|\w*chef(?:en|er|erna)?",
 )
 _PLURAL_PEOPLE = re.compile(r"^\w+(?:erna|arna|orna|na)$", _F)
-_PREDICATE = re.compile(r"^(?!jag\b).*\bär (?:en|ett) (?:\w+ )?$", _F)  # "X är ett äckel"
+_PREDICATE = re.compile(r"\bär (?:en|ett) (?:\w+ )?$", _F)  # "X är ett äckel" (not "jag är en …")
+_WINDOW = 80  # characters before an insult that _SELF, _POINTING and _PREDICATE read
 _POINTING = re.compile(r"(?:den|det|de|dom)(?: där)?\s+(?:\w+\s+)?$", _F)  # "den jäveln", "den där idioten"
 
 
 def _personal_attack(text: str, named: str | None) -> Tag | None:
     for sentence in _sentences(text):
+        addressed = _ADDRESSEE.search(sentence) is not None
+        starts_with_jag = re.match(r"jag(?!\w)", sentence, _F) is not None
         for m in _INSULT.finditer(sentence):
-            if _SELF.search(sentence[: m.start()]):
+            # The patterns read only the words just before the insult: a bounded window keeps
+            # a sentence of thousands of insults linear (issue 16).
+            before = sentence[max(0, m.start() - _WINDOW) : m.start()]
+            if _SELF.search(before):
                 continue
             word, noun = m.group(0), _INSULT_NOUN_RX.fullmatch(m.group(0))
-            before = sentence[: m.start()]
             pointed = noun and (
                 _PLURAL_PEOPLE.match(word)
                 or _POINTING.search(before)
-                or _PREDICATE.search(before)
-                or sentence[m.end() :].startswith(" som ")  # "idioten som planerat korsningen"
+                or (not starts_with_jag and _PREDICATE.search(before))
+                or sentence.startswith(" som ", m.end())  # "idioten som planerat korsningen"
             )
-            if named or pointed or _ADDRESSEE.search(sentence):
+            if named or pointed or addressed:
                 return Tag(
                     "personal_attack",
                     f"förolämpning '{word.lower()}' riktad mot person – besvara inte, ta bort",
@@ -478,7 +493,9 @@ def _offensive_personal_data(text: str, named: str | None) -> Tag | None:
 _ID_NUMBER = re.compile(r"(?<![\d-])((?:18|19|20)?\d{6})([-+]?)(\d{4})(?![\d-])")
 _MOBILE = re.compile(r"(?<![\d+])(?:\+46|0046|0)[\s-]?7[02369](?:[\s-]?\d){7}(?!\d)")
 _LANDLINE = re.compile(r"(?<![\d+])(?:(?:\+46|0046)[\s-]?[1-9]\d{0,2}|0[1-9]\d{0,2})[\s-](?:\d[\s-]?){5,7}\d(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", _F)
+# Starts only where a run of address characters starts: from anywhere inside a run a failed
+# attempt rescans the rest of it, which made long runs of "a." quadratic (issue 16).
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", _F)
 
 
 def _luhn_ok(ten: str) -> bool:
@@ -599,7 +616,7 @@ _ADVICE = _rx(
     r"(?:sänks|höjs|ändras|påverkas) (?:då )?(?:\w+ )?\w*(?:avgift|skatt|bidrag|stöd)\w* "
     r"(?:\w+ ){0,3}för (?:mig|oss)",
     r"(?:får (?:jag|vi)|blir det) avslag",
-    r"(?:avslag|avslogs|avslagen|nekad\w*|fick nej)\b.*\b"
+    r"(?:avslag|avslogs|avslagen|nekad\w*|fick nej)\b.{0,300}?\b"
     r"(?:vad (?:ska|bör|kan) (?:jag|vi) göra|(?:ska|bör) (?:jag|vi))",
     r"(?:kan|får|kommer) (?:jag|vi) (?:att )?få (?:\w+ )?"
     r"(?:bygglov|bistånd|\w*bidrag|\w*stöd|ersättning|tillstånd|bostadsanpassning|bostadstillägg|\w*plats)",
@@ -628,6 +645,8 @@ def _authority_advice(text: str) -> Tag | None:
 # --------------------------------------------------------------------------- removal grounds (M1)
 
 _FOLK = r"(?:invandrar\w*|muslim\w*|jud(?:ar|arna|e)|romer\w*|somalier\w*|araber\w*|flykting(?:ar|arna))"
+# A sum of money: digits in groups of thousands ("10 000 kr"), one way to read each (issue 16: linear).
+_AMOUNT = r"\d+(?:[ \u00a0]\d+)*\s*(?:kr|kronor|:-)"
 _GROUND_RULES: list[tuple[str, str, re.Pattern[str]]] = [
     (
         "offensive_remarks",
@@ -686,8 +705,8 @@ _GROUND_RULES: list[tuple[str, str, re.Pattern[str]]] = [
         "money_offers",
         "erbjudande om pengar eller gåva",
         _rx(
-            r"(?:jag|vi) (?:betalar|ger|bjuder) (?:\w+ )?\d[\d\s]*(?:kr|kronor|:-)",
-            r"\d[\d\s]*(?:kr|kronor|:-) till (?:den|de) som",
+            rf"(?:jag|vi) (?:betalar|ger|bjuder) (?:\w+ )?{_AMOUNT}",
+            rf"(?<!\d[ \u00a0]){_AMOUNT} till (?:den|de) som",
             r"tjäna (?:\d[\d\s]*(?:kr|kronor|:-)|extra pengar|snabba pengar)",
             r"gratis (?:iphone|ipad|presentkort\w*)",
             r"vinn (?:en|ett)",
@@ -699,8 +718,8 @@ _GROUND_RULES: list[tuple[str, str, re.Pattern[str]]] = [
         "misstänkt länk",
         _rx(
             r"(?:bit\.ly|tinyurl\.com|goo\.gl|t\.co|is\.gd)/\S+",
-            r"\S*(?:faceb00k|g00gle|paypa1|swedbenk|bankid-\w+)\S*",
-            r"\S+\.(?:ru|cn|xyz|top|click)(?:/\S*)?",
+            r"(?<!\S)\S*(?:faceb00k|g00gle|paypa1|swedbenk|bankid-\w+)\S*",  # whole tokens: linear
+            r"(?<!\S)\S+\.(?:ru|cn|xyz|top|click)(?:/\S*)?",
             r"verifiera (?:ditt |ert )?konto\w*",
             r"ditt konto (?:kommer att )?(?:stängas|spärras)",
         ),

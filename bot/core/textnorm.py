@@ -39,6 +39,8 @@ _DERIVATIONS = tuple("ering ning ing else het lig isk ism ist ande ende ion itet
 MIN_COMPOUND_KEYWORD = 4
 """Shorter keywords should only match whole (inflected) words, never inside compounds."""
 _MIN_PART = 3
+MAX_COMPOUND = 60
+"""Longer "words" (a URL, a run of letters) are not read as compounds: splitting is quadratic in length."""
 
 
 def normalize(text: str) -> str:
@@ -113,7 +115,9 @@ def compound_parts(word: str) -> set[str]:
 
     "förskoleplatsen" gives among others "förskol" (first, with linking e)
     and "plats" (last); a part and what remains must both look like words."""
-    parts = set()
+    parts: set[str] = set()
+    if len(word) > MAX_COMPOUND:
+        return parts
     for form in forms(word):
         for i in range(_MIN_PART, len(form) - _MIN_PART + 1):
             first, rest = form[:i], form[i:]
