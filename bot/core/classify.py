@@ -296,17 +296,113 @@ _CRISIS_WEAK = _rx(
     r"vatten på (?:vägen|gatan|vägarna)",
     r"sitter fast",
 )
-_CRISIS_VETO = _rx(r"\w*övning\w*", r"öva[rd]?", r"öppet hus")
+# Situations (issue 15): each names what is happening, so the explanation says which one
+# matched. A situation fires on one of its `report` patterns, or on a `cue` together with one of
+# its `context` patterns (people, places or harm that make the cue an event, not a word).
+_PERSON = (
+    r"(?:min|vår|mitt|vårt|hans|hennes|deras) (?:son|dotter|barn|pappa|mamma|far|mor|mormor|morfar|farmor|farfar|"
+    r"bror|syster|make|maka|fru|man|sambo|pojke|flicka|kille|tjej|vän|kompis|granne)|\d+[- ]?år(?:ing|iga)?\w*|"
+    r"\w*pojke(?:n)?|\w*flick(?:a|an)|äldre (?:man|kvinna|dam|herre)|dement\w*|demens\w*|\w*elev(?:en|er|erna)?|"
+    r"(?:de )?boende|person(?:en)?|barn(?:en|et)?|mamma|pappa|skolskjuts\w*|\w*buss(?:en)?"
+)
+_SITUATIONS: list[tuple[str, re.Pattern[str], re.Pattern[str] | None, re.Pattern[str] | None]] = [
+    (
+        "försvunnen person",
+        _rx(r"efterlys\w*", r"letar efter (?:en|ett|vår|min|mitt|vårt) \w+", r"gått hemifrån", r"skallgång\w*",
+            r"(?:polis\w*|frivilliga) (?:\w+ )?letar"),
+        _rx(r"försvunn\w*|försvann|försvinner|saknas|saknad|inte kommit hem|hittas inte|hittades inte|hittade inte|är borta|"
+            r"svarar inte(?: i telefon)?"),
+        _rx(_PERSON),
+    ),
+    (
+        "våld eller vapen",
+        _rx(r"sköts|sköt (?:mot|på|ihjäl|ner)|blev skjuten|skjutits|skjutna|skjuten", r"kulhål",
+            r"knivh[öu]gg\w*", r"knivskur\w*", r"knivslagsmål\w*", r"\w*huggen", r"hittats död|hittades död",
+            r"(?:hotade|hotar) (?:\w+ )?med (?:kniv|vapen|pistol|gevär)",
+            r"(?:en |ett )?(?:man|kvinna|person|kille) med (?:ett |en )?(?:\w*gevär|vapen|pistol|kniv|yxa)",
+            r"hotar att skjuta", r"beväpnad\w*", r"(?:låst|låser) in sig"),
+        _rx(r"skott(?:en)?|slagsmål\w*|misshandl\w*|rån(?:et|ad\w*)?|knivar?"),
+        _rx(r"polis\w*|ambulans\w*|skola\w*|\w*gård(?:en)?|skadade?s?|sjukhus\w*|avspärr\w*|spärrat av"),
+    ),
+    (
+        "brand eller explosion",
+        _rx(r"brinner (?:i|på|vid|upp|ner|ordentligt|fortfarande)(?! i knutarna)", r"det brann", r"brann (?:i|vid|ner|upp)",
+            r"larmet (?:går|gick|har gått) (?:\w+ ){0,4}(?:gå|gått|springa) ut",
+            r"\w+brand(?:en)?", r"i lågor", r"rök(?:en)? väller", r"(?:svart|tjock|kraftig) rök", r"rökskad\w*",
+            r"exploder(?:ade|at)", r"har exploderat", r"\w*explosion(?:en)?"),
+        _rx(r"brinner|brann|brand(?:en)?|rök(?:en)?|small|smäll(?:en)?|explosion"),
+        _rx(r"\w*hus(?:et)?|\w*lägenhet\w*|balkong\w*|garage\w*|skog(?:en)?|\w*boende(?:t)?|evakuer\w*|fönster|"
+            r"folk|skadade?|räddningstjänst\w*|brandkår\w*|112|springer ut|ut ur"),
+    ),
+    (
+        "förorenat vatten eller mat",
+        _rx(r"\w*kokningsrekommendation\w*", r"salmonella\w*", r"legionella\w*", r"kolibakteri\w*", r"e-?coli",
+            r"matförgift\w*", r"vattnet (?:är|har blivit) (?:\w+ )?(?:brunt|grönt|missfärgat|grumligt)"),
+        _rx(r"magsjuk\w*|kräk\w*|diarré\w*|(?:blivit|blev|är) (?:\w+ )?sjuka?|förgift\w*|luktar avlopp|stinker|"
+            r"döda fiskar|konstigt grönt|brunt|missfärgat"),
+        _rx(r"\w*vatt(?:en|net)|kranen|\w*lunch\w*|\w*mat(?:en)?|\w*skolmat\w*|\w*fisk\w*|\w*förskola\w*|\w*skola\w*"),
+    ),
+    (
+        "översvämning eller oväder",
+        _rx(r"spola(?:ts|des) bort", r"\w*ras(?:at|ade) (?:in|ihop|ner)", r"avskur(?:en|et|na)",
+            r"(?:fällt|fallit|blåst ner) (?:\w+ )?träd|träd (?:över|på) vägen", r"våg av vatten",
+            r"(?:vatten|vattnet) (?:upp till|forsar|tränger in)", r"\w*översvämmad\w*"),
+        _rx(r"storm(?:en)?|oväd(?:er|ret)|snöoväd\w*|ras(?:at|ade|et)?|översvämm\w*|vatten(?:nivån)?"),
+        _rx(r"vägen|bron|taket|husen|\w*hall(?:en)?|avstängd|strömlös\w*|lägenhet\w*|byn|evakuer\w*|in i"),
+    ),
+    (
+        "stort avbrott",
+        _rx(r"(?:ligger|är) nere i hela", r"(?:mobilnät\w*|internet|telefon\w*|elnät\w*|nät(?:et)?) (?:ligger|är) nere",
+            r"utan (?:ström|el|vatten|värme)(?: och \w+)? (?:i|sedan|sen) \w+", r"strömlöst", r"inget vatten i kranen",
+            r"(?:går|gick) inte att nå", r"kan inte ringa 112", r"utan värme"),
+        None,
+        None,
+    ),
+    (
+        "hot mot skola eller offentlig byggnad",
+        _rx(r"bombhot\w*", r"hotar att (?:skjuta|spränga|bränna)", r"hot mot (?:\w+ )?skola\w*"),
+        None,
+        None,
+    ),
+]
+# Figurative uses that the lexicons above would read as events.
+_FIGURATIVE = _rx(
+    r"brinner i knutarna", r"brinner (?:verkligen |så )?för", r"brann för", r"eldsjäl\w*",
+    r"(?:svämmar|svämmade) över av", r"översvämmad av \w+", r"exploder\w* av", r"explosion av", r"har exploderat av",
+    r"dödar (?:mig|en)", r"dö av skratt", r"drunknar i", r"en bomb under", r"stormtriv\w*", r"stormande",
+)
+# Not an event now: an exercise, a visit or a show, preparation, history.
+_CRISIS_VETO = _rx(
+    r"\w*övning\w*", r"öva[rd]?", r"övade", r"öppet hus", r"på besök", r"\w*besöket", r"studiebesök\w*",
+    r"visning\w*", r"temadag\w*", r"förbered\w* (?:sig|mig|oss|dig)", r"förebygga", r"på \d0-talet", r"\d{4}-talet",
+    r"(?:år |i )?1[5-9]\d\d",
+)
+_NEGATED = re.compile(r"(?:inte|ingen|inget|inga|aldrig)\s+(?:\w+\s+)?$", _F)
+
+
+def _situation(text: str) -> tuple[str, list[str]] | None:
+    for name, report, cue, context in _SITUATIONS:
+        if (m := report.search(text)) and not _NEGATED.search(text[max(0, m.start() - 30) : m.start()]):
+            return name, [m.group(0)]
+        if cue and context and (c := cue.search(text)) and (x := context.search(text)):
+            if not _NEGATED.search(text[max(0, c.start() - 30) : c.start()]) and c.group(0).lower() != x.group(0).lower():
+                return name, [c.group(0), x.group(0)]
+    return None
 
 
 def _crisis(text: str, threatened: bool) -> Tag | None:
-    """Crisis on one strong or two weak terms; a threat ("…dör i en brand") needs two terms."""
+    """A situation, else one strong or two weak lexicon terms; a threat ("…dör i en brand") needs two."""
     if _CRISIS_VETO.search(text):
         return None
-    strong, weak = _hits(_CRISIS_STRONG, text), _hits(_CRISIS_WEAK, text)
+    literal = _FIGURATIVE.sub(" ", text)
+    advice = "kriskommunikationsgruppen samordnar (K1)"
+    if not threatened and (found := _situation(literal)):
+        name, words = found
+        return Tag("crisis", f"{name}: matchade {_quote(words)} – {advice}")
+    strong, weak = _hits(_CRISIS_STRONG, literal), _hits(_CRISIS_WEAK, literal)
     evidence = len({w.lower() for w in strong + weak})
     if (strong and not threatened) or evidence >= 2:
-        return Tag("crisis", f"matchade {_quote(strong + weak)} – kriskommunikationsgruppen samordnar (K1)")
+        return Tag("crisis", f"matchade {_quote(strong + weak)} – {advice}")
     return None
 
 
@@ -344,6 +440,41 @@ _THREAT_PHRASE = _rx(
     r"göra (?:ditt|ert|hans|hennes|deras) liv till ett helvete",
     r"slut(?:a|ar) (?:med|i) blod",
 )
+# Intimidation (issue 15): knowing where someone lives, what they drive, when they go home.
+_INTIMIDATION = _rx(
+    r"(?:jag|vi) vet (?:var|vilken|vilket|vilka|när) (?:\w+ ){0,3}(?:bor|bil|bilar|kör|barn|skola|förskola|slutar|"
+    r"går hem|jobbar)",
+    r"(?:jag|vi) har (?:koll på|sparat|tagit reda på) (?:\w+ ){0,3}(?:adress\w*|bil\w*|slutar|bor|barn)",
+    r"(?:jag|vi) vet vilken (?:\w+ )?(?:skola|förskola) (?:\w+ )?(?:barn|son|dotter|unge)\w*",
+    r"(?:kommer att|ska) hitta (?:dig|er|honom|henne)",
+    r"akta (?:dig|er|sig)(?! för)(?: \w+){0,4} (?:vägen hem|går hem|noga|ikväll|i kväll|nästa gång)",
+    r"kan hända vad som helst", r"råka illa ut", r"(?:blir|bli) inte trevligt", r"hälsa på (?:dig|er) (?:hemma|på)",
+    r"göra (?:dig|er|honom|henne) illa", r"få (?:en smäll|stryk|på käften|så det känns)",
+    r"se likadan\w* ut", r"ingen ska få gå därifrån", r"hälsa (?:familjen|frugan|barnen)",
+    r"tänk på det när ni", r"(?:hända|händer) något med (?:er|dig|din|era)",
+    r"det lovar jag", r"vore (?:synd|tråkigt) om (?:\w+ ){0,4}(?:brann|brinner|sprängs|fick en repa|hände)",
+    r"ni har blivit varnade", r"du har blivit varnad",
+)
+# Wishes of death or harm: a wish word and a harm word in one sentence.
+_WISH = _rx(r"hoppas|önskar|förtjänar|vore bra om|borde|må (?:ni|du|de)")
+_HARM_WORD = _rx(
+    r"dö|dör|döda[rs]?|dödas|ihjäl|cancer|skjut\w*|sköt|häng(?:as|s|a)|brinn\w*|sätter eld|eld på|mörda\w*|"
+    r"misshandla\w*|våldta\w*|plåga\w*|lida|straffas"
+)
+_WEAPON = _rx(r"vapen|vapnet|\w*gevär\w*|bössa(?:n)?|pistol\w*|kniv(?:ar|en)?|yxa(?:n)?|järnrör|basebollträ|tillhygg\w*|bomb\w*")
+_BRING = _rx(r"(?:kommer|ska|tänker|tar|ta) (?:\w+ ){0,5}(?:med|till)")
+_PLACE = _rx(
+    r"\w*hus(?:et)?|\w*skola(?:n)?|\w*kontor(?:et)?|\w*möte(?:t)?|mötet|jobbet|förvaltning\w*|receptionen|socialen|"
+    r"\w*nämnd\w*|fullmäktige\w*|er|dig|hem till"
+)
+# Violent verbs used figuratively ("döda tiden", "skjut mig, jag glömde"): removed before reading threats.
+_THREAT_FIGURATIVE = _rx(
+    r"döda (?:alla |allt )?(?:hopp\w*|tid\w*|(?:den här |denna |hela )?(?:veckan|dagen|kvällen|helgen)|stämningen|"
+    r"handeln|\w+ idé\w*|\w*lust\w*)",
+    r"skjut mig", r"skjuta (?:sig själv|sig) i foten", r"döda inte", r"spräng(?:a|er|de)? budgeten",
+)
+_ARSON = _rx(r"spräng(?:a|er|s)?|bränn(?:a|er|s)? ner|tänd(?:a|er)? eld på|sätt(?:a|er)? eld på|bränn(?:a|er|s)? upp")
+_BUILDING = _rx(r"\w*hus(?:et)?|\w*skola(?:n)?|\w*kontor(?:et)?|förvaltning\w*|\w*bibliotek(?:et)?")
 _WEAPON_USE = (
     _rx(r"vapen|\w*gevär\w*|bössa(?:n)?|pistol\w*|kniv(?:ar|en)?|yxa(?:n)?|järnrör|basebollträ|tillhygg\w*"),
     _rx(r"använda (?:dem|det|den)", r"kom(?:ma|mer) (?:hit|dit|förbi|till)", r"lär(?:a)? \w+ en läxa"),
@@ -355,8 +486,21 @@ _MENACE = (
 
 
 def _threat(text: str) -> Tag | None:
+    text = _THREAT_FIGURATIVE.sub(" ", text)
     if m := _THREAT_PHRASE.search(text):
         return _threat_tag(f"matchade '{m.group(0).lower()}'")
+    for sentence in _sentences(text):
+        question = sentence.rstrip().endswith("?")
+        if not question and (m := _INTIMIDATION.search(sentence)):
+            if not re.search(r"\b(?:för (?:jag|vi)|eftersom)\b", sentence[m.end() :], _F):
+                return _threat_tag(f"hotfullt: '{m.group(0).lower()}'")
+        if (w := _WISH.search(sentence)) and (h := _HARM_WORD.search(sentence, w.end())):
+            if not re.search(r"\binte\b", sentence[w.start() : h.start()], _F):
+                return _threat_tag(f"önskan om våld eller död: {_quote([w.group(0), h.group(0)])}")
+        if (a := _ARSON.search(sentence)) and (b := _BUILDING.search(sentence, a.end())):
+            return _threat_tag(f"matchade '{a.group(0).lower()}' + hot mot egendom ('{b.group(0)}')")
+        if not question and (b := _BRING.search(sentence)) and (wp := _WEAPON.search(sentence)) and _PLACE.search(sentence):
+            return _threat_tag(f"avsikt + vapen: {_quote([b.group(0).split()[0], wp.group(0)])}")
     for first, second in (_WEAPON_USE, _MENACE):
         if (a := first.search(text)) and (b := second.search(text)):
             return _threat_tag(f"matchade {_quote([a.group(0), b.group(0)])}")
