@@ -11,7 +11,13 @@ Conventions:
 - A tag that implies removal carries its ground: threat → ``threats_crime``,
   personal_attack → ``personal_attack``, confidential and offensive_personal_data →
   ``personal_data``. The ``removal`` tag covers the remaining M1 grounds, one tag per
-  ground. So an item should be removed iff ``any(tag.ground for tag in tags)``.
+  ground. ``profanity`` is a separate, low-weight tag (issue 15): it carries the ground
+  ``profanity`` only so that a policy listing that ground may suggest removal; swearing
+  alone is otherwise no removal ground. So an item should be removed iff a tag's ground is
+  among the account policy's grounds (`moderation.suggested_ground`).
+- Crisis is read as situations (missing person, violence, fire, contamination, flooding,
+  outages, threats against a school); figurative, negated, exercise and historical uses
+  are set aside. Every tag's explanation names the words that matched.
 - ``political`` and ``authority_advice`` are only given to questions;
   ``no_reply_needed`` only to items with no other tag.
 """
@@ -23,7 +29,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date
 
-from bot.settings import GROUND_IDS  # the removal grounds (M1) are defined once, with the config
+from bot.settings import GROUND_IDS, PublicContacts  # the removal grounds (M1) are defined once, with the config
 
 TAG_IDS = (
     "question",
@@ -36,6 +42,7 @@ TAG_IDS = (
     "confidential",
     "political",
     "authority_advice",
+    "profanity",
     "no_reply_needed",
 )
 
@@ -189,6 +196,20 @@ _SYNPUNKT = _rx(
     r"missnöjd\w*",
     r"(?:är|vore) (?:helt )?(?:orimligt|oacceptabelt|pinsamt|bedrövligt|under all kritik)",
     r"det saknas",
+    # Evaluations of the service, praise and blame (issue 15: synpunkter written without a fixed phrase).
+    r"(?:jätte|riktigt |så |mycket )?bra att (?:ni|kommunen|man)",
+    r"(?:ni|kommunen|personalen) har gjort ett (?:\w+ )?(?:jobb|arbete)",
+    r"har blivit (?:\w+ )?(?:sämre|bättre|dyrare|värre)",
+    r"slösar (?:\w+ )?(?:pengar|skattepengar|resurser)",
+    r"(?:så |väldigt |jätte)?synd att (?:ni|kommunen)",
+    r"full av (?:gropar|hål|skräp|sopor)",
+    r"ingen (?:från|på|av) (?:kommunen|er)\w* har",
+    r"ni har inte (?:sagt|gjort|svarat|informerat)",
+    r"ingen av dem (?:funkar|fungerar)",
+    r"för jävligt|helt jävla \w+|(?:ett |vilket )?skämt",
+    r"alldeles för (?:stora|små|höga|många|dyra|långa|korta|trånga)",
+    r"behöver (?:fler|mer|bättre)",
+    r"(?:vi )?kommer att (?:slåss|kämpa|protestera)|protestlista\w*|namninsamling\w*",
     r"hur svårt kan det (?:vara|va)",
     r"(?:idiotisk|dum|korkad|befängd|vansinnig|galen|dålig|usel|sämsta)\w* (?:idé|beslut|förslag|planering)",
     r"har (?:varit|stått|legat)(?: \w+){0,3} i (?:en|två|tre|fyra|flera|många|\d+) "
@@ -693,7 +714,7 @@ def _mask_digits(number: str, keep: int) -> str:
     return "".join(out)
 
 
-def _confidential(text: str) -> Tag | None:
+def _confidential(text: str, public: PublicContacts) -> Tag | None:
     found: list[tuple[str, str]] = []
     taken: list[tuple[int, int]] = []
     for m in _ID_NUMBER.finditer(text):
@@ -706,9 +727,12 @@ def _confidential(text: str) -> Tag | None:
     for pattern in (_MOBILE, _LANDLINE):
         for m in pattern.finditer(text):
             if not any(a <= m.start() < b for a, b in taken):
-                found.append(("telefonnummer", _mask_digits(m.group(0).strip(), 3)))
                 taken.append(m.span())
+                if not public.is_public_phone(m.group(0)):
+                    found.append(("telefonnummer", _mask_digits(m.group(0).strip(), 3)))
     for m in _EMAIL.finditer(text):
+        if public.is_public_email(m.group(0)):
+            continue
         local, domain = m.group(0).split("@", 1)
         found.append(("e-postadress", f"{local[0]}***@{domain}"))
     if not found:
@@ -826,17 +850,6 @@ _GROUND_RULES: list[tuple[str, str, re.Pattern[str]]] = [
         ),
     ),
     (
-        "profanity",
-        "svordom",
-        _rx(
-            r"jävl\w*|jävel|jäveln|\w*helvet\w*|satan\w*|fitt(?:a|an|or|orna)|kuk(?:en|ar)?|knull\w*|fanskap\w*",
-            r"(?:fy|vad|för|å|men|ta mig|dra åt|så in i) fan",
-            r"fan (?:också|heller|va|vad|är|har|ska|kan|ta)",
-            r"^fan",
-            flags=_F | re.M,
-        ),
-    ),
-    (
         "impersonation",
         "utger sig för att vara någon annan",
         _rx(
@@ -882,14 +895,54 @@ _GROUND_RULES: list[tuple[str, str, re.Pattern[str]]] = [
             r"\d+ ?% rabatt|med koden|\d+ för \d+",
             r"följ (?:min|vår) sida",
             r"(?:gratis )?erbjudanden",
-            r"hemifrån",
+            r"(?:jobba|tjäna|arbeta|pengar)\w*(?: \w+){0,4} hemifrån",
         ),
     ),
 ]
-_HATE_GROUP = _rx(_FOLK)
+# Profanity (issue 15) is its own low-weight tag: swearing alone is no removal ground. The tag
+# carries the ground "profanity" so that a policy which lists it (Vaggeryd, Tyresö) can still
+# suggest removal; other policies never do (moderation only suggests grounds the policy allows).
+_PROFANITY = _rx(
+    r"jävl\w*|jävel|jäveln|(?<!till ett )\w*helvet\w*|satan\w*|fitt(?:a|an|or|orna)|kuk(?:en|ar)?|knull\w*|fanskap\w*|"
+    r"förbannad\w*",
+    r"(?:fy|vad|för|å|men|ta mig|dra åt|så in i|när|hur|var|varför|vem|nu) fan",
+    r"fan (?:också|heller|va|vad|är|har|ska|kan|ta|i helvete)",
+    r"^fan",
+    r"skit(?:dålig|snack|stövel|jobb|tråkig|kass|bra|kul|mycket)\w*",  # swearing intensifiers; not "skitig"
+    r"skit i (?:att|det|er|dig)",
+    flags=_F | re.M,
+)
+
+
+def _profanity(text: str) -> Tag | None:
+    if hits := _hits(_PROFANITY, text):
+        why = f"svordom: {_quote(hits[:3])} – ingen grund för borttagning i sig; ta bort bara om policyn anger svordomar"
+        return Tag("profanity", why, ground="profanity")
+    return None
+
+
+# Identity-based hate without a slur (issue 15): a group named by origin or religion (hate) or by
+# sex, sexuality, disability or age (offensive remarks) together with a demeaning, excluding or
+# dehumanising statement, anywhere in the comment.
+_HATE_GROUP = _rx(
+    _FOLK,
+    r"invandrar\w*|muslim\w*|jud(?:ar|arna|e|iska)|rom(?:er|erna|ska)|somali\w*|arab\w*|flykting\w*|asylsökande|"
+    r"afghan\w*|utlänning\w*|afrikan\w*|svarta|nysvensk\w*|irakier\w*|syrier\w*|eritrean\w*|polack\w*|zigenar\w*",
+)
+_OTHER_GROUP = _rx(
+    r"kvinnor(?:na)?|tjejer(?:na)?|fruntimmer|bögar(?:na)?|homosexuella|flator|lesbiska|transperson\w*|"
+    r"handikappade|funktionshindrade|rullstolsburna|autister|utvecklingsstörda|gamlingar(?:na)?"
+)
 _HATE_CUE = _rx(
-    r"skicka hem|åk(?:a|er)? hem|ut ur|förstör\w*|parasit\w*|kör bort|stoppa moské\w*|utrota|ohyra|pack(?:et)?",
+    r"skicka (?:hem|tillbaka)|åk(?:a|er)? hem|ut ur|förstör\w*|parasit\w*|kör bort|köras ut|kasta ut|stoppa moské\w*|"
+    r"utrota\w*|ohyra|pack(?:et)?|råttor|kackerlackor|djur(?:en)?",
     r"utvisa\w*|deporter\w*|styr (?:allt|världen|medierna|bankerna)|hör inte hemma|ska inte (?:få )?bo",
+    r"(?:ska|borde|bör) inte få (?:bo|jobba|arbeta|gå|vara|leda|finnas)|hållas borta|stängas ute",
+    r"lägre intelligens|(?:psykiskt )?sjuka i huvudet|psykiskt sjuka|onaturlig\w*|äckliga|efterblivna",
+    r"våldtäktsmän|kriminella allihop|ligger bakom (?:all|alla)|(?:är )?en fara för|tar över|förökar sig|"
+    r"\w+håla|riktiga svenskar|stjäl allt|snyltar\w*|snyltare|försörja alla|klarar inte (?:att|av)|"
+    r"(?:till|i) (?:ett )?läger",
+    r"(?:borde|ska|bör) (?:\w+ )?(?:skjutas|hängas|dö|avrättas|gasas|brännas|dödas|utrotas)",
 )
 
 
@@ -898,6 +951,8 @@ def _removals(text: str) -> list[Tag]:
     for ground, label, pattern in _GROUND_RULES:
         hits = _hits(pattern, text)
         if ground == "hate" and (group := _HATE_GROUP.search(text)) and (cue := _HATE_CUE.search(text)):
+            hits += [group.group(0), cue.group(0)]
+        if ground == "offensive_remarks" and (group := _OTHER_GROUP.search(text)) and (cue := _HATE_CUE.search(text)):
             hits += [group.group(0), cue.group(0)]
         if hits:
             tags.append(Tag("removal", f"{label}: {_quote(hits[:3])}", ground=ground))
@@ -930,8 +985,11 @@ def _no_reply_needed(text: str) -> Tag | None:
 # --------------------------------------------------------------------------- entry point
 
 
-def classify(text: str) -> list[Tag]:
-    """All tags for one item, in TAG_IDS order; removal tags in GROUND_IDS order."""
+def classify(text: str, public: PublicContacts | None = None) -> list[Tag]:
+    """All tags for one item, in TAG_IDS order; removal tags in GROUND_IDS order.
+
+    `public` holds the municipality's own contact details (config `municipality.public_phones`,
+    `public_email_domains`): quoting them is never personal data."""
     named = _identified_person(text)
     question = _question_reason(text)
     threat = _threat(text)
@@ -943,9 +1001,10 @@ def classify(text: str) -> list[Tag]:
         _offensive_personal_data(text, named),
         _personal_attack(text, named),
         threat,
-        _confidential(text),
+        _confidential(text, public or PublicContacts()),
         _political(text) if question else None,
         _authority_advice(text) if question else None,
+        _profanity(text),
     ]
     found = [t for t in tags if t]
     if not found and (quiet := _no_reply_needed(text)):
