@@ -391,6 +391,9 @@ _FIGURATIVE = _rx(
     r"brinner i knutarna", r"brinner (?:verkligen |så )?för", r"brann för", r"eldsjäl\w*",
     r"(?:svämmar|svämmade) över av", r"översvämmad av \w+", r"exploder\w* av", r"explosion av", r"har exploderat av",
     r"dödar (?:mig|en)", r"dö av skratt", r"drunknar i", r"en bomb under", r"stormtriv\w*", r"stormande",
+    # negated events: "det brinner inte längre", "ingen brand"
+    r"(?:brinner|brann|ryker|rök|läcker|läckte) inte(?: längre)?",
+    r"(?:ingen|inte någon|inget) (?:brand|rök|fara|explosion|läcka)",
 )
 # Not an event now: an exercise, a visit or a show, preparation, history.
 _CRISIS_VETO = _rx(
@@ -494,7 +497,9 @@ _THREAT_FIGURATIVE = _rx(
     r"handeln|\w+ idé\w*|\w*lust\w*)",
     r"skjut mig", r"skjuta (?:sig själv|sig) i foten", r"döda inte", r"spräng(?:a|er|de)? budgeten",
 )
-_ARSON = _rx(r"spräng(?:a|er|s)?|bränn(?:a|er|s)? ner|tänd(?:a|er)? eld på|sätt(?:a|er)? eld på|bränn(?:a|er|s)? upp")
+_ARSON = _rx(
+    r"spräng(?:a|er|s|de)?|(?:bränn(?:a|er|s)?|brände) (?:ner|upp)|(?:tänd(?:a|er)?|tände) eld på|(?:sätt(?:a|er)?|satte) eld på"
+)
 _BUILDING = _rx(r"\w*hus(?:et)?|\w*skola(?:n)?|\w*kontor(?:et)?|förvaltning\w*|\w*bibliotek(?:et)?")
 _WEAPON_USE = (
     _rx(r"vapen|\w*gevär\w*|bössa(?:n)?|pistol\w*|kniv(?:ar|en)?|yxa(?:n)?|järnrör|basebollträ|tillhygg\w*"),
