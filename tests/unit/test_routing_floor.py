@@ -30,3 +30,26 @@ def test_the_librarian_still_gets_what_she_answered_before(harness):
     items.add_history(h.ctx, [SWIMMING], [0], "test")
     assignee, reason = items.choose_assignee(h.ctx, h.ctx.accounts["facebook"], "Har simhallen öppet i jul?", h.ctx.today())
     assert assignee in {"ida@example.se", "erik@example.se"}  # Erik has "simhall" as expertise
+
+
+def test_uppsikt_route_hej_goes_to_the_responsible_not_the_librarian(tmp_path, capsys):
+    """The command line case of the issue: one answered swimming-hall question is no expertise."""
+    import json
+
+    from bot.cli import main
+
+    db = tmp_path / "u.db"
+    history = tmp_path / "h.csv"
+    history.write_text(
+        "question,answer,answered_by,answered_at\n"
+        "Hej! När öppnar simhallen efter jul?,Hej! Simhallen öppnar igen den 2 januari.,ida@example.se,2026-03-14T10:30\n",
+        encoding="utf-8",
+    )
+    assert main(["import-history", str(history), "--db", str(db)]) == 0
+    capsys.readouterr()
+    for text in ("hej", "Det brinner i skogen bakom ladan, vad gör vi?"):
+        assert main(["route", text, "--json", "--db", str(db)]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["ranking"] == [] and out["assignee"] == "lena@example.se", text  # Facebook's responsible
+        assert main(["route", text, "--db", str(db)]) == 0
+        assert "Ingen kollega matchade" in capsys.readouterr().out
