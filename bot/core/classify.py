@@ -443,11 +443,15 @@ _HARM = (
 )
 _VIOLENT = _rx(_KILL, _HARM)
 _KILL_ONLY = re.compile(rf"^(?:{_KILL})$", _F)
-_INTENT = _rx(r"ska|skall|kommer(?: att)?|tänker|borde|vill|svär", r"så \w+ (?:jag|vi)")
+_INTENT = _rx(
+    r"ska|skall|kommer(?: att)?|tänker|borde|vill|svär", r"så \w+ (?:jag|vi)",
+    r"(?:jag|vi)(?= (?:skjuter|dödar|mördar|spränger|bränner|knivhugger|misshandlar))",  # "jag skjuter den första som ..."
+)
 _IMPERATIVE = re.compile(r"^(?:spräng|bränn|döda|mörda|skjut(?! upp| på)|häng|tänd eld på|storma)(?!\w)", _F)
 _PERSON_TARGET = _rx(
     r"dig|er|era|ert|honom|henne|hen|dem|dom|allihop\w*",
     r"\w*politiker\w*|\w*handläggare\w*|tjänstem[aä]n\w*|\w*chef(?:en|er|erna)?|personal\w*|jäveln",
+    r"(?:alla|varenda|hela) \w+",  # "skjut alla invandrare", "döda varenda en"
 )
 _PROPERTY_TARGET = _rx(r"\w*hus(?:et)?", r"\w*boende(?:t)?", r"\w*skola(?:n)?", r"bil(?:ar|arna|en)?")
 _THREAT_PHRASE = _rx(
@@ -478,12 +482,13 @@ _INTIMIDATION = _rx(
     r"tänk på det när ni", r"(?:hända|händer) något med (?:er|dig|din|era)",
     r"det lovar jag", r"vore (?:synd|tråkigt) om (?:\w+ ){0,4}(?:brann|brinner|sprängs|fick en repa|hände)",
     r"ni har blivit varnade", r"du har blivit varnad",
+    r"(?:se till att|ska) (?:du|ni|han|hon|hen) (?:får|ska få) lida", r"(?:du|ni) ska få lida",
 )
 # Wishes of death or harm: a wish word and a harm word in one sentence.
 _WISH = _rx(r"hoppas|önskar|förtjänar|vore bra om|borde|må (?:ni|du|de)")
 _HARM_WORD = _rx(
     r"dö|dör|döda[rs]?|dödas|ihjäl|cancer|skjut\w*|sköt|häng(?:as|s|a)|brinn\w*|sätter eld|eld på|mörda\w*|"
-    r"misshandla\w*|våldta\w*|plåga\w*|lida|straffas"
+    r"misshandla\w*|våldta\w*|plåga\w*|lida|straffas|ta livet av|tar livet av"
 )
 _WEAPON = _rx(r"vapen|vapnet|\w*gevär\w*|bössa(?:n)?|pistol\w*|kniv(?:ar|en)?|yxa(?:n)?|järnrör|basebollträ|tillhygg\w*|bomb\w*")
 _BRING = _rx(r"(?:kommer|ska|tänker|tar|ta) (?:\w+ ){0,5}(?:med|till)")
@@ -496,14 +501,19 @@ _THREAT_FIGURATIVE = _rx(
     r"döda (?:alla |allt )?(?:hopp\w*|tid\w*|(?:den här |denna |hela )?(?:veckan|dagen|kvällen|helgen)|stämningen|"
     r"handeln|\w+ idé\w*|\w*lust\w*)",
     r"skjut mig", r"skjuta (?:sig själv|sig) i foten", r"döda inte", r"spräng(?:a|er|de)? budgeten",
+    r"(?:skjut|sköt)\w* (?:inte |aldrig )?(?:upp|fram|på|till)",
 )
 _ARSON = _rx(
     r"spräng(?:a|er|s|de)?|(?:bränn(?:a|er|s)?|brände) (?:ner|upp)|(?:tänd(?:a|er)?|tände) eld på|(?:sätt(?:a|er)?|satte) eld på"
 )
-_BUILDING = _rx(r"\w*hus(?:et)?|\w*skola(?:n)?|\w*kontor(?:et)?|förvaltning\w*|\w*bibliotek(?:et)?")
+_BUILDING = _rx(
+    r"\w*hus(?:et)?|\w*skola(?:n)?|\w*kontor(?:et)?|förvaltning\w*|\w*bibliotek(?:et)?|moské\w*|\w*kyrka(?:n)?|"
+    r"synagog\w*|\w*boende(?:t)?"
+)
 _WEAPON_USE = (
     _rx(r"vapen|\w*gevär\w*|bössa(?:n)?|pistol\w*|kniv(?:ar|en)?|yxa(?:n)?|järnrör|basebollträ|tillhygg\w*"),
-    _rx(r"använda (?:dem|det|den)", r"kom(?:ma|mer) (?:hit|dit|förbi|till)", r"lär(?:a)? \w+ en läxa"),
+    _rx(r"använda (?:dem|det|den)", r"kom(?:ma|mer) (?:hit|dit|förbi|till)", r"lär(?:a)? \w+ en läxa",
+        r"vet (?:var|vart|när) (?:\w+ ){0,3}(?:ligger|bor|finns|slutar|jobbar)"),
 )
 _MENACE = (
     _rx(r"akta (?:dig|er)", r"passa (?:dig|er)", r"se upp"),
@@ -521,7 +531,7 @@ def _threat(text: str) -> Tag | None:
             if not re.search(r"\b(?:för (?:jag|vi)|eftersom)\b", sentence[m.end() :], _F):
                 return _threat_tag(f"hotfullt: '{m.group(0).lower()}'")
         if (w := _WISH.search(sentence)) and (h := _HARM_WORD.search(sentence, w.end())):
-            if not re.search(r"\binte\b", sentence[w.start() : h.start()], _F):
+            if not re.search(r"\b(?:inte|aldrig|ingen|inga|slipp\w*)\b", sentence[w.start() : h.start()], _F):
                 return _threat_tag(f"önskan om våld eller död: {_quote([w.group(0), h.group(0)])}")
         if (a := _ARSON.search(sentence)) and (b := _BUILDING.search(sentence, a.end())):
             return _threat_tag(f"matchade '{a.group(0).lower()}' + hot mot egendom ('{b.group(0)}')")
@@ -948,6 +958,8 @@ _HATE_CUE = _rx(
     r"\w+håla|riktiga svenskar|stjäl allt|snyltar\w*|snyltare|försörja alla|klarar inte (?:att|av)|"
     r"(?:till|i) (?:ett )?läger",
     r"(?:borde|ska|bör) (?:\w+ )?(?:skjutas|hängas|dö|avrättas|gasas|brännas|dödas|utrotas)",
+    r"(?:skjut|döda|mörda|häng|bränn|spräng|gasa|utrota)a? (?:alla|dem|varenda|hela)",
+    r"hålla käften|vid spisen|inte (?:är )?människor",
 )
 
 

@@ -64,6 +64,10 @@ def test_figurative_exercise_historical_and_negated_are_no_crisis(text: str) -> 
         "Vi har tagit reda på var handläggaren bor",
         "Hoppas att nämndens ordförande dör",
         "Det vore tråkigt om någon sprängde socialkontoret",
+        "Någon borde ta livet av hela socialtjänsten",
+        "Jag har ett gevär och vet var kommunhuset ligger",
+        "Jag skjuter den första tjänsteman som kommer",
+        "Bränn ner moskén",
     ],
 )
 def test_threats_in_ordinary_word_order(text: str) -> None:
@@ -78,6 +82,8 @@ def test_threats_in_ordinary_word_order(text: str) -> None:
         "Kan vi skjuta upp mötet en vecka?",
         "Hoppas ni får en fin jul allihop",
         "Jag ska döda tiden med en bok",
+        "Skjut inte upp beslutet om alla förskolor",
+        "Hoppas ni slipper lida mer",
     ],
 )
 def test_warnings_and_idioms_are_no_threats(text: str) -> None:
@@ -90,6 +96,8 @@ def test_warnings_and_idioms_are_no_threats(text: str) -> None:
         ("Somalierna som flyttat hit förstör hela området", "hate"),
         ("Muslimer ska inte få bo i vår by", "hate"),
         ("Transpersoner borde inte få jobba med barn", "offensive_remarks"),
+        ("Skjut alla invandrare", "hate"),
+        ("Kvinnor ska hålla käften och stå vid spisen", "offensive_remarks"),
     ],
 )
 def test_identity_based_hate_without_a_slur(text: str, ground: str) -> None:
