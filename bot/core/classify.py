@@ -264,8 +264,8 @@ _CRISIS_STRONG = _rx(
     r"(?:utan|ingen) (?:el|ström)",
     r"(?:strömmen|elen) (?:har )?gått",
     r"evakuer\w*",
-    r"skottlossning\w*",
-    r"skjutning(?:en|ar|arna)?",
+    r"\w*skottlossning\w*",
+    r"(?!(?:ut|upp|fram|till|på)skjutning)\w*skjutning(?:en|ar|arna)?",  # compound heads: skolskjutningen, gängskjutningar
     r"knivhugg\w*",
     r"knivattack\w*",
     r"knivbråk\w*",
