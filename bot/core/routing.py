@@ -4,11 +4,11 @@
 
     score = (number of the expert's keywords the text matches) + history
 
-where `history` in [0, 1] is the mean of three views of the expert's past
-answers, each divided by its best value among the experts for this text. One
-declared keyword thus weighs as much as being the best match in every view,
-and history orders experts with equal keyword matches. Query terms weigh
-1 + ln tf in all three views:
+where `history` in [0, 1] is the mean of the first two views below of the
+expert's past answers, each divided by its best value among the experts for
+this text. One declared keyword thus weighs as much as being the best match in
+every view, and history orders experts with equal keyword matches. Query terms
+weigh 1 + ln tf in all three views:
 
 1. volume: BM25 (k1 1.2, b 0.75) of the text's character 3-5-grams, taken
    within words, against the expert's profile: all the questions and answers
@@ -20,7 +20,9 @@ and history orders experts with equal keyword matches. Query terms weigh
    tell experts apart);
 3. precedent: the best idf²-weighted inner product of the text's word stems
    with the unit stem vector of a past question the expert answered, among
-   the NEIGHBOURS most similar past questions overall.
+   the NEIGHBOURS most similar past questions overall. It explains a ranking
+   ("har svarat på 3 liknande frågor") but does not score: it did not win on
+   question sets it was not designed on (docs/quality.md, issue 15).
 
 History counts only as evidence (the floor, issue 10 point 10): an expert's
 history views are zero unless the text shares a content word with their past
