@@ -221,3 +221,22 @@ def test_short_generic_questions_are_left_to_the_account(text: str) -> None:
     router = Router([*_STAFF, Expert("omar@kommun.se", ("bygglov",))], history)
     assert router.rank(text) == []
     assert router.rank("Hur lång är handläggningstiden för bygglov?")[0].email == "omar@kommun.se"
+
+
+def test_benchmark_baselines_and_paired_comparison() -> None:
+    """The --compare benchmark (issue 15): baselines rank on the same folds, generic questions count
+    as right only when nobody is ranked, and the sign test is exact."""
+    from tests.perf.routing_swefaq import BM25Char, TfidfChar, cross_validate, sign_test
+
+    rows = _faq_rows()
+    history = _history(rows)
+    experts = [Expert(e) for e in TOPICS]
+    for baseline in (BM25Char(experts, history), TfidfChar(experts, history)):
+        assert baseline.rank("Hur lång är kön till förskoleplats och vad är maxtaxa?")[0] == "forskola@kommun.se"
+    items = [(h.question, h.answer, h.answered_by) for h in history] + [("Hur gör jag med det?", "", None)] * 5
+    results = cross_validate(items, [Expert(e, (TOPICS[e].split()[0],)) for e in TOPICS])
+    assert set(results) == {"router", "bm25-char", "tfidf-char", "router+keywords"}
+    assert all(len(o.top1) == len(items) for o in results.values())
+    generic = slice(len(history), None)
+    assert all(results["router"].top1[generic]) and not any(results["bm25-char"].top1[generic])
+    assert sign_test(0, 0) == 1.0 and sign_test(5, 0) == 0.0625 and sign_test(3, 3) == 1.0
