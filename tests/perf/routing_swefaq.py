@@ -208,16 +208,18 @@ def cross_validate(items: Sequence[tuple[str, str, str | None]], experts: Sequen
     }
     if any(e.keywords for e in experts):
         methods["router+keywords"] = lambda h: (lambda r: lambda q: [x.email for x in r.rank(q)])(Router(experts, h))
-    out = {name: Outcome() for name in methods}
+    n = len(items)
+    out = {name: Outcome([False] * n, [False] * n, [False] * n) for name in methods}  # in item order
     for fold in range(FOLDS):
         history = [HistoryAnswer(q, a, who) for i, (q, a, who) in enumerate(items) if i % FOLDS != fold and who]
         for name, build in methods.items():
             rank = build(history)
-            for q, _, who in items[fold::FOLDS]:
+            for i in range(fold, n, FOLDS):
+                q, _, who = items[i]
                 ranked = rank(q)
-                out[name].top1.append(_right(ranked, who, 1))
-                out[name].top3.append(_right(ranked, who, 3))
-                out[name].to_account.append(not ranked)
+                out[name].top1[i] = _right(ranked, who, 1)
+                out[name].top3[i] = _right(ranked, who, 3)
+                out[name].to_account[i] = not ranked
     return out
 
 
