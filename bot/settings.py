@@ -232,6 +232,39 @@ DEFAULT_REACTIONS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class PublicContacts:
+    """The municipality's own public contact details: never personal data (issue 15).
+
+    `phones` holds each switchboard or service number as its national digits
+    ("+46 123-45 60 00" -> "0123456000"); `email_domains` the lowercased domains of
+    the municipality's own addresses (an address there, or on a subdomain, is public)."""
+
+    phones: tuple[str, ...] = ()
+    email_domains: tuple[str, ...] = ()
+
+    def is_public_phone(self, written: str) -> bool:
+        return national_digits(written) in self.phones
+
+    def is_public_email(self, address: str) -> bool:
+        domain = address.rsplit("@", 1)[-1].lower().rstrip(".")
+        return any(domain == d or domain.endswith("." + d) for d in self.email_domains)
+
+
+def national_digits(phone: str) -> str:
+    """Digits of a Swedish phone number in national form: +46/0046 becomes a leading 0."""
+    digits = "".join(c for c in phone if c.isdigit())
+    if phone.strip().startswith("+46"):
+        digits = "0" + digits[2:]
+    elif digits.startswith("0046"):
+        digits = "0" + digits[4:]
+    return digits
+
+
+_PUBLIC_PHONE = re.compile(r"^\+?[\d\s()-]+$")
+_DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
+
+
+@dataclass(frozen=True)
 class Municipality:
     name: str
     policy_id: str
@@ -241,6 +274,7 @@ class Municipality:
     communicator_channel: str = "kommunikation"
     primary_crisis_account: str = ""
     reactions: tuple[tuple[str, str], ...] = tuple(DEFAULT_REACTIONS.items())  # emoji name -> action
+    public_contacts: PublicContacts = PublicContacts()
 
 
 @dataclass(frozen=True)
@@ -484,7 +518,10 @@ def _check_keys(d: dict, allowed: tuple[str, ...], file: Path, prefix: str, rep:
             rep.add(file, f"{prefix}.{k}", rep.t("config.unknown_key", allowed=", ".join(allowed)))
 
 
-MUNI_KEYS = ("name", "policy", "language", "extra_days_off", "crisis_channel", "communicator_channel", "primary_crisis_account")
+MUNI_KEYS = (
+    "name", "policy", "language", "extra_days_off", "crisis_channel", "communicator_channel", "primary_crisis_account",
+    "public_phones", "public_email_domains",
+)
 PERSON_KEYS = ("email", "name", "title", "unit", "roles", "expertise", "chat_id")
 UNIT_KEYS = ("id", "name", "manager")
 ACCOUNT_KEYS = (
@@ -540,7 +577,7 @@ def check_config(path: Path | str = DEFAULT_CONFIG, lang: str = "sv") -> tuple[S
         primary_crisis_account=_str(m, "primary_crisis_account", path, "municipality", rep, required=False),
     )
     reactions = _load_reactions(data.get("reactions"), path, rep)
-    muni = dataclasses.replace(muni, reactions=reactions)
+    muni = dataclasses.replace(muni, reactions=reactions, public_contacts=_load_public_contacts(m, path, rep))
     policy = load_policy(policy_ref, path, rep, "municipality.policy") if policy_ref else None
     policy = policy or Policy()
     if "policy_overrides" in data:
@@ -554,6 +591,24 @@ def check_config(path: Path | str = DEFAULT_CONFIG, lang: str = "sv") -> tuple[S
 
     settings = Settings(path=path, municipality=muni, policy=policy, units=units, people=people, accounts=accounts)
     return (None if rep.problems else settings), rep.problems
+
+
+def _load_public_contacts(m: dict, path: Path, rep: _Reporter) -> PublicContacts:
+    """`public_phones` and `public_email_domains`: the municipality's own, never flagged as personal data."""
+    phones, domains = [], []
+    for i, phone in enumerate(_strlist(m, "public_phones", path, "municipality", rep)):
+        digits = national_digits(phone)
+        if not _PUBLIC_PHONE.match(phone) or not 6 <= len(digits) <= 13 or not digits.startswith("0"):
+            rep.add(path, f"municipality.public_phones[{i}]", rep.t("config.bad_public_phone", value=repr(phone)))
+        else:
+            phones.append(digits)
+    for i, domain in enumerate(_strlist(m, "public_email_domains", path, "municipality", rep)):
+        folded = domain.lower().removeprefix("@")
+        if not _DOMAIN.match(folded):
+            rep.add(path, f"municipality.public_email_domains[{i}]", rep.t("config.bad_email_domain", value=repr(domain)))
+        else:
+            domains.append(folded)
+    return PublicContacts(tuple(dict.fromkeys(phones)), tuple(dict.fromkeys(domains)))
 
 
 def _load_reactions(data: object, path: Path, rep: _Reporter) -> tuple[tuple[str, str], ...]:

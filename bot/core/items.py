@@ -224,7 +224,7 @@ def intake(
         existing = list(ctx.db.query("SELECT * FROM items WHERE source = ? AND external_id = ?", [source, external_id]))
         if existing:
             return existing[0], False
-        tags = classify(text)
+        tags = classify(text, ctx.settings.municipality.public_contacts)
         question = force_question or any(t.id == "question" for t in tags)
         now = ctx.now_ts()
         row: dict = {

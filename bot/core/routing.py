@@ -4,11 +4,11 @@
 
     score = (number of the expert's keywords the text matches) + history
 
-where `history` in [0, 1] is the mean of three views of the expert's past
-answers, each divided by its best value among the experts for this text. One
-declared keyword thus weighs as much as being the best match in every view,
-and history orders experts with equal keyword matches. Query terms weigh
-1 + ln tf in all three views:
+where `history` in [0, 1] is the mean of the first two views below of the
+expert's past answers, each divided by its best value among the experts for
+this text. One declared keyword thus weighs as much as being the best match in
+every view, and history orders experts with equal keyword matches. Query terms
+weigh 1 + ln tf in all three views:
 
 1. volume: BM25 (k1 1.2, b 0.75) of the text's character 3-5-grams, taken
    within words, against the expert's profile: all the questions and answers
@@ -20,7 +20,18 @@ and history orders experts with equal keyword matches. Query terms weigh
    tell experts apart);
 3. precedent: the best idf²-weighted inner product of the text's word stems
    with the unit stem vector of a past question the expert answered, among
-   the NEIGHBOURS most similar past questions overall.
+   the NEIGHBOURS most similar past questions overall. It explains a ranking
+   ("har svarat på 3 liknande frågor") but does not score: it did not win on
+   question sets it was not designed on (docs/quality.md, issue 15).
+
+History counts only as evidence (the floor, issue 10 point 10): an expert's
+history views are zero unless the text shares a content word with their past
+questions and answers (not a function word or greeting, see
+`textnorm.content_stems`; compound parts count) that at most half of the
+experts with history share. A text with no keyword match whose content words
+are all generic (handling time, fee, opening hours: `textnorm.GENERIC_STEMS`)
+ranks nobody: several colleagues could answer it, so the caller gives it to the
+account's responsible person instead of guessing.
 
 Availability and workload are the caller's concern. All of it lives in
 inverted indexes updated in place by `add_history`; idf and length norms are
@@ -40,7 +51,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
 
-from bot.core.textnorm import MIN_COMPOUND_KEYWORD, char_ngrams, compound_parts, forms, stem, words
+from bot.core.textnorm import (
+    GENERIC_STEMS,
+    MIN_COMPOUND_KEYWORD,
+    STOP_STEMS,
+    char_ngrams,
+    compound_parts,
+    content_stems,
+    forms,
+    stem,
+    words,
+)
 
 NEIGHBOURS = 20
 """How many of the most similar past questions vote in the precedent view."""
@@ -289,6 +310,52 @@ class _Questions:
         return best, similar
 
 
+class _Evidence:
+    """Which experts' histories contain each content stem (or compound part of 4+ letters)."""
+
+    def __init__(self) -> None:
+        self._experts: dict[str, set[int]] = {}
+        self.with_history: set[int] = set()
+
+    def add(self, expert: int, text_words: list[str]) -> None:
+        self.with_history.add(expert)
+        for term in _terms(tuple(sorted(set(text_words)))):
+            self._experts.setdefault(term, set()).add(expert)
+
+    def support(self, text_words: list[str]) -> dict[int, set[str]]:
+        """Expert -> the specific terms of the text found in their history."""
+        n = len(self.with_history)
+        most = n if n < 3 else n // 2
+        out: dict[int, set[str]] = {}
+        for term in _terms(tuple(sorted(set(text_words)))):
+            experts = self._experts.get(term, ())
+            if term in GENERIC_STEMS or not experts or len(experts) > most:
+                continue
+            for e in experts:
+                out.setdefault(e, set()).add(term)
+        return out
+
+
+@lru_cache(maxsize=1 << 14)
+def _word_terms(word: str) -> frozenset[str]:
+    terms = content_stems([word])
+    if terms:
+        terms |= {stem(p) for p in compound_parts(word) if len(p) >= 4} - STOP_STEMS
+    return frozenset(terms)
+
+
+def _terms(unique_words: tuple[str, ...]) -> set[str]:
+    out: set[str] = set()
+    for w in unique_words:
+        out |= _word_terms(w)
+    return out
+
+
+def is_generic(text_words: list[str]) -> bool:
+    """Only generic content words (or none): a question several colleagues could answer."""
+    return content_stems(text_words) <= GENERIC_STEMS
+
+
 def _kth(scores: dict[int, float]) -> float:
     return heapq.nlargest(NEIGHBOURS, scores.values())[-1]
 
@@ -305,6 +372,7 @@ class Router:
         self._keywords = _Keywords(experts)
         self._profiles = _Profiles(len(self._emails))
         self._questions = _Questions()
+        self._evidence = _Evidence()
         self.add_history(history)
 
     def add_history(self, answers: Iterable[HistoryAnswer]) -> None:
@@ -314,8 +382,10 @@ class Router:
             expert = self._index.get(_key(answer.answered_by))
             if expert is not None:
                 question = words(answer.question)
-                docs[expert].append([_grams(w) for w in question + words(answer.answer)])
+                both = question + words(answer.answer)
+                docs[expert].append([_grams(w) for w in both])
                 self._questions.add(expert, question)
+                self._evidence.add(expert, both)
         for expert, texts in docs.items():
             self._profiles.add(expert, texts)
 
@@ -325,15 +395,25 @@ class Router:
         if not text_words:
             return []
         keywords = self._keywords.matches(text_words)
-        precedent, similar = self._questions.nearest(text_words)
+        if not keywords and is_generic(text_words):
+            return []
+        evidence = self._evidence.support(text_words)
         history = [0.0] * len(self._emails)
-        for view in self._profiles.views(text_words):
-            top = max(view, default=0.0)
-            if top:
-                history = [h + s / top / 3 for h, s in zip(history, view)]
-        top = max(precedent.values(), default=0.0)
-        for e, s in precedent.items():
-            history[e] += s / top / 3
+        if evidence:
+            precedent, similar = self._questions.nearest(text_words)
+            precedent = {e: s for e, s in precedent.items() if e in evidence}
+            similar = Counter({e: n for e, n in similar.items() if e in evidence})
+            for view in self._profiles.views(text_words):
+                view = [s if e in evidence else 0.0 for e, s in enumerate(view)]
+                top = max(view, default=0.0)
+                if top:
+                    history = [h + s / top / 2 for h, s in zip(history, view)]
+            # The precedent view explains ("har svarat på 3 liknande frågor") but no longer scores:
+            # it did not win on question sets it was not designed on (docs/quality.md).
+            for e in precedent:
+                history[e] = max(history[e], 1e-9)
+        else:
+            similar = Counter()
         scores = list(history)
         for e, labels in keywords.items():
             scores[e] += len(labels)

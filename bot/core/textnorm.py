@@ -39,6 +39,8 @@ _DERIVATIONS = tuple("ering ning ing else het lig isk ism ist ande ende ion itet
 MIN_COMPOUND_KEYWORD = 4
 """Shorter keywords should only match whole (inflected) words, never inside compounds."""
 _MIN_PART = 3
+MAX_COMPOUND = 60
+"""Longer "words" (a URL, a run of letters) are not read as compounds: splitting is quadratic in length."""
 
 
 def normalize(text: str) -> str:
@@ -113,7 +115,9 @@ def compound_parts(word: str) -> set[str]:
 
     "förskoleplatsen" gives among others "förskol" (first, with linking e)
     and "plats" (last); a part and what remains must both look like words."""
-    parts = set()
+    parts: set[str] = set()
+    if len(word) > MAX_COMPOUND:
+        return parts
     for form in forms(word):
         for i in range(_MIN_PART, len(form) - _MIN_PART + 1):
             first, rest = form[:i], form[i:]
@@ -122,3 +126,47 @@ def compound_parts(word: str) -> set[str]:
             if _can_precede_a_part(first):
                 parts.add(rest)
     return parts
+
+
+# Function words, greetings, politeness and the verbs every question uses: sharing them with a
+# past answer is no evidence that its author knows the subject (issue 10 point 10).
+_FUNCTION_WORDS = frozenset(
+    """
+    och i att det som en på är av för med till den har de inte om ett han men var jag sig från vi så
+    kan man när år säga hon under också efter eller nu sin där vid mot ska skall kommer blir bli blev
+    vara varit hade ha får få fick kunna kunde vill ville måste behöver borde bör går gå gick gör göra
+    gjorde tar ta tog finns fanns ligger sker hur vad vem vems vilken vilket vilka varför var vart
+    varifrån då dit hit här nog bara även redan ännu igen mycket mer mest lite mindre sen sedan innan
+    ni er era ert du dig din ditt dina mig min mitt mina oss vår vårt våra hans hennes deras dem dom
+    denna detta dessa någon något några nån nåt inga ingen inget alla allt varje andra annan annat
+    hej hejsan hallå tjena tja tack snälla god morgon kväll dag vänliga hälsningar mvh
+    undrar fråga frågor frågan svar svaret svara svarar veta vet tänkte skulle kanske ju väl bra
+    ok okej jo ja nej inte aldrig alltid ofta idag imorgon igår nästa förra denna vecka
+    """.split()
+)
+# What any service could be asked: a question made only of these (and function words) is
+# generic, one several colleagues could answer, and goes to the account, not to a guess.
+_GENERIC_WORDS = frozenset(
+    """
+    handläggningstid handläggningstiden handläggning lång länge långt tid tiden tider snabbt
+    kostar kosta kostnad kostnaden kostnader avgift avgiften avgifter pris priset taxa taxan betala
+    öppet öppettid öppettider öppna öppnar stänger stängt öppnas
+    ansökan ansöka ansöker söka söker blankett blanketten e-tjänst etjänst
+    kontakt kontakta ringa ringer telefon telefonnummer mejl mail mejla epost information info hjälp
+    kommun kommunen kommunens ärende ärendet beslut beslutet besked handläggare
+    """.split()
+)
+STOP_STEMS = frozenset(stem(w) for w in _FUNCTION_WORDS)
+GENERIC_STEMS = frozenset(stem(w) for w in _GENERIC_WORDS)
+
+
+def content_stems(text_words: list[str]) -> set[str]:
+    """Stems of the words that say what a text is about: no function words, no digits-only words."""
+    out = set()
+    for w in text_words:
+        if len(w) < 3 or w.isdigit():
+            continue
+        s = stem(w)
+        if s not in STOP_STEMS and w not in _FUNCTION_WORDS:
+            out.add(s)
+    return out
