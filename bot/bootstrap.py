@@ -157,7 +157,7 @@ class Bot:
             if self.ctx.once(f"daily:{self.ctx.today().isoformat()}"):
                 out += staff.check_coverage(self.ctx)
                 out += records.daily(self.ctx)
-                out += accounts.daily(self.ctx)
+            out += accounts.daily(self.ctx)  # once a day itself, in office hours (a calm first start)
             self.ctx.set_state("last_tick", str(self.ctx.now_ts()))
         return out
 
@@ -199,6 +199,7 @@ class Bot:
             "SELECT MIN(next_intensified_at) FROM accounts WHERE next_intensified_at IS NOT NULL",
             "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'",
             "SELECT MIN(next_prompt_at) FROM crisis_periods WHERE ended_at IS NULL",
+            "SELECT MIN(next_at) FROM intensified_slots WHERE next_at IS NOT NULL",  # O3 reminders, escalations
         ):
             ts = self.db.execute(sql).fetchone()[0]
             if ts is not None:

@@ -37,7 +37,30 @@ def catalogue(lang: str) -> dict[str, str]:
     return out
 
 
+PLURAL_FORMS = ("one", "other")
+
+
+def plural_form(count: object) -> str:
+    """Swedish and English share the rule: "one" for exactly 1 (and -1), "other" for every other count."""
+    try:
+        return "one" if abs(int(count)) == 1 else "other"  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return "other"
+
+
 def t(key: str, lang: str = "sv", /, **values: object) -> str:
-    """Translate `key`; a missing key is a programming error and raises KeyError."""
-    text = catalogue(lang if lang in LANGUAGES else "sv")[key]
+    """Translate `key`; a missing key is a programming error and raises KeyError.
+
+    Plural forms: a key written as a table with `one` and `other` (`[records.search_header]
+    one = "{count} träff" other = "{count} träffar"`) is chosen by the `count` value, so no
+    sentence needs "träff(ar)".
+    """
+    cat = catalogue(lang if lang in LANGUAGES else "sv")
+    text = cat.get(key)
+    if text is None:
+        if f"{key}.other" not in cat:
+            raise KeyError(key)
+        if "count" not in values:
+            raise KeyError(f"{key} has plural forms and needs a count")
+        text = cat.get(f"{key}.{plural_form(values['count'])}", cat[f"{key}.other"])
     return text.format(**values) if values else text
