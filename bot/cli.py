@@ -410,12 +410,15 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from bot import logs
 
+    from bot.cli_i18n import translated
+
     logs.configure()  # UPPSIKT_LOG_FORMAT=json: JSON lines; UPPSIKT_LOG_LEVEL; tokens and secrets masked
-    ap = parser()
-    args = ap.parse_args(argv)
-    if not getattr(args, "func", None):
-        ap.print_help()
-        return 2
+    with translated("sv"):  # argparse's "usage", "options", "error" in Swedish too
+        ap = parser()
+        args = ap.parse_args(argv)
+        if not getattr(args, "func", None):
+            ap.print_help()
+            return 2
     try:
         return args.func(args)
     except sqlite3.DatabaseError as exc:  # disk full, read-only, I/O error… mid-command: the transaction rolled back

@@ -82,6 +82,7 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"
 
 PARTS = ("manager", "communicator")
 MAX_SENTENCE_WORDS = 25
+MIN_LIX_WORDS = 20  # below this LIX means nothing; /klarspråk says so instead of giving a level
 QUOTE_WORDS = 6
 HARD_LIX = 45
 
@@ -574,6 +575,12 @@ def reply_check(ctx: Context, text: str) -> str:
     if not re.search(r"[^\W\d_]", text):
         return ""
     r = readability(text, MAX_SENTENCE_WORDS)
+    if r.words < MIN_LIX_WORDS:
+        # LIX is an average over a text: a handful of words says nothing about how hard it is to read
+        # (a six-word sentence with four long words scores "mycket svår").
+        parts = [ctx.t("duty_klarsprak.too_short", count=r.words, min=MIN_LIX_WORDS)]
+        parts.append(ctx.t("lifecycle.klarsprak.no_long"))
+        return " ".join(parts)
     parts = [ctx.t("lifecycle.klarsprak.lix", lix=round(r.lix), level=r.level)]
     if r.long_sentences:
         quotes = "; ".join(f"\"{_start(s)}\"" for s in r.long_sentences)

@@ -225,8 +225,19 @@ def export_csv(ctx: Context, rows: list[dict], delimiter: str = ";") -> str:
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow([ctx.t(f"records.field.{f}") for f in EXPORT_FIELDS])
     for row in rows:
-        writer.writerow(["" if row[f] is None else row[f] for f in EXPORT_FIELDS])
+        writer.writerow(["" if row[f] is None else _csv_value(ctx, f, row[f]) for f in EXPORT_FIELDS])
     return "\ufeff" + buf.getvalue()
+
+
+def _csv_value(ctx: Context, field: str, value: object) -> object:
+    """The CSV is read by people (the registrar, in Excel): statuses and platforms in their language,
+    not the codes (`answered` → "besvarad"). The JSON export keeps the codes for machines."""
+    if field == "status" and value:
+        key = f"status.{value}"
+        return ctx.t(key) if key in catalogue(ctx.lang) else value
+    if field == "platform" and value:
+        return ctx.platform_name(str(value))
+    return value
 
 
 def export_json(rows: list[dict]) -> str:

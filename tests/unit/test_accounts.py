@@ -451,7 +451,8 @@ def test_klarsprak_flags_a_long_sentence_and_reports_lix(harness):
 
 def test_reply_check_on_a_plain_reply(harness):
     h = harness(local(2026, 12, 7, 9, 0))
-    text = accounts.reply_check(h.ctx, "Hej! Återvinningscentralen har öppet 10–16 i morgon. /Lena, kommunikatör")
+    text = accounts.reply_check(h.ctx, "Hej! Återvinningscentralen har öppet 10–16 i morgon. Du kan lämna grovsopor, "
+                                       "el och trädgårdsavfall. Ta med ditt kort och legitimation. Välkommen! /Lena, kommunikatör")
     assert "Inga långa meningar" in text and "lättläst" in text
     assert accounts.reply_check(h.ctx, "  123 ") == ""
     assert not cmd(h, "lena@example.se", "/klarsprak").ok

@@ -201,3 +201,156 @@ def test_units_show_their_names_not_ids(harness):
     h = harness(local(2026, 12, 7, 8, 0))
     text = h.bot.command("lena@example.se", "/konto visa facebook").text
     assert "Kommunledningsförvaltningen" in text and "kommunledning." not in text
+
+
+# --------------------------------------------------------------------------- point 11: help never acts
+
+HELP_LINES = [
+    *(f"/{name} hjälp" for name in ("uppsikt", "frånvaro", "fråga", "ärende", "konto", "rapport", "kris", "ta-bort",
+                                      "diarium", "snapshot", "sök", "klarspråk")),
+    "/uppsikt klart hjälp", "/uppsikt klart facebook hjälp", "/uppsikt status hjälp", "/uppsikt rapport hjälp",
+    "/uppsikt känsligt hjälp", "/uppsikt känsligt facebook timmar=3 hjälp", "/uppsikt facebook hjälp",
+    "/kris på hjälp", "/kris av hjälp", "/kris status hjälp", "/kris on help",
+    "/frånvaro lista hjälp", "/frånvaro ta bort 1 hjälp", "/frånvaro för per@example.se hjälp",
+    "/frånvaro 2026-12-22 2027-01-06 ersättare=per@example.se hjälp",
+    "/fråga facebook hjälp", "/rapport 2026-12-01 hjälp",
+    *(f"/ärende 1 {action} hjälp" for action in ("ta", "ge", "första-svar", "vidare", "svarat", "inget-svar",
+                                                 "ta-bort", "kris")),
+    "/ärende 1 ge omar@example.se hjälp", "/ärende 1 vidare till=omar@example.se hjälp", "/ärende 1 hjälp",
+    "/ta-bort 1 hjälp", "/diarium 1 hjälp", "/diarium 1 synpunkt hjälp",
+    *(f"/konto {sub} hjälp" for sub in ("lista", "visa", "ansök", "godkänn", "avslå", "ansökningar", "intyga",
+                                         "infotext", "stäng")),
+    "/konto visa facebook hjälp", "/konto godkänn 1 hjälp", "/konto stäng instagram hjälp", "/konto intyga facebook hjälp",
+    "/snapshot status hjälp", "/snapshot klar hjälp", "/snapshot klar facebook hjälp", "/snapshot ändring hjälp",
+    "/sök konto=facebook hjälp", "/klarspråk hjälp",
+]
+CONSOLE_HELP_LINES = ["/som hjälp", "/kanal hjälp", "post hjälp", "post facebook hjälp", "knapp hjälp",
+                      "knapp ta 1 hjälp", "reagera hjälp", "reagera 1 sos hjälp", "tick hjälp", "vänta hjälp",
+                      "avsluta hjälp", "hjälp"]
+
+
+def _everything(h) -> dict:
+    tables = [r[0] for r in h.ctx.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {t: h.ctx.db.execute(f"SELECT * FROM [{t}] ORDER BY rowid").fetchall() for t in tables}
+
+
+def test_help_never_acts_for_any_command_or_sub_command(harness):
+    import io
+
+    from bot.adapters.console import Console, ConsoleChat
+
+    h = harness(local(2026, 12, 7, 8, 0))
+    h.clock.set(local(2026, 12, 7, 10, 0))
+    h.bot.intake("facebook", Q, external_id="help", source="facebook")
+    h.bot.command("lena@example.se", "/frånvaro 2026-12-22 2026-12-23 ersättare=per@example.se")
+    h.bot.tick()
+    before = _everything(h)
+    for line in HELP_LINES:
+        reply = h.bot.command("lena@example.se", line, "konto-facebook")
+        assert reply.text.strip(), line
+        assert _everything(h) == before, f"{line} changed the database"
+    assert h.bot.command("karin@example.se", "/kris på hjälp").text == h.ctx.t("help.kris")
+    assert h.ctx.get_state("crisis_since") is None
+    out = io.StringIO()
+    h.bot.chat = ConsoleChat(h.clock, out)
+    console = Console(h.bot, h.clock, out)
+    actor = console.actor
+    for line in CONSOLE_HELP_LINES:
+        assert console.handle(line), f"{line} ended the console"
+        assert _everything(h) == before, f"{line} changed the database"
+    assert console.actor == actor and console.channel is None  # /som hjälp, /kanal hjälp changed nothing
+    text = out.getvalue()
+    assert "/som E-POST" in text and "/kanal NAMN" in text and "knapp NAMN VÄRDE" in text
+
+
+def test_help_inside_a_real_text_is_not_mistaken_for_help(harness):
+    h = harness(local(2026, 12, 7, 8, 0))
+    h.clock.set(local(2026, 12, 7, 10, 0))
+    reply = h.bot.command("lena@example.se", "/fråga facebook Jag behöver hjälp med bygglov")
+    assert reply.ok and h.ctx.db["items"].count == 1
+
+
+# --------------------------------------------------------------------------- point 14: Swedish throughout
+
+
+def test_klarsprak_does_not_rate_a_six_word_sentence(harness):
+    h = harness(local(2026, 12, 7, 8, 0))
+    reply = h.bot.command("lena@example.se", "/klarspråk Kommunfullmäktiges sammanträdesprotokoll publiceras omedelbart efter justering.")
+    assert reply.ok
+    assert "mycket svår" not in reply.text and "svår att läsa" not in reply.text
+    assert "bara 6 ord" in reply.text and "LIX" in reply.text
+
+
+def test_plural_forms_instead_of_ar(harness):
+    from bot.i18n import catalogue, t
+
+    for lang in ("sv", "en"):
+        assert not [k for k, v in catalogue(lang).items() if "(ar)" in v or "(er)" in v or "(e)" in v or "(s)" in v
+                    or "(es)" in v], lang
+    assert t("records.search_header", count=1, query="x").startswith("1 träff för")
+    assert t("records.search_header", count=2, query="x").startswith("2 träffar för")
+    h = harness(local(2026, 12, 7, 8, 0))
+    text = h.bot.command("lena@example.se", "/konto visa facebook").text
+    assert "första svar inom 1 arbetsdag, fullständigt svar inom 5 arbetsdagar" in text
+    text = h.bot.command("lena@example.se", "/konto visa bibliotek").text
+    assert "första svar inom 2 arbetsdagar" in text
+
+
+def test_console_speaks_swedish_and_keeps_the_english_names_as_aliases(harness):
+    import io
+
+    from bot.adapters.console import Console, ConsoleChat
+
+    h = harness(local(2026, 12, 7, 8, 0))
+    out = io.StringIO()
+    h.bot.chat = ConsoleChat(h.clock, out)
+    console = Console(h.bot, h.clock, out)
+    console.handle("post facebook av=Kalle När öppnar återvinningscentralen efter jul?")
+    console.handle("/som maria@example.se")
+    console.handle("knapp första-svar 1")
+    console.handle("/som gustav@example.se")
+    console.handle("knapp first_reply_sent 1")  # the English name still works (refused: already given)
+    console.handle("reagera 1 thumbsup")
+    text = out.getvalue()
+    assert "→ knapp ta 1" in text and "→ knapp första-svar 1" in text and "knapp take" not in text
+    assert "· nytt ärende" in text and "· nytt ärende till dig" in text
+    assert "first_reply_sent" not in text and "oversight_prompt" not in text and "assignment" not in text
+    assert "redan fått ett första svar" in text
+    assert "sos (kris)" in text and "(crisis)" not in text and "(remove)" not in text
+    assert h.ctx.db["items"].get(1)["status"] == "first_reply_sent"
+
+
+def test_csv_export_statuses_in_swedish(harness):
+    from bot.core import records
+
+    h = harness(local(2026, 12, 7, 8, 0))
+    h.clock.set(local(2026, 12, 7, 10, 0))
+    item, _ = h.bot.intake("facebook", "Jag tycker att ni borde ha längre öppettider på biblioteket.",
+                           external_id="s1", source="facebook")
+    h.bot.command("lena@example.se", f"/diarium {item['id']} synpunkt")
+    h.bot.action("lena@example.se", "no_reply", str(item["id"]), reason="Synpunkt, vidarebefordrad")
+    rows = records.export_diarium(h.ctx, dt.date(2026, 12, 1), dt.date(2026, 12, 31))
+    csv_text = records.export_csv(h.ctx, rows)
+    assert "stängd utan svar" in csv_text and ";closed;" not in csv_text and ";answered;" not in csv_text
+    assert ";Facebook;" in csv_text
+    assert json.loads(records.export_json(rows))[0]["status"] == "closed"  # machines keep the codes
+
+
+def test_argparse_speaks_swedish(capsys):
+    import pytest
+
+    from bot.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["report", "oversight", "--from", "2026-12-01"])
+    err = capsys.readouterr().err
+    assert "användning: uppsikt report oversight" in err and "fel:" in err and "behövs: --to" in err
+    assert "usage:" not in err and "error:" not in err and "required" not in err
+    with pytest.raises(SystemExit):
+        main(["simulate", "--help"])
+    out = capsys.readouterr().out
+    assert "användning:" in out and "flaggor:" in out and "visa den här hjälptexten" in out
+    assert "options:" not in out and "show this help" not in out
+    import argparse
+
+    assert argparse._("usage: ") == "usage: "  # put back afterwards: nothing else in the process changes
