@@ -122,7 +122,7 @@ class Bot:
                 reply = accounts.do_action(self.ctx, actor.lower(), name, value, kwargs.get("reason", ""))
             elif name == "oversight_done":
                 oversight.log_check(self.ctx, value, actor.lower(), kwargs.get("note", ""), via=kwargs.get("via", "button"))
-                reply = Reply(self.ctx.t("oversight.logged", account=self.ctx.account(value).name,
+                reply = Reply(self.ctx.t("oversight.logged", account=self.ctx.label(value),
                                          time=self.ctx.now().strftime("%H:%M")), public=True)
             else:
                 if not is_number(str(value)):

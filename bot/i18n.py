@@ -19,6 +19,8 @@ def _flatten(prefix: str, data: dict, out: dict[str, str]) -> None:
         full = f"{prefix}.{key}" if prefix else key
         if isinstance(value, dict):
             _flatten(full, value, out)
+            if "other" in value and set(value) <= {"one", "other"}:
+                out[full] = str(value["other"])  # a plural table also answers to its own key, with the "other" form
         else:
             out[full] = str(value)
 
@@ -56,11 +58,7 @@ def t(key: str, lang: str = "sv", /, **values: object) -> str:
     sentence needs "träff(ar)".
     """
     cat = catalogue(lang if lang in LANGUAGES else "sv")
-    text = cat.get(key)
-    if text is None:
-        if f"{key}.other" not in cat:
-            raise KeyError(key)
-        if "count" not in values:
-            raise KeyError(f"{key} has plural forms and needs a count")
-        text = cat.get(f"{key}.{plural_form(values['count'])}", cat[f"{key}.other"])
+    text = cat[key]
+    if "count" in values and f"{key}.other" in cat:
+        text = cat.get(f"{key}.{plural_form(values['count'])}", text)
     return text.format(**values) if values else text

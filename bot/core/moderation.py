@@ -54,7 +54,28 @@ def removal_prompt(ctx: Context, actor: str, item_id: int) -> tuple[str, list[tu
                  grounds=", ".join(f"{g} ({label})" for g, label in choices(ctx, account)))
     if suggestion:
         text += " " + ctx.t("moderation.suggested", ground=suggestion, label=ground_label(ctx, suggestion))
+    others = _other_actions(ctx, account, item, actor)
+    if others:
+        text += "\n" + ctx.t("duty_removal.other_actions", actions="; ".join(others))
     return text, choices(ctx, account)
+
+
+def _other_actions(ctx: Context, account: Account, item: dict, actor: str) -> list[str]:
+    """Everything else the person may do with the item instead of removing it, each as the command to type."""
+    from bot.core import crisis
+
+    item_id = item["id"]
+    out: list[str] = []
+    if item["status"] not in items.DONE_STATUSES:
+        if item["assignee"] != actor:
+            out.append(ctx.t("duty_removal.take", id=item_id))
+        if items.may_handle(ctx, account, item, actor):
+            out.append(ctx.t("duty_removal.no_reply", id=item_id))
+    person = ctx.person(actor)
+    if not item["crisis"] and (actor in account.staff
+                               or any(r in person.roles for r in ("communicator", *crisis.MAY_TOGGLE))):
+        out.append(ctx.t("duty_removal.crisis", id=item_id))
+    return out
 
 
 def _removal_of(ctx: Context, item_id: int) -> dict | None:

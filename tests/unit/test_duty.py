@@ -354,3 +354,16 @@ def test_argparse_speaks_swedish(capsys):
     import argparse
 
     assert argparse._("usage: ") == "usage: "  # put back afterwards: nothing else in the process changes
+
+
+def test_removal_list_shows_every_action_the_person_may_take(harness):
+    h = harness(local(2026, 12, 7, 8, 0))
+    h.clock.set(local(2026, 12, 7, 10, 0))
+    item, _ = h.bot.intake("facebook", Q, external_id="rm", source="facebook")
+    text = h.bot.command("lena@example.se", f"/ta-bort {item['id']}").text
+    assert "Välj grund" in text
+    for command in (f"/ärende {item['id']} ta", f"/ärende {item['id']} inget-svar", f"/ärende {item['id']} kris"):
+        assert command in text, command
+    # Per (an editor, not the assignee) may take it and raise it, and close it too (account staff).
+    text = h.bot.command("per@example.se", f"/ta-bort {item['id']}").text
+    assert f"/ärende {item['id']} kris" in text
