@@ -478,7 +478,7 @@ def render_report(ctx: Context, rep: dict[str, list[DayStatus]]) -> str:
         account = ctx.account(account_id)
         missed = [d for d in days if not d.watched]
         lines.append(ctx.t("report.account_header", account=ctx.label(account), watched=len(days) - len(missed),
-                           total=len(days)))
+                           total=len(days), count=len(days)))
         if account_id in since:
             lines.append(ctx.t("report.since", day=since[account_id].isoformat()))
         for d in days:
