@@ -230,8 +230,11 @@ def tick(ctx: Context) -> list[Message]:
         who: tuple[str, str] | None = None
 
         def before_install(hm: str) -> bool:
-            """Fell due before Uppsikt was installed: claimed, never sent (a calm first start)."""
-            return to_epoch(ctx.calendar(account.policy).at(day, _time_of(hm))) < today.installed
+            """Fell due before Uppsikt was installed: claimed, never sent (a calm first start). When the day's
+            prompt did, the whole day's round (its reminder and escalation too) belongs to before Uppsikt."""
+            cal = ctx.calendar(account.policy)
+            return min(to_epoch(cal.at(day, _time_of(hm))),
+                       to_epoch(cal.at(day, _time_of(pol.prompt_time)))) < today.installed
 
         if (clock_time >= _time_of(pol.prompt_time) and f"prompt:{base}" not in claimed
                 and ctx.once(f"prompt:{base}") and not before_install(pol.prompt_time)):

@@ -367,3 +367,14 @@ def test_removal_list_shows_every_action_the_person_may_take(harness):
     # Per (an editor, not the assignee) may take it and raise it, and close it too (account staff).
     text = h.bot.command("per@example.se", f"/ta-bort {item['id']}").text
     assert f"/ärende {item['id']} kris" in text
+
+
+def test_first_start_after_the_prompt_time_leaves_the_whole_day_alone(harness):
+    h = harness(local(2026, 12, 7, 10, 0))  # Monday, after the 08:30 prompt
+    h.run_until(local(2026, 12, 7, 16, 0))
+    kinds = ("oversight_prompt", "oversight_reminder", "oversight_escalation")
+    assert [m.kind for _, m in h.chat.sent if m.kind in kinds] == []
+    rep = oversight.report(h.ctx, dt.date(2026, 12, 7), dt.date(2026, 12, 7))
+    assert rep["facebook"] == []  # not reported as missed either
+    h.run_until(local(2026, 12, 8, 12, 30))
+    assert len(h.sent("oversight_prompt")) == 4 and len(h.sent("oversight_reminder")) == 4
