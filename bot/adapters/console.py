@@ -45,9 +45,13 @@ def kind_label(kind: str, lang: str) -> str:
     return catalogue(lang).get(f"console.kind.{kind}", kind.replace("_", " "))
 
 
-def asks_help(rest: str) -> bool:
+def asks_help(rest: str, known: set[str]) -> bool:
+    """`hjälp` as the last word after only words that say nothing (account ids, numbers, button names,
+    emoji, key=value): `post facebook hjälp` asks for help, `post facebook Jag behöver hjälp` is a post."""
     words = rest.split()
-    return bool(words) and words[-1].lower() in HELP_WORDS
+    if not words or words[-1].lower() not in HELP_WORDS:
+        return False
+    return all(w.lower() in known or "=" in w or is_number(w) or w.startswith("#") for w in words[:-1])
 
 
 @dataclass
@@ -117,7 +121,8 @@ class Console:
         console_words = {"avsluta": "quit", "exit": "quit", "quit": "quit", "/som": "som", "/kanal": "kanal",
                          "post": "post", "knapp": "button", "button": "button", "reagera": "react", "react": "react",
                          "tick": "tick", "vänta": "wait", "vanta": "wait", "wait": "wait"}
-        if lower in console_words and asks_help(rest):  # help never acts
+        known = {*self.bot.ctx.accounts, *BUTTON_ALIASES, *(e for e, _ in self.bot.ctx.settings.municipality.reactions)}
+        if lower in console_words and asks_help(rest, known):  # help never acts
             self.say(t(f"console.help_{console_words[lower]}", self.lang))
             return True
         if lower in ("avsluta", "exit", "quit"):

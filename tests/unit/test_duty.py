@@ -7,7 +7,7 @@ import json
 
 from bot.clock import from_epoch
 from bot.core import items, oversight
-from tests.conftest import local
+from tests.conftest import REPO, local
 
 Q = "Hej! När öppnar återvinningscentralen efter jul?"
 
@@ -139,7 +139,8 @@ def test_o5_report_from_a_simulated_run(tmp_path, capsys):
     from bot.cli import main
 
     db = tmp_path / "sim.db"
-    assert main(["simulate", "--scenario", "config/scenarios/ordinary-week.toml", "--db", str(db)]) == 0
+    scenario = REPO / "config" / "scenarios" / "ordinary-week.toml"
+    assert main(["simulate", "--scenario", str(scenario), "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "Tillsynsrapport 2026-12-07–2026-12-11" in out
     assert "Ekby kommun (Facebook): 1 av 5 tillsynsdagar bevakade" in out and "2026-12-08: MISSAD" in out
@@ -268,6 +269,12 @@ def test_help_inside_a_real_text_is_not_mistaken_for_help(harness):
     h.clock.set(local(2026, 12, 7, 10, 0))
     reply = h.bot.command("lena@example.se", "/fråga facebook Jag behöver hjälp med bygglov")
     assert reply.ok and h.ctx.db["items"].count == 1
+    reply = h.bot.command("lena@example.se", "/fråga facebook Jag behöver hjälp")
+    assert reply.ok and h.ctx.db["items"].count == 2
+    from bot.adapters.console import Console
+
+    Console(h.bot, h.clock).handle("post facebook av=Kalle Snälla, jag behöver hjälp")
+    assert h.ctx.db["items"].count == 3
 
 
 # --------------------------------------------------------------------------- point 14: Swedish throughout
