@@ -122,7 +122,7 @@ class Bot:
                 reply = accounts.do_action(self.ctx, actor.lower(), name, value, kwargs.get("reason", ""))
             elif name == "oversight_done":
                 oversight.log_check(self.ctx, value, actor.lower(), kwargs.get("note", ""), via=kwargs.get("via", "button"))
-                reply = Reply(self.ctx.t("oversight.logged", account=self.ctx.account(value).name,
+                reply = Reply(self.ctx.t("oversight.logged", account=self.ctx.label(value),
                                          time=self.ctx.now().strftime("%H:%M")), public=True)
             else:
                 if not is_number(str(value)):
@@ -157,7 +157,7 @@ class Bot:
             if self.ctx.once(f"daily:{self.ctx.today().isoformat()}"):
                 out += staff.check_coverage(self.ctx)
                 out += records.daily(self.ctx)
-                out += accounts.daily(self.ctx)
+            out += accounts.daily(self.ctx)  # once a day itself, in office hours (a calm first start)
             self.ctx.set_state("last_tick", str(self.ctx.now_ts()))
         return out
 
@@ -199,6 +199,7 @@ class Bot:
             "SELECT MIN(next_intensified_at) FROM accounts WHERE next_intensified_at IS NOT NULL",
             "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'",
             "SELECT MIN(next_prompt_at) FROM crisis_periods WHERE ended_at IS NULL",
+            "SELECT MIN(next_at) FROM intensified_slots WHERE next_at IS NOT NULL",  # O3 reminders, escalations
         ):
             ts = self.db.execute(sql).fetchone()[0]
             if ts is not None:

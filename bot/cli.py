@@ -130,16 +130,25 @@ def cmd_simulate(args) -> int:
     except simulate.ScenarioError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    records, bot = simulate.run(settings, scenario)
-    print(simulate.json_lines(records, bot) if args.json else simulate.render_text(records))
+    records, bot = simulate.run(settings, scenario, db=args.db)
+    if args.json:
+        print(simulate.json_lines(records, bot, scenario))
+    else:
+        print(simulate.render_text(records, bot.ctx.lang))
+        print("\n" + simulate.oversight_report(bot, scenario))
     return 0
 
 
 def cmd_report(args) -> int:
+    from bot.clock import FakeClock, from_epoch
     from bot.core import oversight
     from bot.core.context import Refused
 
     bot = _bot(args)
+    last_tick = bot.ctx.get_state("last_tick")
+    if last_tick is not None and int(last_tick) > bot.ctx.now_ts():
+        # A simulated run's database (`uppsikt simulate --db`) lives ahead of the real clock: report up to its end.
+        bot.ctx.clock = FakeClock(from_epoch(int(last_tick)))
     try:
         rep = oversight.report(bot.ctx, args.from_, args.to)
     except Refused as exc:
@@ -333,6 +342,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default=str(DEFAULT_CONFIG))
     p.add_argument("--scenario", required=True)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--db", default=None,
+                   help="spara den simulerade databasen här (till exempel för uppsikt report oversight --db)")
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("report", help="rapporter")
@@ -399,12 +410,15 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from bot import logs
 
+    from bot.cli_i18n import translated
+
     logs.configure()  # UPPSIKT_LOG_FORMAT=json: JSON lines; UPPSIKT_LOG_LEVEL; tokens and secrets masked
-    ap = parser()
-    args = ap.parse_args(argv)
-    if not getattr(args, "func", None):
-        ap.print_help()
-        return 2
+    with translated("sv"):  # argparse's "usage", "options", "error" in Swedish too
+        ap = parser()
+        args = ap.parse_args(argv)
+        if not getattr(args, "func", None):
+            ap.print_help()
+            return 2
     try:
         return args.func(args)
     except sqlite3.DatabaseError as exc:  # disk full, read-only, I/O error… mid-command: the transaction rolled back

@@ -38,7 +38,7 @@ from bot.settings import Settings
 EVENT_KINDS = {
     "item": ({"account", "text"}, {"author", "external_id", "source", "kind", "permalink"}),
     "command": ({"as", "text"}, {"channel"}),
-    "action": ({"as", "name"}, {"item", "account", "to", "reason", "answer", "note"}),
+    "action": ({"as", "name"}, {"item", "account", "to", "reason", "answer", "note", "author"}),
     "react": ({"as", "item", "emoji"}, set()),
 }
 MAX_ITEM = 10**18  # an item number fits SQLite's INTEGER
@@ -161,14 +161,16 @@ def _apply(bot: Bot, ev: Event) -> Reply | None:
     if ev.kind == "react":
         return bot.react(d["as"], int(d["item"]), str(d["emoji"]))
     value = str(d.get("item", d.get("account", "")))
-    kwargs = {k: str(d[k]) for k in ("to", "reason", "answer", "note") if k in d}
+    kwargs = {k: str(d[k]) for k in ("to", "reason", "answer", "note", "author") if k in d}
     return bot.action(d["as"], d["name"], value, **kwargs)
 
 
-def run(settings: Settings, scenario: Scenario) -> tuple[list[Record], Bot]:
+def run(settings: Settings, scenario: Scenario, db: str | Path | None = None) -> tuple[list[Record], Bot]:
+    """Run the scenario on a fake clock; `db` keeps the simulated database in a file (for
+    `uppsikt report oversight --db PATH` and the other reports afterwards), else in memory."""
     clock = FakeClock(scenario.start)
     chat = RecordingChat(clock)
-    bot = build(settings, clock=clock, db=None, chat=chat)
+    bot = build(settings, clock=clock, db=db, chat=chat)
     for ev in scenario.events:
         bot.advance(clock, ev.at)
         reply = _apply(bot, ev)
@@ -193,17 +195,42 @@ def state(bot: Bot) -> dict:
     ]}
 
 
-def render_text(records: list[Record]) -> str:
+def oversight_report(bot: Bot, scenario: Scenario) -> str:
+    """The oversight report (O5) of the simulated period, as printed at the end of the simulation."""
+    from bot.core import oversight
+
+    start, end = scenario.start.date(), scenario.end.date()
+    with bot.lock:
+        text = oversight.render_report(bot.ctx, oversight.report(bot.ctx, start, end))
+    return bot.ctx.t("scenario.report_header", start=start.isoformat(), end=end.isoformat()) + "\n" + text
+
+
+def oversight_report_json(bot: Bot, scenario: Scenario) -> dict:
+    from bot.core import oversight
+
+    with bot.lock:
+        rep = oversight.report(bot.ctx, scenario.start.date(), scenario.end.date())
+        return {"kind": "oversight_report", "from": scenario.start.date().isoformat(),
+                "to": scenario.end.date().isoformat(), "report": oversight.report_json(rep)}
+
+
+def render_text(records: list[Record], lang: str = "sv") -> str:
+    from bot.adapters.console import kind_label
+
     lines = []
     for r in records:
         m = r.message
-        head = f"{r.at.strftime('%a %Y-%m-%d %H:%M')}  {m.kind:<22} → {m.to}"
+        day = t("console.weekdays", lang).split()[r.at.weekday()]
+        head = f"{day} {r.at.strftime('%Y-%m-%d %H:%M')}  {kind_label(m.kind, lang):<22} → {m.to}"
         lines.append(head)
         lines.extend("    " + line for line in m.text.splitlines())
     return "\n".join(lines)
 
 
-def json_lines(records: list[Record], bot: Bot) -> str:
+def json_lines(records: list[Record], bot: Bot, scenario: Scenario | None = None) -> str:
+    """One JSON object per message, then (with the scenario) the oversight report, and last the state."""
     out = [json.dumps(r.as_json(), ensure_ascii=False) for r in records]
+    if scenario is not None:
+        out.append(json.dumps(oversight_report_json(bot, scenario), ensure_ascii=False))
     out.append(json.dumps(state(bot), ensure_ascii=False))
     return "\n".join(out)

@@ -20,6 +20,38 @@ from bot.messages import Message
 from bot.core.parsing import is_number
 
 DURATION_RE = re.compile(r"^(\d+)([mhd])$")
+HELP_WORDS = ("hjälp", "hjalp", "help", "?")
+# `knapp NAMN VÄRDE`: the Swedish name shown and typed for each button; the core's English names still work.
+BUTTON_WORDS = {
+    "take": "ta", "reassign": "ge", "first_reply_sent": "första-svar", "forwarded": "vidare", "answered": "svarat",
+    "no_reply": "inget-svar", "remove": "ta-bort", "crisis": "kris", "oversight_done": "klart",
+    "account_approve": "godkänn", "account_reject": "avslå", "two_factor_attest": "intyga",
+}
+BUTTON_ALIASES = {
+    **{sv: core for core, sv in BUTTON_WORDS.items()},
+    "forsta-svar": "first_reply_sent", "godkann": "account_approve", "avsla": "account_reject",
+    "stang": "no_reply", "flytta": "reassign", "besvarad": "answered", "tabort": "remove",
+    **{core: core for core in BUTTON_WORDS},
+}
+# `knapp … nyckel=värde`: Swedish keys, the English ones as aliases.
+BUTTON_KEYS = {"till": "to", "orsak": "reason", "svar": "answer", "anteckning": "note", "av": "author",
+               "to": "to", "reason": "reason", "answer": "answer", "note": "note", "author": "author"}
+
+
+def kind_label(kind: str, lang: str) -> str:
+    """The Swedish (or English) name of a message kind, as the console and the simulator show it."""
+    from bot.i18n import catalogue
+
+    return catalogue(lang).get(f"console.kind.{kind}", kind.replace("_", " "))
+
+
+def asks_help(rest: str, known: set[str]) -> bool:
+    """`hjälp` as the last word after only words that say nothing (account ids, numbers, button names,
+    emoji, key=value): `post facebook hjälp` asks for help, `post facebook Jag behöver hjälp` is a post."""
+    words = rest.split()
+    if not words or words[-1].lower() not in HELP_WORDS:
+        return False
+    return all(w.lower() in known or "=" in w or is_number(w) or w.startswith("#") for w in words[:-1])
 
 
 @dataclass
@@ -42,7 +74,7 @@ class ConsoleChat:
         lang = self.lang or "sv"
         when = self.clock.now().strftime("%Y-%m-%d %H:%M")
         where = message.to if message.to_channel else f"@{message.to} " + t("console.private", lang)
-        verb = t("console.updates_card", lang) if message.kind == "item_updated" else message.kind
+        verb = t("console.updates_card", lang) if message.kind == "item_updated" else kind_label(message.kind, lang)
         print(f"\n[{when}] {where} · {verb}", file=self.stream)
         if message.mentions:
             print("  " + " ".join(f"@{m}" for m in message.mentions), file=self.stream)
@@ -52,7 +84,8 @@ class ConsoleChat:
             print(f"    {label}: {value}", file=self.stream)
         button = t("console.button", lang)
         for a in message.actions:
-            print(f"    [{a.label}]  → {button} {a.name} {a.value}", file=self.stream)
+            name = BUTTON_WORDS.get(a.name, a.name) if lang == "sv" else a.name
+            print(f"    [{a.label}]  → {button} {name} {a.value}", file=self.stream)
 
 
 class Console:
@@ -85,6 +118,13 @@ class Console:
             return True
         word, _, rest = line.partition(" ")
         lower = word.lower()
+        console_words = {"avsluta": "quit", "exit": "quit", "quit": "quit", "/som": "som", "/kanal": "kanal",
+                         "post": "post", "knapp": "button", "button": "button", "reagera": "react", "react": "react",
+                         "tick": "tick", "vänta": "wait", "vanta": "wait", "wait": "wait"}
+        known = {*self.bot.ctx.accounts, *BUTTON_ALIASES, *(e for e, _ in self.bot.ctx.settings.municipality.reactions)}
+        if lower in console_words and asks_help(rest, known):  # help never acts
+            self.say(t(f"console.help_{console_words[lower]}", self.lang))
+            return True
         if lower in ("avsluta", "exit", "quit"):
             return False
         if lower in ("hjälp", "hjalp", "help", "?"):
@@ -136,18 +176,19 @@ class Console:
         if len(parts) < 2:
             self.say(t("console.usage_button", self.lang))
             return
+        name = BUTTON_ALIASES.get(parts[0].lower(), parts[0])
         kwargs: dict[str, str] = {}
         free: list[str] = []
         for p in parts[2:]:
             key, eq, value = p.partition("=")
-            if eq and key in ("to", "reason", "answer", "note"):
-                kwargs[key] = value
+            if eq and key.lower() in BUTTON_KEYS:
+                kwargs[BUTTON_KEYS[key.lower()]] = value
             else:
                 free.append(p)
         if free:
-            key = "reason" if "reason" in kwargs else "answer" if parts[0] == "answered" else "reason"
+            key = "reason" if "reason" in kwargs else "answer" if name == "answered" else "reason"
             kwargs[key] = " ".join(filter(None, [kwargs.get(key, ""), *free]))
-        self.say(self.bot.action(self.actor, parts[0], parts[1], via="console", **kwargs).text)
+        self.say(self.bot.action(self.actor, name, parts[1], via="console", **kwargs).text)
 
     def _react(self, rest: str) -> None:
         parts = rest.split()
@@ -155,7 +196,7 @@ class Console:
             self.say(t("console.usage_react", self.lang))
             return
         reply = self.bot.react(self.actor, int(parts[0]), parts[1])
-        known = ", ".join(f"{e} ({a})" for e, a in self.bot.ctx.settings.municipality.reactions)
+        known = ", ".join(f"{e} ({BUTTON_WORDS.get(a, a)})" for e, a in self.bot.ctx.settings.municipality.reactions)
         self.say(reply.text if reply else t("console.unknown_reaction", self.lang, known=known))
 
     def _wait(self, spec: str) -> None:

@@ -82,6 +82,7 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"
 
 PARTS = ("manager", "communicator")
 MAX_SENTENCE_WORDS = 25
+MIN_LIX_WORDS = 20  # below this LIX means nothing; /klarspråk says so instead of giving a level
 QUOTE_WORDS = 6
 HARD_LIX = 45
 
@@ -253,7 +254,7 @@ def request_account(ctx: Context, actor: str, fields: dict) -> int:
         ctx.audit(actor, "account.request", data["id"], request=request_id, **data)
         recipients = dict.fromkeys([unit.manager, *staff.communicators(ctx, ctx.today())])
         text = ctx.t("lifecycle.request_notice", requester=_name(ctx, actor), name=data["name"],
-                     platform=data["platform"], unit=unit.name, id=request_id, manager=_name(ctx, unit.manager))
+                     platform=ctx.platform_name(data["platform"]), unit=unit.name, id=request_id, manager=_name(ctx, unit.manager))
         for to in recipients:
             if to:
                 ctx.emit(Message(
@@ -371,7 +372,7 @@ def _activate(ctx: Context, request_id: int, data: dict, requester: str) -> None
     else:
         ctx.db["accounts"].insert(row | {"created_at": now})
     ctx.audit("uppsikt", "account.approved", data["id"], request=request_id)
-    text = ctx.t("lifecycle.approved_notice", name=data["name"], platform=data["platform"], id=data["id"],
+    text = ctx.t("lifecycle.approved_notice", name=data["name"], platform=ctx.platform_name(data["platform"]), id=data["id"],
                  owner=_name(ctx, data["owner"]), editors=_names(ctx, data["editors"]),
                  substitute=_name(ctx, data["substitute"]))
     for to in dict.fromkeys(["#" + data["channel"], requester]):
@@ -395,7 +396,7 @@ def render_requests(ctx: Context) -> str:
         data = json.loads(r["data"])
         unit = ctx.settings.units.get(data["unit"])
         lines.append(ctx.t(
-            "lifecycle.request_line", id=r["id"], name=data["name"], platform=data["platform"],
+            "lifecycle.request_line", id=r["id"], name=data["name"], platform=ctx.platform_name(data["platform"]),
             unit=unit.name if unit else data["unit"], requester=_name(ctx, r["requested_by"]),
             day=from_epoch(r["requested_at"]).date().isoformat(),
             manager=_name(ctx, unit.manager) if unit else "–",
@@ -414,7 +415,7 @@ def close_account(ctx: Context, actor: str, account_id: str, reason: str) -> Acc
     account = ctx.account(account_id)
     person = ctx.person(actor)
     if actor != account.owner and not person.has_role("communicator"):
-        raise Refused(ctx.t("lifecycle.close_not_allowed", account=account.name, owner=_name(ctx, account.owner)))
+        raise Refused(ctx.t("lifecycle.close_not_allowed", account=ctx.label(account), owner=_name(ctx, account.owner)))
     reason = reason.strip()
     if not reason:
         raise Refused(ctx.t("lifecycle.close_reason_required", id=account.id))
@@ -425,7 +426,7 @@ def close_account(ctx: Context, actor: str, account_id: str, reason: str) -> Acc
     )]
     if open_items:
         # Questions are answered first (Q1); the scheduler also needs the account for their reminders.
-        raise Refused(ctx.t("lifecycle.close_open_items", account=account.name, count=len(open_items),
+        raise Refused(ctx.t("lifecycle.close_open_items", account=ctx.label(account), count=len(open_items),
                             items=", ".join(str(i) for i in open_items[:10])))
     now = ctx.now_ts()
     closed = {"status": "closed", "intensified_until": None, "intensified_every_hours": None,
@@ -438,7 +439,7 @@ def close_account(ctx: Context, actor: str, account_id: str, reason: str) -> Acc
                                        "channel": account.channel, "unit": account.unit, "owner": account.owner,
                                        "created_at": now} | closed)
         ctx.audit(actor, "account.close", account.id, reason=reason)
-        text = ctx.t("lifecycle.closed_notice", name=account.name, platform=account.platform,
+        text = ctx.t("lifecycle.closed_notice", name=account.name, platform=ctx.platform_name(account.platform),
                      person=person.name, reason=reason)
         for to in dict.fromkeys(["#" + account.channel, *staff.communicators(ctx, ctx.today(), exclude=actor)]):
             ctx.emit(Message(kind="account_closed", to=to, account=account.id, text=text))
@@ -462,7 +463,7 @@ def attest_two_factor(ctx: Context, actor: str, account_id: str, note: str = "")
     account = ctx.account(account_id)
     ctx.person(actor)
     if not may_attest(account, actor):
-        raise Refused(ctx.t("lifecycle.attest_not_staff", account=account.name))
+        raise Refused(ctx.t("lifecycle.attest_not_staff", account=ctx.label(account)))
     row = {"account_id": account.id, "person": actor, "attested_at": ctx.now_ts(), "note": note.strip()[:200]}
     with ctx.db.atomic():
         ctx.db["attestations"].insert(row)
@@ -489,12 +490,18 @@ def two_factor_due(ctx: Context, account: Account, person: str, today: dt.date) 
 def daily(ctx: Context) -> list[Message]:
     """A5: remind every staff member without a valid two-factor attestation.
 
-    Call once a day inside ``db.atomic()``; messages go to the outbox. Only on
-    business days; one reminder per person, account and month while it is due
-    (so a missing attestation is asked for again next month, not every day).
+    Called by every tick inside ``db.atomic()``; messages go to the outbox. Only on
+    business days, during office hours (so the first reminders after a first start in the
+    evening come the next business morning, not at once or at midnight), at most one run a
+    day; one reminder per person, account and month while it is due (so a missing
+    attestation is asked for again next month, not every day).
     """
-    today = ctx.today()
-    if not ctx.calendar().is_business_day(today):
+    now = ctx.now()
+    today = now.date()
+    office = ctx.settings.policy.office
+    if not office.open <= now.time() < office.close or not ctx.calendar().is_business_day(today):
+        return []
+    if not ctx.once(f"two_factor_day:{today.isoformat()}"):
         return []
     out: list[Message] = []
     for account in ctx.accounts.values():
@@ -513,7 +520,7 @@ def daily(ctx: Context) -> list[Message]:
             key = "lifecycle.two_factor_reminder_renew" if last else "lifecycle.two_factor_reminder"
             out.append(Message(
                 kind="two_factor_reminder", to=person, account=account.id,
-                text=ctx.t(key, account=account.name, platform=account.platform, id=account.id,
+                text=ctx.t(key, account=account.name, platform=ctx.platform_label(account), id=account.id,
                            last=last.isoformat() if last else "", months=pol.two_factor_reattest_months),
                 actions=(Action("two_factor_attest", ctx.t("lifecycle.action_attest"), account.id),),
             ))
@@ -530,7 +537,7 @@ def information_text(ctx: Context, account_id: str, lang: str = "sv") -> str:
     account = ctx.account(account_id)
     missing = [FIELD_WORDS[f] for f in ("purpose", "contact") if not getattr(account, f)]
     if missing:
-        raise Refused(ctx.t("lifecycle.info_missing", account=account.name, fields=", ".join(missing)))
+        raise Refused(ctx.t("lifecycle.info_missing", account=ctx.label(account), fields=", ".join(missing)))
     pol = account.policy
     unit = ctx.settings.units.get(account.unit)
     unit_name = unit.name if unit else account.unit
@@ -568,6 +575,12 @@ def reply_check(ctx: Context, text: str) -> str:
     if not re.search(r"[^\W\d_]", text):
         return ""
     r = readability(text, MAX_SENTENCE_WORDS)
+    if r.words < MIN_LIX_WORDS:
+        # LIX is an average over a text: a handful of words says nothing about how hard it is to read
+        # (a six-word sentence with four long words scores "mycket svår").
+        parts = [ctx.t("duty_klarsprak.too_short", count=r.words, min=MIN_LIX_WORDS)]
+        parts.append(ctx.t("lifecycle.klarsprak.no_long"))
+        return " ".join(parts)
     parts = [ctx.t("lifecycle.klarsprak.lix", lix=round(r.lix), level=r.level)]
     if r.long_sentences:
         quotes = "; ".join(f"\"{_start(s)}\"" for s in r.long_sentences)
@@ -654,7 +667,7 @@ def cmd_konto_lifecycle(ctx: Context, actor: str, words: list[str], channel: str
         if extra:
             raise Refused(ctx.t("lifecycle.attest_no_text", id=account_id))
         attest_two_factor(ctx, actor, account_id)
-        return Reply(ctx.t("lifecycle.reply_attested", account=ctx.account(account_id).name,
+        return Reply(ctx.t("lifecycle.reply_attested", account=ctx.label(account_id),
                            months=ctx.account(account_id).policy.accounts.two_factor_reattest_months))
     if sub in ("infotext", "information"):
         account_id, _ = account_arg(ctx, rest, channel, "lifecycle.usage_info")
@@ -682,7 +695,7 @@ def do_action(ctx: Context, actor: str, name: str, value: str, reason: str = "")
     if name == "two_factor_attest":
         attest_two_factor(ctx, actor, value)
         account = ctx.account(value)
-        return Reply(ctx.t("lifecycle.reply_attested", account=account.name,
+        return Reply(ctx.t("lifecycle.reply_attested", account=ctx.label(account),
                            months=account.policy.accounts.two_factor_reattest_months))
     if name not in ("account_approve", "account_reject"):
         raise Refused(ctx.t("lifecycle.help"))

@@ -9,6 +9,7 @@ how to write it, and nothing changes. ASCII spellings are accepted everywhere
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 from bot.core import accounts, crisis, intake, items, moderation, oversight, records, staff
@@ -38,14 +39,14 @@ def cmd_uppsikt(ctx: Context, actor: str, words: list[str], channel: str | None)
         hours = int_option(ctx, opts, "hours", "timmar")
         days = int_option(ctx, opts, "days", "dagar", maximum=MAX_INTENSIFIED_DAYS)
         until = oversight.intensify(ctx, account_id, actor, " ".join(rest), hours, days)
-        return Reply(ctx.t("oversight.intensified_reply", account=ctx.account(account_id).name,
+        return Reply(ctx.t("oversight.intensified_reply", account=ctx.label(account_id),
                            until=until.strftime("%Y-%m-%d %H:%M")), public=True)
     if sub != "klart":
         # `/uppsikt <note>` in an account channel logs the check with that note.
         rest = words
     account_id, rest = _account_arg(ctx, rest, channel, "oversight.usage_done")
     oversight.log_check(ctx, account_id, actor, " ".join(rest), via="command")
-    return Reply(ctx.t("oversight.logged", account=ctx.account(account_id).name, time=ctx.now().strftime("%H:%M")), public=True)
+    return Reply(ctx.t("oversight.logged", account=ctx.label(account_id), time=ctx.now().strftime("%H:%M")), public=True)
 
 
 def status_text(ctx: Context) -> str:
@@ -167,19 +168,23 @@ def cmd_arende(ctx: Context, actor: str, words: list[str], channel: str | None) 
     if name is None:
         raise Refused(ctx.t("item.unknown_action_word", word=words[1], help=ctx.t("help.arende")))
     args = words[2:]
-    to = reason = answer = ""
+    to = reason = answer = author = ""
     if name == "reassign":
         if not args:
             raise Refused(ctx.t("item.reassign_needs_target"))
         to, reason = args[0].lower(), " ".join(args[1:])
     elif name == "forwarded":
-        opts, args = _options(args, {"till": "to"})
+        opts, args = _options(args, {"till": "to", "to": "to"})
         to = opts.get("to", "").lower()
+        if not to:  # Q2: forwarded to whom? Never silently to the person who typed it.
+            raise Refused(ctx.t("item.forward_needs_target", id=words[0]))
     elif name == "answered":
+        opts, args = _options(args, {"av": "author", "forfattare": "author", "author": "author"})
         answer = " ".join(args)
+        author = opts.get("author", "")
     elif name in ("no_reply", "remove"):
         reason = " ".join(args)
-    return item_action(ctx, actor, int(words[0]), name, to=to, reason=reason, answer=answer)
+    return item_action(ctx, actor, int(words[0]), name, to=to, reason=reason, answer=answer, author=author)
 
 
 def item_action(ctx: Context, actor: str, item_id: int, name: str, **kwargs: str) -> Reply:
@@ -196,7 +201,7 @@ def item_action(ctx: Context, actor: str, item_id: int, name: str, **kwargs: str
         crisis.escalate(ctx, actor, item_id)
         return Reply(ctx.t("crisis.escalated", id=item_id))
     item = items.act(ctx, actor, item_id, name, to=kwargs.get("to", ""), reason=kwargs.get("reason", ""),
-                     answer=kwargs.get("answer", ""))
+                     answer=kwargs.get("answer", ""), author=kwargs.get("author", ""))
     return Reply(action_reply(ctx, item, name))
 
 
@@ -243,7 +248,7 @@ def cmd_konto(ctx: Context, actor: str, words: list[str], channel: str | None) -
         return Reply(ctx.t("help.konto"))
     if sub == "lista":
         return Reply("\n".join(
-            ctx.t("account.line", id=a.id, name=a.name, platform=a.platform, owner=ctx.person(a.owner).name,
+            ctx.t("account.line", id=a.id, name=a.name, platform=ctx.platform_name(a.platform), owner=ctx.person(a.owner).name,
                   channel=a.channel)
             for a in ctx.accounts.values()
         ))
@@ -252,11 +257,12 @@ def cmd_konto(ctx: Context, actor: str, words: list[str], channel: str | None) -
         a = ctx.account(account_id)
         who, why = staff.responsible_for(ctx, a, ctx.today())
         return Reply(ctx.t(
-            "account.details", name=a.name, platform=a.platform, url=a.url or "–", unit=a.unit,
+            "account.details", name=a.name, platform=ctx.platform_name(a.platform), url=a.url or "–", unit=ctx.unit_name(a.unit),
             owner=ctx.person(a.owner).name, editors=", ".join(ctx.person(e).name for e in a.editors) or "–",
             substitute=ctx.person(a.substitute).name if a.substitute else "–", responsible=ctx.person(who).name,
             purpose=a.purpose or "–", audience=a.audience or "–", frequency=a.update_frequency or "–",
-            first_reply=a.policy.deadlines.first_reply_days, full_answer=a.policy.deadlines.full_answer_days,
+            first_reply=ctx.t("word.business_days", count=a.policy.deadlines.first_reply_days),
+            full_answer=ctx.t("word.business_days", count=a.policy.deadlines.full_answer_days),
         ) + (f"\n{why}" if why else ""))
     return accounts.cmd_konto_lifecycle(ctx, actor, words, channel)
 
@@ -278,6 +284,57 @@ COMMANDS: dict[str, Handler] = {
 }
 
 
+HELP_WORDS = frozenset({"hjalp", "help", "?"})
+# Words that name a sub-command or an action rather than say something: `hjälp` after only such words
+# (and account ids, numbers, dates, e-mails and key=value options) asks for help and never acts.
+SUB_WORDS = frozenset({
+    "klart", "status", "rapport", "kansligt", "intensiv",  # /uppsikt
+    "lista", "ta", "bort", "for",  # /frånvaro
+    "visa", "ansok", "ansokan", "godkann", "avsla", "avslag", "ansokningar", "intyga", "tvafaktor", "2fa",
+    "infotext", "information", "stang", "avsluta",  # /konto
+    "pa", "av", "on", "off",  # /kris
+    "klar", "tagen", "done", "andring", "forandring", "change",  # /snapshot
+    "synpunkt", "arendehandlaggning", "sekretess", "direktmeddelande",  # /diarium
+    *ACTION_WORDS,
+})
+SUB_HELP = {
+    ("uppsikt", "klart"): "oversight.usage_done", ("uppsikt", "kansligt"): "oversight.usage_sensitive",
+    ("uppsikt", "intensiv"): "oversight.usage_sensitive",
+    ("konto", "visa"): "account.usage_show", ("konto", "ansok"): "lifecycle.usage_request",
+    ("konto", "ansokan"): "lifecycle.usage_request", ("konto", "godkann"): "lifecycle.usage_approve",
+    ("konto", "avsla"): "lifecycle.usage_reject", ("konto", "avslag"): "lifecycle.usage_reject",
+    ("konto", "intyga"): "lifecycle.usage_attest", ("konto", "tvafaktor"): "lifecycle.usage_attest",
+    ("konto", "infotext"): "lifecycle.usage_info", ("konto", "stang"): "lifecycle.usage_close",
+    ("konto", "avsluta"): "lifecycle.usage_close",
+    ("snapshot", "klar"): "records.usage_snapshot_done", ("snapshot", "klart"): "records.usage_snapshot_done",
+    ("snapshot", "andring"): "records.usage_snapshot_change",
+}
+_SHAPES = (re.compile(r"^\d{4}-\d{2}-\d{2}$"), re.compile(r"^[^@\s]+@[^@\s]+$"), re.compile(r"^\S+=\S*$"))
+
+
+def asks_for_help(ctx: Context, words: list[str]) -> bool:
+    """True when the words after a command end with `hjälp` and nothing before it says anything
+    (`/kris på hjälp`, `/uppsikt klart facebook hjälp`, `/ärende 3 svarat hjälp`): help is shown and
+    nothing happens. `hjälp` inside a real text (`/fråga facebook Jag behöver hjälp`) is left alone."""
+    if not words or fold(words[-1]).strip("!.") not in HELP_WORDS:
+        return False
+    return all(
+        fold(w) in SUB_WORDS or is_number(w) or w.lower() in ctx.accounts or w.startswith("#")
+        or any(shape.match(w) for shape in _SHAPES)
+        for w in words[:-1]
+    )
+
+
+def help_for(ctx: Context, name: str, words: list[str], actor: str, channel: str | None) -> Reply:
+    """The help of the command, or of its sub-command where it has its own."""
+    subs = [fold(w) for w in words[:-1] if not is_number(w)]
+    for sub in subs:
+        key = SUB_HELP.get((name, sub))
+        if key:
+            return Reply(ctx.t(key, accounts=", ".join(ctx.accounts)))
+    return COMMANDS[name](ctx, actor, ["hjälp"], channel)
+
+
 def handle(ctx: Context, actor: str, text: str, channel: str | None = None) -> Reply:
     """Run one command line such as '/franvaro 2026-12-22 2027-01-06 ersättare=per@example.se'."""
     words = text.strip().split()
@@ -290,6 +347,8 @@ def handle(ctx: Context, actor: str, text: str, channel: str | None = None) -> R
                            commands=", ".join(f"/{c}" for c in COMMANDS)), ok=False)
     try:
         ctx.person(actor.lower())
+        if asks_for_help(ctx, words[1:]):
+            return help_for(ctx, name, words[1:], actor.lower(), channel)
         return handler(ctx, actor.lower(), words[1:], channel)
     except Refused as exc:
         return Reply(str(exc), ok=False)

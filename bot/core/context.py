@@ -93,6 +93,46 @@ class Context:
         except KeyError:
             raise Refused(self.t("error.unknown_account", account=account_id, known=", ".join(self.accounts))) from None
 
+    def label(self, account: Account | str) -> str:
+        """How an account is named in messages and reports: its name, and its platform too when another
+        watched account has the same name ("Ekby kommun (Facebook)", "Ekby kommun (LinkedIn)"); with the
+        account id as well when two accounts share both name and platform."""
+        acc = account if isinstance(account, Account) else self.accounts.get(account)
+        if acc is None:
+            return str(account)
+        if self._name_platforms()[1].get(acc.name, 0) < 2:
+            return acc.name
+        return self.t("account_label.name", name=acc.name, platform=self.platform_label(acc))
+
+    def platform_label(self, acc: Account) -> str:
+        """The platform's name ("LinkedIn"), with the account id when another account of the same name is on it too."""
+        platform = self.platform_name(acc.platform)
+        if self._name_platforms()[0].get((acc.name, acc.platform), 0) > 1:
+            return self.t("account_label.platform_with_id", platform=platform, id=acc.id)
+        return platform
+
+    def platform_name(self, platform: str) -> str:
+        from bot.i18n import catalogue
+
+        return catalogue(self.lang if self.lang in ("sv", "en") else "sv").get(f"records.platform.{platform}", platform)
+
+    def _name_platforms(self) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+        """How many watched accounts share each (name, platform) and each name (kept until the accounts change)."""
+        accounts = self.accounts
+        cached = self.cache.get("name_platforms")
+        if cached is None or cached[0] is not accounts:  # type: ignore[index]
+            pairs: dict[tuple[str, str], int] = {}
+            names: dict[str, int] = {}
+            for a in accounts.values():
+                pairs[(a.name, a.platform)] = pairs.get((a.name, a.platform), 0) + 1
+                names[a.name] = names.get(a.name, 0) + 1
+            cached = self.cache["name_platforms"] = (accounts, (pairs, names))
+        return cached[1]  # type: ignore[index,return-value]
+
+    def unit_name(self, unit_id: str) -> str:
+        unit = self.settings.units.get(unit_id)
+        return unit.name if unit else unit_id
+
     def account_by_channel(self, channel: str) -> Account | None:
         name = channel.lstrip("#")
         return next((a for a in self.accounts.values() if a.channel == name), None)

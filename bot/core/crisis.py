@@ -119,7 +119,7 @@ def alert(ctx: Context, item: dict, why: str, actor: str | None = None) -> bool:
     ctx.emit(Message(
         kind="crisis_alert", to=ctx.crisis_channel, account=account.id, item=item["id"],
         mentions=tuple(ctx.role_holders("crisis_group")),
-        text=ctx.t("crisis.alert", account=account.name, id=item["id"], text=item["text"], author=item["author"] or "–",
+        text=ctx.t("crisis.alert", account=ctx.label(account), id=item["id"], text=item["text"], author=item["author"] or "–",
                    why=why, by=by, permalink=item["permalink"] or "–"),
         actions=(Action("take", ctx.t("action.take"), str(item["id"])),),
     ))
@@ -133,7 +133,7 @@ def escalate(ctx: Context, actor: str, item_id: int) -> dict:
     account = ctx.account(item["account_id"])
     person = ctx.person(actor)
     if actor not in account.staff and not any(r in person.roles for r in ("communicator", *MAY_TOGGLE)):
-        raise Refused(ctx.t("crisis.escalate_not_allowed", account=account.name))
+        raise Refused(ctx.t("crisis.escalate_not_allowed", account=ctx.label(account)))
     with ctx.db.atomic():
         if not alert(ctx, item, ctx.t("crisis.by_person"), actor):
             raise Refused(ctx.t("crisis.already_alerted", id=item_id))
@@ -148,7 +148,7 @@ def on_intake(ctx: Context, item: dict) -> None:
     elif active_period(ctx) is not None:
         account = ctx.account(item["account_id"])
         ctx.emit(Message(kind="crisis_item", to=ctx.crisis_channel, account=account.id, item=item["id"],
-                         text=ctx.t("crisis.copy", account=account.name, id=item["id"], text=item["text"],
+                         text=ctx.t("crisis.copy", account=ctx.label(account), id=item["id"], text=item["text"],
                                     author=item["author"] or "–")))
 
 
@@ -164,7 +164,7 @@ def tick(ctx: Context) -> list[Message]:
     ctx.update("crisis_periods", period["id"], {"next_prompt_at": nxt})
     out = [
         Message(kind="crisis_prompt", to="#" + acc.channel, account=acc.id,
-                text=ctx.t("crisis.prompt", account=acc.name, hours=_every(ctx)),
+                text=ctx.t("crisis.prompt", account=ctx.label(acc), hours=_every(ctx)),
                 actions=(Action("oversight_done", ctx.t("action.oversight_done"), acc.id),))
         for acc in ctx.accounts.values()
     ]

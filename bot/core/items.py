@@ -284,6 +284,14 @@ def card(ctx: Context, item: dict, new: bool = False) -> Message:
         fields.append((ctx.t("card.flag"), item["flag"]))
     if item["closed_reason"]:
         fields.append((ctx.t("card.closed_reason"), item["closed_reason"]))
+    if item["first_reply_late"]:
+        fields.append((ctx.t("card.first_reply_late"),
+                       ctx.t("card.first_reply_late_value", at=_fmt(item["first_reply_at"]), due=_fmt(item["first_reply_due"]))))
+    if item["status"] == "answered" and item["answered_by"]:
+        author = ctx.person(item["answered_by"]).name
+        recorder = item["answer_recorded_by"]
+        fields.append((ctx.t("card.answered_by"), author if not recorder or recorder == item["answered_by"] else
+                       ctx.t("card.answered_by_recorded", author=author, recorder=ctx.person(recorder).name)))
     actions: tuple[Action, ...] = ()
     if item["status"] not in DONE_STATUSES:
         value = str(item["id"])
@@ -295,7 +303,7 @@ def card(ctx: Context, item: dict, new: bool = False) -> Message:
         actions = tuple(Action(n, ctx.t(f"action.{n}"), value) for n in names)
     return Message(
         kind="item" if new else "item_updated", to="#" + account.channel, account=account.id, item=item["id"],
-        text=ctx.t("card.title", id=item["id"], account=account.name, text=item["text"]),
+        text=ctx.t("card.title", id=item["id"], account=ctx.label(account), text=item["text"]),
         fields=tuple(fields), actions=actions, card=f"item:{item['id']}",
     )
 
@@ -305,7 +313,7 @@ def _assignment_message(ctx: Context, item: dict) -> Message:
     return Message(
         kind="assignment", to=person.email, account=item["account_id"], item=item["id"],
         text=ctx.t(
-            "item.assigned", id=item["id"], account=ctx.account(item["account_id"]).name, text=item["text"],
+            "item.assigned", id=item["id"], account=ctx.label(item["account_id"]), text=item["text"],
             due=_fmt(item["first_reply_due"] if item["status"] == "open" else item["full_answer_due"]),
             reason=item["assigned_reason"], signature=signature(person, ctx),
         ),
@@ -334,7 +342,28 @@ def may_handle(ctx: Context, account: Account, item: dict, person: str) -> bool:
     return "crisis_group" in p.roles and (bool(item["crisis"]) or crisis_active(ctx))
 
 
-def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reason: str = "", answer: str = "") -> dict:
+def _answer_author(ctx: Context, account: Account, item: dict, actor: str, author: str) -> str:
+    """Q4 (Lekeberg 6.2): "personen vars svar vi publicerar ska skriva under, och inte den som publicerar
+    själva svaret". The author named with `av=`; else, when the one recording it publishes for the account
+    (its staff, a communicator) and the item is someone else's, that colleague's answer is being published;
+    else the one recording it wrote it."""
+    if author.strip():
+        return ctx.person(author.strip().lower()).email
+    assignee = item["assignee"]
+    publisher = actor in account.staff or any(r in ctx.person(actor).roles for r in HANDLER_ROLES)
+    if assignee and assignee != actor and publisher and ctx.settings.person(assignee) is not None:
+        return assignee
+    return actor
+
+
+def _late_first_reply(item: dict, now: dt.datetime) -> dict:
+    """Q2: a first reply after the first-reply deadline is recorded as late (shown on the card and in the report)."""
+    due = item["first_reply_due"]
+    return {"first_reply_late": 1} if due is not None and to_epoch(now) > due else {}
+
+
+def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reason: str = "", answer: str = "",
+        author: str = "") -> dict:
     """Apply one of ACTIONS; raises Refused with a Swedish explanation when not possible."""
     person = ctx.person(actor)
     if name not in ACTIONS:
@@ -343,7 +372,7 @@ def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reas
         item = get(ctx, item_id)
         account = ctx.account(item["account_id"])
         if name in RESTRICTED_ACTIONS and not may_handle(ctx, account, item, actor):
-            raise Refused(ctx.t("item.not_allowed", account=account.name, id=item_id))
+            raise Refused(ctx.t("item.not_allowed", account=ctx.label(account), id=item_id))
         before = item["status"]
         if before in DONE_STATUSES:
             raise Refused(ctx.t("item.already_done", id=item_id, status=ctx.t(f"status.{before}")))
@@ -372,8 +401,11 @@ def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reas
         elif name in ("first_reply_sent", "forwarded"):
             if before != "open":
                 raise Refused(ctx.t("item.first_reply_twice", id=item_id))
+            # Q2 (Lekeberg 6.2): the full answer is due N business days after the question arrived,
+            # however late the first reply or the forward came.
             changes |= {"status": name, "first_reply_at": to_epoch(now),
-                        "full_answer_due": to_epoch(full_answer_due(ctx, account, now))}
+                        "full_answer_due": to_epoch(full_answer_due(ctx, account, from_epoch(item["received_at"])))}
+            changes |= _late_first_reply(item, now)
             if name == "forwarded" and to:
                 target = ctx.person(to)
                 changes["assignee"] = target.email
@@ -382,10 +414,12 @@ def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reas
         elif name == "answered":
             if before == "noted":
                 raise Refused(ctx.t("item.take_first", id=item_id))
-            changes |= {"status": "answered", "answered_at": to_epoch(now), "answered_by": actor, "answer": answer.strip(),
-                        "next_nudge_at": None}
+            answer_author = _answer_author(ctx, account, item, actor, author)
+            changes |= {"status": "answered", "answered_at": to_epoch(now), "answered_by": answer_author,
+                        "answer_recorded_by": actor, "answer": answer.strip(), "next_nudge_at": None}
             if not item["first_reply_at"]:
                 changes["first_reply_at"] = to_epoch(now)
+                changes |= _late_first_reply(item, now)
         elif name == "no_reply":
             if not reason.strip():
                 raise Refused(ctx.t("item.no_reply_needs_reason"))
@@ -396,12 +430,15 @@ def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reas
             ctx.update("items", item_id, _schedule(ctx, account, item))
             item = get(ctx, item_id)
         record_history(ctx, item_id, actor, name, before, item["status"], item["assignee"], reason)
-        ctx.audit(actor, f"item.{name}", f"item:{item_id}", to=to or None, reason=reason or None)
+        ctx.audit(actor, f"item.{name}", f"item:{item_id}", to=to or None, reason=reason or None,
+                  author=item["answered_by"] if name == "answered" else None,
+                  first_reply_late=bool(changes.get("first_reply_late")) or None)
         ctx.emit(card(ctx, item))
         if notify:
             ctx.emit(_assignment_message(ctx, item))
         if name == "answered":
-            add_history(ctx, [HistoryAnswer(item["text"], item["answer"] or item["text"], actor)], [to_epoch(now)], "item")
+            add_history(ctx, [HistoryAnswer(item["text"], item["answer"] or item["text"], item["answered_by"])],
+                        [to_epoch(now)], "item")
         if name in ("answered", "no_reply"):
             records.auto_mark(ctx, item)  # R1: synpunkter go to the diarium with their answer
     return item
@@ -438,7 +475,7 @@ def _stage_messages(ctx: Context, account: Account, item: dict, stage: Stage) ->
     waiting_for = "first_reply" if item["status"] == "open" else "full_answer"
     due = item["first_reply_due"] if waiting_for == "first_reply" else item["full_answer_due"]
     assignee_name = ctx.person(item["assignee"]).name if item["assignee"] else "–"
-    common = dict(id=item["id"], account=account.name, due=_fmt(due), what=ctx.t(f"item.waiting_for.{waiting_for}"),
+    common = dict(id=item["id"], account=ctx.label(account), due=_fmt(due), what=ctx.t(f"item.waiting_for.{waiting_for}"),
                   assignee=assignee_name, text=item["text"])
     if stage.kind == "nudge":
         to, why = staff.stand_in(ctx, item["assignee"], day, account)

@@ -46,7 +46,7 @@ def removal_prompt(ctx: Context, actor: str, item_id: int) -> tuple[str, list[tu
     item = items.get(ctx, item_id)
     account = ctx.account(item["account_id"])
     if not may_moderate(ctx, account, actor):
-        raise Refused(ctx.t("moderation.not_allowed", account=account.name))
+        raise Refused(ctx.t("moderation.not_allowed", account=ctx.label(account)))
     if _removal_of(ctx, item_id):
         raise Refused(ctx.t("moderation.already_removed", id=item_id))
     suggestion = suggested_ground(ctx, item)
@@ -54,7 +54,28 @@ def removal_prompt(ctx: Context, actor: str, item_id: int) -> tuple[str, list[tu
                  grounds=", ".join(f"{g} ({label})" for g, label in choices(ctx, account)))
     if suggestion:
         text += " " + ctx.t("moderation.suggested", ground=suggestion, label=ground_label(ctx, suggestion))
+    others = _other_actions(ctx, account, item, actor)
+    if others:
+        text += "\n" + ctx.t("duty_removal.other_actions", actions="; ".join(others))
     return text, choices(ctx, account)
+
+
+def _other_actions(ctx: Context, account: Account, item: dict, actor: str) -> list[str]:
+    """Everything else the person may do with the item instead of removing it, each as the command to type."""
+    from bot.core import crisis
+
+    item_id = item["id"]
+    out: list[str] = []
+    if item["status"] not in items.DONE_STATUSES:
+        if item["assignee"] != actor:
+            out.append(ctx.t("duty_removal.take", id=item_id))
+        if items.may_handle(ctx, account, item, actor):
+            out.append(ctx.t("duty_removal.no_reply", id=item_id))
+    person = ctx.person(actor)
+    if not item["crisis"] and (actor in account.staff
+                               or any(r in person.roles for r in ("communicator", *crisis.MAY_TOGGLE))):
+        out.append(ctx.t("duty_removal.crisis", id=item_id))
+    return out
 
 
 def _removal_of(ctx: Context, item_id: int) -> dict | None:
@@ -67,7 +88,7 @@ def remove(ctx: Context, actor: str, item_id: int, ground: str, note: str = "") 
     item = items.get(ctx, item_id)
     account = ctx.account(item["account_id"])
     if not may_moderate(ctx, account, actor):
-        raise Refused(ctx.t("moderation.not_allowed", account=account.name))
+        raise Refused(ctx.t("moderation.not_allowed", account=ctx.label(account)))
     allowed = account.policy.moderation.grounds
     if ground not in allowed:
         raise Refused(ctx.t("moderation.bad_ground", ground=ground,
@@ -133,7 +154,7 @@ def _repeat_offender(ctx: Context, account: Account, removal: dict) -> None:
     ctx.emit(Message(
         kind="block_recommended", to=owner, account=account.id, item=removal["item_id"],
         text=ctx.t("moderation.block", author=removal["author"], count=len(records), days=pol.repeat_offender_days,
-                   account=account.name, records=listing),
+                   account=ctx.label(account), records=listing),
     ))
     ctx.audit("uppsikt", "moderation.block_recommended", account.id, author=removal["author"], removals=len(records))
 
@@ -144,7 +165,7 @@ def _notify_security(ctx: Context, account: Account, item: dict, why: str) -> No
         to, _ = staff.stand_in(ctx, person, ctx.today())
         ctx.emit(Message(
             kind="security_notified", to=to, account=account.id, item=item["id"],
-            text=ctx.t("moderation.security", account=account.name, id=item["id"], author=item["author"] or "–",
+            text=ctx.t("moderation.security", account=ctx.label(account), id=item["id"], author=item["author"] or "–",
                        at=from_epoch(item["received_at"]).strftime("%Y-%m-%d %H:%M"), text=item["text"],
                        permalink=item["permalink"] or "–", why=why),
         ))

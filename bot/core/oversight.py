@@ -37,6 +37,38 @@ def is_watch_day(ctx: Context, account: Account, day: dt.date) -> bool:
     return (day - prev).days % limit == 0
 
 
+def installed_at(ctx: Context) -> int:
+    """When Uppsikt was installed (first started on this database), recorded in the `state` table.
+
+    Recorded the first time it is asked for: a database that already has accounts (an older install)
+    counts from its earliest account, a new one from now.
+    """
+    value = ctx.get_state("installed_at")
+    if value is None:
+        first = ctx.db.execute("SELECT MIN(created_at) FROM accounts").fetchone()[0]
+        value = str(first if first is not None else ctx.now_ts())
+        ctx.set_state("installed_at", value)
+    return int(value)
+
+
+def watched_since(ctx: Context) -> dict[str, int]:
+    """Per account, since when Uppsikt watches it (epoch seconds): when the account came into the
+    database (first start, or its approval), never before the install."""
+    since = installed_at(ctx)
+    rows = dict(ctx.db.execute("SELECT id, created_at FROM accounts").fetchall())
+    return {a: max(since, rows.get(a) or since) for a in ctx.accounts}
+
+
+def counts(ctx: Context, account: Account, day: dt.date, installed: int, since: int) -> bool:
+    """O5: whether a watch day counts in the report. Not before the account was watched by Uppsikt,
+    and not the install day when Uppsikt was installed after that day's prompt time (its prompt
+    was never sent: a calm first start). An account approved later is prompted the day it is approved."""
+    if day < from_epoch(since).date():
+        return False
+    at = ctx.calendar(account.policy).at(day, _time_of(account.policy.oversight.prompt_time))
+    return to_epoch(at) >= installed or day > from_epoch(installed).date()
+
+
 def checks_on(ctx: Context, account_id: str, day: dt.date) -> list[dict]:
     return list(
         ctx.db.query(
@@ -55,7 +87,7 @@ def may_check(ctx: Context, account: Account, person: str) -> bool:
 def log_check(ctx: Context, account_id: str, person: str, note: str = "", via: str = "command") -> dict:
     account = ctx.account(account_id)
     if not may_check(ctx, account, person):
-        raise Refused(ctx.t("oversight.not_allowed", account=account.name))
+        raise Refused(ctx.t("oversight.not_allowed", account=ctx.label(account)))
     now = ctx.now()
     row = {
         "account_id": account.id, "day": now.date().isoformat(), "checked_at": to_epoch(now),
@@ -63,13 +95,18 @@ def log_check(ctx: Context, account_id: str, person: str, note: str = "", via: s
     }
     with ctx.db.atomic():
         ctx.db["oversight_log"].insert(row)
+        # O3: a check answers every intensified slot of the account that is due and still open.
+        ctx.db.execute(
+            "UPDATE intensified_slots SET checked_at = ?, checked_by = ?, next_at = NULL "
+            "WHERE account_id = ? AND checked_at IS NULL AND due_at <= ? AND due_at + every_hours * 3600 > ?",
+            [row["checked_at"], person, account.id, row["checked_at"], row["checked_at"]])
         ctx.audit(person, "oversight.check", account.id, note=note, via=via)
     return row
 
 
 def _prompt(ctx: Context, account: Account, day: dt.date, responsible: str, reason: str, holiday: bool) -> Message:
     key = "oversight.prompt_holiday" if holiday else "oversight.prompt"
-    text = ctx.t(key, account=account.name, platform=account.platform, day=day.isoformat())
+    text = ctx.t(key, account=account.name, platform=ctx.platform_label(account), day=day.isoformat())
     if reason:
         text += " " + reason
     return Message(
@@ -106,6 +143,7 @@ class _Today:
     day: str
     accounts: dict
     watched: list[Account]
+    installed: int = 0
     claimed: set[str] = field(default_factory=set)
     checked: set[str] = field(default_factory=set)
     settled: set[str] = field(default_factory=set)
@@ -116,7 +154,8 @@ def _today(ctx: Context, day: dt.date) -> _Today:
     prev = ctx.cache.get("oversight_today")
     if isinstance(prev, _Today) and prev.day == day.isoformat() and prev.accounts is accounts:
         return prev
-    today = _Today(day.isoformat(), accounts, [a for a in accounts.values() if is_watch_day(ctx, a, day)])
+    today = _Today(day.isoformat(), accounts, [a for a in accounts.values() if is_watch_day(ctx, a, day)],
+                   installed_at(ctx))
     if isinstance(prev, _Today) and prev.day == today.day:  # the accounts changed today: the facts still hold
         today.claimed, today.checked, today.settled = prev.claimed, prev.checked, prev.settled
     ctx.cache["oversight_today"] = today
@@ -189,8 +228,16 @@ def tick(ctx: Context) -> list[Message]:
         pol = account.policy.oversight
         base = f"{account.id}:{iso}"
         who: tuple[str, str] | None = None
+
+        def before_install(hm: str) -> bool:
+            """Fell due before Uppsikt was installed: claimed, never sent (a calm first start). When the day's
+            prompt did, the whole day's round (its reminder and escalation too) belongs to before Uppsikt."""
+            cal = ctx.calendar(account.policy)
+            return min(to_epoch(cal.at(day, _time_of(hm))),
+                       to_epoch(cal.at(day, _time_of(pol.prompt_time)))) < today.installed
+
         if (clock_time >= _time_of(pol.prompt_time) and f"prompt:{base}" not in claimed
-                and ctx.once(f"prompt:{base}")):
+                and ctx.once(f"prompt:{base}") and not before_install(pol.prompt_time)):
             who = staff.responsible_for(ctx, account, day)
             holiday = not ctx.calendar(account.policy).is_business_day(day)
             out.append(_prompt(ctx, account, day, who[0], who[1], holiday))
@@ -200,12 +247,20 @@ def tick(ctx: Context) -> list[Message]:
         escalate = clock_time >= _time_of(pol.escalation_time) and f"escalation:{base}" not in claimed
         if not (remind or escalate):
             continue
+        if remind and before_install(pol.reminder_time):
+            ctx.once(f"reminder:{base}")
+            remind = False
+        if escalate and before_install(pol.escalation_time):
+            ctx.once(f"escalation:{base}")
+            escalate = False
+        if not (remind or escalate):
+            continue
         responsible = (who or staff.responsible_for(ctx, account, day))[0]
         if remind and ctx.once(f"reminder:{base}"):
             out.append(
                 Message(
                     kind="oversight_reminder", to=responsible, account=account.id,
-                    text=ctx.t("oversight.reminder", account=account.name, time=pol.reminder_time),
+                    text=ctx.t("oversight.reminder", account=ctx.label(account), time=pol.reminder_time),
                     actions=(Action("oversight_done", ctx.t("action.oversight_done"), account.id),),
                 )
             )
@@ -215,9 +270,10 @@ def tick(ctx: Context) -> list[Message]:
                 out.append(
                     Message(
                         kind="oversight_escalation", to=c, account=account.id,
-                        text=ctx.t("oversight.escalation", account=account.name, person=name, time=pol.escalation_time),
+                        text=ctx.t("oversight.escalation", account=ctx.label(account), person=name, time=pol.escalation_time),
                     )
                 )
+    out += _slot_followups(ctx, now)
     for m in out:
         ctx.emit(m)
     return out
@@ -230,7 +286,7 @@ def intensify(ctx: Context, account_id: str, actor: str, reason: str, hours: int
     """Check the account every `hours` for `days`, evenings and weekends included."""
     account = ctx.account(account_id)
     if not may_check(ctx, account, actor):
-        raise Refused(ctx.t("oversight.intensify_not_allowed", account=account.name))
+        raise Refused(ctx.t("oversight.intensify_not_allowed", account=ctx.label(account)))
     pol = account.policy.oversight
     every = hours or pol.intensified_every_hours
     if every < 1 or every > 24:
@@ -249,7 +305,7 @@ def intensify(ctx: Context, account_id: str, actor: str, reason: str, hours: int
         ctx.emit(
             Message(
                 kind="intensified_started", to="#" + account.channel, account=account.id,
-                text=ctx.t("oversight.intensified_started", account=account.name, hours=every,
+                text=ctx.t("oversight.intensified_started", account=ctx.label(account), hours=every,
                            until=from_epoch(until).strftime("%Y-%m-%d %H:%M"), reason=reason),
             )
         )
@@ -273,16 +329,66 @@ def _intensified(ctx: Context, account: Account, now: dt.datetime) -> list[Messa
     while next_at <= ts:
         next_at += every * 3600
     ctx.update("accounts", account.id, {"next_intensified_at": next_at if next_at <= until else None})
+    # The slot is kept until it is checked: reminded, then escalated, then reported as missed (O3, O5).
+    ctx.db.execute("UPDATE intensified_slots SET next_at = NULL WHERE account_id = ? AND next_at IS NOT NULL",
+                   [account.id])  # an earlier slot still open is missed now; this one takes over
+    reminder_at, _ = _slot_times(ts, every)
+    ctx.db.execute("INSERT OR IGNORE INTO intensified_slots (account_id, due_at, every_hours, next_at) "
+                   "VALUES (?, ?, ?, ?)", [account.id, ts, every, reminder_at])
     responsible, _ = staff.responsible_for(ctx, account, now.date())
     return [
         Message(
             kind="intensified_prompt", to="#" + account.channel, account=account.id,
-            text=ctx.t("oversight.intensified_prompt", account=account.name, hours=every,
+            text=ctx.t("oversight.intensified_prompt", account=ctx.label(account), hours=every,
                        until=from_epoch(until).strftime("%Y-%m-%d %H:%M")),
             actions=(Action("oversight_done", ctx.t("action.oversight_done"), account.id),),
             mentions=(responsible,),
         )
     ]
+
+
+def _slot_times(due_at: int, every_hours: int) -> tuple[int, int]:
+    """An intensified check not logged a third of the interval after it was asked for is reminded
+    about; two thirds after, the communicators are told (before the next check is due)."""
+    third = every_hours * 3600 // 3
+    return due_at + third, due_at + 2 * third
+
+
+def _slot_followups(ctx: Context, now: dt.datetime) -> list[Message]:
+    """O3: reminders and escalations for intensified checks not logged (call inside db.atomic())."""
+    ts = to_epoch(now)
+    out: list[Message] = []
+    rows = ctx.db.execute(
+        "SELECT id, account_id, due_at, every_hours, reminded_at FROM intensified_slots "
+        "WHERE next_at IS NOT NULL AND next_at <= ? AND checked_at IS NULL ORDER BY next_at", [ts]).fetchall()
+    for slot_id, account_id, due_at, every, reminded_at in rows:
+        account = ctx.accounts.get(account_id)
+        if account is None:  # closed meanwhile
+            ctx.update("intensified_slots", slot_id, {"next_at": None})
+            continue
+        reminder_at, escalation_at = _slot_times(due_at, every)
+        asked = from_epoch(due_at).strftime("%H:%M")
+        responsible, _ = staff.responsible_for(ctx, account, now.date())
+        label = ctx.label(account)
+        if ts >= escalation_at:  # only the latest stage that is due, also after a restart
+            name = ctx.person(responsible).name
+            for c in staff.communicators(ctx, now.date(), exclude=responsible):
+                out.append(Message(
+                    kind="intensified_escalation", to=c, account=account.id,
+                    text=ctx.t("oversight.intensified_escalation", account=label, asked=asked, person=name),
+                ))
+            ctx.update("intensified_slots", slot_id, {"escalated_at": ts, "next_at": None,
+                                                      "reminded_at": reminded_at or ts})
+        elif reminded_at is None:
+            out.append(Message(
+                kind="intensified_reminder", to=responsible, account=account.id,
+                text=ctx.t("oversight.intensified_reminder", account=label, asked=asked),
+                actions=(Action("oversight_done", ctx.t("action.oversight_done"), account.id),),
+            ))
+            ctx.update("intensified_slots", slot_id, {"reminded_at": ts, "next_at": escalation_at})
+        else:
+            ctx.update("intensified_slots", slot_id, {"next_at": escalation_at})
+    return out
 
 
 # --------------------------------------------------------------------------- report (O5)
@@ -299,9 +405,20 @@ class DayStatus:
         return bool(self.checks)
 
 
-def report(ctx: Context, start: dt.date, end: dt.date) -> dict[str, list[DayStatus]]:
+class Report(dict):
+    """Per account id: its watch days (a list of DayStatus). Also, per account: since when Uppsikt
+    watches it (`since`), its intensified checks (`intensified`, O3) and its late first replies
+    (`late`, Q2) in the period."""
+
+    since: dict[str, dt.date]
+    intensified: dict[str, list[dict]]
+    late: dict[str, list[dict]]
+
+
+def report(ctx: Context, start: dt.date, end: dt.date) -> Report:
     """Per account: every watch day in [start, end] (business days and O2 holiday
-    watch days) with who checked, or nothing if missed. Only days up to today count."""
+    watch days) with who checked, or nothing if missed. Only days up to today count, and only
+    days since the account was watched by Uppsikt (never days before the install)."""
     if end < start:
         raise Refused(ctx.t("report.end_before_start"))
     last = min(end, ctx.today())
@@ -313,37 +430,94 @@ def report(ctx: Context, start: dt.date, end: dt.date) -> dict[str, list[DayStat
         logs.setdefault((r["account_id"], r["day"]), []).append(
             (r["person"], from_epoch(r["checked_at"]).strftime("%H:%M"), r["note"])
         )
-    out: dict[str, list[DayStatus]] = {}
+    installed = installed_at(ctx)
+    since = watched_since(ctx)
+    out = Report()
+    out.since, out.intensified, out.late = {}, {}, {}
+    lo = to_epoch(ctx.calendar().local_midnight(start))
+    hi = to_epoch(ctx.calendar().local_midnight(end + dt.timedelta(days=1)))
     for account in ctx.accounts.values():
         cal = ctx.calendar(account.policy)
         days: list[DayStatus] = []
         d = start
         while d <= last:
             checks = tuple(logs.get((account.id, d.isoformat()), ()))
-            if is_watch_day(ctx, account, d) or checks:
+            if checks or (is_watch_day(ctx, account, d) and counts(ctx, account, d, installed, since[account.id])):
                 days.append(DayStatus(d, cal.is_business_day(d), checks))
             d += dt.timedelta(days=1)
         out[account.id] = days
+        first = from_epoch(since[account.id]).date()
+        if first > start:
+            out.since[account.id] = first
+        out.intensified[account.id] = [
+            {"due_at": r[0], "every_hours": r[1], "checked_at": r[2], "checked_by": r[3], "reminded_at": r[4],
+             "escalated_at": r[5], "open": r[6] is not None}
+            for r in ctx.db.execute(
+                "SELECT due_at, every_hours, checked_at, checked_by, reminded_at, escalated_at, next_at "
+                "FROM intensified_slots WHERE account_id = ? AND due_at >= ? AND due_at < ? AND due_at <= ? ORDER BY due_at",
+                [account.id, lo, hi, ctx.now_ts()])
+        ]
+        out.late[account.id] = [
+            {"id": r[0], "first_reply_at": r[1], "first_reply_due": r[2]}
+            for r in ctx.db.execute(
+                "SELECT id, first_reply_at, first_reply_due FROM items WHERE account_id = ? AND first_reply_late = 1 "
+                "AND first_reply_at >= ? AND first_reply_at < ? ORDER BY first_reply_at", [account.id, lo, hi])
+        ]
     return out
+
+
+def _missed_slot(slot: dict) -> bool:
+    """An intensified check is missed when nobody logged a check in its interval (and the interval is over
+    or it has been escalated)."""
+    return slot["checked_at"] is None and not (slot["open"] and slot["escalated_at"] is None)
 
 
 def render_report(ctx: Context, rep: dict[str, list[DayStatus]]) -> str:
     lines: list[str] = []
+    since = getattr(rep, "since", {})
+    intensified = getattr(rep, "intensified", {})
+    late = getattr(rep, "late", {})
     for account_id, days in rep.items():
         account = ctx.account(account_id)
         missed = [d for d in days if not d.watched]
-        lines.append(ctx.t("report.account_header", account=account.name, watched=len(days) - len(missed), total=len(days)))
+        lines.append(ctx.t("report.account_header", account=ctx.label(account), watched=len(days) - len(missed),
+                           total=len(days), count=len(days)))
+        if account_id in since:
+            lines.append(ctx.t("report.since", day=since[account_id].isoformat()))
         for d in days:
+            holiday = "" if d.business_day else ctx.t("report.holiday")
             if d.watched:
                 who = ", ".join(f"{ctx.person(p).name} {hm}" + (f" ({note})" if note else "") for p, hm, note in d.checks)
-                lines.append(ctx.t("report.day_watched", day=d.day.isoformat(), who=who))
+                lines.append(ctx.t("report.day_watched", day=d.day.isoformat() + holiday, who=who))
             else:
-                lines.append(ctx.t("report.day_missed", day=d.day.isoformat()))
+                lines.append(ctx.t("report.day_missed", day=d.day.isoformat() + holiday))
+        slots = intensified.get(account_id, [])
+        if slots:
+            lines.append(ctx.t("report.intensified_header", done=sum(1 for s in slots if s["checked_at"]),
+                               total=len(slots)))
+            for slot in slots:
+                if _missed_slot(slot):
+                    fmt = lambda ts: from_epoch(ts).strftime("%Y-%m-%d %H:%M") if ts else ctx.t("report.intensified_not_yet")  # noqa: E731
+                    lines.append(ctx.t("report.intensified_missed", at=fmt(slot["due_at"]),
+                                       reminded=fmt(slot["reminded_at"]), escalated=fmt(slot["escalated_at"])))
+        if late.get(account_id):
+            lines.append(ctx.t("report.late_header"))
+            for item in late[account_id]:
+                lines.append(ctx.t("report.late_line", id=item["id"],
+                                   at=from_epoch(item["first_reply_at"]).strftime("%Y-%m-%d %H:%M"),
+                                   due=from_epoch(item["first_reply_due"]).strftime("%Y-%m-%d %H:%M")))
     return "\n".join(lines)
 
 
 def report_json(rep: dict[str, list[DayStatus]]) -> dict:
-    return {
+    since = getattr(rep, "since", {})
+    intensified = getattr(rep, "intensified", {})
+    late = getattr(rep, "late", {})
+
+    def iso(ts: int | None) -> str | None:
+        return from_epoch(ts).isoformat() if ts else None
+
+    out: dict = {
         acc: [
             {
                 "day": d.day.isoformat(), "business_day": d.business_day, "watched": d.watched,
@@ -353,3 +527,21 @@ def report_json(rep: dict[str, list[DayStatus]]) -> dict:
         ]
         for acc, days in rep.items()
     }
+    if any(intensified.values()) or any(late.values()) or since:  # only when there is something to add
+        out["_details"] = {
+            acc: {
+                "watched_since": since[acc].isoformat() if acc in since else None,
+                "intensified_checks": [
+                    {"due_at": iso(s["due_at"]), "checked_at": iso(s["checked_at"]), "checked_by": s["checked_by"],
+                     "reminded_at": iso(s["reminded_at"]), "escalated_at": iso(s["escalated_at"]),
+                     "missed": _missed_slot(s)}
+                    for s in intensified.get(acc, [])
+                ],
+                "late_first_replies": [
+                    {"item": i["id"], "first_reply_at": iso(i["first_reply_at"]), "due": iso(i["first_reply_due"])}
+                    for i in late.get(acc, [])
+                ],
+            }
+            for acc in rep
+        }
+    return out

@@ -27,6 +27,7 @@ class Readability:
     lix: float
     level: str
     long_sentences: tuple[str, ...]
+    words: int = 0
 
 
 def level_for(lix: float) -> str:
@@ -48,4 +49,4 @@ def readability(text: str, max_words_per_sentence: int = 25) -> Readability:
     long_words = sum(1 for w in words if sum(ch.isalpha() for ch in w) > LONG_WORD_LETTERS)
     lix = len(words) / len(sentences) + 100 * long_words / len(words)
     long_sentences = tuple(s for s in sentences if len(_WORD.findall(s)) > max_words_per_sentence)
-    return Readability(lix, level_for(lix), long_sentences)
+    return Readability(lix, level_for(lix), long_sentences, len(words))

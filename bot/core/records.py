@@ -225,8 +225,19 @@ def export_csv(ctx: Context, rows: list[dict], delimiter: str = ";") -> str:
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow([ctx.t(f"records.field.{f}") for f in EXPORT_FIELDS])
     for row in rows:
-        writer.writerow(["" if row[f] is None else row[f] for f in EXPORT_FIELDS])
+        writer.writerow(["" if row[f] is None else _csv_value(ctx, f, row[f]) for f in EXPORT_FIELDS])
     return "\ufeff" + buf.getvalue()
+
+
+def _csv_value(ctx: Context, field: str, value: object) -> object:
+    """The CSV is read by people (the registrar, in Excel): statuses and platforms in their language,
+    not the codes (`answered` → "besvarad"). The JSON export keeps the codes for machines."""
+    if field == "status" and value:
+        key = f"status.{value}"
+        return ctx.t(key) if key in catalogue(ctx.lang) else value
+    if field == "platform" and value:
+        return ctx.platform_name(str(value))
+    return value
 
 
 def export_json(rows: list[dict]) -> str:
@@ -281,7 +292,7 @@ def snapshot_reminders(ctx: Context) -> list[Message]:
         if today < due or not ctx.once(f"snapshot:{account.id}:{due.isoformat()}"):
             continue
         to, why = staff.responsible_for(ctx, account, today)
-        text = ctx.t("records.snapshot_reminder", account=account.name, platform=account.platform, id=account.id,
+        text = ctx.t("records.snapshot_reminder", account=account.name, platform=ctx.platform_label(account), id=account.id,
                      months=account.policy.snapshots.interval_months, last=_last_text(ctx, account))
         msg = Message(kind="snapshot_reminder", to=to, account=account.id, text=text + (f" {why}" if why else ""))
         ctx.emit(msg)
@@ -299,7 +310,7 @@ def mark_major_change(ctx: Context, account_id: str, actor: str, description: st
     """R4: a major change (name, purpose, look) calls for a snapshot now."""
     account = ctx.account(account_id)
     if not _may_edit(ctx, account, actor):
-        raise Refused(ctx.t("records.not_allowed", account=account.name))
+        raise Refused(ctx.t("records.not_allowed", account=ctx.label(account)))
     description = description.strip()
     if not description:
         raise Refused(ctx.t("records.change_needs_description", id=account.id))
@@ -309,7 +320,7 @@ def mark_major_change(ctx: Context, account_id: str, actor: str, description: st
         table.insert({"account_id": account.id, "marked_at": ctx.now_ts(), "marked_by": actor,
                       "description": description, "snapshot_id": None})
         ctx.audit(actor, "records.major_change", account.id, change=table.last_pk, description=description)
-        text = ctx.t("records.change_reminder", account=account.name, id=account.id, description=description,
+        text = ctx.t("records.change_reminder", account=ctx.label(account), id=account.id, description=description,
                      person=ctx.person(actor).name)
         msg = Message(kind="snapshot_reminder", to=to, account=account.id, text=text + (f" {why}" if why else ""))
         ctx.emit(msg)
@@ -320,7 +331,7 @@ def log_snapshot(ctx: Context, account_id: str, actor: str, reference: str) -> d
     """A snapshot was taken and saved at `reference`; resolves pending major changes."""
     account = ctx.account(account_id)
     if not _may_edit(ctx, account, actor):
-        raise Refused(ctx.t("records.not_allowed", account=account.name))
+        raise Refused(ctx.t("records.not_allowed", account=ctx.label(account)))
     reference = reference.strip()
     if not reference:
         raise Refused(ctx.t("records.snapshot_needs_reference", id=account.id))
@@ -474,7 +485,7 @@ def inactive_reminders(ctx: Context) -> list[Message]:
         if not ctx.once(f"inactive:{account.id}:{last}"):
             continue
         owner, _ = staff.responsible_for(ctx, account, today)
-        text = ctx.t("records.inactive", account=account.name, platform=account.platform,
+        text = ctx.t("records.inactive", account=account.name, platform=ctx.platform_label(account),
                      day=from_epoch(last).date().isoformat(), days=(now - last) // 86400, limit=limit,
                      owner=ctx.person(account.owner).name)
         for to in [owner, *staff.communicators(ctx, today, exclude=owner)]:
@@ -688,7 +699,7 @@ def cmd_snapshot(ctx: Context, actor: str, words: list[str], channel: str | None
         account_id, rest = account_arg(ctx, rest, channel, "records.usage_snapshot_done")
         snap = log_snapshot(ctx, account_id, actor, " ".join(rest))
         account = ctx.account(account_id)
-        text = ctx.t("records.snapshot_logged", account=account.name, reference=snap["reference"],
+        text = ctx.t("records.snapshot_logged", account=ctx.label(account), reference=snap["reference"],
                      next=next_snapshot_due(ctx, account).isoformat())
         if snap["resolved"]:
             text += " " + ctx.t("records.snapshot_resolved", count=snap["resolved"])
@@ -696,7 +707,7 @@ def cmd_snapshot(ctx: Context, actor: str, words: list[str], channel: str | None
     if sub in ("andring", "forandring", "change"):
         account_id, rest = account_arg(ctx, rest, channel, "records.usage_snapshot_change")
         msg = mark_major_change(ctx, account_id, actor, " ".join(rest))
-        return Reply(ctx.t("records.change_logged", account=ctx.account(account_id).name,
+        return Reply(ctx.t("records.change_logged", account=ctx.label(account_id),
                            person=ctx.person(msg.to).name), public=True)
     raise Refused(ctx.t("records.help.snapshot"))
 

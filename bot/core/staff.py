@@ -188,7 +188,7 @@ def check_coverage(ctx: Context) -> list[Message]:
         for c in communicators(ctx, today):
             msg = Message(
                 kind="coverage_warning", to=c, account=acc.id,
-                text=ctx.t("staff.coverage_warning", account=acc.name, day=first.isoformat()),
+                text=ctx.t("staff.coverage_warning", account=ctx.label(acc), day=first.isoformat()),
             )
             ctx.emit(msg)
             sent.append(msg)

@@ -298,3 +298,33 @@ def m005_indexes_for_weeding_and_event_dedupe(db: Database) -> None:
         CREATE INDEX IF NOT EXISTS idx_events_seen_at ON events_seen(at);
         """
     )
+
+
+@migrations()
+def m006_answer_author_late_first_reply_intensified_slots(db: Database) -> None:
+    """Q4: the answer's author (`answered_by`) and the person who recorded it are kept apart.
+    Q2: a first reply given after its deadline is recorded. O3: every intensified-oversight slot
+    is kept with when it was checked, reminded and escalated, so a missed one can be reported."""
+    db.executescript(
+        """
+        ALTER TABLE items ADD COLUMN answer_recorded_by TEXT;               -- who pressed "answered" (Q4)
+        ALTER TABLE items ADD COLUMN first_reply_late INTEGER NOT NULL DEFAULT 0;  -- after first_reply_due (Q2)
+        UPDATE items SET answer_recorded_by = answered_by WHERE answered_by IS NOT NULL;
+        UPDATE items SET first_reply_late = 1
+            WHERE first_reply_at IS NOT NULL AND first_reply_due IS NOT NULL AND first_reply_at > first_reply_due;
+        CREATE TABLE intensified_slots (
+            id INTEGER PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            due_at INTEGER NOT NULL,          -- when the check was asked for
+            every_hours INTEGER NOT NULL,
+            checked_at INTEGER,               -- the first check logged in the slot
+            checked_by TEXT,
+            reminded_at INTEGER,
+            escalated_at INTEGER,
+            next_at INTEGER,                  -- the next reminder or escalation; NULL when settled
+            UNIQUE (account_id, due_at)
+        );
+        CREATE INDEX idx_intensified_slots_open ON intensified_slots(account_id, checked_at);
+        CREATE INDEX idx_intensified_slots_next ON intensified_slots(next_at);
+        """
+    )

@@ -38,8 +38,9 @@ def test_ordinary_week(settings):
     assert prompt_days == {dt.date(2026, 12, d) for d in range(7, 12)}
     statuses = {i["id"]: i["status"] for i in state["items"]}
     assert statuses == {1: "answered", 2: "answered", 3: "answered", 4: "noted"}
-    # Item 3 was forwarded on Tuesday 14:00: the full-answer clock runs five business days.
-    assert state["items"][2]["full_answer_due"] == "2026-12-15T14:00:00+01:00"
+    # Item 3 arrived on Tuesday 09:00 and was forwarded at 14:00: the full answer is due five business
+    # days after the question arrived (Q2, Lekeberg 6.2), not after the forward.
+    assert state["items"][2]["full_answer_due"] == "2026-12-15T09:00:00+01:00"
     # Facebook was checked by button on Monday: no reminder for it that day.
     monday = dt.date(2026, 12, 7)
     assert not [m for at, m in kinds(records, "oversight_reminder") if m.account == "facebook" and at.date() == monday]

@@ -186,7 +186,7 @@ def test_home_buttons_act_answer_in_the_app_dm_and_refresh_the_home(slack, slack
     assignee = item(s, item_id)["assignee"]
     publishes = len(slack_api.calls_to("views.publish"))
     s.click("lena@example.se", ActionId.OVERSIGHT_DONE, "facebook", home=True)
-    assert any("Tillsynen av Ekby kommun är loggad" in m["text"] for m in s.dms("lena@example.se"))
+    assert any("Tillsynen av Ekby kommun (Facebook) är loggad" in m["text"] for m in s.dms("lena@example.se"))
     assert len(slack_api.calls_to("views.publish")) == publishes + 1
     assert "kollat av Lena Berg" in str(slack_api.home[s.user("lena@example.se")]["blocks"])
     s.click(assignee, ActionId.ANSWERED, str(item_id), home=True)

@@ -73,7 +73,7 @@ def test_commands_do_what_they_say(slack, slack_api):
     # /uppsikt in the account's channel logs the check, and the thanks is public
     _, url = s.command("lena@example.se", Command.UPPSIKT, "Inga nya kommentarer", channel="konto-facebook")
     body = posted(s, url)
-    assert body["response_type"] == "in_channel" and "Tillsynen av Ekby kommun är loggad" in body["text"]
+    assert body["response_type"] == "in_channel" and "Tillsynen av Ekby kommun (Facebook) är loggad" in body["text"]
     row = s.bot.db.execute("SELECT account_id, person, note, via FROM oversight_log").fetchone()
     assert row == ("facebook", "lena@example.se", "Inga nya kommentarer", "command")
     assert "kollat av Lena Berg" in s.said(s.command("per@example.se", Command.UPPSIKT, "status")[1])

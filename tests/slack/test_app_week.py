@@ -50,7 +50,7 @@ def test_a_week_in_slack(slack, slack_api):
         assert any(ActionId.OVERSIGHT_DONE in action_ids(m) for m in slack_api.posted(channel))
     at(s, local(2026, 12, 7, 9, 5))
     _, url = s.click("lena@example.se", ActionId.OVERSIGHT_DONE, "facebook", channel_id=fb, message_ts=prompt["ts"])
-    assert "Tillsynen av Ekby kommun är loggad kl. 09:05" in s.said(url)
+    assert "Tillsynen av Ekby kommun (Facebook) är loggad kl. 09:05" in s.said(url)
     _, url = s.command("per@example.se", Command.UPPSIKT, "Inga nya kommentarer", channel="konto-instagram")
     assert "loggad" in s.said(url)
     s.command("ida@example.se", Command.UPPSIKT, "", channel="konto-bibliotek")

@@ -154,7 +154,7 @@ def test_oversight_done_button_on_the_prompt_is_answered_in_public(teams):
     env.at(local(2026, 12, 7, 8, 31))
     prompt = next(c for c in env.connector.sent(channel_id("konto-facebook")) if "oversight_done" in verbs(c.card))
     status, body = env.press("lena@example.se", prompt, "oversight_done", "facebook", channel=FB)
-    assert "Tillsynen av Ekby kommun är loggad kl. 08:31" in body["value"]
+    assert "Tillsynen av Ekby kommun (Facebook) är loggad kl. 08:31" in body["value"]
     assert env.connector.last(channel_id("konto-facebook")).text.startswith("Tack!")  # public, in the thread
 
 
@@ -168,7 +168,7 @@ def test_reactions_take_and_escalate(teams):
     env.react("karin@example.se", card_id, "surprised", channel=FB)
     assert env.bot.db["items"].get(item_id)["crisis"] == 1
     alert = env.connector.last(channel_id("krisgruppen"))
-    assert f"Möjlig kris på Ekby kommun, ärende {item_id}" in alert.text
+    assert f"Möjlig kris på Ekby kommun (Facebook), ärende {item_id}" in alert.text
     assert {e["mentioned"]["id"] for e in alert.card["msteams"]["entities"]} >= {"aad-lena", "aad-karin"}
     assert env.connector.last(channel_id("konto-facebook")).text == f"Ärende {item_id} är skickat till krisgruppen."
 

@@ -32,7 +32,7 @@ def test_a_command_in_an_account_channel_logs_that_account_and_is_answered_in_th
     row = env.bot.db.execute("SELECT account_id, person, note FROM oversight_log").fetchone()
     assert tuple(row) == ("facebook", "lena@example.se", "Inga nya kommentarer")
     reply = env.connector.last(env.conv("konto-facebook"))
-    assert "Tillsynen av Ekby kommun är loggad kl. 09:05" in reply.text
+    assert "Tillsynen av Ekby kommun (Facebook) är loggad kl. 09:05" in reply.text
     assert reply.conversation.endswith(f";messageid={reply.activity_id}")  # in the thread of the command
 
 

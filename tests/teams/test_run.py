@@ -24,7 +24,8 @@ def test_without_credentials_run_teams_explains_what_to_set(settings, tmp_path):
 
 def test_the_scheduler_starts_with_the_app_and_its_first_tick_posts_to_teams(settings, tmp_path, connector):
     loop, mock = connector
-    h = Harness(settings, local(2026, 12, 7, 8, 31), db=tmp_path / "u.db")
+    h = Harness(settings, local(2026, 12, 7, 8, 29), db=tmp_path / "u.db")  # installed before the day's prompt
+    h.clock.set(local(2026, 12, 7, 8, 31))
     directory = Directory(h.bot)
     for name in ("konto-facebook", "konto-instagram", "konto-linkedin", "konto-bibliotek", "krisgruppen"):
         directory.save_channel(name, ConversationReference(

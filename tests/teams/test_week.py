@@ -58,7 +58,7 @@ def test_a_week_in_teams(teams):
         assert any("oversight_done" in verbs(c.card) for c in env.connector.sent(channel))
     env.at(local(2026, 12, 7, 9, 5))
     _, answer = env.press("lena@example.se", prompt, "oversight_done", "facebook", channel=FB)
-    assert "Tillsynen av Ekby kommun är loggad kl. 09:05" in answer["value"]
+    assert "Tillsynen av Ekby kommun (Facebook) är loggad kl. 09:05" in answer["value"]
     env.message("per@example.se", "uppsikt klart Inga nya kommentarer", channel=IG)
     assert "loggad" in reply_to(env, ig)
     env.message("ida@example.se", "uppsikt klart", channel=LIB)

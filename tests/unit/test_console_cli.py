@@ -35,11 +35,11 @@ def test_console_runs_the_same_core(settings):
     ]))
     assert "Du är nu Per Holm" in out
     assert "Tillsynen av ekbykommun är loggad" in out
-    assert "#konto-facebook · item" in out and "[Jag tar den]  → knapp take 1" in out
+    assert "#konto-facebook · nytt ärende" in out and "[Jag tar den]  → knapp ta 1" in out  # Swedish (issue 10)
     assert "Ärende 1 är besvarat" in out
     assert "betyder inget för Uppsikt" in out
     assert "Klockan är nu 2026-12-07 09:00" in out
-    assert "#konto-facebook · oversight_prompt" in out  # 08:30 came during `vänta 1h`
+    assert "#konto-facebook · dagens tillsyn" in out  # 08:30 came during `vänta 1h`
     assert h.ctx.db["items"].get(1)["status"] == "answered"
 
 
@@ -83,8 +83,9 @@ def test_import_history_all_or_nothing(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["assignee"] == "sara@example.se"
 
 
-def test_report_and_backup_cli(tmp_path, capsys):
+def test_report_and_backup_cli(tmp_path, capsys, harness):
     db = tmp_path / "u.db"
+    harness(local(2026, 11, 1, 12, 0), db=db).bot.tick()  # installed before the reported days (O5 counts from then)
     assert main(["report", "oversight", "--from", "2026-11-02", "--to", "2026-11-03", "--json", "--db", str(db)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data) == {"facebook", "instagram", "linkedin", "bibliotek"}

@@ -106,7 +106,8 @@ def test_forwarded_starts_full_answer_clock_and_answer_stops_nudges(harness):
     assert reply.ok, reply.text
     row = items.get(h.ctx, item["id"])
     assert row["status"] == "forwarded" and row["assignee"] == "gustav@example.se"
-    assert from_epoch(row["full_answer_due"]) == local(2026, 12, 14, 11, 0)  # five business days (Q2)
+    # Five business days from the question (10:00), not from the forward (Q2, Lekeberg 6.2; issue 10 point 7).
+    assert from_epoch(row["full_answer_due"]) == local(2026, 12, 14, 10, 0)
     assert h.sent("assignment")[-1][1].to == "gustav@example.se"
     h.run_until(local(2026, 12, 9, 9, 0))
     assert not [m for _, m in h.sent("escalation") if m.item == item["id"]]

@@ -117,6 +117,7 @@ def test_never_more_than_limit_days_between_watch_days_2024_2030(settings, harne
 
 def test_missed_prompts_are_sent_at_start_up_once(harness, tmp_path):
     db = tmp_path / "u.db"
+    harness(local(2026, 12, 4, 18, 0), db=db).bot.tick()  # installed on Friday evening
     h = harness(local(2026, 12, 7, 13, 0), db=db)  # the bot was down all morning
     h.bot.tick()
     assert {m.account for _, m in h.sent("oversight_prompt")} == ACCOUNTS

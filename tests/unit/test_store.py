@@ -95,7 +95,8 @@ def test_personal_reminders_become_one_digest_when_the_chat_wants_it(harness):
 def test_outbox_keeps_retrying_through_a_long_outage(harness):
     from bot.bootstrap import ChatError
 
-    h = harness(local(2026, 12, 7, 10, 0))
+    h = harness(local(2026, 12, 7, 8, 0))  # installed before the day's prompt
+    h.clock.set(local(2026, 12, 7, 10, 0))
     down = {"until": local(2026, 12, 7, 16, 0)}
     real_send = h.chat.send
 
