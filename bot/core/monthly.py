@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from bot.clock import from_epoch, to_epoch
 from bot.core import oversight
 from bot.core.context import Context, Refused
+from bot.i18n import catalogue
 from bot.settings import parse_time
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -125,6 +126,12 @@ class AccountOversight:
         return self.watched / self.watch_days if self.watch_days else None
 
 
+def account_label(ctx: Context, account) -> str:
+    """The account's name and platform: several accounts often share the municipality's name."""
+    platform = catalogue(ctx.lang).get(f"records.platform.{account.platform}", account.platform)
+    return f"{account.name} ({platform})"
+
+
 def _account_start(ctx: Context) -> dict[str, dt.date]:
     return {r[0]: from_epoch(r[1]).date() for r in ctx.db.execute("SELECT id, created_at FROM accounts")}
 
@@ -165,7 +172,7 @@ def oversight_calendar(ctx: Context, month: Month) -> list[AccountOversight]:
             else:
                 status = "missed"
             cells.append(DayCell(d, status, holiday, hm, by))
-        out.append(AccountOversight(account.id, account.name, tuple(cells)))
+        out.append(AccountOversight(account.id, account_label(ctx, account), tuple(cells)))
     return out
 
 
@@ -241,7 +248,7 @@ def reply_times(ctx: Context, month: Month) -> list[AccountReplies]:
         "SELECT id, account_id, received_at, status, first_reply_due, first_reply_at, full_answer_due, answered_at "
         "FROM items WHERE first_reply_due IS NOT NULL AND received_at >= ? AND received_at < ? ORDER BY id", [lo, hi]))
     per: dict[str, AccountReplies] = {
-        a.id: AccountReplies(a.id, a.name, 0, DeadlineFigures(), DeadlineFigures(), 0) for a in ctx.accounts.values()}
+        a.id: AccountReplies(a.id, account_label(ctx, a), 0, DeadlineFigures(), DeadlineFigures(), 0) for a in ctx.accounts.values()}
     for r in rows:
         acc = per.get(r["account_id"])
         if acc is None:
@@ -467,3 +474,29 @@ def month_figures(ctx: Context, month: Month) -> MonthFigures:
         load=open_overdue_by_day(ctx, month), assignees=items_per_assignee(ctx, month),
         removals=removals_by_ground(ctx, month), crises=crisis_periods(ctx, month),
     )
+
+
+# --------------------------------------------------------------------------- spreadsheets
+
+
+def oversight_csv(ctx: Context, rep: dict[str, list[oversight.DayStatus]], delimiter: str = ";") -> str:
+    """The O5 report as CSV for Excel: one row per account and day, UTF-8 with BOM, ';' between columns."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
+    cols = ("account", "day", "business_day", "watched", "person", "time", "note")
+    writer.writerow([ctx.t(f"oversight_csv.{c}") for c in cols])
+    yes, no = ctx.t("oversight_csv.yes"), ctx.t("oversight_csv.no")
+    for account_id, days in rep.items():
+        account = ctx.account(account_id)
+        for d in days:
+            writer.writerow([
+                account_label(ctx, account), d.day.isoformat(), yes if d.business_day else no,
+                yes if d.watched else no,
+                ", ".join(ctx.person(p).name for p, _, _ in d.checks),
+                ", ".join(hm for _, hm, _ in d.checks),
+                " | ".join(n for _, _, n in d.checks if n),
+            ])
+    return "\ufeff" + buf.getvalue()

@@ -219,14 +219,30 @@ def export_csv(ctx: Context, rows: list[dict], delimiter: str = ";") -> str:
     """CSV text starting with a UTF-8 BOM, headings in the municipality's language.
 
     The default separator is ';' because Excel with Swedish regional settings
-    splits on semicolons when a .csv file is opened by double-click.
+    splits on semicolons when a .csv file is opened by double-click (its list
+    separator is ';' since ',' is the decimal comma), and the BOM makes it read
+    UTF-8 (å, ä, ö) instead of the ANSI code page. Times are written as
+    ÅÅÅÅ-MM-DD tt:mm in Stockholm time, which it reads as dates.
     """
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow([ctx.t(f"records.field.{f}") for f in EXPORT_FIELDS])
     for row in rows:
-        writer.writerow(["" if row[f] is None else row[f] for f in EXPORT_FIELDS])
+        writer.writerow([_csv_cell(f, row[f]) for f in EXPORT_FIELDS])
     return "\ufeff" + buf.getvalue()
+
+
+CSV_DATE_FIELDS = ("received_at", "answered_at", "decided_at")
+
+
+def _csv_cell(field: str, value: object) -> object:
+    """Times as ÅÅÅÅ-MM-DD tt:mm (Stockholm), which Excel with Swedish settings reads as dates; the JSON
+    export keeps ISO 8601 with the offset."""
+    if value is None:
+        return ""
+    if field in CSV_DATE_FIELDS and value:
+        return dt.datetime.fromisoformat(str(value)).strftime("%Y-%m-%d %H:%M")
+    return value
 
 
 def export_json(rows: list[dict]) -> str:

@@ -10,10 +10,9 @@ import pytest
 from bot.core import crisis, items, moderation, monthly, oversight
 from bot.core.context import Refused
 from tests.conftest import local
+from tests.report_world import LATE_FB, MISSED_FB, november_world
 
 NOV = monthly.Month(2026, 11)
-MISSED_FB = {6, 20}
-LATE_FB = {5, 12}
 
 
 def _at(h, when: dt.datetime) -> None:
@@ -22,49 +21,8 @@ def _at(h, when: dt.datetime) -> None:
 
 @pytest.fixture
 def november(harness):
-    """Uppsikt starts watching on Tuesday 3 November 2026 (accounts added then); events run in time order."""
     h = harness(local(2026, 11, 3, 7, 0))
-    cal = h.ctx.calendar(h.ctx.account("facebook").policy)
-    ids: dict[str, int] = {}
-    events: list[tuple[dt.datetime, object]] = []
-
-    def check(note):
-        return lambda: oversight.log_check(h.ctx, "facebook", "lena@example.se", note)
-
-    # Facebook: checked every business day from the 3rd, except two; two checks after the 12:00 reminder.
-    for day in range(3, 31):
-        if cal.is_business_day(dt.date(2026, 11, day)) and day not in MISSED_FB:
-            events.append((local(2026, 11, day, 13 if day in LATE_FB else 9, 15), check("ok")))
-    events.append((local(2026, 11, 7, 10, 0), check("lördag")))  # a Saturday: not required, not counted
-
-    def ask(key, text):
-        def run():
-            item, _ = items.intake(h.ctx, "facebook", text, author="Medborgare", external_id=key, source="test",
-                                   force_question=True)
-            ids[key] = item["id"]
-        return run
-
-    def act(key, name, **kw):
-        return lambda: items.act(h.ctx, "lena@example.se", ids[key], name, **kw)
-
-    events += [
-        (local(2026, 11, 9, 10, 0), ask("a", "När öppnar badhuset?")),  # Monday
-        (local(2026, 11, 9, 12, 0), act("a", "first_reply_sent")),  # 2 h: within (due the next business day)
-        (local(2026, 11, 10, 10, 0), ask("b", "Hur söker jag bygglov?")),
-        (local(2026, 11, 10, 11, 0), act("a", "answered", answer="Klockan 9.")),  # 25 h after receipt
-        (local(2026, 11, 13, 10, 0), act("b", "first_reply_sent")),  # 72 h: after the one-day deadline
-        (local(2026, 11, 13, 11, 0), act("b", "answered", answer="Via e-tjänsten.")),  # 73 h, within 5 days
-        (local(2026, 11, 16, 10, 0), ask("bad", "Vad i helvete håller ni på med?")),
-        (local(2026, 11, 16, 10, 30), lambda: moderation.remove(h.ctx, "lena@example.se", ids["bad"], "personal_attack")),
-        (local(2026, 11, 24, 9, 0), lambda: crisis.start(h.ctx, "karin@example.se", "Strömavbrott")),
-        (local(2026, 11, 24, 17, 0), lambda: crisis.stop(h.ctx, "karin@example.se")),
-        (local(2026, 11, 27, 10, 0), ask("c", "Varför är gatlyktan trasig?")),  # never answered
-    ]
-    for when, run in sorted(events, key=lambda e: e[0]):
-        _at(h, when)
-        run()
-    _at(h, local(2026, 12, 1, 10, 0))  # the report is made on 1 December
-    return h, ids
+    return h, november_world(h)
 
 
 def test_parse_month_accepts_yyyy_mm_and_refuses_the_rest_in_swedish(harness):
