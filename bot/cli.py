@@ -279,7 +279,8 @@ def cmd_export_register(args) -> int:
         print(ctx.t("records.cli_bad_format", value=args.format, known="html, json"), file=sys.stderr)
         return 2
     rows = records.register(ctx)
-    text = records.register_html(ctx, rows) if args.format == "html" else records.export_json(rows) + "\n"
+    text = (records.register_html(ctx, rows, fragment=args.fragment) if args.format == "html"
+            else records.export_json(rows) + "\n")
     _write_out(bot, text, args.out, len(rows), "records.cli_register_saved")
     return 0
 
@@ -421,6 +422,8 @@ def parser() -> argparse.ArgumentParser:
     e = esub.add_parser("register", help="förteckning över kommunens konton att publicera på webbplatsen (A3)")
     common(e)
     e.add_argument("--format", default="html", help="html (standard) eller json")
+    e.add_argument("--fragment", action="store_true",
+                   help="bara förteckningen (utan <html> och <head>) att klistra in i webbplatsens publiceringsverktyg")
     e.add_argument("--out", help="spara i den här filen i stället för att skriva ut")
     e.set_defaults(func=cmd_export_register)
 

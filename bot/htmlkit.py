@@ -25,19 +25,19 @@ BASE_CSS = (
 )
 
 TABLE_CSS = (
-    ".rt{border-collapse:collapse;width:100%;font-size:15px}"
-    ".rt caption{text-align:left;font-weight:bold;padding:.5rem 0}"
-    ".rt th,.rt td{border:1px solid #767676;padding:.4rem .5rem;text-align:left;vertical-align:top;"
+    ".uppsikt-rt{border-collapse:collapse;width:100%;font-size:15px}"
+    ".uppsikt-rt caption{text-align:left;font-weight:bold;padding:.5rem 0}"
+    ".uppsikt-rt th,.uppsikt-rt td{border:1px solid #767676;padding:.4rem .5rem;text-align:left;vertical-align:top;"
     "overflow-wrap:anywhere}"
-    ".rt thead th{background:#f0f0f0}"
-    ".rt td.num{text-align:right;font-variant-numeric:tabular-nums}"
+    ".uppsikt-rt thead th{background:#f0f0f0}"
+    ".uppsikt-rt td.num{text-align:right;font-variant-numeric:tabular-nums}"
     f"@media (max-width:{NARROW}){{"
-    ".rt,.rt caption,.rt tbody,.rt tr,.rt th,.rt td{display:block;width:auto}"
-    ".rt thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
-    ".rt tr{border:1px solid #767676;margin:0 0 .75rem;padding:.25rem .5rem}"
-    ".rt tbody th,.rt td{border:none;padding:.2rem 0}"
-    ".rt td.num{text-align:left}"
-    ".rt tbody th::before,.rt td::before{content:attr(data-label) \": \";font-weight:bold}"
+    ".uppsikt-rt,.uppsikt-rt caption,.uppsikt-rt tbody,.uppsikt-rt tr,.uppsikt-rt th,.uppsikt-rt td{display:block;width:auto}"
+    ".uppsikt-rt thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
+    ".uppsikt-rt tr{border:1px solid #767676;margin:0 0 .75rem;padding:.25rem .5rem}"
+    ".uppsikt-rt tbody th,.uppsikt-rt td{border:none;padding:.2rem 0}"
+    ".uppsikt-rt td.num{text-align:left}"
+    ".uppsikt-rt tbody th::before,.uppsikt-rt td::before{content:attr(data-label) \": \";font-weight:bold}"
     "}"
 )
 
@@ -61,7 +61,7 @@ def table(caption: str, headings: Sequence[str], rows: Sequence[Sequence[str]], 
             cells.append(f'<td role="cell" data-label="{e(headings[i])}"{cls}>{cell}</td>')
         body.append('<tr role="row">' + "".join(cells) + "</tr>")
     return (
-        f'<table class="rt" role="table"{ident}>\n<caption>{e(caption)}</caption>\n'
+        f'<table class="uppsikt-rt" role="table"{ident}>\n<caption>{e(caption)}</caption>\n'
         f'<thead role="rowgroup"><tr role="row">{head}</tr></thead>\n'
         '<tbody role="rowgroup">\n' + "\n".join(body) + "\n</tbody>\n</table>"
     )
