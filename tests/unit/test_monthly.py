@@ -47,10 +47,12 @@ def test_oversight_calendar_counts_known_days(november):
     assert fb.count("on_time") == 20 - 2 - 2 and fb.watch_days == 20 and fb.watched == 18
     assert fb.share_watched == pytest.approx(0.9)
     assert next(c for c in fb.cells if c.day.day == 5).checked_at == "13:15"
-    # Nobody checked Instagram: every business day from the 3rd is missed, none before.
-    ig = cal["instagram"]
-    assert ig.count("missed") == 20 and ig.watched == 0 and ig.count("before") == 2
-    assert ig.holiday_watch_days == 0
+    ig, li, lib = cal["instagram"], cal["linkedin"], cal["bibliotek"]
+    assert (ig.count("on_time"), ig.count("late"), ig.count("missed")) == (19, 0, 1)
+    assert (li.count("on_time"), li.count("late"), li.count("missed")) == (0, 12, 8)
+    # Nobody checked the library's account: every business day from the 3rd is missed, none before.
+    assert lib.count("missed") == 20 and lib.watched == 0 and lib.count("before") == 2
+    assert lib.holiday_watch_days == 0 and lib.share_watched == 0
 
 
 def test_holiday_watch_days_count_and_are_flagged(harness):
@@ -92,7 +94,10 @@ def test_reply_times_against_deadlines(november):
     assert sorted(fa.hours) == [25.0, 73.0]
     assert fr.buckets()["1_4h"] == 1 and fr.buckets()["3_7d"] == 1
     assert fb.closed_without_answer == 1  # the removed one
-    assert rep["instagram"].questions == 0 and rep["instagram"].first_reply.share_within is None
+    ig = rep["instagram"]
+    assert ig.questions == 1 and ig.first_reply.within == ig.full_answer.within == 1  # answered directly
+    assert ig.first_reply.hours == pytest.approx([40 / 60]) and ig.first_reply.buckets()["under_1h"] == 1
+    assert rep["linkedin"].questions == 0 and rep["linkedin"].first_reply.share_within is None
 
 
 def test_open_and_overdue_over_the_month(november):
@@ -112,7 +117,7 @@ def test_assignees_removals_crises_and_key_figures(november):
     h, ids = november
     fig = monthly.month_figures(h.ctx, NOV)
     expected: dict[str, list[int]] = {}
-    for key, col in (("a", 0), ("b", 0), ("bad", 1), ("c", 2)):
+    for key, col in (("a", 0), ("b", 0), ("bad", 1), ("c", 2), ("ig", 0)):
         row = expected.setdefault(items.get(h.ctx, ids[key])["assignee"], [0, 0, 0, 0])
         row[col] += 1
         row[3] += key == "c"  # c is open and overdue
@@ -122,11 +127,12 @@ def test_assignees_removals_crises_and_key_figures(november):
     assert fig.removals == [("personal_attack", 1)]
     assert len(fig.crises) == 1 and fig.crises[0].reason == "Strömavbrott"
     assert fig.crises[0].started == local(2026, 11, 24, 9, 0) and fig.crises[0].ended == local(2026, 11, 24, 17, 0)
-    assert fig.watched == 18 and fig.watch_days == 4 * 20 and fig.missed == 2 + 3 * 20 and fig.late_checks == 2
-    assert fig.total("first_reply").within == 1 and fig.overdue_at_end == 1 and fig.removed == 1
+    assert fig.watched == 18 + 19 + 12 and fig.watch_days == 4 * 20
+    assert fig.missed == 2 + 1 + 8 + 20 and fig.late_checks == 2 + 12
+    assert fig.total("first_reply").within == 2 and fig.overdue_at_end == 1 and fig.removed == 1
 
 
 def test_figures_need_no_matplotlib(november, monkeypatch):
     h, _ = november
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # importing it would fail
-    assert monthly.month_figures(h.ctx, NOV).watched == 18
+    assert monthly.month_figures(h.ctx, NOV).watched == 49

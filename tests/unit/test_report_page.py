@@ -56,9 +56,10 @@ def test_text_alternatives_and_tables_state_the_figures(rendered):
     sv, _ = rendered
     cal = sv.charts["calendar"].alt
     assert "Ekby kommun (Facebook): 16 i tid, 2 sent, 2 missade av 20 vaktdagar" in cal
-    assert "1 inom, 1 efter, 1 försenade" in sv.charts["replies"].alt
-    assert "Bevakade vaktdagar: 18 av 80 (22 %)" in sv.html
-    assert "Första svar inom tidsfristen: 1 av 3 (33 %)" in sv.html
+    assert "Ekby kommun (LinkedIn): 0 i tid, 12 sent, 8 missade av 20 vaktdagar" in cal
+    assert "Första svar: 2 inom, 1 efter, 1 försenade" in sv.charts["replies"].alt
+    assert "Bevakade vaktdagar: 49 av 80 (61 %)" in sv.html
+    assert "Första svar inom tidsfristen: 2 av 4 (50 %)" in sv.html
     assert "Strömavbrott" in sv.html and "personangrepp" in sv.html
     assert 'data-label="Missade"' in sv.html  # stacked rows on a phone keep their headings
 
@@ -66,7 +67,7 @@ def test_text_alternatives_and_tables_state_the_figures(rendered):
 def test_english_is_available(rendered):
     _, en = rendered
     assert '<html lang="en"' in en.html and "Oversight in Ekby kommun, November 2026" in en.html
-    assert "Watch days watched: 18 of 80" in en.html
+    assert "Watch days watched: 49 of 80" in en.html
 
 
 def test_charts_are_png_and_svg(rendered, tmp_path):
@@ -91,7 +92,7 @@ def test_cli_report_month_writes_files_and_refuses_bad_month(settings, tmp_path,
     assert main(["report", "month", "--db", str(db), "--month", "2026-11", "--out", str(out)]) == 0
     assert "november 2026" in capsys.readouterr().out
     html = (out / "rapport-2026-11.html").read_text(encoding="utf-8")
-    assert "Bevakade vaktdagar: 18 av 80" in html
+    assert "Bevakade vaktdagar: 49 av 80" in html
     assert len(list(out.glob("*.png"))) == len(list(out.glob("*.svg"))) == 7
     bad = tmp_path / "bad"
     for month in ("2026-13", "nov", "2027-01"):
