@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-from bot.core.monthly import BUCKETS, MonthFigures  # noqa: E402
+from bot.core.monthly import BUCKETS, Month, MonthFigures  # noqa: E402
 
 Tr = Callable[..., str]
 
@@ -81,9 +81,14 @@ def _chart(name: str, fig: Figure, alt: str) -> Chart:
         plt.close(fig)
 
 
-def month_label(tr: Tr, figures: MonthFigures) -> str:
+def month_name(tr: Tr, month: Month) -> str:
+    """'november 2026' (in the catalogue's language)."""
     names = tr("monthly.months").split(",")
-    return tr("monthly.month_name", name=names[figures.month.month - 1], year=figures.month.year)
+    return tr("monthly.month_name", name=names[month.month - 1], year=month.year)
+
+
+def month_label(tr: Tr, figures: MonthFigures) -> str:
+    return month_name(tr, figures.month)
 
 
 def pct(value: float | None, tr: Tr) -> str:

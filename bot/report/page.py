@@ -37,7 +37,7 @@ class Rendered:
 
 
 def translator(lang: str) -> Tr:
-    return lambda key, **values: t(key, lang, **values)
+    return lambda key_, /, **values: t(key_, lang, **values)
 
 
 def _ground_label(lang: str):
