@@ -36,7 +36,7 @@ OKABE_ITO = {
 }
 STATUS_STYLE = {  # face colour, hatch, text colour of the symbol
     "on_time": (OKABE_ITO["green"], "", "white"),
-    "late": (OKABE_ITO["orange"], "..", "black"),
+    "late": (OKABE_ITO["orange"], "//", "black"),
     "missed": (OKABE_ITO["vermillion"], "xx", "black"),
     "not_watch_day": ("#FFFFFF", "", "#555555"),
     "before": ("#E8E8E8", "", "black"),
@@ -45,9 +45,9 @@ STATUS_STYLE = {  # face colour, hatch, text colour of the symbol
 }
 DEADLINE_STYLE = {  # category -> colour, hatch
     "within": (OKABE_ITO["blue"], ""),
-    "late": (OKABE_ITO["orange"], "//"),
+    "late": (OKABE_ITO["orange"], "\\\\"),
     "overdue": (OKABE_ITO["vermillion"], "xx"),
-    "waiting": (OKABE_ITO["grey"], ".."),
+    "waiting": (OKABE_ITO["grey"], "--"),
 }
 DPI = 110
 plt.rcParams.update({
@@ -112,7 +112,9 @@ def calendar_chart(figures: MonthFigures, tr: Tr) -> Chart:
                                        edgecolor=OKABE_ITO["purple"], linewidth=1.6))
             code = tr(f"monthly.code.{cell.status}")
             if code:
-                ax.text(x + 0.5, y + 0.52, code, ha="center", va="center", fontsize=9, color=ink, fontweight="bold")
+                box = {"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none"} if hatch else None
+                ax.text(x + 0.5, y + 0.52, code, ha="center", va="center", fontsize=9, color=ink, fontweight="bold",
+                        bbox=box)
     ax.set_xlim(0, len(days))
     ax.set_ylim(len(rows), 0)
     ax.set_xticks([i + 0.5 for i in range(len(days))], [str(d.day) for d in days], fontsize=8)
@@ -209,7 +211,7 @@ def load_chart(figures: MonthFigures, tr: Tr) -> Chart:
     for span in figures.crises:
         start = max(span.started.date(), figures.month.first).day - 0.5
         end = (min(span.ended.date(), figures.month.last) if span.ended else figures.month.last).day + 0.5
-        ax.axvspan(start, end, facecolor=OKABE_ITO["yellow"], alpha=0.35, hatch="..", edgecolor="#777777",
+        ax.axvspan(start, end, facecolor=OKABE_ITO["yellow"], alpha=0.35, hatch="||", edgecolor="#777777",
                    label=tr("monthly.load.crisis"))
     ax.plot(days, [d.open for d in figures.load], color=OKABE_ITO["blue"], marker="o", markersize=4,
             linewidth=2, label=tr("monthly.load.open"))
@@ -236,7 +238,7 @@ def assignees_chart(figures: MonthFigures, tr: Tr) -> Chart:
     fig, ax = plt.subplots(figsize=(8, 0.5 * max(1, len(people)) + 1.6))
     names = [a.name for a in people]
     left = [0] * len(people)
-    for key, colour, hatch in (("answered", OKABE_ITO["blue"], ""), ("closed", OKABE_ITO["grey"], ".."),
+    for key, colour, hatch in (("answered", OKABE_ITO["blue"], ""), ("closed", OKABE_ITO["grey"], "--"),
                                ("open_", OKABE_ITO["orange"], "//")):
         values = [getattr(a, key.rstrip("_")) for a in people]
         bars = ax.barh(names, values, left=left, color=colour, hatch=hatch or None, edgecolor="#333333",
@@ -283,7 +285,7 @@ def summary_chart(figures: MonthFigures, tr: Tr) -> Chart:
     accounts = figures.oversight
     replies = {r.account_id: r for r in figures.replies}
     metrics = (("watched", OKABE_ITO["green"], ""), ("first_reply", OKABE_ITO["blue"], "//"),
-               ("full_answer", OKABE_ITO["orange"], ".."))
+               ("full_answer", OKABE_ITO["orange"], "\\\\"))
     fig, ax = plt.subplots(figsize=(8, 0.9 * max(1, len(accounts)) + 1.8))
     height = 0.26
     lines = []
