@@ -87,3 +87,16 @@ def test_rapport_manad_bad_input_is_a_swedish_error_and_changes_nothing(harness)
     assert _outbox(h) == before
     assert "ÅÅÅÅ-MM" in h.bot.command("per@example.se", "/rapport månad hjälp").text
     assert monthly.Month(2026, 1).previous() == monthly.Month(2025, 12)
+
+
+def test_console_shows_the_attachments_by_name():
+    import io
+
+    from bot.adapters.console import ConsoleChat
+    from bot.clock import FakeClock
+
+    out = io.StringIO()
+    chat = ConsoleChat(FakeClock(local(2026, 12, 1, 9, 0)), out=out)
+    chat.send(Message(kind="monthly_report", to="#kommunikation", text="Månadsrapport",
+                      attachments=(Attachment.of("s.png", "image/png", b"x" * 4096, title="Sammanfattning"),)))
+    assert "📎 Sammanfattning (s.png, 4 kB)" in out.getvalue()
