@@ -12,10 +12,14 @@ month's report once, if Uppsikt watched any account during that month.
 
 from __future__ import annotations
 
+import logging
+
 from bot.clock import from_epoch
 from bot.core.context import Context
 from bot.core.monthly import Month
 from bot.messages import Attachment, Message
+
+log = logging.getLogger("uppsikt.report")
 
 # bot.report.page (and so matplotlib) is imported only when a report is made: the daily job asks
 # `monthly_post_due` every day, and a plain tick must stay cheap.
@@ -82,8 +86,14 @@ def monthly_post_due(ctx: Context) -> list[Message]:
     since = _watched_since(ctx)
     if since is None or since > last.last:
         return []  # Uppsikt did not watch anything last month: nothing to report
-    if not ctx.once(f"monthly_report:{last.key}"):
+    key = f"monthly_report:{last.key}"
+    if ctx.db.execute("SELECT 1 FROM dispatched WHERE key = ?", [key]).fetchone():
         return []
-    message = monthly_message(ctx, last, "#" + ctx.settings.municipality.communicator_channel)
+    try:
+        message = monthly_message(ctx, last, "#" + ctx.settings.municipality.communicator_channel)
+    except Exception:  # noqa: BLE001 - the report must never stop the tick that runs the oversight duty
+        log.exception("the monthly report for %s could not be made; the daily job tries again tomorrow", last.key)
+        return []
+    ctx.once(key)
     ctx.emit(message)
     return [message]

@@ -100,3 +100,23 @@ def test_console_shows_the_attachments_by_name():
     chat.send(Message(kind="monthly_report", to="#kommunikation", text="Månadsrapport",
                       attachments=(Attachment.of("s.png", "image/png", b"x" * 4096, title="Sammanfattning"),)))
     assert "📎 Sammanfattning (s.png, 4 kB)" in out.getvalue()
+
+
+def test_a_failing_report_never_stops_the_tick_and_is_tried_again_the_next_day(harness, monkeypatch, caplog):
+    h = harness(local(2026, 11, 3, 7, 0))
+    november_world(h)
+    calls: list[str] = []
+
+    def broken(ctx, month, to):
+        calls.append(month.key)
+        raise RuntimeError("matplotlib is broken")
+
+    monkeypatch.setattr(post, "monthly_message", broken)
+    h.run_until(local(2026, 12, 1, 10, 30))
+    assert calls == ["2026-11"] and h.sent("monthly_report") == []
+    assert "could not be made" in caplog.text
+    h.run_until(local(2026, 12, 1, 16, 0))
+    assert h.sent("oversight_reminder")  # the oversight duty went on
+    monkeypatch.undo()
+    h.run_until(local(2026, 12, 2, 9, 0))  # the next day's daily job tries again, and succeeds
+    assert calls == ["2026-11"] and len(h.sent("monthly_report")) == 1
