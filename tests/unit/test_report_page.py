@@ -136,3 +136,18 @@ def test_diarium_csv_times_are_dates_swedish_excel_reads(harness):
     col = records.EXPORT_FIELDS.index("received_at")
     assert parsed[1][col] == "2026-12-07 10:00"
     assert parsed[1][records.EXPORT_FIELDS.index("answered_at")] == ""
+
+
+def test_no_category_depends_on_colour_alone():
+    """Every category has its own pattern (or symbol), so the charts survive colour blindness and black-and-white
+    print; the colours are Okabe–Ito's."""
+    from bot.i18n import catalogue
+    from bot.report.charts import DEADLINE_STYLE, OKABE_ITO, STATUS_STYLE
+
+    sv = catalogue("sv")
+    shown = ("on_time", "late", "missed", "not_watch_day", "before")
+    marks = {(STATUS_STYLE[s][0], STATUS_STYLE[s][1], sv[f"monthly.code.{s}"]) for s in shown}
+    assert len({(hatch, code) for _, hatch, code in marks}) == len(shown)
+    assert len({hatch for hatch, _ in DEADLINE_STYLE.values()}) == len(DEADLINE_STYLE)
+    used = {c for c, _, _ in STATUS_STYLE.values()} | {c for c, _ in DEADLINE_STYLE.values()}
+    assert used - {"#FFFFFF", "#E8E8E8"} <= set(OKABE_ITO.values())
