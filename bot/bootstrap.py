@@ -157,6 +157,7 @@ class Bot:
             if self.ctx.once(f"daily:{self.ctx.today().isoformat()}"):
                 out += staff.check_coverage(self.ctx)
                 out += records.daily(self.ctx)
+                out += monthly_report_due(self.ctx)
             out += accounts.daily(self.ctx)  # once a day itself, in office hours (a calm first start)
             self.ctx.set_state("last_tick", str(self.ctx.now_ts()))
         return out
@@ -371,6 +372,14 @@ def parse_history_csv(ctx: Context, path: Path) -> tuple[list[tuple[HistoryAnswe
     if not rows and not problems:
         problems.append(ctx.t("history.no_rows", path=path))
     return rows, problems
+
+
+def monthly_report_due(ctx: Context) -> list[Message]:
+    """Issue 14: last month's report to the communicators' channel on the month's first business day.
+    Kept apart from the rest of the daily job; the report package loads matplotlib only when it posts."""
+    from bot.report.post import monthly_post_due
+
+    return monthly_post_due(ctx)
 
 
 def build(

@@ -154,10 +154,48 @@ def cmd_report(args) -> int:
     except Refused as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    if args.json:
+    fmt = "json" if args.json else (args.format or "text")
+    if fmt == "csv":
+        from bot.core import monthly
+
+        _write_out(bot, monthly.oversight_csv(bot.ctx, rep), args.out, sum(len(d) for d in rep.values()),
+                   "records.cli_exported")
+    elif fmt == "json":
         print(json.dumps(oversight.report_json(rep), ensure_ascii=False, indent=2))
-    else:
+    elif fmt == "text":
         print(oversight.render_report(bot.ctx, rep))
+    else:
+        print(bot.ctx.t("monthly.cli.bad_format", value=fmt), file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_report_month(args) -> int:
+    """`uppsikt report month --month ÅÅÅÅ-MM [--out DIR] [--lang sv|en]`: the monthly report as HTML, PNG, SVG."""
+    from bot.core import monthly
+    from bot.core.context import Refused
+    from bot.i18n import LANGUAGES
+
+    bot = _bot(args)
+    ctx = bot.ctx
+    try:
+        if args.lang and args.lang not in LANGUAGES:
+            raise Refused(ctx.t("monthly.cli.bad_lang", value=args.lang))
+        month = monthly.parse_month(ctx, args.month) if args.month else monthly.Month(
+            ctx.today().year, ctx.today().month).previous()
+        from bot.report import page
+
+        rendered = page.render_month(ctx, month, args.lang or ctx.lang)
+    except Refused as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else Path(f"uppsikt-rapport-{month.key}")
+    path = page.write(rendered, out)
+    from bot.report.charts import month_label
+
+    print(ctx.t("monthly.cli.written", month=month_label(lambda k, **v: t(k, args.lang or ctx.lang, **v),
+                                                         rendered.figures),
+                path=path, charts=len(rendered.charts)))
     return 0
 
 
@@ -250,7 +288,8 @@ def cmd_export_register(args) -> int:
         print(ctx.t("records.cli_bad_format", value=args.format, known="html, json"), file=sys.stderr)
         return 2
     rows = records.register(ctx)
-    text = records.register_html(ctx, rows) if args.format == "html" else records.export_json(rows) + "\n"
+    text = (records.register_html(ctx, rows, fragment=args.fragment) if args.format == "html"
+            else records.export_json(rows) + "\n")
     _write_out(bot, text, args.out, len(rows), "records.cli_register_saved")
     return 0
 
@@ -353,7 +392,16 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--from", dest="from_", type=_date, required=True)
     r.add_argument("--to", type=_date, required=True)
     r.add_argument("--json", action="store_true")
+    r.add_argument("--format", default=None, metavar="FORMAT",
+                   help="text (standard), json eller csv (semikolon och UTF-8 med BOM, för Excel)")
+    r.add_argument("--out", help="spara i den här filen i stället för att skriva ut (csv)")
     r.set_defaults(func=cmd_report)
+    r = rsub.add_parser("month", help="månadsrapport som HTML med diagram (PNG och SVG)")
+    common(r)
+    r.add_argument("--month", help="månaden, ÅÅÅÅ-MM (standard: förra månaden)")
+    r.add_argument("--out", help="mapp att spara rapporten i (standard: uppsikt-rapport-ÅÅÅÅ-MM)")
+    r.add_argument("--lang", default=None, help="sv (standard: kommunens språk) eller en")
+    r.set_defaults(func=cmd_report_month)
 
     p = sub.add_parser("backup", help="säkerhetskopiera databasen (SQLite online backup)")
     common(p)
@@ -385,6 +433,8 @@ def parser() -> argparse.ArgumentParser:
     e = esub.add_parser("register", help="förteckning över kommunens konton att publicera på webbplatsen (A3)")
     common(e)
     e.add_argument("--format", default="html", help="html (standard) eller json")
+    e.add_argument("--fragment", action="store_true",
+                   help="bara förteckningen (utan <html> och <head>) att klistra in i webbplatsens publiceringsverktyg")
     e.add_argument("--out", help="spara i den här filen i stället för att skriva ut")
     e.set_defaults(func=cmd_export_register)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import asdict, dataclass, field
 
@@ -16,6 +17,31 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a message (the monthly report's summary image and its HTML).
+
+    `data` is the content in base64 so that a message stays plain JSON in the outbox; `alt` is the text
+    alternative of an image, `title` what the chat shows as the file's name."""
+
+    filename: str
+    mime: str
+    data: str
+    title: str = ""
+    alt: str = ""
+
+    @classmethod
+    def of(cls, filename: str, mime: str, content: bytes, title: str = "", alt: str = "") -> "Attachment":
+        return cls(filename, mime, base64.b64encode(content).decode("ascii"), title, alt)
+
+    def content(self) -> bytes:
+        return base64.b64decode(self.data)
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime.startswith("image/")
+
+
+@dataclass(frozen=True)
 class Message:
     kind: str  # oversight_prompt, nudge, assignment, escalation, …
     to: str  # "#channel" or a person's e-mail
@@ -27,6 +53,7 @@ class Message:
     mentions: tuple[str, ...] = ()  # e-mails to @-mention
     thread: str | None = None  # post in the thread of this card key ("item:12")
     card: str | None = None  # this message is the card with this key; a later one with the same key updates it
+    attachments: tuple[Attachment, ...] = ()  # files: an image is shown in the message, others attached
 
     @property
     def to_channel(self) -> bool:
@@ -41,6 +68,7 @@ class Message:
         d["actions"] = tuple(Action(**a) for a in d.get("actions", ()))
         d["fields"] = tuple(tuple(f) for f in d.get("fields", ()))
         d["mentions"] = tuple(d.get("mentions", ()))
+        d["attachments"] = tuple(Attachment(**a) for a in d.get("attachments", ()))
         return cls(**d)
 
 

@@ -82,6 +82,8 @@ class ConsoleChat:
             print(f"  {line}", file=self.stream)
         for label, value in message.fields:
             print(f"    {label}: {value}", file=self.stream)
+        for att in message.attachments:  # issue 14: the monthly report's files, by name
+            print(f"    📎 {att.title or att.filename} ({att.filename}, {len(att.content()) // 1024} kB)", file=self.stream)
         button = t("console.button", lang)
         for a in message.actions:
             name = BUTTON_WORDS.get(a.name, a.name) if lang == "sv" else a.name

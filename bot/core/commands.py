@@ -79,12 +79,38 @@ def status_text(ctx: Context) -> str:
 def cmd_rapport(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:
     if words and fold(words[0]) in ("hjalp", "help"):
         return Reply(ctx.t("help.rapport"))
+    if words and fold(words[0]) in ("manad", "month"):
+        return cmd_rapport_manad(ctx, actor, words[1:], channel)
     today = ctx.today()
     start = parse_date(ctx, words[0], ctx.t("word.from")) if words else today - dt.timedelta(days=today.weekday())
     end = parse_date(ctx, words[1], ctx.t("word.to")) if len(words) > 1 else today
     if len(words) > 2:
         raise Refused(ctx.t("help.rapport"))
     return Reply(oversight.render_report(ctx, oversight.report(ctx, start, end)))
+
+
+def cmd_rapport_manad(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:
+    """`/rapport månad [ÅÅÅÅ-MM]` (issue 14): the monthly report's summary image and key figures, posted in
+    the channel the command came from (or to the person who asked); last month by default."""
+    from bot.core import monthly
+
+    if words and fold(words[0]) in ("hjalp", "help"):
+        return Reply(ctx.t("monthly.post.usage"))
+    if len(words) > 1:
+        raise Refused(ctx.t("monthly.post.usage"))
+    today = ctx.today()
+    month = monthly.parse_month(ctx, words[0]) if words else monthly.Month(today.year, today.month).previous()
+    if month.first > today:
+        raise Refused(ctx.t("monthly.future_month", month=month.key))
+    from bot.report.charts import month_name
+    from bot.report.post import monthly_message
+
+    to = "#" + channel.lstrip("#") if channel else actor
+    message = monthly_message(ctx, month, to)
+    with ctx.db.atomic():
+        ctx.emit(message)
+        ctx.audit(actor, "report.month", month.key, to=to)
+    return Reply(ctx.t("monthly.post.ordered", month=month_name(ctx.t, month), target=to))
 
 
 # --------------------------------------------------------------------------- /franvaro

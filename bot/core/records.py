@@ -219,7 +219,10 @@ def export_csv(ctx: Context, rows: list[dict], delimiter: str = ";") -> str:
     """CSV text starting with a UTF-8 BOM, headings in the municipality's language.
 
     The default separator is ';' because Excel with Swedish regional settings
-    splits on semicolons when a .csv file is opened by double-click.
+    splits on semicolons when a .csv file is opened by double-click (its list
+    separator is ';' since ',' is the decimal comma), and the BOM makes it read
+    UTF-8 (å, ä, ö) instead of the ANSI code page. Times are written as
+    ÅÅÅÅ-MM-DD tt:mm in Stockholm time, which it reads as dates.
     """
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
@@ -229,9 +232,15 @@ def export_csv(ctx: Context, rows: list[dict], delimiter: str = ";") -> str:
     return "\ufeff" + buf.getvalue()
 
 
+CSV_DATE_FIELDS = ("received_at", "answered_at", "decided_at")
+
+
 def _csv_value(ctx: Context, field: str, value: object) -> object:
     """The CSV is read by people (the registrar, in Excel): statuses and platforms in their language,
-    not the codes (`answered` → "besvarad"). The JSON export keeps the codes for machines."""
+    not the codes (`answered` → "besvarad"), and times as ÅÅÅÅ-MM-DD tt:mm (Stockholm), which Excel with
+    Swedish settings reads as dates. The JSON export keeps the codes and ISO 8601 with the offset."""
+    if field in CSV_DATE_FIELDS and value:
+        return dt.datetime.fromisoformat(str(value)).strftime("%Y-%m-%d %H:%M")
     if field == "status" and value:
         key = f"status.{value}"
         return ctx.t(key) if key in catalogue(ctx.lang) else value
@@ -407,53 +416,41 @@ def _contact(contact: str) -> str:
     return _e(contact)
 
 
-def register_html(ctx: Context, rows: list[dict] | None = None) -> str:
-    """A complete, standalone, accessible page (also well-formed XML) listing the accounts."""
+def register_html(ctx: Context, rows: list[dict] | None = None, *, fragment: bool = False) -> str:
+    """The accounts as an accessible, responsive table: a complete standalone page (also well-formed XML),
+    or with `fragment` a ``<section>`` with its own scoped style and no ``<html>``/``<head>``, for pasting
+    into the municipality's CMS.
+
+    Every column is visible at desktop width (the cells wrap, nothing hides behind a scrollbar); on a
+    narrow screen each account becomes a card of "heading: value" lines (`bot.htmlkit`)."""
+    from bot.htmlkit import BASE_CSS, TABLE_CSS, page, table
+
     rows = register(ctx) if rows is None else rows
     muni = ctx.settings.municipality.name
     title = ctx.t("records.register.title", municipality=muni)
     cols = ("account", "platform", "unit", "purpose", "audience", "content", "frequency", "responsible", "contact")
-    head = "".join(f'<th scope="col">{_e(ctx.t(f"records.register.col_{c}"))}</th>' for c in cols)
+    headings = [ctx.t(f"records.register.col_{c}") for c in cols]
     body = []
     for r in rows:
         responsible = ", ".join(x for x in (r["owner_name"], r["owner_title"]) if x)
-        cells = [
-            f'<th scope="row">{_link(r["url"], r["name"])}</th>',
-            *(f"<td>{_e(r[k])}</td>" for k in ("platform_label", "unit_name", "purpose", "audience", "content",
-                                               "update_frequency")),
-            f"<td>{_e(responsible)}</td>",
-            f"<td>{_contact(r['contact'])}</td>",
-        ]
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    style = (
-        "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;line-height:1.5;"
-        "margin:2rem;color:#1a1a1a;background:#fff}"
-        "table{border-collapse:collapse;width:100%}caption{text-align:left;font-weight:bold;padding:.5rem 0}"
-        "th,td{border:1px solid #767676;padding:.5rem;text-align:left;vertical-align:top}"
-        "thead th{background:#f0f0f0}a{color:#0645ad}a:focus,.scroll:focus{outline:3px solid #1a1a1a}"
-        ".scroll{overflow-x:auto}"
-    )
-    lang = html.escape(ctx.lang, quote=True)
-    return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="{lang}" xml:lang="{lang}" xmlns="http://www.w3.org/1999/xhtml">\n'
-        "<head>\n"
-        '<meta charset="utf-8" />\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1" />\n'
-        f"<title>{_e(title)}</title>\n"
-        f"<style>{style}</style>\n"
-        "</head>\n<body>\n<main>\n"
-        f"<h1>{_e(title)}</h1>\n"
-        f"<p>{_e(ctx.t('records.register.intro', municipality=muni))}</p>\n"
-        '<div class="scroll" role="region" aria-labelledby="register-caption" tabindex="0">\n'
-        "<table>\n"
-        f'<caption id="register-caption">'
-        f"{_e(ctx.t('records.register.caption', municipality=muni, count=len(rows)))}</caption>\n"
-        f"<thead><tr>{head}</tr></thead>\n"
-        "<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n</div>\n"
-        f"<p>{_e(ctx.t('records.register.updated', day=ctx.today().isoformat()))}</p>\n"
-        "</main>\n</body>\n</html>\n"
-    )
+        body.append([
+            _link(r["url"], r["name"]),
+            *(_e(r[k]) for k in ("platform_label", "unit_name", "purpose", "audience", "content", "update_frequency")),
+            _e(responsible), _contact(r["contact"]),
+        ])
+    grid = table(ctx.t("records.register.caption", municipality=muni, count=len(rows)), headings, body,
+                 table_id="register-table")
+    intro = f"<p>{_e(ctx.t('records.register.intro', municipality=muni))}</p>\n"
+    updated = f"<p>{_e(ctx.t('records.register.updated', day=ctx.today().isoformat()))}</p>\n"
+    if fragment:
+        lang = html.escape(ctx.lang, quote=True)
+        return (
+            f'<section class="uppsikt-register" lang="{lang}" aria-labelledby="uppsikt-register-title">\n'
+            f"<style>{TABLE_CSS}.uppsikt-register a{{color:#0645ad}}"
+            ".uppsikt-register a:focus{outline:3px solid #1a1a1a;outline-offset:2px}</style>\n"
+            f'<h2 id="uppsikt-register-title">{_e(title)}</h2>\n{intro}{grid}\n{updated}</section>\n'
+        )
+    return page(ctx.lang, title, BASE_CSS + TABLE_CSS, f"<h1>{_e(title)}</h1>\n{intro}{grid}\n{updated}")
 
 
 # --------------------------------------------------------------------------- inactive accounts (A6)

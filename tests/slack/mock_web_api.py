@@ -27,6 +27,12 @@ Stable API (used by tests/slack/test_chat.py and the Bolt app's tests):
 ``.respond(method, body, status=200, headers=None)``
     script one exact answer for the next call to `method` (queued after earlier ones).
 ``.add_reaction(channel, ts, name, user)``  for reactions.get
+``.uploads``            file id -> {"filename", "length", "alt_txt", "data" (bytes or None), "title", "channel"}
+``.shared(channel)``    the files shared in a channel by files.completeUploadExternal, in order
+    The upload flow: files.getUploadURLExternal answers an ``upload_url`` on this server
+    (``http://127.0.0.1:<port>/upload/<file id>``, no token needed, like Slack's); a POST there stores
+    the bytes (its length must match); files.completeUploadExternal shares uploaded files in
+    ``channel_id`` with the ``initial_comment`` (``file_not_found``/``invalid_arguments`` otherwise).
 
 Unknown methods answer ``{"ok": false, "error": "unknown_method"}`` (HTTP 404).
 Nothing but loopback is used; `stop()` shuts the server and its thread down.
@@ -108,7 +114,11 @@ class MockSlackWebAPI:
             "views.open": self._views_open,
             "views.update": self._views_update,
             "reactions.get": self._reactions_get,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
         }
+        self.uploads: dict[str, dict[str, Any]] = {}
+        self.files_shared: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> MockSlackWebAPI:
@@ -188,6 +198,8 @@ class MockSlackWebAPI:
     # ------------------------------------------------------------------ HTTP
     def _handle(self, req: BaseHTTPRequestHandler, verb: str) -> None:
         url = urlsplit(req.path)
+        if url.path.startswith("/upload/"):
+            return self._upload(req, url.path.removeprefix("/upload/"))
         method = url.path.removeprefix("/api/")
         params: dict[str, Any] = dict(parse_qsl(url.query))
         length = int(req.headers.get("Content-Length") or 0)
@@ -229,6 +241,34 @@ class MockSlackWebAPI:
                 return 200, {"ok": True, **handler(params)}, {}
         except SlackError as exc:
             return exc.status, {"ok": False, "error": exc.code, **exc.extra}, {}
+
+    def _upload(self, req: BaseHTTPRequestHandler, file_id: str) -> None:
+        """Slack's upload URL: takes the raw bytes (or a multipart form) of a file announced before."""
+        length = int(req.headers.get("Content-Length") or 0)
+        raw = req.rfile.read(length) if length else b""
+        with self._lock:
+            self.calls.append(Call("upload", {"file_id": file_id, "length": len(raw)},
+                                   {k: v for k, v in req.headers.items()}, time.monotonic(), req.command))
+            scripted = (self._script.get("upload") or deque()).popleft() if self._script.get("upload") else None
+            entry = self.uploads.get(file_id)
+            if scripted is not None:
+                status, body = scripted.status, f"error {scripted.status}".encode()
+            elif entry is None or req.command != "POST":
+                status, body = 404, b"unknown upload"
+            elif len(raw) != entry["length"]:
+                status, body = 400, b"length mismatch"
+            else:
+                entry["data"] = raw
+                status, body = 200, b"OK - " + str(len(raw)).encode()
+        req.send_response(status)
+        req.send_header("Content-Type", "text/plain")
+        req.send_header("Content-Length", str(len(body)))
+        req.end_headers()
+        req.wfile.write(body)
+
+    def shared(self, channel: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [f for f in self.files_shared if f["channel"] == channel]
 
     # ------------------------------------------------------------------ state helpers (under self._lock)
     def _next_ts(self) -> str:
@@ -372,6 +412,39 @@ class MockSlackWebAPI:
         if not view_id or view_id not in self.views or "view" not in params:
             raise SlackError("not_found")
         return {"view": self._store_view(params["view"], view_id)}
+
+    def _files_get_upload_url_external(self, params: dict[str, Any]) -> dict[str, Any]:
+        filename, length = params.get("filename"), str(params.get("length", ""))
+        if not filename or not length.isdigit() or int(length) == 0:
+            raise SlackError("invalid_arguments")
+        if len(str(params.get("alt_txt") or "")) > 1000:
+            raise SlackError("alt_txt_too_large")
+        self._seq += 1
+        file_id = f"F{self._seq:08d}"
+        self.uploads[file_id] = {"filename": filename, "length": int(length), "alt_txt": params.get("alt_txt"),
+                                 "data": None, "title": None, "channel": None}
+        host, port = self._server.server_address[:2] if self._server else ("127.0.0.1", 0)
+        return {"upload_url": f"http://{host}:{port}/upload/{file_id}", "file_id": file_id}
+
+    def _files_complete_upload_external(self, params: dict[str, Any]) -> dict[str, Any]:
+        files = self._json(params.get("files"))
+        if not isinstance(files, list) or not files or not all(isinstance(f, dict) and f.get("id") for f in files):
+            raise SlackError("invalid_arguments")
+        channel = self._known_channel(params["channel_id"]) if params.get("channel_id") else None
+        out = []
+        for f in files:
+            entry = self.uploads.get(f["id"])
+            if entry is None or entry["data"] is None:
+                raise SlackError("file_not_found")
+        for f in files:
+            entry = self.uploads[f["id"]]
+            entry["title"], entry["channel"] = f.get("title") or entry["filename"], channel
+            if channel:
+                self.files_shared.append({"channel": channel, "id": f["id"], "title": entry["title"],
+                                          "filename": entry["filename"], "data": entry["data"],
+                                          "alt_txt": entry["alt_txt"], "comment": params.get("initial_comment", "")})
+            out.append({"id": f["id"], "title": entry["title"], "name": entry["filename"]})
+        return {"files": out}
 
     def _reactions_get(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (self._known_channel(params.get("channel")), str(params.get("timestamp", "")))

@@ -47,6 +47,7 @@ def test_every_command_answers_hjalp_ephemerally_and_changes_nothing(slack, comm
 @pytest.mark.parametrize(("command", "text", "expected"), [
     (Command.FRANVARO, "2026-12-32 2027-01-06 ersättare=per@example.se", "Skriv datum som ÅÅÅÅ-MM-DD"),
     (Command.RAPPORT, "igår", "Skriv datum som ÅÅÅÅ-MM-DD"),
+    (Command.RAPPORT, "månad 2026-13", "Skriv år och månad som ÅÅÅÅ-MM"),
     (Command.KRIS, "kanske", "/kris på"),
     (Command.ARENDE, "tolv ta", "Skriv ett heltal"),
     (Command.TA_BORT, "x", "Skriv ett heltal"),
@@ -210,3 +211,17 @@ def test_account_modal_submits_a_request(slack, slack_api):
     assert any("ansöker om ett nytt konto" in m["text"] for m in lena_dm)
     buttons = [e["action_id"] for m in lena_dm for b in m["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert "uppsikt.account_approve" in buttons and "uppsikt.account_reject" in buttons
+
+
+def test_rapport_manad_posts_the_summary_image_in_the_channel(slack):
+    from tests.report_world import november_world
+    from tests.conftest import local
+
+    s = slack(local(2026, 11, 3, 7, 0))
+    november_world(s.h)
+    _, url = s.command("lena@example.se", Command.RAPPORT, "månad 2026-11", channel="kommunikation")
+    assert "Månadsrapporten för november 2026 skickas till #kommunikation." in posted(s, url)["text"]
+    s.bot.flush()
+    shared = s.api.shared(s.channel("kommunikation"))
+    assert [f["filename"] for f in shared] == ["uppsikt-2026-11-sammanfattning.png", "uppsikt-rapport-2026-11.html"]
+    assert "Bevakade vaktdagar: 49 av 80 (61 %)" in shared[0]["comment"]

@@ -359,3 +359,41 @@ def test_a_mention_slack_refuses_to_resolve_does_not_block_the_message(chat, sla
     chat.send(Message(kind="oversight_prompt", to="#konto-facebook", text="Tillsyn", mentions=("lena@example.se",)))
     [message] = slack_api.posted(slack_api.channels["konto-facebook"])
     assert message["text"].startswith("lena@example.se\n")
+
+
+# --------------------------------------------------------------------------- files (issue 14)
+
+
+def _with_files() -> Message:
+    from bot.messages import Attachment
+
+    return Message(kind="monthly_report", to="#kommunikation", text="Månadsrapport <november>",
+                   fields=(("Missade vaktdagar", "3"),),
+                   attachments=(Attachment.of("s.png", "image/png", b"\x89PNG-data", title="Sammanfattning",
+                                              alt="Diagram: 90 %"),
+                                Attachment.of("r.html", "text/html", b"<html></html>", title="Rapport")))
+
+
+def test_attachments_are_uploaded_and_shared_with_the_text_as_comment(chat, slack_api):
+    chat.send(_with_files())
+    channel = slack_api.channels["kommunikation"]
+    shared = slack_api.shared(channel)
+    assert [(f["filename"], f["title"], f["data"]) for f in shared] == [
+        ("s.png", "Sammanfattning", b"\x89PNG-data"), ("r.html", "Rapport", b"<html></html>")]
+    assert shared[0]["alt_txt"] == "Diagram: 90 %"
+    assert shared[0]["comment"] == "Månadsrapport &lt;november&gt;\n• Missade vaktdagar: 3"  # escaped mrkdwn
+    assert posts(slack_api) == []  # no separate chat.postMessage
+
+
+def test_a_failed_upload_is_transient_and_a_refused_share_is_permanent(chat, slack_api):
+    slack_api.respond("upload", {}, status=500)
+    with pytest.raises(SlackCallError) as exc:
+        chat.send(_with_files())
+    assert not exc.value.permanent and exc.value.code == "http_500"
+    assert slack_api.shared(slack_api.channels["kommunikation"]) == []
+    slack_api.fail("files.completeUploadExternal", status=200, error="not_in_channel")
+    with pytest.raises(SlackCallError) as exc:
+        chat.send(_with_files())
+    assert exc.value.permanent and exc.value.code == "not_in_channel"
+    chat.send(_with_files())  # and the next attempt goes through
+    assert len(slack_api.shared(slack_api.channels["kommunikation"])) == 2

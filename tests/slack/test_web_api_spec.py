@@ -42,9 +42,22 @@ def spec() -> dict:
     return json.loads(SPEC.read_text(encoding="utf-8"))
 
 
+# Web API methods Slack added after the 2021 snapshot above, with their required arguments from Slack's
+# method reference (docs.slack.dev/reference/methods/files.getUploadURLExternal and
+# .../files.completeUploadExternal): the file upload flow that replaced files.upload (retired for new apps in
+# 2024, for all apps in November 2025). `test_newer_methods_are_really_missing_from_the_snapshot` keeps this
+# list honest: a method the snapshot has cannot hide here.
+NEWER_THAN_SPEC: dict[str, set[str]] = {
+    "files.getUploadURLExternal": {"filename", "length"},
+    "files.completeUploadExternal": {"files"},
+}
+
+
 def operation(method: str) -> dict | None:
     path = spec()["paths"].get(f"/{method}")
     if not path:
+        if method in NEWER_THAN_SPEC:
+            return {"parameters": [{"name": n, "required": True} for n in sorted(NEWER_THAN_SPEC[method])]}
         return None
     return next(iter(path.values()))
 
@@ -138,3 +151,53 @@ def test_a_week_in_slack_sends_every_required_parameter(settings, slack_api: Moc
         assert call.headers.get("Authorization", "").startswith("Bearer xoxb-")
     posts = slack_api.calls_to("chat.postMessage")
     assert all(p.params.get("text") and p.params.get("blocks") for p in posts)
+
+
+def test_newer_methods_are_really_missing_from_the_snapshot_and_are_what_slack_sdk_calls():
+    for method in NEWER_THAN_SPEC:
+        assert f"/{method}" not in spec()["paths"], f"{method} is in the spec now: drop it from NEWER_THAN_SPEC"
+        name = method.replace(".", "_", 1)
+        assert sdk_method(name) == method
+        # slack_sdk's own signature makes the same arguments keyword-only and required.
+        params = inspect.signature(getattr(WebClient, name)).parameters
+        assert {p for p, v in params.items() if v.default is inspect.Parameter.empty
+                and v.kind is inspect.Parameter.KEYWORD_ONLY} == NEWER_THAN_SPEC[method]
+
+
+def test_the_retired_files_upload_is_not_used():
+    assert "files.upload" not in methods_in_source()
+    assert not re.search(r"files_upload(_v2)?\(", "".join(p.read_text(encoding="utf-8") for p in ADAPTER.rglob("*.py")))
+
+
+def test_the_monthly_post_uses_the_upload_flow_with_every_required_parameter(settings, slack_api: MockSlackWebAPI,
+                                                                           slack_client):
+    from tests.report_world import november_world
+    from tests.slack.conftest import example_channels
+
+    h = Harness(settings, local(2026, 11, 3, 7, 0))
+    november_world(h)
+    h.bot.chat = SlackChat.for_bot(slack_client, h.bot)
+    h.run_until(local(2026, 12, 1, 10, 5))  # the first business day of December: November's report
+    calls = [c.method for c in slack_api.calls if c.method.startswith("files.") or c.method == "upload"]
+    assert calls == ["files.getUploadURLExternal", "upload", "files.getUploadURLExternal", "upload",
+                     "files.completeUploadExternal"]
+    for call in slack_api.calls:
+        if call.method == "upload":
+            assert "Authorization" not in call.headers and call.verb == "POST"  # the upload URL takes no token
+            continue
+        assert operation(call.method) is not None, call.method
+        missing = required_params(call.method) - set(call.params)
+        assert not missing, f"{call.method} without {sorted(missing)}: {call.params}"
+    get_url = slack_api.calls_to("files.getUploadURLExternal")
+    assert get_url[0].params["filename"] == "uppsikt-2026-11-sammanfattning.png"
+    assert "Ekby kommun (Facebook)" in get_url[0].params["alt_txt"]
+    channel = example_channels(settings)["kommunikation"]
+    complete = slack_api.calls_to("files.completeUploadExternal")[0].params
+    assert complete["channel_id"] == channel
+    shared = slack_api.shared(channel)
+    assert [f["filename"] for f in shared] == ["uppsikt-2026-11-sammanfattning.png", "uppsikt-rapport-2026-11.html"]
+    assert shared[0]["data"].startswith(b"\x89PNG") and int(get_url[0].params["length"]) == len(shared[0]["data"])
+    assert b'<html lang="sv"' in shared[1]["data"]
+    assert "Bevakade vaktdagar: 49 av 80 (61 %)" in shared[0]["comment"]
+    assert h.bot.db.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'monthly_report' AND status = 'sent'"
+                            ).fetchone()[0] == 1

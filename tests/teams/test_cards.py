@@ -128,3 +128,29 @@ def test_validate_card_refuses_what_teams_would_refuse():
     with pytest.raises(ValueError):
         cards.validate_card(cards.card([{"type": "TextBlock", "text": "hej"}], entities=[
             {"type": "mention", "text": "<at>X</at>", "mentioned": {"id": "1"}}]))
+
+
+def test_an_image_attachment_becomes_an_image_in_the_card_with_its_alt_text():
+    from bot.messages import Attachment
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 160  # about 41 KB: bigger than a card may be as text
+    message = Message(kind="monthly_report", to="#kommunikation", text="Månadsrapport för tillsynen, november 2026.",
+                      fields=(("Missade vaktdagar", "3"),),
+                      attachments=(Attachment.of("s.png", "image/png", png, alt="Diagram: Facebook 90 %"),
+                                   Attachment.of("r.html", "text/html", b"<html></html>")))
+    assert cards.needs_card(message)
+    card = cards.render(message)
+    cards.validate_card(card)  # base64 images do not count towards Teams' size limit
+    images = [e for e in card["body"] if e["type"] == "Image"]
+    assert len(images) == 1  # the HTML is no image
+    assert images[0]["url"] == "data:image/png;base64," + message.attachments[0].data
+    assert images[0]["altText"] == "Diagram: Facebook 90 %"
+    kinds = [e["type"] for e in card["body"]]
+    assert kinds.index("Image") < kinds.index("FactSet")
+    with pytest.raises(ValueError, match="Image"):
+        cards.validate_card(card | {"body": [{"type": "Image", "url": "http://x/y.png", "altText": "x"}]})
+    with pytest.raises(ValueError, match="Image"):
+        cards.validate_card(card | {"body": [dict(images[0], altText="")]})
+    big_text = Message(kind="k", to="#c", text="x" * 7000, fields=tuple((f"f{i}", "y" * 900) for i in range(30)))
+    with pytest.raises(ValueError, match="28 KB"):
+        cards.validate_card(cards.render(big_text))

@@ -154,3 +154,23 @@ def test_names_and_ids():
     assert normalize_channel("Fritidsgården") == "fritidsgarden"
     assert base_conversation("19:x@thread.tacv2;messageid=17") == "19:x@thread.tacv2"
     assert base_conversation("a:1") == "a:1"
+
+
+def test_the_monthly_report_reaches_teams_as_an_image_in_a_card(teams):
+    from tests.report_world import november_world
+
+    env = teams(local(2026, 11, 3, 7, 0))
+    november_world(env.h)
+    reply = env.bot.command("lena@example.se", "/rapport månad 2026-11", "konto-facebook")
+    assert reply.ok, reply.text
+    env.bot.flush()
+    sent = [c for c in env.connector.sent(channel_id("konto-facebook")) if c.card and
+            any(e["type"] == "Image" for e in c.card["body"])]
+    assert len(sent) == 1
+    card = sent[0].card
+    image = next(e for e in card["body"] if e["type"] == "Image")
+    assert image["url"].startswith("data:image/png;base64,iVBORw0KGgo")  # a PNG
+    assert "bevakade vaktdagar: Ekby kommun (Facebook) 90 %" in image["altText"]
+    assert "Bevakade vaktdagar: 49 av 80 (61 %)" in sent[0].text
+    assert "uppsikt report month --month 2026-11" in sent[0].text  # where the full HTML report is
+    assert env.outbox().get("failed", 0) == 0

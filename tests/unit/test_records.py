@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -575,3 +576,31 @@ def test_crisis_items_are_not_weeded(harness):
     with h.ctx.db.atomic():
         records.weed(h.ctx)
     assert h.ctx.db["items"].count_where("id = ?", [item["id"]]) == 1
+
+
+def test_register_fragment_for_a_cms_has_no_page_and_scoped_style(harness, tmp_path):
+    h = harness(local(2026, 12, 7, 10, 0))
+    frag = records.register_html(h.ctx, fragment=True)
+    assert "<html" not in frag and "<head" not in frag and "<body" not in frag and "<!DOCTYPE" not in frag
+    root = ET.fromstring(frag)  # one well-formed element
+    assert root.tag == "section" and root.get("lang") == "sv" and root.get("class") == "uppsikt-register"
+    assert root.find("h2").text == "Sociala medier – Ekby kommun"  # the CMS page has its own h1
+    rows = root.findall("table/tbody/tr")
+    assert len(rows) == 4 and all(td.get("data-label") for r in rows for td in r.findall("td"))
+    style = root.find("style").text
+    selectors = [sel.strip() for block in re.findall(r"(?:^|})([^{}@]+)\{", style) for sel in block.split(",")]
+    assert selectors and all(sel.startswith(".uppsikt-") for sel in selectors), selectors
+    assert "body{" not in style and "@media (max-width:40em)" in style
+    db = tmp_path / "u.db"
+    harness(local(2026, 12, 7, 10, 0), db=str(db))
+    out = tmp_path / "konton-fragment.html"
+    assert main(["export", "register", "--db", str(db), "--fragment", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith('<section class="uppsikt-register"')
+
+
+def test_register_page_is_responsive_and_hides_no_column(harness):
+    h = harness(local(2026, 12, 7, 10, 0))
+    page = records.register_html(h.ctx)
+    assert "overflow-x" not in page  # no columns behind a scrollbar at desktop width
+    assert "@media (max-width:40em)" in page and "content:attr(data-label)" in page
+    assert 'role="table"' in page and 'role="cell"' in page  # table semantics survive display:block

@@ -48,6 +48,8 @@ import logging
 import math
 import re
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -57,7 +59,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import SlackResponse
 
-from bot.adapters.slack.blocks import render
+from bot.adapters.slack.blocks import FALLBACK_TEXT_MAX, escape, render, truncate
 from bot.bootstrap import ChatError
 from bot.clock import Clock
 from bot.messages import Message
@@ -73,6 +75,7 @@ USER_ID_RE = re.compile(r"^[UW][A-Z0-9]+$")
 USER_CACHE_SECONDS = 30 * 86400  # re-resolve an e-mail after 30 days
 MISS_CACHE_SECONDS = 600  # do not ask Slack again for an unknown channel/e-mail for ten minutes
 LIST_PAGE_SIZE = 200
+UPLOAD_TIMEOUT = 30  # seconds for one file's bytes to Slack's upload URL
 
 TRANSIENT_ERRORS = frozenset({
     "internal_error", "fatal_error", "service_unavailable", "request_timeout", "timeout", "connection_error",
@@ -135,6 +138,8 @@ RATES: dict[str, Rate] = {
     "users.lookupByEmail": Rate(100 * PER_MINUTE, 20),  # tier 4
     "users.info": Rate(100 * PER_MINUTE, 20),  # tier 4
     "conversations.list": Rate(20 * PER_MINUTE, 10),  # tier 2
+    "files.getUploadURLExternal": Rate(100 * PER_MINUTE, 20),  # tier 4
+    "files.completeUploadExternal": Rate(100 * PER_MINUTE, 20),  # tier 4
 }
 PER_CHANNEL = frozenset({"chat.postMessage"})
 
@@ -220,6 +225,8 @@ class SlackChat:
 
     def _send(self, message: Message) -> None:
         channel = self._target(message.to)
+        if message.attachments:
+            return self._send_files(message, channel)  # issue 14: files go through the upload flow
         mentions = {email: uid for email in message.mentions if (uid := self._mention_id(email))}
         text, blocks = render(message, user_ids=mentions)
         try:
@@ -235,6 +242,44 @@ class SlackChat:
             if fresh == channel:
                 raise
             self._deliver(message, fresh, text, blocks)
+
+    # ------------------------------------------------------------------ files (issue 14)
+    def _send_files(self, message: Message, channel: str) -> None:
+        """Share a message's attachments in the channel with Slack's upload flow: for each file
+        ``files.getUploadURLExternal`` and a POST of its bytes to the URL Slack gives, then one
+        ``files.completeUploadExternal`` that shares them all with the text (and key figures) as the comment.
+        ``files.upload`` is not used: Slack retired it for new apps in 2024 and for all in November 2025.
+        Needs the ``files:write`` scope."""
+        files = []
+        for att in message.attachments:
+            data = att.content()
+            resp = self._call("files.getUploadURLExternal", lambda: self.client.files_getUploadURLExternal(
+                filename=att.filename, length=len(data), alt_txt=att.alt[:1000] or None), target=message.to)
+            self._upload(str(resp["upload_url"]), att.filename, att.mime, data, message.to)
+            files.append({"id": str(resp["file_id"]), "title": att.title or att.filename})
+        comment = truncate(escape(message.text + "".join(f"\n• {label}: {value}" for label, value in message.fields)),
+                           FALLBACK_TEXT_MAX)
+        self._call("files.completeUploadExternal", lambda: self.client.files_completeUploadExternal(
+            files=files, channel_id=channel, initial_comment=comment), target=message.to)
+
+    def _upload(self, url: str, filename: str, mime: str, data: bytes, target: str) -> None:
+        """POST the bytes to the upload URL (Slack's file service, not a Web API method: no token)."""
+        request = urllib.request.Request(url, data=data, method="POST",
+                                         headers={"Content-Type": mime or "application/octet-stream"})
+        try:
+            with urllib.request.urlopen(request, timeout=UPLOAD_TIMEOUT) as resp:  # noqa: S310 (Slack's URL)
+                resp.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code == 429 or exc.code >= 500:
+                retry = retry_after_seconds(dict(exc.headers or {})) if exc.code == 429 else None
+                raise SlackCallError(f"file upload of {filename}: HTTP {exc.code}", method="files.upload_url",
+                                     code="ratelimited" if exc.code == 429 else f"http_{exc.code}",
+                                     retry_after=retry) from exc
+            raise SlackCallError(f"file upload of {filename} to {target}: HTTP {exc.code}", method="files.upload_url",
+                                 code=f"http_{exc.code}", permanent=True) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise SlackCallError(f"file upload of {filename}: could not reach Slack ({type(exc).__name__})",
+                                 method="files.upload_url", code="connection_error") from exc
 
     def _mention_id(self, email: str) -> str | None:
         """A mention that Slack refuses to resolve (e.g. missing users:read.email) becomes the plain e-mail."""

@@ -109,5 +109,6 @@ EVENTS = ("message.channels", "message.groups", "reaction_added", "app_home_open
 BOT_SCOPES = (
     "commands", "chat:write", "channels:history", "groups:history", "channels:read", "groups:read",
     "reactions:read", "users:read", "users:read.email", "im:write",
+    "files:write",  # issue 14: the monthly report's image and HTML (files.getUploadURLExternal)
 )
 """OAuth bot scopes the app needs (the manifest must list exactly these)."""

@@ -9,6 +9,9 @@ A card is built from plain JSON dicts (no templating library):
   ``msteams.entities`` (only for people whose Teams/Entra id is known; the
   others are written as plain names);
 * the fields as a ``FactSet`` (markdown characters escaped);
+* image attachments (the monthly report's summary, issue 14) as ``Image``
+  elements with a base64 data URI and their text alternative (Teams shows data
+  URIs in cards; its message size limit does not count base64 images);
 * the buttons as ``Action.Execute`` (Universal Actions) with
   ``verb = <core action name>`` and ``data = {"uppsikt": <core action name>,
   "value": <item id / account id / request id>}``, in ActionSets of at most
@@ -32,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.core.context import Context
-from bot.messages import Action, Message
+from bot.messages import Action, Attachment, Message
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -150,13 +153,20 @@ def action_sets(actions: Sequence[Action]) -> list[dict]:
 
 def needs_card(message: Message) -> bool:
     """Plain text does for a message without buttons, fields, mentions or a card key."""
-    return bool(message.actions or message.fields or message.mentions or message.card)
+    return bool(message.actions or message.fields or message.mentions or message.card or message.attachments)
+
+
+def image_blocks(attachments: Sequence[Attachment]) -> list[dict]:
+    """Image attachments as Adaptive Card images (base64 data URIs) with their text alternatives."""
+    return [{"type": "Image", "url": f"data:{a.mime};base64,{a.data}", "altText": cut(a.alt or a.title or a.filename,
+                                                                                   FACT_MAX),
+             "size": "Stretch"} for a in attachments if a.is_image]
 
 
 def render(message: Message, *, mentions: Sequence[tuple[str, str | None]] = ()) -> dict:
     """The Adaptive Card for one outgoing message; `mentions` are (display name, Teams id or None)."""
     block, entities = mention_block(mentions)
-    body = ([block] if block else []) + text_blocks(message.text)
+    body = ([block] if block else []) + text_blocks(message.text) + image_blocks(message.attachments)
     if message.fields:
         body.append(fact_set(message.fields))
     body += action_sets(message.actions)
@@ -258,7 +268,8 @@ def form_card(ctx: Context, name: str, value: str, *, choices: Sequence[tuple[st
 # --------------------------------------------------------------------------- checking
 
 
-ELEMENTS = {"TextBlock", "RichTextBlock", "FactSet", "ActionSet", "Input.Text", "Input.ChoiceSet"}
+ELEMENTS = {"TextBlock", "RichTextBlock", "FactSet", "ActionSet", "Input.Text", "Input.ChoiceSet", "Image"}
+DATA_URI_RE = re.compile(r'"data:image/[a-z+]+;base64,[A-Za-z0-9+/=]*"')
 
 
 def validate_card(content: dict) -> None:
@@ -291,6 +302,10 @@ def validate_card(content: dict) -> None:
             for a in actions:
                 if a.get("type") != "Action.Execute" or not a.get("verb") or not (a.get("data") or {}).get(KEY):
                     raise ValueError(f"bad action {a!r}")
+        elif kind == "Image":
+            url = element.get("url") or ""
+            if not (url.startswith("https://") or DATA_URI_RE.fullmatch(f'"{url}"')) or not element.get("altText"):
+                raise ValueError("an Image needs an https or base64 data URI and a text alternative")
         elif kind.startswith("Input."):
             if not element.get("id") or element["id"] in ids:
                 raise ValueError("inputs need unique ids")
@@ -300,11 +315,12 @@ def validate_card(content: dict) -> None:
     for entity in entities:
         if entity.get("type") != "mention" or entity.get("text") not in text or not entity["mentioned"].get("id"):
             raise ValueError(f"mention entity without its <at> text: {entity!r}")
-    if len(json.dumps(content, ensure_ascii=False).encode("utf-8")) > 28_000:
+    # Teams does not count base64-encoded images in its message size limit.
+    if len(DATA_URI_RE.sub('""', json.dumps(content, ensure_ascii=False)).encode("utf-8")) > 28_000:
         raise ValueError("card larger than Teams' 28 KB message limit")
 
 
 __all__ = [
     "ANSWER", "CANCEL", "COLLEAGUE", "CONTENT_TYPE", "FORM", "FORM_ACTIONS", "GROUND", "KEY", "NOTE", "REASON",
-    "form_card", "md_escape", "needs_card", "render", "summary", "text_blocks", "text_card", "validate_card",
+    "form_card", "image_blocks", "md_escape", "needs_card", "render", "summary", "text_blocks", "text_card", "validate_card",
 ]

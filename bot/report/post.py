@@ -1,0 +1,99 @@
+"""The monthly post: the report's summary image and key figures for the communicators' channel.
+
+`monthly_message` builds one platform-neutral `Message` (text, key figures as
+fields, the summary chart as a PNG attachment with its text alternative, the
+full HTML report as a second attachment); the chat adapters render it (Slack:
+file upload; Teams: the image in the Adaptive Card).
+
+`monthly_post_due` is the small call the daily job makes: on the first business
+day of a month (or the first day after it that the bot runs) it posts last
+month's report once, if Uppsikt watched any account during that month.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.clock import from_epoch
+from bot.core.context import Context
+from bot.core.monthly import Month
+from bot.messages import Attachment, Message
+
+log = logging.getLogger("uppsikt.report")
+
+# bot.report.page (and so matplotlib) is imported only when a report is made: the daily job asks
+# `monthly_post_due` every day, and a plain tick must stay cheap.
+
+
+def key_fields(rendered, lang: str) -> tuple[tuple[str, str], ...]:
+    from bot.report import page
+    from bot.report.charts import pct
+
+    tr = page.translator(lang)
+    f = rendered.figures
+    fr, fa = f.total("first_reply"), f.total("full_answer")
+    share = f.watched / f.watch_days if f.watch_days else None
+
+    def split(text: str) -> tuple[str, str]:
+        label, _, value = text.partition(": ")
+        return label, value
+
+    return tuple(split(line) for line in (
+        tr("monthly.key_watched", watched=f.watched, total=f.watch_days, share=pct(share, tr)),
+        tr("monthly.key_missed", count=f.missed),
+        tr("monthly.key_first_reply", within=fr.within, total=fr.decided, share=pct(fr.share_within, tr)),
+        tr("monthly.key_full_answer", within=fa.within, total=fa.decided, share=pct(fa.share_within, tr)),
+        tr("monthly.key_overdue", count=f.overdue_at_end),
+        tr("monthly.key_removed", count=f.removed),
+        tr("monthly.key_crises", count=len(f.crises)),
+    ))
+
+
+def monthly_message(ctx: Context, month: Month, to: str) -> Message:
+    from bot.report import page
+    from bot.report.charts import month_label
+
+    lang = ctx.lang
+    rendered = page.render_month(ctx, month, lang)
+    tr = page.translator(lang)
+    label = month_label(tr, rendered.figures)
+    summary = rendered.charts["summary"]
+    return Message(
+        kind="monthly_report", to=to,
+        text=tr("monthly.post.text", month=label) + "\n" + tr("monthly.post.full_report", key=month.key),
+        fields=key_fields(rendered, lang),
+        attachments=(
+            Attachment.of(f"uppsikt-{month.key}-sammanfattning.png", "image/png", summary.png,
+                          title=tr("monthly.post.alt", month=label), alt=summary.alt),
+            Attachment.of(f"uppsikt-rapport-{month.key}.html", "text/html", rendered.html.encode("utf-8"),
+                          title=tr("monthly.title", municipality=rendered.figures.municipality, month=label)),
+        ),
+    )
+
+
+def _watched_since(ctx: Context):
+    row = ctx.db.execute("SELECT MIN(created_at) FROM accounts").fetchone()
+    return from_epoch(row[0]).date() if row and row[0] is not None else None
+
+
+def monthly_post_due(ctx: Context) -> list[Message]:
+    """Last month's report to the communicators' channel, once, from the month's first business day."""
+    today = ctx.today()
+    first_business = ctx.calendar().next_business_day(today.replace(day=1), include_self=True)
+    if today < first_business:
+        return []
+    last = Month(today.year, today.month).previous()
+    since = _watched_since(ctx)
+    if since is None or since > last.last:
+        return []  # Uppsikt did not watch anything last month: nothing to report
+    key = f"monthly_report:{last.key}"
+    if ctx.db.execute("SELECT 1 FROM dispatched WHERE key = ?", [key]).fetchone():
+        return []
+    try:
+        message = monthly_message(ctx, last, "#" + ctx.settings.municipality.communicator_channel)
+    except Exception:  # noqa: BLE001 - the report must never stop the tick that runs the oversight duty
+        log.exception("the monthly report for %s could not be made; the daily job tries again tomorrow", last.key)
+        return []
+    ctx.once(key)
+    ctx.emit(message)
+    return [message]
