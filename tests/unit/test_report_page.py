@@ -113,10 +113,10 @@ def test_oversight_report_as_csv_for_swedish_excel(harness, tmp_path, capsys):
     assert rows[0] == ["Konto", "Dag", "Arbetsdag", "Bevakad", "Vem", "Tid", "Anteckning"]
     fb = next(r for r in rows if r[0] == "Ekby kommun (Facebook)")
     assert fb == ["Ekby kommun (Facebook)", "2026-12-07", "ja", "ja", "Lena Berg", "09:00", "Lugnt; inga frågor"]
-    assert len(rows) == 1 + len(rep)
+    assert len(rows) == 1 + sum(len(days) for days in rep.values())  # one row per account and reported day
     # The same through the CLI, into a file, with the oversight report's other formats unchanged.
     db = tmp_path / "u.db"
-    h2 = harness(local(2026, 12, 7, 9, 0), db=str(db))
+    h2 = harness(local(2026, 12, 1, 7, 0), db=str(db))  # installed before the day's prompt: the day counts
     oversight.log_check(h2.ctx, "facebook", "lena@example.se", "")
     out = tmp_path / "o5.csv"
     args = ["report", "oversight", "--db", str(db), "--from", "2026-12-01", "--to", "2026-12-03"]
