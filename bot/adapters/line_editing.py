@@ -58,6 +58,8 @@ class Completer:
     def complete(self, text: str, state: int) -> str | None:
         if state == 0:
             self._matches = self.candidates(self.line(), text)
+            if len(self._matches) == 1:  # one match: finish the word (Python's readline adds no space itself)
+                self._matches = [self._matches[0] + " "]
         return self._matches[state] if state < len(self._matches) else None
 
 
