@@ -128,8 +128,11 @@ def cmd_simulate(args) -> int:
     from bot import simulate
 
     settings = _settings(args.config)
+    path = Path(args.scenario)
+    if not path.is_file() and (paths.SCENARIO_DIR / f"{args.scenario}.toml").is_file():
+        path = paths.SCENARIO_DIR / f"{args.scenario}.toml"  # a shipped scenario by name, e.g. crisis-day
     try:
-        scenario = simulate.load_scenario(Path(args.scenario))
+        scenario = simulate.load_scenario(path)
     except simulate.ScenarioError as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -381,7 +384,8 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulate", help="kör ett scenario på en simulerad klocka")
     p.add_argument("--config")
-    p.add_argument("--scenario", required=True)
+    p.add_argument("--scenario", required=True, help="en scenariofil, eller namnet på ett som följer med, "
+                                                     "t.ex. ordinary-week")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_simulate)
 

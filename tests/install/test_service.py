@@ -56,9 +56,15 @@ def test_the_unit_installs_checks_and_runs(installed: Installed, tmp_path):
     assert run.returncode == 0, run.stderr  # without tokens: the console, which ends at once on no input
     assert (var / "uppsikt.db").is_file()
 
+
+def test_systemd_accepts_the_unit(installed: Installed, tmp_path):
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
-        pytest.skip("systemd-analyze is not installed: the unit was checked above, not by systemd")
+        pytest.skip("systemd-analyze is not installed: the unit is checked by the test above, not by systemd")
+    etc, var = tmp_path / "etc", tmp_path / "var"
+    etc.mkdir()
+    (etc / ".env").write_text("", encoding="utf-8")
+    text = unit_text(installed, etc, var)
     path = tmp_path / "uppsikt.service"
     path.write_text(text, encoding="utf-8")
     done = subprocess.run([analyze, "verify", str(path)], capture_output=True, text=True, timeout=60)

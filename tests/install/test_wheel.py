@@ -62,6 +62,8 @@ def test_simulate_a_day_and_export_the_register(installed: Installed):
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     assert lines and any("fb-1001" in json.dumps(line, ensure_ascii=False) or "soptunnorna" in
                          json.dumps(line, ensure_ascii=False) for line in lines)
+    shipped = installed.run("uppsikt", "simulate", "--scenario", "sensitive-post", cwd=work)  # by name
+    assert shipped.stdout.strip()
     done = installed.run("uppsikt", "export", "register", "--format", "json", cwd=work)
     register = json.loads(done.stdout)
     assert {row["id"] if "id" in row else row.get("account") for row in register} >= {"facebook", "instagram"}
