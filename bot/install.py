@@ -7,6 +7,7 @@ Messages come from the locale catalogue (bot/locales/*-packaging.toml).
 from __future__ import annotations
 
 import json
+import os
 import re
 import zipfile
 from dataclasses import dataclass
@@ -76,8 +77,10 @@ def init(folder: Path, name: str, *, force: bool = False, data: Path | None = No
     try:
         folder.mkdir(parents=True, exist_ok=True)
         config.write_text(text, encoding="utf-8")
-        env.write_text(template, encoding="utf-8")
-        env.chmod(0o600)  # it will hold tokens
+        fd = os.open(env, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it will hold tokens: yours only
+        with open(fd, "w", encoding="utf-8") as fh:
+            fh.write(template)
+        env.chmod(0o600)  # also when --force overwrote a file that had wider permissions
     except OSError as exc:
         raise InstallError(t("init.cannot_write", lang, path=folder, error=exc)) from None
     return Written(config, env, data)
