@@ -340,9 +340,9 @@ def parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command")
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--config", help="kommunens konfiguration (TOML); annars UPPSIKT_CONFIG")
-        p.add_argument("--db", help="SQLite-databasen; annars uppsikt.db i datamappen")
-        p.add_argument("--data", help="datamappen (databas, säkerhetskopior, historik); annars UPPSIKT_DATA")
+        p.add_argument("--config", metavar="FIL", help="kommunens konfiguration (TOML); annars UPPSIKT_CONFIG")
+        p.add_argument("--db", metavar="FIL", help="SQLite-databasen; annars uppsikt.db i datamappen")
+        p.add_argument("--data", metavar="MAPP", help="datamappen (databas, säkerhetskopior, historik); annars UPPSIKT_DATA")
 
     p = sub.add_parser("run", help="starta boten: Slack (Socket Mode) med SLACK_BOT_TOKEN och SLACK_APP_TOKEN, "
                                      "annars konsolen")
@@ -365,16 +365,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--bot-id", default=None, help="Azure-botens app-id (standard: MicrosoftAppId)")
     p.add_argument("--domain", default=None, help="serverns domän, t.ex. uppsikt.kommun.se")
     p.add_argument("--version", default=None, help="appens version i Teams, t.ex. 1.0.1")
-    p.add_argument("--developer", help="utgivarens namn i Teams, t.ex. \"Ekby kommun\" (högst 32 tecken)")
-    p.add_argument("--website", help="kommunens webbplats, https://…")
-    p.add_argument("--privacy", help="sidan om personuppgifter, https://…")
-    p.add_argument("--terms", help="användarvillkoren, https://…")
+    p.add_argument("--developer", metavar="NAMN", help="utgivarens namn i Teams, t.ex. \"Ekby kommun\" (högst 32 tecken)")
+    p.add_argument("--website", metavar="URL", help="kommunens webbplats, https://…")
+    p.add_argument("--privacy", metavar="URL", help="sidan om personuppgifter, https://…")
+    p.add_argument("--terms", metavar="URL", help="användarvillkoren, https://…")
     p.set_defaults(func=cmd_teams_package)
 
     p = sub.add_parser("init", help="skriv en konfiguration att börja med och en .env-mall")
-    p.add_argument("dir", nargs="?", help="mappen att skriva i (standard: din konfigurationsmapp)")
-    p.add_argument("--municipality", help="kommunens namn, t.ex. \"Ekby kommun\" (annars frågar jag)")
-    p.add_argument("--data", help="datamappen som skrivs i .env (standard: data i mappen)")
+    p.add_argument("dir", nargs="?", metavar="MAPP", help="mappen att skriva i (standard: din konfigurationsmapp)")
+    p.add_argument("--municipality", metavar="NAMN", help="kommunens namn, t.ex. \"Ekby kommun\" (annars frågar jag)")
+    p.add_argument("--data", metavar="MAPP", help="datamappen som skrivs i .env (standard: data i mappen)")
     p.add_argument("--force", action="store_true", help="skriv över filer som redan finns")
     p.set_defaults(func=cmd_init)
 
