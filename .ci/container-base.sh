@@ -14,14 +14,29 @@ if ! command -v podman >/dev/null || ! command -v runc >/dev/null || ! command -
   [ "$(id -u)" -eq 0 ] || { echo "container-base: podman, runc and debootstrap are needed (apt-get as root)" >&2; exit 1; }
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends podman runc debootstrap uidmap >/dev/null
+  apt-get install -y -qq podman runc debootstrap uidmap slirp4netns fuse-overlayfs >/dev/null
 fi
+# The same settings as tests/install/test_image.py: runc with cgroupfs, no default ulimits (a sandboxed
+# machine may refuse to raise them).
+CONF=$(mktemp /tmp/uppsikt-containers.XXXXXX.conf)
+trap 'rm -f "$CONF"' EXIT
+printf '[containers]\ndefault_ulimits = []\n' >"$CONF"
+export CONTAINERS_CONF=$CONF
+smoke() {  # the stand-in runs a container here, or it is removed and the image test skips
+  if ! podman --runtime runc --cgroup-manager=cgroupfs run --rm --network=host "$BASE" python -c 'print("ok")' \
+      | grep -qx ok; then
+    echo "container-base: podman cannot run a container on this machine" >&2
+    podman rmi -f "$BASE" >/dev/null 2>&1 || true
+    exit 1
+  fi
+}
 if podman image exists "$BASE"; then
-  echo "container-base: $BASE is there"
+  smoke
+  echo "container-base: $BASE is there and runs"
   exit 0
 fi
 ROOT=$(mktemp -d /tmp/uppsikt-base.XXXXXX)
-trap 'rm -rf "$ROOT"' EXIT
+trap 'rm -rf "$ROOT" "$CONF"' EXIT
 debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates trixie "$ROOT" \
   http://deb.debian.org/debian >/dev/null
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
@@ -35,4 +50,5 @@ tar -C "$ROOT" -c . | podman import \
   --change 'ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt' \
   --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
   --change 'CMD ["python"]' - "$BASE" >/dev/null
-echo "container-base: $BASE built from Debian packages"
+smoke
+echo "container-base: $BASE built from Debian packages and runs"
