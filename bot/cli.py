@@ -1,5 +1,6 @@
-"""Command line: uppsikt run | simulate | check-config | report | backup | import-history | route | export | search
-| forget | teams-package. Messages come from the locale catalogue (bot/locales/*-cli.toml)."""
+"""Command line: uppsikt run | init | simulate | check-config | report | backup | import-history | route | export
+| search | forget | teams-package. The config and the database come from flags, then UPPSIKT_CONFIG / UPPSIKT_DATA,
+then the defaults (bot/paths.py). Messages come from the locale catalogue (bot/locales/*-cli.toml)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ import sys
 import threading
 from pathlib import Path
 
+from bot import paths
 from bot.i18n import t
-from bot.settings import DEFAULT_CONFIG, REPO_ROOT, ConfigError, check_config, load_settings
+from bot.settings import ConfigError, check_config, load_settings
 
-DEFAULT_DB = REPO_ROOT / "data" / "uppsikt.db"
 SLACK_PORT = 3000
 TEAMS_PORT = 3978
 
@@ -50,6 +51,7 @@ def _date(text: str) -> dt.date:
 
 
 def cmd_check_config(args) -> int:
+    args.path = str(paths.config_path(args.path))
     settings, problems = check_config(args.path)
     for p in problems:
         print(p)
@@ -114,7 +116,8 @@ def cmd_run(args) -> int:
     if not args.start:  # real time: the same scheduler as in production; simulated time ticks on `vänta`
         scheduler = jobs.start(bot, Path(args.db).parent / "backups")
     try:
-        Console(bot, clock).loop(sys.stdin, interactive=sys.stdin.isatty())
+        Console(bot, clock).loop(sys.stdin, interactive=sys.stdin.isatty(),
+                                 history=Path(args.db).parent / paths.HISTORY_NAME)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
@@ -125,8 +128,11 @@ def cmd_simulate(args) -> int:
     from bot import simulate
 
     settings = _settings(args.config)
+    path = Path(args.scenario)
+    if not path.is_file() and (paths.SCENARIO_DIR / f"{args.scenario}.toml").is_file():
+        path = paths.SCENARIO_DIR / f"{args.scenario}.toml"  # a shipped scenario by name, e.g. crisis-day
     try:
-        scenario = simulate.load_scenario(Path(args.scenario))
+        scenario = simulate.load_scenario(path)
     except simulate.ScenarioError as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -314,15 +320,50 @@ def cmd_search(args) -> int:
 
 
 def cmd_teams_package(args) -> int:
+    from bot import install
     from bot.adapters.teams.cli import PackageError, build_package
 
     try:
+        developer = install.check_developer({"name": args.developer, "websiteUrl": args.website,
+                                             "privacyUrl": args.privacy, "termsOfUseUrl": args.terms})
         path = build_package(args.out, bot_id=args.bot_id, domain=args.domain, version=args.version)
-    except PackageError as exc:
+    except (PackageError, install.InstallError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    warning = install.placeholder_warning(install.set_developer(path, developer))
+    if warning:
+        print(warning, file=sys.stderr)
     print(t("teams.package.built", "sv", path=path))
     return 0
+
+
+def cmd_init(args) -> int:
+    from bot import install
+
+    folder = Path(args.dir) if args.dir else paths.user_config_dir()
+    name = args.municipality
+    if name is None and sys.stdin.isatty():
+        try:
+            name = input(t("init.ask_name", "sv"))
+        except EOFError:
+            name = ""
+    try:
+        written = install.init(folder, name or "", force=args.force, data=Path(args.data) if args.data else None)
+    except install.InstallError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(t("init.written", "sv", config=written.config, env=written.env))
+    print(t("init.next_steps", "sv", config=written.config, env=written.env, data=written.data))
+    return 0
+
+
+def _resolve_paths(args) -> None:
+    """--config, --db and --data, then UPPSIKT_CONFIG and UPPSIKT_DATA, then the defaults (bot/paths.py)."""
+    given = vars(args)
+    if "config" in given:
+        args.config = str(paths.config_path(args.config))
+    if "db" in given:
+        args.db = str(paths.db_path(args.db, given.get("data")))
 
 
 def cmd_forget(args) -> int:
@@ -347,8 +388,9 @@ def parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command")
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--config", default=str(DEFAULT_CONFIG), help="kommunens konfiguration (TOML)")
-        p.add_argument("--db", default=str(DEFAULT_DB), help="SQLite-databasen")
+        p.add_argument("--config", metavar="FIL", help="kommunens konfiguration (TOML); annars UPPSIKT_CONFIG")
+        p.add_argument("--db", metavar="FIL", help="SQLite-databasen; annars uppsikt.db i datamappen")
+        p.add_argument("--data", metavar="MAPP", help="datamappen (databas, säkerhetskopior, historik); annars UPPSIKT_DATA")
 
     p = sub.add_parser("run", help="starta boten: Slack (Socket Mode) med SLACK_BOT_TOKEN och SLACK_APP_TOKEN, "
                                      "annars konsolen")
@@ -371,15 +413,27 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--bot-id", default=None, help="Azure-botens app-id (standard: MicrosoftAppId)")
     p.add_argument("--domain", default=None, help="serverns domän, t.ex. uppsikt.kommun.se")
     p.add_argument("--version", default=None, help="appens version i Teams, t.ex. 1.0.1")
+    p.add_argument("--developer", metavar="NAMN", help="utgivarens namn i Teams, t.ex. \"Ekby kommun\" (högst 32 tecken)")
+    p.add_argument("--website", metavar="URL", help="kommunens webbplats, https://…")
+    p.add_argument("--privacy", metavar="URL", help="sidan om personuppgifter, https://…")
+    p.add_argument("--terms", metavar="URL", help="användarvillkoren, https://…")
     p.set_defaults(func=cmd_teams_package)
 
+    p = sub.add_parser("init", help="skriv en konfiguration att börja med och en .env-mall")
+    p.add_argument("dir", nargs="?", metavar="MAPP", help="mappen att skriva i (standard: din konfigurationsmapp)")
+    p.add_argument("--municipality", metavar="NAMN", help="kommunens namn, t.ex. \"Ekby kommun\" (annars frågar jag)")
+    p.add_argument("--data", metavar="MAPP", help="datamappen som skrivs i .env (standard: data i mappen)")
+    p.add_argument("--force", action="store_true", help="skriv över filer som redan finns")
+    p.set_defaults(func=cmd_init)
+
     p = sub.add_parser("check-config", help="kontrollera en konfiguration")
-    p.add_argument("path", nargs="?", default=str(DEFAULT_CONFIG))
+    p.add_argument("path", nargs="?", help="konfigurationen; annars UPPSIKT_CONFIG")
     p.set_defaults(func=cmd_check_config)
 
     p = sub.add_parser("simulate", help="kör ett scenario på en simulerad klocka")
-    p.add_argument("--config", default=str(DEFAULT_CONFIG))
-    p.add_argument("--scenario", required=True)
+    p.add_argument("--config")
+    p.add_argument("--scenario", required=True, help="en scenariofil, eller namnet på ett som följer med, "
+                                                     "t.ex. ordinary-week")
     p.add_argument("--json", action="store_true")
     p.add_argument("--db", default=None,
                    help="spara den simulerade databasen här (till exempel för uppsikt report oversight --db)")
@@ -469,6 +523,7 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "func", None):
             ap.print_help()
             return 2
+        _resolve_paths(args)
     try:
         return args.func(args)
     except sqlite3.DatabaseError as exc:  # disk full, read-only, I/O error… mid-command: the transaction rolled back

@@ -10,14 +10,13 @@ done by the first tick at start-up. Exactly one process may run the scheduler.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import logging
 from pathlib import Path
-from typing import IO
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from filelock import FileLock, Timeout
 
 from bot.bootstrap import Bot
 from bot.clock import STOCKHOLM
@@ -62,15 +61,31 @@ def start(bot: Bot, backup_folder: Path | None = None) -> BackgroundScheduler:
     return scheduler
 
 
-def scheduler_lock(db_path: Path) -> IO[str] | None:
-    """Claim the right to run the scheduler for this database (a non-blocking file lock next to it,
-    held for the life of the process); None when another process already runs it."""
+class SchedulerLock:
+    """A held scheduler lock; `close()` releases it (the operating system does when the process ends)."""
+
+    def __init__(self, lock: FileLock):
+        self._lock = lock
+
+    @property
+    def path(self) -> Path:
+        return Path(self._lock.lock_file)
+
+    def close(self) -> None:
+        if self._lock.is_locked:
+            self._lock.release(force=True)
+
+
+def scheduler_lock(db_path: Path) -> SchedulerLock | None:
+    """Claim the right to run the scheduler for this database (a non-blocking lock on
+    ``<database>.scheduler.lock`` next to it, held for the life of the process); None when another process
+    already runs it. `filelock` takes an OS lock on an open file (flock on Linux and macOS, msvcrt.locking on
+    Windows), so a crashed process leaves no stale lock, and two opens in one process exclude each other."""
     path = db_path.with_name(db_path.name + ".scheduler.lock")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the life of the process)
+    lock = FileLock(path, timeout=0, thread_local=False, is_singleton=False)
     try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        fh.close()
+        lock.acquire(blocking=False)
+    except Timeout:
         return None
-    return fh
+    return SchedulerLock(lock)

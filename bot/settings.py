@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.i18n import t
+from bot.paths import EXAMPLE_CONFIG, POLICY_DIR
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = REPO_ROOT / "config" / "example.toml"
-POLICY_DIR = REPO_ROOT / "config" / "policies"
+DEFAULT_CONFIG = EXAMPLE_CONFIG  # the shipped example (bot/paths.py: inside the package, config/ in a checkout)
 
 GLOBAL_ROLES = (
     "communicator",

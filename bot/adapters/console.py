@@ -10,6 +10,7 @@ import datetime as dt
 import re
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 from bot.bootstrap import Bot
@@ -18,6 +19,8 @@ from bot.core.context import Refused
 from bot.i18n import t
 from bot.messages import Message
 from bot.core.parsing import is_number
+
+CONSOLE_WORDS = ("/som", "/kanal", "post", "knapp", "reagera", "vänta", "tick", "hjälp", "avsluta")
 
 DURATION_RE = re.compile(r"^(\d+)([mhd])$")
 HELP_WORDS = ("hjälp", "hjalp", "help", "?")
@@ -213,15 +216,39 @@ class Console:
         self.bot.advance(self.clock, self.clock.now() + dt.timedelta(**{unit: int(m.group(1))}))
         self.say(t("console.clock_now", self.lang, time=self.clock.now().strftime("%Y-%m-%d %H:%M")))
 
-    def loop(self, stdin: TextIO = sys.stdin, interactive: bool = True) -> None:
-        """Read commands until end of input. The scheduler (or `vänta`) drives time; each line also ticks."""
+    def vocabulary(self):
+        """What Tab completes: the console's words and the slash commands, account ids, e-mails."""
+        from bot.adapters.line_editing import Vocabulary
+        from bot.core.commands import COMMANDS
+
+        settings = self.bot.ctx.settings
+        return Vocabulary(commands=(*CONSOLE_WORDS, *(f"/{c}" for c in COMMANDS)),
+                          accounts=tuple(settings.accounts), emails=tuple(settings.people))
+
+    def loop(self, stdin: TextIO = sys.stdin, interactive: bool = True, history: Path | None = None) -> None:
+        """Read commands until end of input. The scheduler (or `vänta`) drives time; each line also ticks.
+        On a terminal (stdin is sys.stdin and interactive) lines are read with line editing, Tab completion
+        and a history kept in `history` (bot/adapters/line_editing.py)."""
+        from bot.adapters.line_editing import LineEditor
+
         muni = self.bot.ctx.settings.municipality.name
         self.say(t("console.welcome", self.lang, municipality=muni, actor=self.actor))
+        editor = LineEditor(self.vocabulary, history) if interactive and stdin is sys.stdin else None
+        if editor is not None and not editor.available:
+            self.say(t("console.history.unavailable", self.lang))
+            editor = None
         self.bot.tick()
-        while True:
-            if interactive:
-                print("> ", end="", file=self.stream, flush=True)
-            line = stdin.readline()
-            if not line or not self.handle(line):
-                break
-            self.bot.tick()
+        try:
+            while True:
+                if editor is not None:
+                    line = editor.read("> ")
+                else:
+                    if interactive:
+                        print("> ", end="", file=self.stream, flush=True)
+                    line = stdin.readline() or None
+                if line is None or not self.handle(line):
+                    break
+                self.bot.tick()
+        finally:
+            if editor is not None:
+                editor.close()

@@ -120,7 +120,7 @@ def test_manifest_and_registered_listeners_agree(harness):
     assert sorted(commands_in_manifest) == sorted(reg["command"]) == sorted(c.value for c in Command)
     shortcuts = manifest["features"]["shortcuts"]
     assert [s["callback_id"] for s in shortcuts] == reg["shortcut"] == [str(s) for s in SHORTCUTS]
-    assert shortcuts[0]["name"] == "Följ upp som medborgarfråga" and shortcuts[0]["type"] == "message"
+    assert shortcuts[0]["name"] == "Följ upp som ärende" and shortcuts[0]["type"] == "message"
     bot_events = manifest["settings"]["event_subscriptions"]["bot_events"]
     assert sorted(bot_events) == sorted(EVENTS)
     assert {e.split(".")[0] for e in bot_events} == set(reg["event"])  # message.channels/groups arrive as `message`

@@ -32,9 +32,9 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.i18n import t
-from bot.settings import REPO_ROOT
+from bot.paths import TEAMS_DIR
 
-TEAMS_CONFIG = REPO_ROOT / "config" / "teams"
+TEAMS_CONFIG = TEAMS_DIR  # shipped inside the package (bot/paths.py)
 DEFAULT_PORT = 3978  # the Bot Framework's customary port
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 BOT_ID_ENV = ("MicrosoftAppId", "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID")
