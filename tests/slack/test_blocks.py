@@ -67,8 +67,8 @@ def produced(settings) -> list[Message]:
             by_person[m.to].append(m)
     assert bot is not None
     for target, reminders in by_person.items():
-        messages.append(bot._digest(target, reminders[:3]))
-        messages.append(bot._digest(target, reminders))
+        messages.append(bot.outbox._digest(target, reminders[:3]))
+        messages.append(bot.outbox._digest(target, reminders))
     return messages
 
 
