@@ -11,18 +11,28 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import logging
 import threading
 from pathlib import Path
 
 import sqlite_utils
 
 from bot import history, tick
-from bot.clock import FakeClock
-from bot.core import accounts, commands, intake, oversight, reactions
-from bot.core.context import Context, Refused
-from bot.core.parsing import is_number
+from bot.chat_memory import ChatMemory
+from bot.clock import Clock, FakeClock, from_epoch, to_epoch, to_local
+from bot.core import accounts, commands, deliveries, forms, intake, oversight, reactions
+from bot.core.context import Context, Problem, Refused
+from bot.core.dashboard import Dashboard, dashboard
+from bot.core.deliveries import INTAKE_MAX_SKEW_SECONDS, DeliveryResult, IntakeError, PlatformEvent
+from bot.core.forms import AccountForm, ItemForm
+from bot.core.parsing import fold, is_number
 from bot.messages import Message, Reply
 from bot.outbox import ChatError, ChatPort, Outbox, RecordingChat
+from bot.settings import Account, Person, Secrets, Settings, secrets_from_env
+
+log = logging.getLogger("uppsikt")
+
+EVENT_KEEP_SECONDS = 86400  # how long a handled event id is remembered (Slack and Teams give up retrying sooner)
 
 
 def serialized(method):
@@ -39,11 +49,32 @@ def serialized(method):
     return wrapper
 
 
+def quietly_delivered(method):
+    """`serialized` for deliveries from a platform's webhook: the work is committed before the delivery,
+    and a failing chat must not make the platform resend it (the outbox retries on the next tick)."""
+
+    @functools.wraps(method)
+    def wrapper(self: "Bot", *args, **kwargs):
+        with self.lock:
+            result = method(self, *args, **kwargs)
+        try:
+            self.deliver()
+        except Exception:  # noqa: BLE001 - stored already; the scheduler's delivery job retries
+            log.exception("webhooks: delivering the outbox failed; the scheduler will retry")
+        return result
+
+    return wrapper
+
+
 class Bot:
+    """The one door: every adapter reaches the core through these methods only."""
+
     def __init__(self, ctx: Context, chat: ChatPort | None = None):
         self.ctx = ctx
         self.lock = threading.RLock()
         self.outbox = Outbox(ctx, self.lock, chat)
+        self._memories: dict[str, ChatMemory] = {}
+        self._events_at_work: set[str] = set()
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -60,6 +91,118 @@ class Bot:
     @property
     def wake(self) -> threading.Event | None:
         return self.outbox.wake
+
+    # ------------------------------------------------------------------ what adapters may read
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.ctx.clock
+
+    @property
+    def lang(self) -> str:
+        return self.ctx.lang
+
+    def t(self, key: str, /, **values: object) -> str:
+        """A sentence from the locale catalogue in the municipality's language."""
+        return self.ctx.t(key, **values)
+
+    def now(self) -> dt.datetime:
+        return self.ctx.now()
+
+    def now_ts(self) -> int:
+        return self.ctx.now_ts()
+
+    def person(self, email: str) -> Person:
+        """A configured person; Refused (error.unknown_person) when there is none."""
+        return self.ctx.person(email)
+
+    def role_holders(self, role: str) -> list[str]:
+        return self.ctx.role_holders(role)
+
+    def accounts(self) -> dict[str, Account]:
+        """The watched accounts (configured and approved through a request)."""
+        with self.lock:
+            return dict(self.ctx.accounts)
+
+    def account_by_channel(self, channel: str) -> Account | None:
+        with self.lock:
+            return self.ctx.account_by_channel(channel)
+
+    def core_channels(self) -> list[str]:
+        """Every channel the core posts to: the accounts' channels, the crisis and the communicators' channel."""
+        with self.lock:
+            muni = self.ctx.settings.municipality
+            return [*(a.channel for a in self.ctx.accounts.values()), muni.crisis_channel, muni.communicator_channel]
+
+    def knows_command(self, word: str) -> bool:
+        return fold(word) in commands.COMMANDS
+
+    def item_for_message(self, source: str, external_id: str) -> int | None:
+        """The item taken in from the chat message with this external id, if any."""
+        with self.lock:
+            row = self.db.execute("SELECT id FROM items WHERE source = ? AND external_id = ?",
+                                  [source, external_id]).fetchone()
+        return int(row[0]) if row else None
+
+    def memory(self, platform: str) -> ChatMemory:
+        """What a chat platform's adapter remembers (cards, ids, conversation references)."""
+        memory = self._memories.get(platform)
+        if memory is None:
+            memory = self._memories[platform] = ChatMemory(self.db, platform, self.ctx.clock, self.lock)
+        return memory
+
+    # ------------------------------------------------------------------ forms and dashboards
+    def form(self, name: str, value: str) -> ItemForm:
+        """The inputs of the form an item button opens (people, grounds, the suggested ground)."""
+        with self.lock:
+            return forms.item_form(self.ctx, name, value)
+
+    def suggested_ground(self, item_id: str) -> str | None:
+        with self.lock:
+            return forms.suggested_ground(self.ctx, item_id)
+
+    def account_form(self, template: str | None = None, channel: str | None = None) -> AccountForm:
+        with self.lock:
+            return forms.account_form(self.ctx, template, channel)
+
+    def dashboard(self, email: str | None, **limits: int) -> Dashboard:
+        """A person's items, duties, absences and (communicators) the accounts' overview."""
+        with self.lock:
+            return dashboard(self.ctx, email, **limits)
+
+    # ------------------------------------------------------------------ event claims (Slack and Teams)
+    def claim_event(self, event_id: str) -> bool:
+        """One rule for both platforms' redeliveries: False when the event's work was committed already
+        (it is remembered only after that, see `event_handled`) or is at work in another thread right now.
+
+        A crash between the work and `event_handled` repeats the work on redelivery: intake is
+        idempotent on (source, external id), so a citizen's message is stored once and never lost."""
+        with self.lock:
+            if event_id in self._events_at_work:
+                return False
+            if self.db.execute("SELECT 1 FROM events_seen WHERE event_id = ?", [event_id]).fetchone():
+                return False
+            self._events_at_work.add(event_id)
+            return True
+
+    def event_handled(self, event_id: str) -> None:
+        """Remember a claimed event after its work committed; ids older than a day are forgotten."""
+        now = self.ctx.now_ts()
+        with self.lock:
+            try:
+                with self.db.atomic():
+                    self.db.execute("DELETE FROM events_seen WHERE at < ?", [now - EVENT_KEEP_SECONDS])
+                    self.db.execute("INSERT OR IGNORE INTO events_seen (event_id, at) VALUES (?, ?)", [event_id, now])
+            finally:
+                self._events_at_work.discard(event_id)
+
+    def event_failed(self, event_id: str) -> None:
+        """The claimed event's work failed: a redelivery may try again."""
+        with self.lock:
+            self._events_at_work.discard(event_id)
 
     # ------------------------------------------------------------------ config -> store
     @serialized
@@ -112,6 +255,22 @@ class Bot:
         return item, created
 
     @serialized
+    def request_account(self, actor: str, fields: dict) -> int:
+        """A1: a request for a new account; Refused with one problem per field at fault."""
+        return accounts.request_account(self.ctx, actor, fields)
+
+    @quietly_delivered
+    def platform_delivery(self, obj: str, entry_ids: list[str], events: list[PlatformEvent],
+                          ignored: int = 0) -> DeliveryResult:
+        """A platform's webhook delivery (additions, edits, removals, unknown pages), all stored or none."""
+        return deliveries.receive_delivery(self.ctx, obj, entry_ids, events, ignored)
+
+    @quietly_delivered
+    def receive_intake(self, data: object) -> tuple[dict, bool]:
+        """A generic signed intake body -> (item, created); IntakeError or Refused when it is not accepted."""
+        return deliveries.receive_intake(self.ctx, data)
+
+    @serialized
     def react(self, actor: str, item_id: int, emoji: str) -> Reply | None:
         """An emoji reaction on an item's card; None when the emoji means nothing to Uppsikt."""
         try:
@@ -153,4 +312,11 @@ class Bot:
         return history.load(self.ctx, path)
 
 
-__all__ = ["Bot", "ChatError", "ChatPort", "Message", "RecordingChat", "Reply", "serialized"]
+# What adapters may use besides the Bot: the types its methods take and return, and the small
+# pure helpers of the core (adapters import nothing else of Uppsikt but bot.messages and bot.i18n).
+__all__ = [
+    "INTAKE_MAX_SKEW_SECONDS", "Account", "AccountForm", "Bot", "ChatError", "ChatMemory", "ChatPort", "Clock", "Dashboard", "DeliveryResult",
+    "FakeClock", "IntakeError", "ItemForm", "Message", "Person", "PlatformEvent", "Problem", "RecordingChat",
+    "Refused", "Reply", "Secrets", "fold", "from_epoch", "is_number", "secrets_from_env", "serialized", "to_epoch",
+    "to_local",
+]

@@ -27,8 +27,31 @@ def _ident(name: str) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One reason for a refusal: a catalogue key, the form field it concerns (None: the whole request)
+    and the values the sentence was filled in with. Adapters use it to put the sentence by the right field."""
+
+    key: str
+    field: str | None = None
+    values: tuple[tuple[str, object], ...] = ()
+
+
 class Refused(Exception):
-    """A user's request that is not allowed or not understood; the message is shown to them."""
+    """A user's request that is not allowed or not understood; the message is shown to them.
+
+    `str(exc)` is the whole sentence (or sentences); `problems` carries the same refusal structured
+    (several can travel together), empty when the refusal names no field.
+    """
+
+    def __init__(self, text: str = "", *, problems: tuple[Problem, ...] | list[Problem] = ()):
+        super().__init__(text)
+        self.problems: tuple[Problem, ...] = tuple(problems)
+
+    @property
+    def field(self) -> str | None:
+        """The field of the first problem that names one."""
+        return next((p.field for p in self.problems if p.field), None)
 
 
 @dataclass
@@ -66,6 +89,14 @@ class Context:
 
     def t(self, key: str, /, **values: object) -> str:
         return t(key, self.lang, **values)
+
+    def problem(self, key: str, where: str | None = None, /, **values: object) -> Problem:
+        """A structured problem: catalogue `key`, the form field it concerns (`where`) and the values."""
+        return Problem(key, where, tuple(values.items()))
+
+    def refusal(self, key: str, where: str | None = None, /, **values: object) -> Refused:
+        """A refusal with one structured problem: `raise ctx.refusal("some.key", "field", value=...)`."""
+        return Refused(self.t(key, **values), problems=(self.problem(key, where, **values),))
 
     # ------------------------------------------------------------------ config
     @property
