@@ -246,7 +246,7 @@ class Bot:
                     raise Refused(self.ctx.t("error.bad_number", what=self.ctx.t("word.item_id"), value=value))
                 reply = commands.item_action(self.ctx, actor.lower(), int(value), name, **kwargs)
         except Refused as exc:
-            reply = Reply(str(exc), ok=False)
+            reply = Reply(str(exc), ok=False, data={"problems": exc.problems} if exc.problems else {})
         return reply
 
     @serialized

@@ -12,12 +12,9 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
-from bot.bootstrap import Bot
-from bot.clock import Clock, FakeClock
-from bot.core.context import Refused
+from bot.facade import Bot, Clock, FakeClock, Refused, is_number
 from bot.i18n import t
 from bot.messages import Message
-from bot.core.parsing import is_number
 
 DURATION_RE = re.compile(r"^(\d+)([mhd])$")
 
@@ -60,15 +57,15 @@ class Console:
         self.bot = bot
         self.clock = clock
         self._out = out
-        communicators = bot.ctx.role_holders("communicator")
-        self.actor = communicators[0] if communicators else next(iter(bot.ctx.settings.people))
+        communicators = bot.role_holders("communicator")
+        self.actor = communicators[0] if communicators else next(iter(bot.settings.people))
         self.channel: str | None = None
         if isinstance(bot.chat, ConsoleChat) and bot.chat.lang is None:
-            bot.chat.lang = bot.ctx.lang
+            bot.chat.lang = bot.lang
 
     @property
     def lang(self) -> str:
-        return self.bot.ctx.lang
+        return self.bot.lang
 
     @property
     def stream(self) -> TextIO:
@@ -92,11 +89,11 @@ class Console:
             self.say(t("console.help", self.lang, actor=self.actor, channel=channel))
         elif lower == "/som":
             email = rest.strip().lower()
-            if self.bot.ctx.settings.person(email) is None:
-                self.say(self.bot.ctx.t("error.unknown_person", email=email))
+            if self.bot.settings.person(email) is None:
+                self.say(self.bot.t("error.unknown_person", email=email))
             else:
                 self.actor = email
-                self.say(t("console.acting_as", self.lang, name=self.bot.ctx.person(email).name, email=email))
+                self.say(t("console.acting_as", self.lang, name=self.bot.person(email).name, email=email))
         elif lower == "/kanal":
             self.channel = rest.strip().lstrip("#") or None
             self.say(t("console.channel", self.lang, channel=self.channel or t("console.no_channel", self.lang)))
@@ -155,7 +152,7 @@ class Console:
             self.say(t("console.usage_react", self.lang))
             return
         reply = self.bot.react(self.actor, int(parts[0]), parts[1])
-        known = ", ".join(f"{e} ({a})" for e, a in self.bot.ctx.settings.municipality.reactions)
+        known = ", ".join(f"{e} ({a})" for e, a in self.bot.settings.municipality.reactions)
         self.say(reply.text if reply else t("console.unknown_reaction", self.lang, known=known))
 
     def _wait(self, spec: str) -> None:
@@ -172,7 +169,7 @@ class Console:
 
     def loop(self, stdin: TextIO = sys.stdin, interactive: bool = True) -> None:
         """Read commands until end of input. The scheduler (or `vänta`) drives time; each line also ticks."""
-        muni = self.bot.ctx.settings.municipality.name
+        muni = self.bot.settings.municipality.name
         self.say(t("console.welcome", self.lang, municipality=muni, actor=self.actor))
         self.bot.tick()
         while True:

@@ -14,6 +14,7 @@ from bot.calendar import BusinessCalendar
 from bot.clock import Clock, to_epoch
 from bot.i18n import t
 from bot.messages import Message
+from bot.core.stored_accounts import stored_accounts
 from bot.settings import Account, Person, Policy, Settings
 
 
@@ -29,12 +30,16 @@ def _ident(name: str) -> str:
 
 @dataclass(frozen=True)
 class Problem:
-    """One reason for a refusal: a catalogue key, the form field it concerns (None: the whole request)
+    """One reason for a refusal: a catalogue key, the form fields it concerns (none: the whole request)
     and the values the sentence was filled in with. Adapters use it to put the sentence by the right field."""
 
     key: str
-    field: str | None = None
+    fields: tuple[str, ...] = ()  # the form fields it concerns; empty: the request as a whole
     values: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def field(self) -> str | None:
+        return self.fields[0] if self.fields else None
 
 
 class Refused(Exception):
@@ -90,11 +95,12 @@ class Context:
     def t(self, key: str, /, **values: object) -> str:
         return t(key, self.lang, **values)
 
-    def problem(self, key: str, where: str | None = None, /, **values: object) -> Problem:
-        """A structured problem: catalogue `key`, the form field it concerns (`where`) and the values."""
-        return Problem(key, where, tuple(values.items()))
+    def problem(self, key: str, where: str | tuple[str, ...] | None = None, /, **values: object) -> Problem:
+        """A structured problem: catalogue `key`, the form field(s) it concerns (`where`) and the values."""
+        fields = (where,) if isinstance(where, str) else tuple(where or ())
+        return Problem(key, fields, tuple(values.items()))
 
-    def refusal(self, key: str, where: str | None = None, /, **values: object) -> Refused:
+    def refusal(self, key: str, where: str | tuple[str, ...] | None = None, /, **values: object) -> Refused:
         """A refusal with one structured problem: `raise ctx.refusal("some.key", "field", value=...)`."""
         return Refused(self.t(key, **values), problems=(self.problem(key, where, **values),))
 
@@ -107,8 +113,6 @@ class Context:
         """
         accounts = self.cache.get("accounts")
         if accounts is None:
-            from bot.core.accounts import stored_accounts  # the lifecycle module builds DB-approved accounts
-
             accounts = {**self.settings.accounts, **stored_accounts(self)}
             closed = {r[0] for r in self.db.execute("SELECT id FROM accounts WHERE status = 'closed'")}
             accounts = {k: v for k, v in accounts.items() if k not in closed}

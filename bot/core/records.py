@@ -32,6 +32,7 @@ from bot.calendar import add_months
 from bot.clock import from_epoch, to_epoch
 from bot.core import staff
 from bot.core.context import Context, Refused
+from bot.core.permissions import HANDLER_ROLES, may_handle
 from bot.core.parsing import account_arg, fold, is_number, options, parse_date
 from bot.i18n import catalogue
 from bot.messages import Message, Reply
@@ -643,8 +644,6 @@ def render_search(ctx: Context, query: str, results: list[dict], limit: int | No
 
 
 def _may_change_mark(ctx: Context, item: dict, actor: str) -> bool:
-    from bot.core.items import HANDLER_ROLES, may_handle  # items imports this module
-
     account = ctx.accounts.get(item["account_id"])
     if account is None:  # a closed account: the communicators
         return any(r in ctx.person(actor).roles for r in HANDLER_ROLES)

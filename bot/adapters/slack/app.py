@@ -47,16 +47,14 @@ from urllib.parse import parse_qsl, urlsplit
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware.request_verification import RequestVerification
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
 from bot.adapters import webhooks
-from bot.adapters.slack.blocks import ephemeral_blocks, fallback_text, slack_spelling
-from bot.adapters.slack.chat import PLATFORM, SlackChat
-from bot.bootstrap import Bot, ChatError
-from bot.clock import Clock
-from bot.settings import Secrets, secrets_from_env
-from bot.core.parsing import is_number
+from bot.adapters.slack.chat import SlackChat
+from bot.adapters.slack.directory import Directory, plain_text, tell, usable
+from bot.adapters.slack.listeners import actions, commands, events, views
+from bot.facade import Bot, Clock, Secrets, secrets_from_env
 
 log = logging.getLogger("uppsikt.slack")
 
@@ -64,8 +62,6 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"  # Prometheus text format, see bot/metrics.py
 MAX_BODY_BYTES = 1_000_000
-ENTITY_RE = re.compile(r"&(amp|lt|gt);")
-LINK_RE = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 
 
 # --------------------------------------------------------------------------- signatures
@@ -141,123 +137,6 @@ def _readable(body: object) -> bool:
         isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
 
 
-# --------------------------------------------------------------------------- people and channels
-
-
-class Directory:
-    """Slack ids -> Uppsikt's names: users to configured e-mails, channels to names, cards to items."""
-
-    def __init__(self, bot: Bot, client: WebClient):
-        self.bot = bot
-        self.client = client
-        self.chat = bot.chat if isinstance(bot.chat, SlackChat) else SlackChat.for_bot(client, bot)
-
-    def email(self, user_id: str) -> str | None:
-        """The configured person behind a Slack user, or None (unknown person or unreadable profile)."""
-        if not user_id:
-            return None
-        settings = self.bot.ctx.settings
-        configured = next((p.email for p in settings.people.values() if p.chat_id == user_id), None)
-        if configured:
-            return configured
-        try:
-            email = self.chat.email_for(user_id)  # the chat port locks its own SQL (never hold bot.lock here)
-        except ChatError as exc:
-            log.warning("Slack: cannot read the e-mail of user %s: %s", user_id, exc)
-            return None
-        return email if email and settings.person(email) is not None else None
-
-    def actor(self, user_id: str, refuse: Callable[[str], None]) -> str | None:
-        """`email`, telling the user why nothing happens when they are not a configured person."""
-        email = self.email(user_id)
-        if email is None:
-            refuse(self.bot.ctx.t("slack.unknown_user"))
-        return email
-
-    def channel_name(self, channel_id: str | None) -> str | None:
-        """The channel's name (without #), or None for direct messages and channels the bot cannot see."""
-        if not channel_id or channel_id.startswith("D"):  # a direct message has no name and no account
-            return None
-        with self.bot.lock:
-            row = self.bot.db.execute("SELECT name FROM chat_channels WHERE platform = ? AND channel_id = ?",
-                                      [PLATFORM, channel_id]).fetchone()
-        if row:
-            return str(row[0])
-        try:
-            name = (self.client.conversations_info(channel=channel_id).get("channel") or {}).get("name")
-        except (SlackApiError, SlackClientError, OSError) as exc:
-            log.info("Slack: conversations.info %s failed: %s", channel_id, exc)
-            return None
-        if not name:
-            return None
-        with self.bot.lock, self.bot.db.atomic():
-            self.bot.db.execute("INSERT OR REPLACE INTO chat_channels (platform, name, channel_id) VALUES (?, ?, ?)",
-                                [PLATFORM, str(name).lower(), channel_id])
-        return str(name).lower()
-
-    def author(self, event: dict) -> str:
-        """Who wrote a message: the integration's name, or the person's Slack display name."""
-        if event.get("bot_id") or event.get("subtype") == "bot_message":
-            return str(event.get("username") or (event.get("bot_profile") or {}).get("name") or event.get("bot_id"))
-        user_id = str(event.get("user") or "")
-        try:
-            user = self.client.users_info(user=user_id).get("user") or {}
-        except (SlackApiError, SlackClientError, OSError):
-            return user_id
-        profile = user.get("profile") or {}
-        return str(profile.get("display_name") or profile.get("real_name") or user.get("name") or user_id)
-
-    def item_at(self, channel_id: str, ts: str) -> int | None:
-        """The item whose card (or whose original Slack message) is at (channel, ts)."""
-        card = self.chat.card_at(channel_id, ts)
-        if card is None:
-            with self.bot.lock:
-                row = self.bot.db.execute("SELECT id FROM items WHERE source = 'slack' AND external_id = ?",
-                                          [f"{channel_id}:{ts}"]).fetchone()
-            return int(row[0]) if row else None
-        kind, _, number = card.partition(":")
-        return int(number) if kind == "item" and is_number(number) else None
-
-
-def plain_text(slack_text: str) -> str:
-    """Slack's mrkdwn as the plain text a citizen wrote: links unwrapped, & < > unescaped."""
-
-    def link(m: re.Match) -> str:
-        target, label = m.group(1), m.group(2)
-        if target.startswith(("@", "#", "!")):
-            return label or target
-        target = target.removeprefix("mailto:")
-        return f"{label} ({target})" if label and label != target else target
-
-    text = LINK_RE.sub(link, slack_text)
-    return ENTITY_RE.sub(lambda m: {"amp": "&", "lt": "<", "gt": ">"}[m.group(1)], text)
-
-
-# --------------------------------------------------------------------------- replies
-
-
-def usable(respond: Callable[..., Any] | None) -> bool:
-    """Bolt passes a `Respond` even when the payload has no response_url (e.g. the Home tab)."""
-    return respond is not None and bool(getattr(respond, "response_url", True))
-
-
-def tell(client: WebClient, text: str, *, user: str, channel: str | None = None,
-         respond: Callable[..., Any] | None = None, public: bool = False, replace: bool = False) -> None:
-    """Show `text` to the person only (unless `public`): by response_url, ephemerally in the channel,
-    or in the app's direct-message tab when there is neither (e.g. a button on the Home tab)."""
-    text = slack_spelling(text)
-    blocks, fallback = ephemeral_blocks(text), fallback_text(text)
-    if usable(respond):
-        respond(text=fallback, blocks=blocks, response_type="in_channel" if public else "ephemeral",
-                replace_original=replace)
-    elif channel and public:
-        client.chat_postMessage(channel=channel, text=fallback, blocks=blocks)
-    elif channel and not channel.startswith("D"):
-        client.chat_postEphemeral(channel=channel, user=user, text=fallback, blocks=blocks)
-    else:
-        client.chat_postMessage(channel=user, text=fallback, blocks=blocks)
-
-
 # --------------------------------------------------------------------------- the app
 
 
@@ -279,8 +158,6 @@ class _App(App):
 def build_app(bot: Bot, *, token: str, signing_secret: str, client: WebClient | None = None,
               process_before_response: bool = False) -> App:
     """The Bolt app for `bot`; `client` defaults to ``WebClient(token=token)``."""
-    from bot.adapters.slack.listeners import actions, commands, events, views
-
     if client is None:
         client = WebClient(token=token)
     elif client.token is None:
@@ -293,7 +170,7 @@ def build_app(bot: Bot, *, token: str, signing_secret: str, client: WebClient | 
         signing_secret=signing_secret,
         token_verification_enabled=False,
         request_verification_enabled=False,
-        before_authorize=ClockedRequestVerification(signing_secret, bot.ctx.clock),
+        before_authorize=ClockedRequestVerification(signing_secret, bot.clock),
         process_before_response=process_before_response,
     )
     app.error(_error_handler(bot))
@@ -307,7 +184,7 @@ def _error_handler(bot: Bot) -> Callable[..., None]:
         log.error("Slack request failed (%s): %s", body.get("type") or body.get("command"), error, exc_info=error)
         if usable(respond):
             try:
-                respond(text=bot.ctx.t("slack.error"), response_type="ephemeral", replace_original=False)
+                respond(text=bot.t("slack.error"), response_type="ephemeral", replace_original=False)
             except Exception as exc:  # the error report itself failed: log it, never loop
                 log.warning("Slack: could not report the error to the user: %s", exc)
 
@@ -419,7 +296,7 @@ def run(bot: Bot, *, bot_token: str, app_token: str = "", signing_secret: str = 
     """Run the bot in Slack until interrupted: Socket Mode, or HTTP with `http`. Returns the exit code."""
     from bot import jobs
 
-    t = bot.ctx.t
+    t = bot.t
     if not bot_token:
         out(t("slack.run.no_bot_token"))
         return 2

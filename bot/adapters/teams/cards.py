@@ -31,7 +31,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.core.context import Context
+from bot.facade import Bot
 from bot.messages import Action, Message
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -201,7 +201,7 @@ def _text_input(input_id: str, label: str, *, value: str = "", required: bool = 
     return element
 
 
-def form_card(ctx: Context, name: str, value: str, *, choices: Sequence[tuple[str, str]] = (),
+def form_card(bot: Bot, name: str, value: str, *, choices: Sequence[tuple[str, str]] = (),
               people: Sequence[tuple[str, str]] = (), values: Mapping[str, Any] | None = None,
               suggested: str | None = None, error: str = "") -> dict:
     """The follow-up card a FORM_ACTIONS button posts: the core's question, inputs, submit and cancel.
@@ -209,7 +209,7 @@ def form_card(ctx: Context, name: str, value: str, *, choices: Sequence[tuple[st
     `values` refills the inputs after a refusal (shown as `error` at the top).
     """
     values = values or {}
-    t = ctx.t
+    t = bot.t
     required = t("teams.form.required")
     if name == "reassign":
         intro = t("teams.form.reassign_intro", id=value)

@@ -64,14 +64,13 @@ from microsoft_agents.activity import (
 from microsoft_agents.hosting.core import ClaimsIdentity
 
 from bot.adapters.teams import cards
-from bot.bootstrap import ChatError
-from bot.core.parsing import fold
+from bot.facade import ChatError, fold
 from bot.messages import Message
 
 if TYPE_CHECKING:
     from microsoft_agents.hosting.core import ChannelServiceAdapter, TurnContext
 
-    from bot.bootstrap import Bot
+    from bot.facade import Bot
 
 log = logging.getLogger("uppsikt.teams")
 
@@ -150,21 +149,16 @@ def continuation(reference: ConversationReference, conversation_id: str | None =
 
 
 class Directory:
-    """Conversation references, Teams users and card positions in the bot's SQLite store.
+    """Conversation references, Teams users and card positions, in the bot's chat memory
+    (`Bot.memory("teams")`: the m003/m004 tables).
 
-    Every method takes the bot's lock itself (an RLock, so the outbox may call
-    them while holding it). Never call them on the event loop's thread.
+    Every method takes the bot's lock itself, briefly (an RLock, so the outbox may call them while
+    holding it). Never call them on the event loop's thread.
     """
 
     def __init__(self, bot: Bot):
         self.bot = bot
-
-    @property
-    def db(self):
-        return self.bot.db
-
-    def _now(self) -> int:
-        return self.bot.ctx.now_ts()
+        self.memory = bot.memory(PLATFORM)
 
     # ------------------------------------------------------------------ references
     def save(self, key: str, reference: ConversationReference) -> None:
@@ -173,11 +167,7 @@ class Directory:
         conversation = reference.conversation.model_copy()
         conversation.id = base_conversation(conversation.id)
         reference.conversation = conversation
-        with self.bot.lock, self.db.atomic():
-            self.db.execute(
-                "INSERT OR REPLACE INTO conversation_refs (platform, key, conversation_id, reference_json, updated_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [PLATFORM, key, conversation.id, reference_json(reference), self._now()])
+        self.memory.save_reference(key, conversation.id, reference_json(reference))
 
     def save_channel(self, name: str, reference: ConversationReference) -> str:
         key = f"channel:{normalize_channel(name)}"
@@ -185,85 +175,60 @@ class Directory:
         return key
 
     def reference(self, key: str) -> ConversationReference | None:
-        with self.bot.lock:
-            row = self.db.execute("SELECT reference_json FROM conversation_refs WHERE platform = ? AND key = ?",
-                                  [PLATFORM, key]).fetchone()
-        return load_reference(row[0]) if row else None
+        stored = self.memory.reference(key)
+        return load_reference(stored) if stored else None
 
     def forget(self, key: str) -> None:
-        with self.bot.lock, self.db.atomic():
-            self.db.execute("DELETE FROM conversation_refs WHERE platform = ? AND key = ?", [PLATFORM, key])
+        self.memory.forget_reference(key)
 
     def channel_name(self, conversation_id: str) -> str | None:
         """The (normalised) name of the channel with this conversation id, or None (a chat, or unknown)."""
-        with self.bot.lock:
-            row = self.db.execute(
-                "SELECT key FROM conversation_refs WHERE platform = ? AND conversation_id = ? AND key LIKE 'channel:%' "
-                "ORDER BY updated_at DESC LIMIT 1", [PLATFORM, base_conversation(conversation_id)]).fetchone()
-        return str(row[0]).removeprefix("channel:") if row else None
+        key = self.memory.reference_key(base_conversation(conversation_id), "channel:")
+        return key.removeprefix("channel:") if key else None
 
     def any_reference(self) -> ConversationReference | None:
         """Some stored reference (for the service URL, tenant and the bot's own account)."""
-        with self.bot.lock:
-            row = self.db.execute("SELECT reference_json FROM conversation_refs WHERE platform = ? "
-                                  "ORDER BY updated_at DESC LIMIT 1", [PLATFORM]).fetchone()
-        return load_reference(row[0]) if row else None
+        stored = self.memory.any_reference()
+        return load_reference(stored) if stored else None
 
     # ------------------------------------------------------------------ people
     def email_for(self, aad_object_id: str | None) -> str | None:
         """The configured person with this Entra object id (config chat_id, then learned), or None."""
         if not aad_object_id:
             return None
-        settings = self.bot.ctx.settings
+        settings = self.bot.settings
         configured = next((p.email for p in settings.people.values()
                            if p.chat_id and p.chat_id.lower() == aad_object_id.lower()), None)
         if configured:
             return configured
-        with self.bot.lock:
-            row = self.db.execute("SELECT email FROM chat_users WHERE platform = ? AND user_id = ? "
-                                  "ORDER BY resolved_at DESC LIMIT 1", [PLATFORM, aad_object_id]).fetchone()
-        email = str(row[0]) if row else None
+        email = self.memory.email_of(aad_object_id)
         return email if email and settings.person(email) is not None else None
 
     def teams_id(self, email: str) -> str | None:
         """A person's Entra object id, for @-mentions: config chat_id, else learned when they wrote to the bot."""
-        person = self.bot.ctx.settings.person(email)
+        person = self.bot.settings.person(email)
         if person is not None and person.chat_id:
             return person.chat_id
-        with self.bot.lock:
-            row = self.db.execute("SELECT user_id FROM chat_users WHERE platform = ? AND email = ?",
-                                  [PLATFORM, email.lower()]).fetchone()
-        return str(row[0]) if row else None
+        known = self.memory.user(email)
+        return known[0] if known else None
 
     def remember_user(self, email: str, aad_object_id: str) -> None:
-        with self.bot.lock, self.db.atomic():
-            self.db.execute(
-                "INSERT OR REPLACE INTO chat_users (platform, email, user_id, resolved_at) VALUES (?, ?, ?, ?)",
-                [PLATFORM, email.lower(), aad_object_id, self._now()])
+        self.memory.remember_user(email, aad_object_id)
 
     # ------------------------------------------------------------------ cards
     def card_ref(self, card: str) -> tuple[str, str] | None:
         """(conversation id, activity id) of the card's message, if it was posted."""
-        with self.bot.lock:
-            row = self.db.execute("SELECT channel, ts FROM chat_messages WHERE platform = ? AND card = ?",
-                                  [PLATFORM, card]).fetchone()
-        return (str(row[0]), str(row[1])) if row else None
+        return self.memory.card_ref(card)
 
     def card_at(self, conversation_id: str, activity_id: str) -> str | None:
         """The card key of the message with this activity id in this conversation (e.g. for a reaction)."""
-        with self.bot.lock:
-            row = self.db.execute("SELECT card FROM chat_messages WHERE platform = ? AND channel = ? AND ts = ?",
-                                  [PLATFORM, base_conversation(conversation_id), activity_id]).fetchone()
-        return str(row[0]) if row else None
+        return self.memory.card_at(base_conversation(conversation_id), activity_id)
 
     def remember_card(self, card: str, conversation_id: str, activity_id: str) -> None:
-        with self.bot.lock, self.db.atomic():
-            self.db.execute("INSERT OR REPLACE INTO chat_messages (platform, card, channel, ts) VALUES (?, ?, ?, ?)",
-                            [PLATFORM, card, base_conversation(conversation_id), activity_id])
+        self.memory.remember_card(card, base_conversation(conversation_id), activity_id)
 
     def forget_card(self, card: str) -> None:
-        with self.bot.lock, self.db.atomic():
-            self.db.execute("DELETE FROM chat_messages WHERE platform = ? AND card = ?", [PLATFORM, card])
+        self.memory.forget_card(card)
 
 
 # --------------------------------------------------------------------------- the port
@@ -356,7 +321,7 @@ class TeamsChat:
         return card_activity(content, summary=cards.summary(text))
 
     def _name(self, email: str) -> str:
-        person = self.bot.ctx.settings.person(email)
+        person = self.bot.settings.person(email)
         return person.name if person else email
 
     # ------------------------------------------------------------------ targets
@@ -381,7 +346,7 @@ class TeamsChat:
         user: ChannelAccount | None = seen.user if seen else None
         base = seen or self.directory.any_reference()
         if user is None:
-            person = self.bot.ctx.settings.person(email)
+            person = self.bot.settings.person(email)
             if person is not None and person.chat_id:
                 user = ChannelAccount(id=person.chat_id, aad_object_id=person.chat_id)
         if base is None or user is None or not user.id:
