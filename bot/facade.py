@@ -28,7 +28,7 @@ from bot.core.forms import AccountForm, ItemForm
 from bot.core.parsing import fold, is_number
 from bot.messages import Message, Reply
 from bot.outbox import ChatError, ChatPort, Outbox, RecordingChat
-from bot.settings import Account, Person, Secrets, Settings, secrets_from_env
+from bot.settings import REPO_ROOT, Account, Person, Secrets, Settings, secrets_from_env
 
 log = logging.getLogger("uppsikt")
 
@@ -146,6 +146,12 @@ class Bot:
             row = self.db.execute("SELECT id FROM items WHERE source = ? AND external_id = ?",
                                   [source, external_id]).fetchone()
         return int(row[0]) if row else None
+
+    def database_file(self) -> Path | None:
+        """The bot's SQLite file (None for an in-memory database)."""
+        with self.lock:
+            row = self.db.execute("PRAGMA database_list").fetchone()
+        return Path(row[2]) if row and row[2] else None
 
     def memory(self, platform: str) -> ChatMemory:
         """What a chat platform's adapter remembers (cards, ids, conversation references)."""
@@ -315,7 +321,7 @@ class Bot:
 # What adapters may use besides the Bot: the types its methods take and return, and the small
 # pure helpers of the core (adapters import nothing else of Uppsikt but bot.messages and bot.i18n).
 __all__ = [
-    "INTAKE_MAX_SKEW_SECONDS", "Account", "AccountForm", "Bot", "ChatError", "ChatMemory", "ChatPort", "Clock", "Dashboard", "DeliveryResult",
+    "INTAKE_MAX_SKEW_SECONDS", "REPO_ROOT", "Account", "AccountForm", "Bot", "ChatError", "ChatMemory", "ChatPort", "Clock", "Dashboard", "DeliveryResult",
     "FakeClock", "IntakeError", "ItemForm", "Message", "Person", "PlatformEvent", "Problem", "RecordingChat",
     "Refused", "Reply", "Secrets", "fold", "from_epoch", "is_number", "secrets_from_env", "serialized", "to_epoch",
     "to_local",

@@ -1,11 +1,10 @@
 """The Teams app: the Microsoft 365 Agents SDK (aiohttp) wired to the Bot facade.
 
-`build_app(bot, auth=...)` returns an ``aiohttp.web.Application`` serving
-
-* ``POST /api/messages`` – activities from Teams (Bot Framework), checked by the
-  SDK's JWT middleware (anonymous only when `TeamsAuth.anonymous`, i.e. local
-  development and tests);
-* ``GET /healthz`` – "ok", for the load balancer.
+`mount(server, bot, auth=...)` adds ``POST /api/messages`` to the one aiohttp
+application of bot/server.py (which also serves ``/healthz`` with reasons,
+``/metrics``, the intake webhooks and, in the same process if wanted, Slack):
+activities from Teams (Bot Framework), checked by the SDK's JWT middleware
+(anonymous only when `TeamsAuth.anonymous`, i.e. local development and tests).
 
 No business rule lives here. Each handler turns an activity into plain
 arguments, calls one `Bot` method **in a worker thread** (``asyncio.to_thread``:
@@ -75,7 +74,6 @@ from microsoft_agents.hosting.core import (
 )
 from microsoft_agents.hosting.core.app.adaptive_card import factory
 
-from bot.adapters import webhooks
 from bot.adapters.teams import cards
 from bot.adapters.teams.chat import (
     PLATFORM,
@@ -86,15 +84,13 @@ from bot.adapters.teams.chat import (
     normalize_channel,
     teams_spelling,
 )
-from bot.facade import Bot, Secrets, fold, is_number
+from bot.facade import Bot, fold, is_number
 from bot.i18n import t
 from bot.messages import Reply
 
 log = logging.getLogger("uppsikt.teams")
 
 MESSAGES_PATH = "/api/messages"
-HEALTH_PATH = "/healthz"
-MAX_BODY_BYTES = 1_000_000
 MEMBER_PAGE_SIZE = 100
 MEMBER_PAGES = 50
 CHAT_KEY = web.AppKey("uppsikt.chat", object)  # the app's TeamsChat
@@ -641,10 +637,9 @@ def build_agent(bot: Bot, chat: TeamsChat, auth: TeamsAuth) -> tuple[AgentApplic
     return agent, adapter
 
 
-def build_app(bot: Bot, *, auth: TeamsAuth, chat: TeamsChat | None = None,
-              secrets: Secrets | None = None) -> web.Application:
-    """The aiohttp application for `bot`. The bot's chat port becomes a TeamsChat (attached at start-up).
-    Given `secrets`, the same process also serves the intake webhooks (bot/adapters/webhooks.py)."""
+def mount(server: web.Application, bot: Bot, *, auth: TeamsAuth, chat: TeamsChat | None = None) -> TeamsChat:
+    """Serve ``POST /api/messages`` on the one aiohttp application (bot/server.py). The bot's chat port
+    becomes a TeamsChat, attached to the SDK's adapter and the running loop at start-up."""
     if chat is None:
         chat = bot.chat if isinstance(bot.chat, TeamsChat) else TeamsChat(bot, app_id=auth.app_id)
     bot.chat = chat
@@ -654,41 +649,26 @@ def build_app(bot: Bot, *, auth: TeamsAuth, chat: TeamsChat | None = None,
     async def messages(request: web.Request) -> web.StreamResponse:
         return await start_agent_process(request, agent, adapter)
 
-    async def health(request: web.Request) -> web.Response:
-        return web.Response(text="ok", content_type="text/plain")
-
-    async def webhook(request: web.Request) -> web.Response:
-        body = await request.read()
-        resp = await asyncio.to_thread(webhooks.handle, bot, secrets or Secrets(), request.method, request.path,
-                                       dict(request.query), dict(request.headers), body)
-        if resp is None:
-            raise web.HTTPNotFound()
-        return web.Response(status=resp.status, body=resp.body, headers={"Content-Type": resp.content_type})
-
     async def attach(app: web.Application) -> None:
         chat.attach(adapter, asyncio.get_running_loop(), auth.app_id, anonymous=auth.anonymous)
 
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
     with warnings.catch_warnings():  # the SDK's JWT middleware reads this plain string key
         warnings.simplefilter("ignore", web.NotAppKeyWarning)
-        app["agent_configuration"] = auth.auth_config
-    app[AGENT_KEY] = agent
-    app[ADAPTER_KEY] = adapter
-    app[CHAT_KEY] = chat
-    app.router.add_post(MESSAGES_PATH, messages)
-    app.router.add_get(HEALTH_PATH, health)
-    if secrets is not None:
-        app.router.add_route("*", "/webhooks/{kind}", webhook)
-    app.on_startup.append(attach)
+        server["agent_configuration"] = auth.auth_config
+    server[AGENT_KEY] = agent
+    server[ADAPTER_KEY] = adapter
+    server[CHAT_KEY] = chat
+    server.router.add_post(MESSAGES_PATH, messages)
+    server.on_startup.append(attach)
     # The SDK's JWT middleware stores the claims under a plain string key; aiohttp warns about it on every request.
     warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"microsoft_agents\.")
     if auth.anonymous:
         log.warning("Teams: anonymous mode: requests are NOT authenticated (local development only)")
-    return app
+    return chat
 
 
 __all__ = [
-    "ADAPTER_KEY", "AGENT_KEY", "CHAT_KEY", "HEALTH_PATH", "MESSAGES_PATH", "TEAMS_REACTIONS", "TeamsAuth",
+    "ADAPTER_KEY", "AGENT_KEY", "CHAT_KEY", "MESSAGES_PATH", "TEAMS_REACTIONS", "TeamsAuth",
     "TeamsConfigError", "anonymous_auth",
-    "auth_from_env", "build_app", "command_text", "reaction_action",
+    "auth_from_env", "command_text", "mount", "reaction_action",
 ]
