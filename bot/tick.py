@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from bot.facade import Bot
 
 
+# The first pending message of each target: the outbox delivers a target's messages in order and stops at the
+# first that is not due, so the rows behind a blocked head wait for it. Only the heads say when the outbox can
+# make progress: while a target is blocked the clock jumps to its next retry instead of ticking every second.
+OUTBOX_HEADS = ("SELECT o.id, o.next_attempt_at FROM outbox AS o JOIN "
+                "(SELECT MIN(id) AS id FROM outbox WHERE status = 'pending' GROUP BY target) AS head ON o.id = head.id")
+
+
 def run(ctx: Context) -> list[Message]:
     """Derive everything due now from the database; safe to call at any time, any number of times."""
     with ctx.db.atomic():
@@ -55,8 +62,7 @@ def due_now(bot: "Bot") -> bool:
     with bot.lock:
         return bool(
             db.execute("SELECT 1 FROM items WHERE next_nudge_at <= ? LIMIT 1", [now]).fetchone()
-            or db.execute("SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? LIMIT 1",
-                          [now]).fetchone()
+            or db.execute(f"{OUTBOX_HEADS} WHERE o.next_attempt_at <= ? LIMIT 1", [now]).fetchone()
         )
 
 
@@ -73,7 +79,7 @@ def next_wakeup(ctx: Context) -> dt.datetime:
     for sql in (
         "SELECT MIN(next_nudge_at) FROM items WHERE next_nudge_at IS NOT NULL",
         "SELECT MIN(next_intensified_at) FROM accounts WHERE next_intensified_at IS NOT NULL",
-        "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'",
+        f"SELECT MIN(o.next_attempt_at) FROM ({OUTBOX_HEADS}) AS o",
         "SELECT MIN(next_prompt_at) FROM crisis_periods WHERE ended_at IS NULL",
     ):
         ts = ctx.db.execute(sql).fetchone()[0]
