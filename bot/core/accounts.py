@@ -33,7 +33,6 @@ from bot.core.items import OPEN_STATUSES
 from bot.core.context import Context, Problem, Refused
 from bot.core.parsing import account_arg, fold, is_number
 from bot.core.readability import readability
-from bot.core.stored_accounts import _account_from_doc, stored_accounts  # noqa: F401
 from bot.i18n import t
 from bot.messages import Action, Message, Reply
 from bot.settings import GROUND_IDS, ID_RE, PLATFORMS, Account
@@ -92,7 +91,7 @@ ACTION_NAMES = ("account_approve", "account_reject", "two_factor_attest")
 # =========================================================================== stored accounts
 
 
-# Built in bot/core/stored_accounts.py (Context.accounts reads them; kept importable from here).
+# Accounts approved through a request are built in bot/core/stored_accounts.py (Context.accounts reads them).
 
 
 # =========================================================================== requests (A1, A2, A4)

@@ -23,7 +23,7 @@ from bot.clock import from_epoch, to_epoch
 from bot.core import records, staff
 from bot.core.classify import Tag, classify
 from bot.core.context import Context, Refused
-from bot.core.permissions import HANDLER_ROLES, crisis_active, may_handle  # noqa: F401 (items.X names kept)
+from bot.core.permissions import crisis_active, may_handle
 from bot.core.routing import Expert, HistoryAnswer, Router
 from bot.messages import Action, Message
 from bot.settings import Account, Person

@@ -54,6 +54,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import SlackResponse
 
+from bot.adapters.slack import PLATFORM
 from bot.adapters.slack.blocks import render
 from bot.facade import ChatError, ChatMemory, Clock
 from bot.messages import Message
@@ -63,7 +64,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("uppsikt.slack")
 
-PLATFORM = "slack"
 CHANNEL_ID_RE = re.compile(r"^[CGD][A-Z0-9]+$")
 USER_ID_RE = re.compile(r"^[UW][A-Z0-9]+$")
 USER_CACHE_SECONDS = 30 * 86400  # re-resolve an e-mail after 30 days

@@ -75,15 +75,9 @@ from microsoft_agents.hosting.core import (
 from microsoft_agents.hosting.core.app.adaptive_card import factory
 
 from bot.adapters.teams import cards
-from bot.adapters.teams.chat import (
-    PLATFORM,
-    TeamsChat,
-    base_conversation,
-    card_activity,
-    is_channel,
-    normalize_channel,
-    teams_spelling,
-)
+from bot.adapters.teams import PLATFORM
+from bot.adapters.teams.chat import TeamsChat, card_activity, teams_spelling
+from bot.adapters.teams.directory import base_conversation, is_channel, normalize_channel
 from bot.facade import Bot, fold, is_number
 from bot.i18n import t
 from bot.messages import Reply
@@ -241,6 +235,18 @@ def emoji_for(bot: Bot, action: str) -> str | None:
 
 def text_activity(text: str) -> Activity:
     return Activity(type=ActivityTypes.message, text=teams_spelling(text), text_format="plain")
+
+
+def form_values(name: str, data: Mapping[str, Any]) -> dict[str, str]:
+    """A submitted form's inputs as Bot.action keyword arguments (the same function as Slack's)."""
+    get = lambda key: str(data.get(key) or "").strip()  # noqa: E731
+    if name == "reassign":
+        return {"to": get(cards.COLLEAGUE).lower(), "reason": get(cards.REASON)}
+    if name == "remove":
+        return {"reason": get(cards.GROUND), "note": get(cards.NOTE)}
+    if name == "answered":
+        return {"answer": get(cards.ANSWER)}
+    return {"reason": get(cards.REASON)}
 
 
 @dataclass
@@ -492,7 +498,7 @@ class Handlers:
         submitted = bool(data.get(cards.FORM))
         if name in cards.FORM_ACTIONS and not submitted:
             return await self.open_form(actor, name, value)
-        kwargs = self.form_values(name, data) if submitted else {}
+        kwargs = form_values(name, data) if submitted else {}
         if name == "remove" and submitted and not kwargs["reason"]:  # no ground: the core would only ask again
             form = await asyncio.to_thread(self.form, name, value, data, self.t("teams.form.required"))
             return Outcome(self.t("teams.form.required"), card=form)
@@ -517,18 +523,6 @@ class Handlers:
         form = self.bot.form(name, value)
         return cards.form_card(self.bot, name, value, choices=form.choices, people=form.people,
                                values=values, suggested=form.suggested, error=teams_spelling(error))
-
-    @staticmethod
-    def form_values(name: str, data: Mapping[str, Any]) -> dict[str, str]:
-        """A submitted form's inputs as Bot.action keyword arguments."""
-        get = lambda key: str(data.get(key) or "").strip()  # noqa: E731
-        if name == "reassign":
-            return {"to": get(cards.COLLEAGUE).lower(), "reason": get(cards.REASON)}
-        if name == "remove":
-            return {"reason": get(cards.GROUND), "note": get(cards.NOTE)}
-        if name == "answered":
-            return {"answer": get(cards.ANSWER)}
-        return {"reason": get(cards.REASON)}
 
     # ------------------------------------------------------------------ reactions
     async def on_reaction(self, context: TurnContext, state: TurnState) -> None:

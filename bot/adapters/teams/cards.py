@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.facade import Bot
-from bot.messages import Action, Message
+from bot.messages import DESTRUCTIVE_ACTIONS, FORM_ACTIONS, POSITIVE_ACTIONS, Action, Message
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -51,9 +51,6 @@ CHOICES_MAX = 100
 ELLIPSIS = "…"
 
 # Buttons that ask for something first (a follow-up card with inputs).
-FORM_ACTIONS = frozenset({"reassign", "no_reply", "answered", "remove", "account_reject"})
-POSITIVE_ACTIONS = frozenset({"answered", "oversight_done", "account_approve"})
-DESTRUCTIVE_ACTIONS = frozenset({"remove", "crisis", "account_reject"})
 
 # Input ids in the forms (Teams merges them into the submit button's data).
 COLLEAGUE, REASON, GROUND, NOTE, ANSWER = "colleague", "reason", "ground", "note", "answer"

@@ -188,4 +188,4 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["PackageError", "build_package", "manifest", "png_size", "run_teams", "serve_app", "write_icons"]
+__all__ = ["PackageError", "build_package", "manifest", "png_size", "write_icons"]

@@ -3,7 +3,7 @@
 * Buttons in `DIRECT_ACTIONS` (take, first reply sent, forwarded, oversight
   done, crisis, approve, attest) call `Bot.action` at once; the answer goes to
   the person who clicked, ephemerally (public when the core says so).
-* Buttons in `MODAL_ACTIONS` open a modal (views.py): reassign (colleague and
+* Buttons in `FORM_ACTIONS` (bot.messages, the same as Teams) open a modal (views.py): reassign (colleague and
   reason), no reply needed and reject (reason), answered (the published reply,
   optional) and remove (the ground from the account's policy and a note).
   Remove first asks the core, so a person without the right gets the refusal
@@ -26,7 +26,7 @@ from slack_sdk import WebClient
 
 from bot.adapters.slack import home
 from bot.adapters.slack.directory import Directory, plain_text, tell
-from bot.adapters.slack.ids import DIRECT_ACTIONS, MODAL_ACTIONS, ActionId, CallbackId, UiId
+from bot.adapters.slack.ids import DIRECT_ACTIONS, FORM_ACTIONS, ActionId, CallbackId, UiId
 from bot.adapters.slack.listeners import views
 from bot.facade import Bot
 
@@ -109,7 +109,7 @@ def register(app: App, bot: Bot) -> None:
 
     for action_id in DIRECT_ACTIONS:
         app.action(str(action_id))(on_direct)
-    for action_id in MODAL_ACTIONS:
+    for action_id in FORM_ACTIONS:
         app.action(str(action_id))(on_modal_button)
     app.action(str(UiId.REMOVE_GROUND))(on_pick_ground)
     app.action(str(UiId.REMOVE_CONFIRM))(on_confirm_removal)

@@ -13,7 +13,6 @@ whether it came from the Home tab (which is then refreshed).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -135,18 +134,25 @@ def item_modal(bot: Bot, name: str, value: str, meta: dict, *, choices: list[tup
     raise ValueError(f"no modal for {name!r}")
 
 
-# Submission: callback -> (core action, keyword arguments from the values, block for refusals).
-SUBMISSIONS: dict[str, tuple[str, Callable[[dict], dict], str]] = {
-    CallbackId.REASSIGN_MODAL: ("reassign",
-                                lambda v: {"to": v.get(BlockId.COLLEAGUE, ""), "reason": v.get(BlockId.REASON, "")},
-                                BlockId.COLLEAGUE),
-    CallbackId.NO_REPLY_MODAL: ("no_reply", lambda v: {"reason": v.get(BlockId.REASON, "")}, BlockId.REASON),
-    CallbackId.REJECT_MODAL: ("account_reject", lambda v: {"reason": v.get(BlockId.REASON, "")}, BlockId.REASON),
-    CallbackId.ANSWER_MODAL: ("answered", lambda v: {"answer": v.get(BlockId.ANSWER, "")}, BlockId.ANSWER),
-    CallbackId.REMOVE_MODAL: ("remove",
-                              lambda v: {"reason": v.get(BlockId.GROUND, ""), "note": v.get(BlockId.NOTE, "")},
-                              BlockId.GROUND),
-}  # fmt: skip
+# A submitted form (modal): callback -> (core action, the block that shows a refusal naming no field).
+FORMS: dict[str, tuple[str, str]] = {
+    CallbackId.REASSIGN_MODAL: ("reassign", BlockId.COLLEAGUE),
+    CallbackId.NO_REPLY_MODAL: ("no_reply", BlockId.REASON),
+    CallbackId.REJECT_MODAL: ("account_reject", BlockId.REASON),
+    CallbackId.ANSWER_MODAL: ("answered", BlockId.ANSWER),
+    CallbackId.REMOVE_MODAL: ("remove", BlockId.GROUND),
+}
+
+
+def form_values(name: str, values: dict[str, Any]) -> dict[str, str]:
+    """A submitted form's inputs as Bot.action keyword arguments (the same function as Teams's)."""
+    if name == "reassign":
+        return {"to": values.get(BlockId.COLLEAGUE, ""), "reason": values.get(BlockId.REASON, "")}
+    if name == "remove":
+        return {"reason": values.get(BlockId.GROUND, ""), "note": values.get(BlockId.NOTE, "")}
+    if name == "answered":
+        return {"answer": values.get(BlockId.ANSWER, "")}
+    return {"reason": values.get(BlockId.REASON, "")}
 
 # A refusal's field (a Bot.action keyword) -> the block that shows it.
 BLOCK_OF_FIELD = {"to": BlockId.COLLEAGUE, "reason": BlockId.REASON, "answer": BlockId.ANSWER,
@@ -227,13 +233,13 @@ def register(app: App, bot: Bot) -> None:
             home.publish(client, bot, user, directory.email(user))
 
     def on_item_modal(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
-        name, kwargs_of, block = SUBMISSIONS[view["callback_id"]]
+        name, block = FORMS[view["callback_id"]]
         meta, user = json.loads(view.get("private_metadata") or "{}"), body["user"]["id"]
         actor = directory.email(user)
         if actor is None:
             ack(response_action="errors", errors={block: bot.t("slack.unknown_user")})
             return
-        reply = bot.action(actor, name, str(meta.get("value", "")), **kwargs_of(values(view)))
+        reply = bot.action(actor, name, str(meta.get("value", "")), **form_values(name, values(view)))
         if not reply.ok:
             fields = [p.field for p in reply.data.get("problems", ()) if p.field in BLOCK_OF_FIELD]
             where = BLOCK_OF_FIELD[fields[0]] if fields else block
@@ -257,6 +263,6 @@ def register(app: App, bot: Bot) -> None:
         bot.flush()
         after(client, user, meta, bot.t("lifecycle.reply_requested", id=request_id))
 
-    for callback in SUBMISSIONS:
+    for callback in FORMS:
         app.view(str(callback))(on_item_modal)
     app.view(str(CallbackId.ACCOUNT_MODAL))(on_account_modal)
