@@ -20,7 +20,7 @@ import sqlite_utils
 from bot import history, tick
 from bot.chat_memory import ChatMemory
 from bot.clock import Clock, FakeClock, from_epoch, to_epoch, to_local
-from bot.core import accounts, commands, deliveries, forms, intake, oversight, reactions
+from bot.core import accounts, commands, deliveries, forms, intake, reactions
 from bot.core.context import Context, Problem, Refused
 from bot.core.dashboard import Dashboard, dashboard
 from bot.core.deliveries import INTAKE_MAX_SKEW_SECONDS, DeliveryResult, IntakeError, PlatformEvent
@@ -240,17 +240,7 @@ class Bot:
     def action(self, actor: str, name: str, value: str, **kwargs: str) -> Reply:
         """A button press: `oversight_done` with an account id, or an item action with an item id."""
         try:
-            self.ctx.person(actor.lower())
-            if name in accounts.ACTION_NAMES:
-                reply = accounts.do_action(self.ctx, actor.lower(), name, value, kwargs.get("reason", ""))
-            elif name == "oversight_done":
-                oversight.log_check(self.ctx, value, actor.lower(), kwargs.get("note", ""), via=kwargs.get("via", "button"))
-                reply = Reply(self.ctx.t("oversight.logged", account=self.ctx.account(value).name,
-                                         time=self.ctx.now().strftime("%H:%M")), public=True)
-            else:
-                if not is_number(str(value)):
-                    raise Refused(self.ctx.t("error.bad_number", what=self.ctx.t("word.item_id"), value=value))
-                reply = commands.item_action(self.ctx, actor.lower(), int(value), name, **kwargs)
+            reply = commands.button(self.ctx, actor.lower(), name, value, **kwargs)
         except Refused as exc:
             reply = Reply(str(exc), ok=False, data={"problems": exc.problems} if exc.problems else {})
         return reply

@@ -138,6 +138,13 @@ class Context:
             raise Refused(self.t("error.unknown_person", email=email))
         return p
 
+    def item(self, item_id: int) -> dict:
+        """An item's row; Refused (item.not_found) when there is none."""
+        rows = list(self.db.query("SELECT * FROM items WHERE id = ?", [item_id]))
+        if not rows:
+            raise Refused(self.t("item.not_found", id=item_id))
+        return rows[0]
+
     def role_holders(self, role: str) -> list[str]:
         return [p.email for p in self.settings.with_role(role)]
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass
 
 from bot.clock import from_epoch, to_epoch
@@ -26,12 +25,11 @@ from bot.core.context import Context, Refused
 from bot.core.permissions import crisis_active, may_handle
 from bot.core.routing import Expert, HistoryAnswer, Router
 from bot.messages import Action, Message
-from bot.settings import Account, Person
+from bot.settings import NUDGE_RE, Account, Person
 
 OPEN_STATUSES = ("open", "first_reply_sent", "forwarded")
 DONE_STATUSES = ("answered", "closed")
 ACTIONS = ("take", "reassign", "first_reply_sent", "forwarded", "answered", "no_reply")
-NUDGE_RE = re.compile(r"^(?:(\d{1,2})%|-(\d{1,2})h)$")
 
 
 @dataclass(frozen=True)
@@ -180,10 +178,7 @@ def signature(person: Person, ctx: Context) -> str:
 
 
 def get(ctx: Context, item_id: int) -> dict:
-    rows = list(ctx.db.query("SELECT * FROM items WHERE id = ?", [item_id]))
-    if not rows:
-        raise Refused(ctx.t("item.not_found", id=item_id))
-    return rows[0]
+    return ctx.item(item_id)
 
 
 def tags_of(item: dict) -> list[Tag]:
