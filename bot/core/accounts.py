@@ -35,7 +35,7 @@ from bot.core.parsing import account_arg, fold, is_number
 from bot.core.readability import readability
 from bot.i18n import t
 from bot.messages import Action, Message, Reply
-from bot.settings import GROUND_IDS, ID_RE, PLATFORMS, Account
+from bot.settings import GROUND_IDS, ID_RE, PLATFORMS, Account, staffing_shortfalls
 
 log = logging.getLogger("uppsikt.accounts")
 
@@ -170,21 +170,18 @@ def _problems(ctx: Context, data: dict, exclude_request: int | None = None) -> l
 
 def _staffing_problems(ctx: Context, data: dict) -> list[Problem]:
     """A4 with the municipality policy's minimums (the same checks as the config loader)."""
-    st = ctx.settings.policy.staffing
-    out: list[Problem] = []
     owner = data["owner"]
-    if owner and 1 < st.min_owners:
-        out.append(ctx.problem("lifecycle.too_few_owners", "owner", min=st.min_owners))
-    editors = [e for e in data["editors"] if e != owner]
-    if len(editors) < st.min_editors:
-        out.append(ctx.problem("lifecycle.too_few_editors", "editors", count=len(editors), min=st.min_editors))
     admins = list(dict.fromkeys([owner, *data["admins"]] if owner else data["admins"]))
-    if len(admins) < st.min_admins:
-        out.append(ctx.problem("lifecycle.too_few_admins", "admins", count=len(admins), min=st.min_admins))
-    if st.require_substitute and not data["substitute"]:
-        out.append(ctx.problem("lifecycle.substitute_missing", "substitute"))
-    elif data["substitute"] and data["substitute"] == owner:
-        out.append(ctx.problem("lifecycle.substitute_is_owner", "substitute"))
+    out: list[Problem] = []
+    for shortfall, values in staffing_shortfalls(ctx.settings.policy.staffing, owner, data["editors"], admins,
+                                                 data["substitute"]):
+        if shortfall == "owners":
+            if owner:  # a missing owner is reported as a missing field
+                out.append(ctx.problem("lifecycle.too_few_owners", "owner", min=values["min"]))
+        elif shortfall in ("editors", "admins"):
+            out.append(ctx.problem(f"lifecycle.too_few_{shortfall}", shortfall, **values))
+        else:
+            out.append(ctx.problem(f"lifecycle.{shortfall}", "substitute"))
     return out
 
 
