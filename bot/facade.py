@@ -1,9 +1,13 @@
 """The Bot facade: the one door every adapter (console, simulator, Slack, Teams, webhooks) uses.
 
-Entry points only: each runs under the entry-point lock (scheduler and chat threads share one
-SQLite connection) and what it caused leaves through the outbox after the lock is released.
-The work itself lives in the core (bot/core/), the outbox (bot/outbox.py), the tick
-(bot/tick.py) and the history import (bot/history.py).
+Entry points (`command`, `action`, `react`, `intake`, `request_account`, `platform_delivery`,
+`receive_intake`, `tick`, `import_history`) run under the entry-point lock (scheduler and chat
+threads share one SQLite connection) and what they caused leaves through the outbox after the
+lock is released. Read-only views (`t`, `settings`, `accounts()`, `form`, `dashboard`, …), the
+event claims and `memory(platform)` take the lock only for their own reads. The work itself lives
+in the core (bot/core/), the outbox (bot/outbox.py), the tick (bot/tick.py) and the history import
+(bot/history.py). Adapters import nothing else of Uppsikt but bot.messages and bot.i18n: the names
+they need (types, small pure helpers) are re-exported here (`__all__`).
 """
 
 from __future__ import annotations
