@@ -74,8 +74,7 @@ from microsoft_agents.hosting.core import (
 )
 from microsoft_agents.hosting.core.app.adaptive_card import factory
 
-from bot.adapters.teams import cards
-from bot.adapters.teams import PLATFORM
+from bot.adapters.teams import PLATFORM, cards
 from bot.adapters.teams.chat import TeamsChat, card_activity, teams_spelling
 from bot.adapters.teams.directory import base_conversation, is_channel, normalize_channel
 from bot.facade import Bot, fold, is_number

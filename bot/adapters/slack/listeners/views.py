@@ -144,19 +144,19 @@ FORMS: dict[str, tuple[str, str]] = {
 }
 
 
+# Each form's inputs: Bot.action keyword -> the block that holds it (and shows a refusal about it).
+FORM_FIELDS: dict[str, dict[str, str]] = {
+    "reassign": {"to": BlockId.COLLEAGUE, "reason": BlockId.REASON},
+    "no_reply": {"reason": BlockId.REASON},
+    "account_reject": {"reason": BlockId.REASON},
+    "answered": {"answer": BlockId.ANSWER},
+    "remove": {"reason": BlockId.GROUND, "note": BlockId.NOTE},
+}
+
+
 def form_values(name: str, values: dict[str, Any]) -> dict[str, str]:
     """A submitted form's inputs as Bot.action keyword arguments (the same function as Teams's)."""
-    if name == "reassign":
-        return {"to": values.get(BlockId.COLLEAGUE, ""), "reason": values.get(BlockId.REASON, "")}
-    if name == "remove":
-        return {"reason": values.get(BlockId.GROUND, ""), "note": values.get(BlockId.NOTE, "")}
-    if name == "answered":
-        return {"answer": values.get(BlockId.ANSWER, "")}
-    return {"reason": values.get(BlockId.REASON, "")}
-
-# A refusal's field (a Bot.action keyword) -> the block that shows it.
-BLOCK_OF_FIELD = {"to": BlockId.COLLEAGUE, "reason": BlockId.REASON, "answer": BlockId.ANSWER,
-                  "note": BlockId.NOTE}
+    return {keyword: values.get(block, "") for keyword, block in FORM_FIELDS[name].items()}
 
 
 # ----------------------------------------------------------------------------- the account modal (A1, A2)
@@ -241,8 +241,8 @@ def register(app: App, bot: Bot) -> None:
             return
         reply = bot.action(actor, name, str(meta.get("value", "")), **form_values(name, values(view)))
         if not reply.ok:
-            fields = [p.field for p in reply.data.get("problems", ()) if p.field in BLOCK_OF_FIELD]
-            where = BLOCK_OF_FIELD[fields[0]] if fields else block
+            blocks = [FORM_FIELDS[name][p.field] for p in reply.data.get("problems", ()) if p.field in FORM_FIELDS[name]]
+            where = blocks[0] if blocks else block
             ack(response_action="errors", errors={where: reply.text})
             return
         ack()
