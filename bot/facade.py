@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import logging
 import threading
 from pathlib import Path
@@ -24,7 +23,7 @@ import sqlite_utils
 from bot import history, tick
 from bot.chat_memory import ChatMemory
 from bot.clock import Clock, FakeClock, from_epoch, to_epoch, to_local
-from bot.core import accounts, commands, deliveries, forms, intake, reactions
+from bot.core import accounts, commands, deliveries, events, forms, intake, reactions, stored_accounts
 from bot.core.context import Context, Problem, Refused
 from bot.core.dashboard import Dashboard, dashboard
 from bot.core.deliveries import INTAKE_MAX_SKEW_SECONDS, DeliveryResult, IntakeError, PlatformEvent
@@ -36,7 +35,6 @@ from bot.settings import REPO_ROOT, Account, Person, Secrets, Settings, secrets_
 
 log = logging.getLogger("uppsikt")
 
-EVENT_KEEP_SECONDS = 86400  # how long a handled event id is remembered (Slack and Teams give up retrying sooner)
 
 
 def serialized(method):
@@ -147,9 +145,8 @@ class Bot:
     def item_for_message(self, source: str, external_id: str) -> int | None:
         """The item taken in from the chat message with this external id, if any."""
         with self.lock:
-            row = self.db.execute("SELECT id FROM items WHERE source = ? AND external_id = ?",
-                                  [source, external_id]).fetchone()
-        return int(row[0]) if row else None
+            item = intake.find(self.ctx, source, external_id)
+        return int(item["id"]) if item else None
 
     def database_file(self) -> Path | None:
         """The bot's SQLite file (None for an in-memory database)."""
@@ -193,19 +190,16 @@ class Bot:
         with self.lock:
             if event_id in self._events_at_work:
                 return False
-            if self.db.execute("SELECT 1 FROM events_seen WHERE event_id = ?", [event_id]).fetchone():
+            if events.handled(self.ctx, event_id):
                 return False
             self._events_at_work.add(event_id)
             return True
 
     def event_handled(self, event_id: str) -> None:
         """Remember a claimed event after its work committed; ids older than a day are forgotten."""
-        now = self.ctx.now_ts()
         with self.lock:
             try:
-                with self.db.atomic():
-                    self.db.execute("DELETE FROM events_seen WHERE at < ?", [now - EVENT_KEEP_SECONDS])
-                    self.db.execute("INSERT OR IGNORE INTO events_seen (event_id, at) VALUES (?, ?)", [event_id, now])
+                events.remember(self.ctx, event_id)
             finally:
                 self._events_at_work.discard(event_id)
 
@@ -218,21 +212,7 @@ class Bot:
     @serialized
     def sync_config(self) -> None:
         """Mirror configured accounts and people into the store (keeping runtime state)."""
-        now = self.ctx.now_ts()
-        with self.db.atomic():
-            for acc in self.ctx.settings.accounts.values():
-                row = {"id": acc.id, "platform": acc.platform, "name": acc.name, "channel": acc.channel,
-                       "unit": acc.unit, "owner": acc.owner}
-                if self.db["accounts"].count_where("id = ?", [acc.id]):
-                    self.db["accounts"].update(acc.id, row)
-                else:
-                    self.db["accounts"].insert(row | {"status": "approved", "created_at": now, "last_activity_at": now})
-            for p in self.ctx.settings.people.values():
-                self.db["people"].upsert(
-                    {"email": p.email, "name": p.name, "title": p.title, "unit": p.unit,
-                     "roles": json.dumps(list(p.roles)), "chat_id": p.chat_id},
-                    pk="email",
-                )
+        stored_accounts.mirror_config(self.ctx)
 
     # ------------------------------------------------------------------ inputs
     @serialized

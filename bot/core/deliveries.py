@@ -128,14 +128,9 @@ def _add(ctx: Context, account_id: str, event: PlatformEvent) -> str:
     return "created" if created else "duplicate"
 
 
-def _find(ctx: Context, source: str, external_id: str) -> dict | None:
-    rows = list(ctx.db.query("SELECT * FROM items WHERE source = ? AND external_id = ?", [source, external_id]))
-    return rows[0] if rows else None
-
-
 def _edit(ctx: Context, account_id: str, event: PlatformEvent) -> str:
     """An edit becomes its own item (both versions are kept and shown), with a note on the first version's card."""
-    original = _find(ctx, event.source, event.external_id)
+    original = intake.find(ctx, event.source, event.external_id)
     if not event.text or (original is not None and original["text"] == event.text):
         return "ignored"
     if original is not None:
@@ -160,7 +155,7 @@ def _edit(ctx: Context, account_id: str, event: PlatformEvent) -> str:
 
 def _remove(ctx: Context, event: PlatformEvent) -> str:
     """Deleted on the platform: the item stays (it is a public record); its card's thread gets a note once."""
-    item = _find(ctx, event.source, event.external_id)
+    item = intake.find(ctx, event.source, event.external_id)
     if item is None:
         log.info("Meta webhook: %s %s was removed on the platform but was never received; nothing to note",
                  event.source, event.external_id)

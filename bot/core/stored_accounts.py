@@ -59,3 +59,22 @@ def _account_from_doc(ctx: Context, account_id: str, doc: dict) -> Account:
         contact=doc.get("contact", ""),
         policy=ctx.settings.policy,
     )
+
+
+def mirror_config(ctx: Context) -> None:
+    """Mirror the configured accounts and people into the store (keeping runtime state), at start-up."""
+    now = ctx.now_ts()
+    with ctx.db.atomic():
+        for acc in ctx.settings.accounts.values():
+            row = {"id": acc.id, "platform": acc.platform, "name": acc.name, "channel": acc.channel,
+                   "unit": acc.unit, "owner": acc.owner}
+            if ctx.db["accounts"].count_where("id = ?", [acc.id]):
+                ctx.db["accounts"].update(acc.id, row)
+            else:
+                ctx.db["accounts"].insert(row | {"status": "approved", "created_at": now, "last_activity_at": now})
+        for p in ctx.settings.people.values():
+            ctx.db["people"].upsert(
+                {"email": p.email, "name": p.name, "title": p.title, "unit": p.unit,
+                 "roles": json.dumps(list(p.roles)), "chat_id": p.chat_id},
+                pk="email",
+            )
