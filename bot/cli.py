@@ -87,21 +87,28 @@ def cmd_run(args) -> int:
     from bot.settings import secrets_from_env
 
     secrets = secrets_from_env()
-    if args.teams:
-        from bot.adapters.teams.cli import run_teams
+    if args.teams and not args.http:
+        from bot.server import run_teams
 
         return _stopped(run_teams(_bot(args), host=args.host, port=TEAMS_PORT if args.port is None else args.port,
                                   anonymous=args.anonymous, backup_folder=Path(args.db).parent / "backups",
                                   out=lambda text: print(text, file=sys.stderr, flush=True)))
     if args.http or (secrets.slack_bot_token and secrets.slack_app_token):  # Slack: Socket Mode, or HTTP with --http
-        from bot.adapters.slack.app import run as run_slack
+        from bot.server import run_slack, teams_auth
 
         bot = _bot(args)
         if args.start:
             print(bot.ctx.t("slack.run.no_start"), file=sys.stderr)
             return 2
+        teams = None
+        if args.teams:  # --teams --http: Slack and Teams served by one process, on one port
+            teams = teams_auth(anonymous=args.anonymous, lang=bot.lang,
+                               out=lambda text: print(text, file=sys.stderr, flush=True))
+            if teams is None:
+                return 2
         return _stopped(run_slack(bot, bot_token=secrets.slack_bot_token, app_token=secrets.slack_app_token,
                                   signing_secret=secrets.slack_signing_secret, http=args.http, host=args.host,
+                                  teams=teams,
                                   port=SLACK_PORT if args.port is None else args.port,
                                   db_path=Path(args.db), backup_folder=Path(args.db).parent / "backups",
                                   out=lambda text: print(text, file=sys.stderr, flush=True)))

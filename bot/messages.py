@@ -16,6 +16,14 @@ class Action:
     value: str = ""
 
 
+# How every chat platform treats the core's buttons (one list for Slack and Teams alike):
+# buttons that ask for input in a form first (Slack: a modal; Teams: an input card) ...
+FORM_ACTIONS = frozenset({"reassign", "no_reply", "answered", "remove", "account_reject"})
+# ... and the buttons shown as the positive (Slack: primary) or destructive (Slack: danger) choice.
+POSITIVE_ACTIONS = frozenset({"answered", "oversight_done", "account_approve"})
+DESTRUCTIVE_ACTIONS = frozenset({"remove", "crisis", "account_reject"})
+
+
 @dataclass(frozen=True)
 class Attachment:
     """A file that goes with a message (the monthly report's summary image and its HTML).

@@ -741,24 +741,43 @@ def _load_accounts(
     return accounts
 
 
+def staffing_shortfalls(st: Staffing, owner: str, editors: typing.Sequence[str], administrators: typing.Sequence[str],
+                        substitute: str) -> list[tuple[str, dict[str, int]]]:
+    """Rule A4, the one place it is written: what a set of staff lacks against the policy's minimums, as
+    (shortfall, values) with shortfall owners, editors, admins, substitute_missing or substitute_is_owner.
+    The config check and an account request (bot/core/accounts.py) each word it in their own sentences."""
+    out: list[tuple[str, dict[str, int]]] = []
+    owners = 1 if owner else 0
+    if owners < st.min_owners:
+        out.append(("owners", {"count": owners, "min": st.min_owners}))
+    editors = [e for e in editors if e != owner]
+    if len(editors) < st.min_editors:
+        out.append(("editors", {"count": len(editors), "min": st.min_editors}))
+    if len(administrators) < st.min_admins:
+        out.append(("admins", {"count": len(administrators), "min": st.min_admins}))
+    if st.require_substitute and not substitute:
+        out.append(("substitute_missing", {}))
+    elif substitute and substitute == owner:
+        out.append(("substitute_is_owner", {}))
+    return out
+
+
+# A4 shortfall -> (config field, catalogue key, the values its sentence uses)
+_CONFIG_STAFFING = {
+    "owners": ("owner", "config.no_owner", ("min",)),
+    "editors": ("editors", "config.too_few_editors", ("count", "min")),
+    "admins": ("admins", "config.too_few_admins", ("count", "min")),
+    "substitute_missing": ("substitute", "config.no_substitute", ()),
+    "substitute_is_owner": ("substitute", "config.substitute_is_owner", ()),
+}
+
+
 def _check_staffing(acc: Account, path: Path, prefix: str, rep: _Reporter) -> None:
     """Rule A4: owner, editors, administrators and a substitute."""
-    st = acc.policy.staffing
-    owners = 1 if acc.owner else 0
-    if owners < st.min_owners:
-        rep.add(path, f"{prefix}.owner", rep.t("config.no_owner", min=st.min_owners))
-    editors = [e for e in acc.editors if e != acc.owner]
-    if len(editors) < st.min_editors:
-        rep.add(path, f"{prefix}.editors", rep.t("config.too_few_editors", count=len(editors), min=st.min_editors))
-    if len(acc.administrators) < st.min_admins:
-        rep.add(
-            path, f"{prefix}.admins",
-            rep.t("config.too_few_admins", count=len(acc.administrators), min=st.min_admins),
-        )
-    if st.require_substitute and not acc.substitute:
-        rep.add(path, f"{prefix}.substitute", rep.t("config.no_substitute"))
-    elif acc.substitute and acc.substitute == acc.owner:
-        rep.add(path, f"{prefix}.substitute", rep.t("config.substitute_is_owner"))
+    for shortfall, values in staffing_shortfalls(acc.policy.staffing, acc.owner, acc.editors, acc.administrators,
+                                                 acc.substitute):
+        field, key, names = _CONFIG_STAFFING[shortfall]
+        rep.add(path, f"{prefix}.{field}", rep.t(key, **{n: values[n] for n in names}))
 
 
 def _check_cross(

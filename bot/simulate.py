@@ -147,7 +147,9 @@ class Record:
                 "text": m.text}
 
 
-def _apply(bot: Bot, ev: Event) -> Reply | None:
+def apply(bot: Bot, ev: Event) -> Reply | None:
+    """One scenario event (item, command, action, react) through the bot's public entry points; what the
+    person was told, if anything (the simulator and the Slack and Teams tests play scenarios through this)."""
     d = ev.data
     if ev.kind == "item":
         try:
@@ -173,7 +175,7 @@ def run(settings: Settings, scenario: Scenario, db: str | Path | None = None) ->
     bot = build(settings, clock=clock, db=db, chat=chat)
     for ev in scenario.events:
         bot.advance(clock, ev.at)
-        reply = _apply(bot, ev)
+        reply = apply(bot, ev)
         if reply is not None:  # what the person saw, in order with everything else
             kind = "reply" if reply.ok else "refused"
             chat.sent.append((clock.now(), Message(kind=kind, to=ev.data.get("as", ""), text=reply.text)))

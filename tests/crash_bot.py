@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logs.configure()
 
-    from bot.adapters.slack.app import run
+    from bot.server import run_slack as run
     from bot.bootstrap import build
 
     clock = FileClock(Path(args.clock))

@@ -13,12 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from bot.bootstrap import Bot
-from bot.clock import Clock, FakeClock
-from bot.core.context import Refused
+from bot.facade import Bot, Clock, FakeClock, Refused, is_number
 from bot.i18n import t
 from bot.messages import Message
-from bot.core.parsing import is_number
 
 CONSOLE_WORDS = ("/som", "/kanal", "post", "knapp", "reagera", "vänta", "tick", "hjälp", "avsluta")
 
@@ -98,15 +95,15 @@ class Console:
         self.bot = bot
         self.clock = clock
         self._out = out
-        communicators = bot.ctx.role_holders("communicator")
-        self.actor = communicators[0] if communicators else next(iter(bot.ctx.settings.people))
+        communicators = bot.role_holders("communicator")
+        self.actor = communicators[0] if communicators else next(iter(bot.settings.people))
         self.channel: str | None = None
         if isinstance(bot.chat, ConsoleChat) and bot.chat.lang is None:
-            bot.chat.lang = bot.ctx.lang
+            bot.chat.lang = bot.lang
 
     @property
     def lang(self) -> str:
-        return self.bot.ctx.lang
+        return self.bot.lang
 
     @property
     def stream(self) -> TextIO:
@@ -126,7 +123,7 @@ class Console:
         console_words = {"avsluta": "quit", "exit": "quit", "quit": "quit", "/som": "som", "/kanal": "kanal",
                          "post": "post", "knapp": "button", "button": "button", "reagera": "react", "react": "react",
                          "tick": "tick", "vänta": "wait", "vanta": "wait", "wait": "wait"}
-        known = {*self.bot.ctx.accounts, *BUTTON_ALIASES, *(e for e, _ in self.bot.ctx.settings.municipality.reactions)}
+        known = {*self.bot.accounts(), *BUTTON_ALIASES, *(e for e, _ in self.bot.settings.municipality.reactions)}
         if lower in console_words and asks_help(rest, known):  # help never acts
             self.say(t(f"console.help_{console_words[lower]}", self.lang))
             return True
@@ -137,11 +134,11 @@ class Console:
             self.say(t("console.help", self.lang, actor=self.actor, channel=channel))
         elif lower == "/som":
             email = rest.strip().lower()
-            if self.bot.ctx.settings.person(email) is None:
-                self.say(self.bot.ctx.t("error.unknown_person", email=email))
+            if self.bot.settings.person(email) is None:
+                self.say(self.bot.t("error.unknown_person", email=email))
             else:
                 self.actor = email
-                self.say(t("console.acting_as", self.lang, name=self.bot.ctx.person(email).name, email=email))
+                self.say(t("console.acting_as", self.lang, name=self.bot.person(email).name, email=email))
         elif lower == "/kanal":
             self.channel = rest.strip().lstrip("#") or None
             self.say(t("console.channel", self.lang, channel=self.channel or t("console.no_channel", self.lang)))
@@ -201,7 +198,7 @@ class Console:
             self.say(t("console.usage_react", self.lang))
             return
         reply = self.bot.react(self.actor, int(parts[0]), parts[1])
-        known = ", ".join(f"{e} ({BUTTON_WORDS.get(a, a)})" for e, a in self.bot.ctx.settings.municipality.reactions)
+        known = ", ".join(f"{e} ({BUTTON_WORDS.get(a, a)})" for e, a in self.bot.settings.municipality.reactions)
         self.say(reply.text if reply else t("console.unknown_reaction", self.lang, known=known))
 
     def _wait(self, spec: str) -> None:
@@ -219,10 +216,9 @@ class Console:
     def vocabulary(self):
         """What Tab completes: the console's words and the slash commands, account ids, e-mails."""
         from bot.adapters.line_editing import Vocabulary
-        from bot.core.commands import COMMANDS
 
-        settings = self.bot.ctx.settings
-        return Vocabulary(commands=(*CONSOLE_WORDS, *(f"/{c}" for c in COMMANDS)),
+        settings = self.bot.settings
+        return Vocabulary(commands=(*CONSOLE_WORDS, *(f"/{c}" for c in self.bot.command_names())),
                           accounts=tuple(settings.accounts), emails=tuple(settings.people))
 
     def loop(self, stdin: TextIO = sys.stdin, interactive: bool = True, history: Path | None = None) -> None:
@@ -231,7 +227,7 @@ class Console:
         and a history kept in `history` (bot/adapters/line_editing.py)."""
         from bot.adapters.line_editing import LineEditor
 
-        muni = self.bot.ctx.settings.municipality.name
+        muni = self.bot.settings.municipality.name
         self.say(t("console.welcome", self.lang, municipality=muni, actor=self.actor))
         editor = LineEditor(self.vocabulary, history) if interactive and stdin is sys.stdin else None
         if editor is not None and not editor.available:

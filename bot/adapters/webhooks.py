@@ -23,18 +23,21 @@ import hmac
 import json
 import logging
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from bot.bootstrap import Bot
-from bot.clock import from_epoch, to_epoch, to_local
-from bot.core import intake, items
-from bot.core.context import Context, Refused
-from bot.core.parsing import is_number
-from bot.messages import Message
-from bot.settings import Secrets
+from bot.facade import (
+    INTAKE_MAX_SKEW_SECONDS,
+    Bot,
+    IntakeError,
+    PlatformEvent,
+    Refused,
+    Secrets,
+    from_epoch,
+    is_number,
+    to_local,
+)
 
 log = logging.getLogger("uppsikt.webhooks")
 
@@ -42,23 +45,14 @@ META_PATH = "/webhooks/meta"
 INTAKE_PATH = "/webhooks/intake"
 PATHS = (META_PATH, INTAKE_PATH)
 MAX_BODY_BYTES = 1_000_000
-INTAKE_MAX_SKEW_SECONDS = 300  # replay protection: the timestamp must be within five minutes of the bot's clock
-MAX_TEXT_CHARS = 20_000
-MAX_SHORT_CHARS = 500
 
 TEXT = "text/plain; charset=utf-8"
 JSON = "application/json; charset=utf-8"
 
 FEED_ITEMS = {"comment": "comment", "post": "post", "status": "post", "photo": "post", "video": "post"}
 COMMENT_FIELDS = ("comments", "live_comments")
-SOURCES = {"page": ("facebook", "messenger"), "instagram": ("instagram", "instagram_dm")}
-PLATFORM_OF_SOURCE = {"facebook": "facebook", "messenger": "messenger", "instagram": "instagram",
-                      "instagram_dm": "instagram"}
-
-INTAKE_FIELDS = ("account", "text", "author", "external_id", "source", "permalink", "kind", "received_at")
-INTAKE_REQUIRED = ("account", "text", "external_id")
-INTAKE_KINDS = ("comment", "post", "dm")
-SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,31}$")
+OBJECTS = ("page", "instagram")  # the delivery objects read (Facebook Pages and Instagram accounts)
+DM_SOURCES = {"page": "messenger", "instagram": "instagram_dm"}
 
 
 @dataclass(frozen=True)
@@ -110,22 +104,21 @@ def handle(
     route = urlsplit(path).path.rstrip("/") or "/"
     if route not in PATHS:
         return None
-    ctx = bot.ctx
     method = method.upper()
     hdrs = {str(k).lower(): _first(v) for k, v in headers.items()}
     params = {str(k): _first(v) for k, v in query.items()}
     if route == META_PATH:
         if method == "GET":
-            return _meta_handshake(ctx, secrets, params)
+            return _meta_handshake(bot, secrets, params)
         if method != "POST":
-            return _text(405, ctx.t("webhooks.method_not_allowed", method=method, allowed="GET, POST"))
+            return _text(405, bot.t("webhooks.method_not_allowed", method=method, allowed="GET, POST"))
         if len(body) > MAX_BODY_BYTES:
-            return _text(413, ctx.t("webhooks.too_large", max=MAX_BODY_BYTES))
+            return _text(413, bot.t("webhooks.too_large", max=MAX_BODY_BYTES))
         return _meta_post(bot, secrets, hdrs, body)
     if method != "POST":
-        return _json(405, _error(ctx.t("webhooks.method_not_allowed", method=method, allowed="POST")))
+        return _json(405, _error(bot.t("webhooks.method_not_allowed", method=method, allowed="POST")))
     if len(body) > MAX_BODY_BYTES:
-        return _json(413, _error(ctx.t("webhooks.too_large", max=MAX_BODY_BYTES)))
+        return _json(413, _error(bot.t("webhooks.too_large", max=MAX_BODY_BYTES)))
     return _intake_post(bot, secrets, hdrs, body)
 
 
@@ -147,28 +140,19 @@ def _error(text: str, field: str | None = None) -> dict:
     return {"error": text, "field": field}
 
 
-def _flush(bot: Bot) -> None:
-    """Deliver what the intake queued (or wake the delivery thread in server modes). The items are
-    committed already; the outbox retries on the next tick."""
-    try:
-        bot.deliver()
-    except Exception:  # noqa: BLE001 - the delivery is stored; a chat failure must not make Meta resend it
-        log.exception("webhooks: delivering the outbox failed; the scheduler will retry")
-
-
 # --------------------------------------------------------------------------- Meta: handshake
 
 
-def _meta_handshake(ctx: Context, secrets: Secrets, params: Mapping[str, str]) -> HttpResponse:
+def _meta_handshake(bot: Bot, secrets: Secrets, params: Mapping[str, str]) -> HttpResponse:
     if not secrets.meta_verify_token:
         log.error("Meta webhook handshake refused: META_VERIFY_TOKEN is not set")
-        return _text(403, ctx.t("webhooks.meta.not_configured", name="META_VERIFY_TOKEN"))
+        return _text(403, bot.t("webhooks.meta.not_configured", name="META_VERIFY_TOKEN"))
     token = params.get("hub.verify_token", "")
     if params.get("hub.mode") != "subscribe" or not hmac.compare_digest(
         token.encode("utf-8"), secrets.meta_verify_token.encode("utf-8")
     ):
         log.warning("Meta webhook handshake refused: wrong hub.mode or hub.verify_token")
-        return _text(403, ctx.t("webhooks.meta.handshake_refused"))
+        return _text(403, bot.t("webhooks.meta.handshake_refused"))
     log.info("Meta webhook handshake accepted")
     return HttpResponse(200, params.get("hub.challenge", "").encode("utf-8"), TEXT)
 
@@ -184,20 +168,7 @@ class BadPayload(ValueError):
         self.where = where
 
 
-@dataclass(frozen=True)
-class MetaEvent:
-    """One thing a citizen did, read from a delivery: add, edit or remove."""
-
-    entry_id: str
-    action: str  # add | edit | remove
-    source: str  # facebook | instagram | messenger | instagram_dm
-    external_id: str
-    kind: str = "comment"  # comment | post | dm
-    text: str = ""
-    author: str = ""
-    permalink: str = ""
-    created: dt.datetime | None = None
-    edit_key: str = ""
+MetaEvent = PlatformEvent  # one thing a citizen did, read from a delivery: add, edit or remove
 
 
 @dataclass
@@ -276,7 +247,7 @@ def parse_meta(payload: object) -> MetaDelivery:
         raise BadPayload("object")
     delivery = MetaDelivery(object=obj)
     entries = _arr(data.get("entry"), "entry")
-    if obj not in SOURCES:
+    if obj not in OBJECTS:
         delivery.ignored = len(entries)
         return delivery
     for i, raw in enumerate(entries):
@@ -345,7 +316,7 @@ def _change_event(obj: str, entry_id: str, entry: dict, field_name: str, value: 
 
 
 def _messaging_event(obj: str, entry_id: str, event: dict) -> MetaEvent | None:
-    source = SOURCES[obj][1]
+    source = DM_SOURCES[obj]
     sender = event.get("sender") if isinstance(event.get("sender"), dict) else {}
     sender_id = _str(sender.get("id"))
     author = _str(sender.get("name")) or _str(sender.get("username")) or sender_id
@@ -379,257 +350,83 @@ def _messaging_event(obj: str, entry_id: str, event: dict) -> MetaEvent | None:
 
 
 def _meta_post(bot: Bot, secrets: Secrets, headers: Mapping[str, str], body: bytes) -> HttpResponse:
-    ctx = bot.ctx
     if not secrets.meta_app_secret:
         log.error("Meta webhook refused: META_APP_SECRET is not set, so no signature can be checked")
-        return _text(503, ctx.t("webhooks.meta.not_configured", name="META_APP_SECRET"))
+        return _text(503, bot.t("webhooks.meta.not_configured", name="META_APP_SECRET"))
     given = headers.get("x-hub-signature-256", "")
     if not given or not _same(sign_meta(secrets.meta_app_secret, body), given):
         log.warning("Meta webhook refused: %s X-Hub-Signature-256 (%d bytes); nothing stored",
                     "bad" if given else "missing", len(body))
-        return _text(401, ctx.t("webhooks.meta.bad_signature"))
+        return _text(401, bot.t("webhooks.meta.bad_signature"))
     try:
         delivery = parse_meta(json.loads(body.decode("utf-8")))
     except UnicodeDecodeError:
-        return _text(400, ctx.t("webhooks.bad_encoding"))
+        return _text(400, bot.t("webhooks.bad_encoding"))
     except json.JSONDecodeError as exc:
         log.warning("Meta webhook: signed body is not JSON (line %s, column %s); nothing stored", exc.lineno, exc.colno)
-        return _text(400, ctx.t("webhooks.meta.bad_json", line=exc.lineno, column=exc.colno))
+        return _text(400, bot.t("webhooks.meta.bad_json", line=exc.lineno, column=exc.colno))
     except BadPayload as exc:
         log.warning("Meta webhook: signed body is not a Meta delivery (%s); nothing stored", exc.where)
-        return _text(400, ctx.t("webhooks.meta.bad_payload", where=exc.where))
-    if delivery.object not in SOURCES:
+        return _text(400, bot.t("webhooks.meta.bad_payload", where=exc.where))
+    if delivery.object not in OBJECTS:
         log.warning("Meta webhook: object %r is not handled (only page and instagram); acknowledged, nothing stored",
                     delivery.object[:40])
-        return _text(200, ctx.t("webhooks.meta.received", created=0, noted=0, duplicates=0, ignored=delivery.ignored))
+        return _text(200, bot.t("webhooks.meta.received", created=0, noted=0, duplicates=0, ignored=delivery.ignored))
 
-    with bot.lock:
-        by_external = {acc.external_id: acc.id for acc in ctx.accounts.values() if acc.external_id}
-        unknown = sorted({e for e in delivery.entry_ids if e not in by_external})
-        counts = {"created": 0, "noted": 0, "duplicate": 0, "ignored": delivery.ignored}
-        try:
-            with ctx.db.atomic():
-                for entry_id in unknown:
-                    _unknown_entry(ctx, delivery.object, entry_id)
-                for event in delivery.events:
-                    account_id = by_external.get(event.entry_id)
-                    if account_id is not None:
-                        counts[_apply(ctx, account_id, event)] += 1
-        except Exception:  # noqa: BLE001 - roll back the whole delivery; Meta resends it
-            log.exception("Meta webhook: storing a delivery failed; nothing stored, Meta will resend it")
-            return _text(500, ctx.t("webhooks.internal_error"))
-        _flush(bot)
-    if unknown and not any(e in by_external for e in delivery.entry_ids):
-        return _text(422, ctx.t("webhooks.meta.unknown_page", ids=", ".join(unknown)))
-    log.info("Meta webhook: %s delivery stored: %s", delivery.object, counts)
-    return _text(200, ctx.t("webhooks.meta.received", created=counts["created"], noted=counts["noted"],
-                            duplicates=counts["duplicate"], ignored=counts["ignored"]))
-
-
-def _unknown_entry(ctx: Context, obj: str, entry_id: str) -> None:
-    """An entry for a page or account no watched account has as external_id: refused, logged, told once a day."""
-    log.warning("Meta webhook: no watched account has external_id %s (object %s); its events are refused. "
-                "Set external_id on the right account in the config.", entry_id, obj)
-    if ctx.once(f"webhook:unknown:{obj}:{entry_id}:{ctx.today().isoformat()}"):
-        ctx.audit("uppsikt", "webhook.unknown_account", f"{obj}:{entry_id}", object=obj, external_id=entry_id)
-        platform = ctx.t(f"webhooks.platform.{SOURCES[obj][0]}")
-        ctx.emit(Message(kind="webhook_unknown_account", to="#" + ctx.settings.municipality.communicator_channel,
-                         text=ctx.t("webhooks.meta.unknown_page_alert", platform=platform, id=entry_id)))
-
-
-def _apply(ctx: Context, account_id: str, event: MetaEvent) -> str:
-    """Store one event (inside the delivery's transaction). Returns created, noted, duplicate or ignored."""
     try:
-        if event.action == "add":
-            return _add(ctx, account_id, event)
-        if event.action == "edit":
-            return _edit(ctx, account_id, event)
-        return _remove(ctx, event)
-    except Refused as exc:  # a core refusal skips this event only (its savepoint is rolled back)
-        log.warning("Meta webhook: %s %s %s on account %s refused: %s", event.source, event.action,
-                    event.external_id, account_id, exc)
-        return "ignored"
-
-
-def _received(ctx: Context, event: MetaEvent) -> dt.datetime:
-    now = ctx.now()
-    return min(event.created, now) if event.created else now
-
-
-def _platform(ctx: Context, source: str) -> str:
-    return ctx.t(f"webhooks.platform.{PLATFORM_OF_SOURCE.get(source, 'facebook')}")
-
-
-def _add(ctx: Context, account_id: str, event: MetaEvent) -> str:
-    text = event.text or ctx.t("webhooks.no_text", platform=_platform(ctx, event.source))
-    _, created = intake.receive(ctx, account_id, text, author=event.author, source=event.source,
-                                external_id=event.external_id, permalink=event.permalink, kind=event.kind,
-                                received_at=_received(ctx, event))
-    return "created" if created else "duplicate"
-
-
-def _find(ctx: Context, source: str, external_id: str) -> dict | None:
-    rows = list(ctx.db.query("SELECT * FROM items WHERE source = ? AND external_id = ?", [source, external_id]))
-    return rows[0] if rows else None
-
-
-def _edit(ctx: Context, account_id: str, event: MetaEvent) -> str:
-    """An edit becomes its own item (both versions are kept and shown), with a note on the first version's card."""
-    original = _find(ctx, event.source, event.external_id)
-    if not event.text or (original is not None and original["text"] == event.text):
-        return "ignored"
-    if original is not None:
-        text = ctx.t("webhooks.edited_text", id=original["id"], text=event.text)
-    else:
-        text = ctx.t("webhooks.edited_text_new", text=event.text)
-    item, created = intake.receive(
-        ctx, account_id, text, author=event.author or (original or {}).get("author", ""), source=event.source,
-        external_id=f"{event.external_id}:edit:{event.edit_key}",
-        permalink=event.permalink or (original or {}).get("permalink", ""), kind=event.kind,
-        received_at=_received(ctx, event),
-    )
-    if not created:
-        return "duplicate"
-    if original is not None:
-        account = ctx.account(original["account_id"])
-        ctx.emit(Message(kind="item_edited", to="#" + account.channel, account=account.id, item=original["id"],
-                         thread=f"item:{original['id']}",
-                         text=ctx.t("webhooks.edited_note", platform=_platform(ctx, event.source), new_id=item["id"])))
-    return "created"
-
-
-def _remove(ctx: Context, event: MetaEvent) -> str:
-    """Deleted on the platform: the item stays (it is a public record); its card's thread gets a note once."""
-    item = _find(ctx, event.source, event.external_id)
-    if item is None:
-        log.info("Meta webhook: %s %s was removed on the platform but was never received; nothing to note",
-                 event.source, event.external_id)
-        return "ignored"
-    if not ctx.once(f"webhook:removed:{event.source}:{event.external_id}"):
-        return "duplicate"
-    when = _received(ctx, event) if event.created else ctx.now()
-    items.record_history(ctx, item["id"], "uppsikt", "removed_on_platform", item["status"], item["status"],
-                         item["assignee"], event.source)
-    ctx.audit("uppsikt", "webhook.removed_on_platform", f"item:{item['id']}", source=event.source,
-              external_id=event.external_id, at=to_epoch(when))
-    text = ctx.t("webhooks.removed_note", platform=_platform(ctx, event.source), time=when.strftime("%Y-%m-%d %H:%M"))
-    if ctx.db.execute("SELECT 1 FROM removals WHERE item_id = ?", [item["id"]]).fetchone():
-        text += " " + ctx.t("webhooks.removed_note_registered")
-    elif item["status"] in items.OPEN_STATUSES:
-        text += " " + ctx.t("webhooks.removed_note_open", action=ctx.t("action.no_reply"))
-    account = ctx.account(item["account_id"])
-    ctx.emit(Message(kind="item_removed_on_platform", to="#" + account.channel, account=account.id,
-                     item=item["id"], thread=f"item:{item['id']}", text=text))
-    return "noted"
+        result = bot.platform_delivery(delivery.object, delivery.entry_ids, delivery.events, delivery.ignored)
+    except Exception:  # noqa: BLE001 - the whole delivery was rolled back; Meta resends it
+        log.exception("Meta webhook: storing a delivery failed; nothing stored, Meta will resend it")
+        return _text(500, bot.t("webhooks.internal_error"))
+    counts = result.counts
+    if result.unknown and not result.any_known:
+        return _text(422, bot.t("webhooks.meta.unknown_page", ids=", ".join(result.unknown)))
+    log.info("Meta webhook: %s delivery stored: %s", delivery.object, counts)
+    return _text(200, bot.t("webhooks.meta.received", created=counts["created"], noted=counts["noted"],
+                            duplicates=counts["duplicate"], ignored=counts["ignored"]))
 
 
 # --------------------------------------------------------------------------- generic signed intake
 
 
 def _intake_post(bot: Bot, secrets: Secrets, headers: Mapping[str, str], body: bytes) -> HttpResponse:
-    ctx = bot.ctx
     if not secrets.intake_secret:
         log.error("Intake webhook refused: INTAKE_SECRET is not set")
-        return _json(503, _error(ctx.t("webhooks.intake.not_configured")))
+        return _json(503, _error(bot.t("webhooks.intake.not_configured")))
     stamp = headers.get("x-uppsikt-timestamp", "").strip()
     given = headers.get("x-uppsikt-signature", "")
     if not stamp or not given:
         log.warning("Intake webhook refused: missing X-Uppsikt-Timestamp or X-Uppsikt-Signature")
-        return _json(401, _error(ctx.t("webhooks.intake.missing_headers")))
+        return _json(401, _error(bot.t("webhooks.intake.missing_headers")))
     if not stamp.isascii() or not stamp.isdigit() or len(stamp) > 12:
-        return _json(401, _error(ctx.t("webhooks.intake.bad_timestamp")))
+        return _json(401, _error(bot.t("webhooks.intake.bad_timestamp")))
     if not _same(sign_intake(secrets.intake_secret, stamp, body), given):
         log.warning("Intake webhook refused: bad X-Uppsikt-Signature (%d bytes); nothing stored", len(body))
-        return _json(401, _error(ctx.t("webhooks.intake.bad_signature")))
-    skew = ctx.now_ts() - int(stamp)
+        return _json(401, _error(bot.t("webhooks.intake.bad_signature")))
+    skew = bot.now_ts() - int(stamp)
     if abs(skew) > INTAKE_MAX_SKEW_SECONDS:
         log.warning("Intake webhook refused: timestamp %s seconds from the bot's clock", skew)
-        return _json(401, _error(ctx.t("webhooks.intake.stale", seconds=abs(skew), max=INTAKE_MAX_SKEW_SECONDS)))
+        return _json(401, _error(bot.t("webhooks.intake.stale", seconds=abs(skew), max=INTAKE_MAX_SKEW_SECONDS)))
     try:
         data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
-        return _json(400, _error(ctx.t("webhooks.bad_encoding")))
+        return _json(400, _error(bot.t("webhooks.bad_encoding")))
     except json.JSONDecodeError as exc:
-        return _json(400, _error(ctx.t("webhooks.intake.bad_json", line=exc.lineno, column=exc.colno)))
+        return _json(400, _error(bot.t("webhooks.intake.bad_json", line=exc.lineno, column=exc.colno)))
     try:
-        fields = validate_intake(ctx, data)
+        item, created = bot.receive_intake(data)
     except IntakeError as exc:
         return _json(400, _error(exc.text, exc.field))
-    with bot.lock:
-        try:
-            item, created = intake.receive(ctx, fields.pop("account"), fields.pop("text"), **fields)
-        except Refused as exc:
-            return _json(400, _error(str(exc)))
-        except Exception:  # noqa: BLE001
-            log.exception("Intake webhook: storing the item failed; nothing stored")
-            return _json(500, _error(ctx.t("webhooks.internal_error")))
-        _flush(bot)
+    except Refused as exc:
+        return _json(400, _error(str(exc)))
+    except Exception:  # noqa: BLE001
+        log.exception("Intake webhook: storing the item failed; nothing stored")
+        return _json(500, _error(bot.t("webhooks.internal_error")))
     log.info("Intake webhook: item %s (%s) on %s", item["id"], "new" if created else "already known", item["account_id"])
     return _json(200, {"item": item["id"], "created": created})
 
 
-class IntakeError(ValueError):
-    def __init__(self, text: str, field: str | None = None):
-        super().__init__(text)
-        self.text = text
-        self.field = field
-
-
-def validate_intake(ctx: Context, data: object) -> dict:
-    """Check a generic intake body; returns the arguments for `intake.receive` or raises IntakeError."""
-    if not isinstance(data, dict):
-        raise IntakeError(ctx.t("webhooks.intake.not_object"))
-    for key in data:
-        if key not in INTAKE_FIELDS:
-            raise IntakeError(ctx.t("webhooks.intake.unknown_field", field=key, known=", ".join(INTAKE_FIELDS)), key)
-    values: dict[str, str] = {}
-    for key in INTAKE_FIELDS:
-        value = data.get(key)
-        if value is None:
-            value = ""
-        if not isinstance(value, str):
-            raise IntakeError(ctx.t("webhooks.intake.not_text", field=key), key)
-        value = value.strip()
-        limit = MAX_TEXT_CHARS if key == "text" else MAX_SHORT_CHARS
-        if len(value) > limit:
-            raise IntakeError(ctx.t("webhooks.intake.too_long", field=key, length=len(value), max=limit), key)
-        if key in INTAKE_REQUIRED and not value:
-            raise IntakeError(ctx.t("webhooks.intake.missing", field=key), key)
-        values[key] = value
-    if values["account"] not in ctx.accounts:
-        raise IntakeError(ctx.t("webhooks.intake.unknown_account", value=values["account"],
-                                known=", ".join(ctx.accounts)), "account")
-    source = values["source"] or "intake"
-    if not SOURCE_RE.match(source):
-        raise IntakeError(ctx.t("webhooks.intake.bad_source", value=source), "source")
-    kind = values["kind"] or "comment"
-    if kind not in INTAKE_KINDS:
-        raise IntakeError(ctx.t("webhooks.intake.bad_kind", value=kind, known=", ".join(INTAKE_KINDS)), "kind")
-    permalink = values["permalink"]
-    if permalink and (urlsplit(permalink).scheme not in ("http", "https") or not urlsplit(permalink).netloc):
-        raise IntakeError(ctx.t("webhooks.intake.bad_permalink"), "permalink")
-    received = None
-    if values["received_at"]:
-        try:
-            received = dt.datetime.fromisoformat(values["received_at"])
-        except ValueError:
-            received = None
-        if received is None or received.tzinfo is None:
-            raise IntakeError(ctx.t("webhooks.intake.bad_time", value=values["received_at"]), "received_at")
-        try:
-            received = to_local(received)
-        except OverflowError:  # year 1 or 9999 at the edge of a time zone
-            raise IntakeError(ctx.t("webhooks.intake.bad_time", value=values["received_at"]), "received_at") from None
-        if to_epoch(received) > ctx.now_ts() + INTAKE_MAX_SKEW_SECONDS:
-            raise IntakeError(ctx.t("webhooks.intake.future_time", value=values["received_at"]), "received_at")
-        received = min(received, ctx.now())
-    return {
-        "account": values["account"], "text": values["text"], "author": values["author"], "source": source,
-        "external_id": values["external_id"], "permalink": permalink, "kind": kind, "received_at": received,
-    }
-
-
 __all__ = [
     "HttpResponse", "INTAKE_PATH", "META_PATH", "MetaEvent", "PATHS", "handle", "parse_meta", "sign_intake",
-    "sign_meta", "validate_intake",
+    "sign_meta",
 ]

@@ -30,12 +30,12 @@ from bot.calendar import add_months
 from bot.clock import from_epoch
 from bot.core import staff
 from bot.core.items import OPEN_STATUSES
-from bot.core.context import Context, Refused
+from bot.core.context import Context, Problem, Refused
 from bot.core.parsing import account_arg, fold, is_number
 from bot.core.readability import readability
 from bot.i18n import t
 from bot.messages import Action, Message, Reply
-from bot.settings import GROUND_IDS, ID_RE, PLATFORMS, Account
+from bot.settings import GROUND_IDS, ID_RE, PLATFORMS, Account, staffing_shortfalls
 
 log = logging.getLogger("uppsikt.accounts")
 
@@ -92,47 +92,7 @@ ACTION_NAMES = ("account_approve", "account_reject", "two_factor_attest")
 # =========================================================================== stored accounts
 
 
-def stored_accounts(ctx: Context) -> dict[str, Account]:
-    """Accounts approved through a request (A1) that are not in the config file.
-
-    Built from the approved rows' documentation; the policy is the municipality's.
-    A row without documentation (e.g. an account since removed from the config
-    file) is not an approved request and is not watched.
-    """
-    out: dict[str, Account] = {}
-    for row in ctx.db.query("SELECT id, documentation FROM accounts WHERE status = 'approved' ORDER BY created_at, id"):
-        if row["id"] in ctx.settings.accounts:
-            continue
-        try:
-            doc = json.loads(row["documentation"] or "{}")
-        except json.JSONDecodeError:
-            log.warning("account %s: documentation is not JSON; not watched", row["id"])
-            continue
-        if not doc.get("request_id"):
-            continue
-        out[row["id"]] = _account_from_doc(ctx, row["id"], doc)
-    return out
-
-
-def _account_from_doc(ctx: Context, account_id: str, doc: dict) -> Account:
-    return Account(
-        id=account_id,
-        platform=doc.get("platform", ""),
-        name=doc.get("name", account_id),
-        url=doc.get("url", ""),
-        unit=doc.get("unit", ""),
-        channel=doc.get("channel", ""),
-        owner=doc.get("owner", ""),
-        editors=tuple(doc.get("editors", ())),
-        substitute=doc.get("substitute", ""),
-        admins=tuple(doc.get("admins", ())),
-        purpose=doc.get("purpose", ""),
-        audience=doc.get("audience", ""),
-        content=doc.get("content", ""),
-        update_frequency=doc.get("update_frequency", ""),
-        contact=doc.get("contact", ""),
-        policy=ctx.settings.policy,
-    )
+# Accounts approved through a request are built in bot/core/stored_accounts.py (Context.accounts reads them).
 
 
 # =========================================================================== requests (A1, A2, A4)
@@ -164,74 +124,73 @@ def _pending(ctx: Context, exclude: int | None = None) -> list[dict]:
     return [r for r in rows if r["id"] != exclude]
 
 
-def _problems(ctx: Context, data: dict, exclude_request: int | None = None) -> list[str]:
-    """Everything wrong with a request, each as a Swedish sentence saying how to fix it."""
-    out: list[str] = []
+def _problems(ctx: Context, data: dict, exclude_request: int | None = None) -> list[Problem]:
+    """Everything wrong with a request, each a catalogue sentence saying how to fix it and the field(s) it is about."""
+    out: list[Problem] = []
     missing = [f for f in REQUIRED if not data[f]]
     if missing:
-        out.append(ctx.t("lifecycle.missing", fields=", ".join(f"{FIELD_WORDS[f]}=" for f in missing)))
+        out.append(ctx.problem("lifecycle.missing", tuple(missing), fields=", ".join(f"{FIELD_WORDS[f]}=" for f in missing)))
     aid, channel = data["id"], data["channel"]
     pending = _pending(ctx, exclude_request)
     if aid:
         if not ID_RE.match(aid):
-            out.append(ctx.t("lifecycle.bad_id", value=aid))
+            out.append(ctx.problem("lifecycle.bad_id", "id", value=aid))
         elif aid in ctx.accounts or aid in ctx.settings.accounts:
-            out.append(ctx.t("lifecycle.id_taken", value=aid))
+            out.append(ctx.problem("lifecycle.id_taken", "id", value=aid))
         else:
             clash = next((r for r in pending if r["account_id"] == aid), None)
             if clash:
-                out.append(ctx.t("lifecycle.id_pending", value=aid, id=clash["id"]))
+                out.append(ctx.problem("lifecycle.id_pending", "id", value=aid, id=clash["id"]))
     if data["platform"] and data["platform"] not in PLATFORMS:
-        out.append(ctx.t("lifecycle.bad_platform", value=data["platform"], known=", ".join(PLATFORMS)))
+        out.append(ctx.problem("lifecycle.bad_platform", "platform", value=data["platform"], known=", ".join(PLATFORMS)))
     if data["unit"] and data["unit"] not in ctx.settings.units:
-        out.append(ctx.t("lifecycle.bad_unit", value=data["unit"], known=", ".join(ctx.settings.units)))
+        out.append(ctx.problem("lifecycle.bad_unit", "unit", value=data["unit"], known=", ".join(ctx.settings.units)))
     if data["url"] and not URL_RE.match(data["url"]):
-        out.append(ctx.t("lifecycle.bad_url", value=data["url"]))
+        out.append(ctx.problem("lifecycle.bad_url", "url", value=data["url"]))
     if channel:
         muni = ctx.settings.municipality
         used = ctx.account_by_channel(channel)
         if not CHANNEL_RE.match(channel):
-            out.append(ctx.t("lifecycle.bad_channel", value=channel))
+            out.append(ctx.problem("lifecycle.bad_channel", "channel", value=channel))
         elif used is not None:
-            out.append(ctx.t("lifecycle.channel_taken", value=channel, account=used.id))
+            out.append(ctx.problem("lifecycle.channel_taken", "channel", value=channel, account=used.id))
         elif channel in (muni.crisis_channel, muni.communicator_channel):
-            out.append(ctx.t("lifecycle.channel_reserved", value=channel))
+            out.append(ctx.problem("lifecycle.channel_reserved", "channel", value=channel))
         else:
             clash = next((r for r in pending if json.loads(r["data"]).get("channel") == channel), None)
             if clash:
-                out.append(ctx.t("lifecycle.channel_pending", value=channel, id=clash["id"]))
+                out.append(ctx.problem("lifecycle.channel_pending", "channel", value=channel, id=clash["id"]))
     for f in PERSON_FIELDS:
         emails = data[f] if f in LIST_FIELDS else [data[f]]
         for e in emails:
             if e and ctx.settings.person(e) is None:
-                out.append(ctx.t("lifecycle.unknown_person", field=FIELD_WORDS[f], email=e))
+                out.append(ctx.problem("lifecycle.unknown_person", f, field=FIELD_WORDS[f], email=e))
     out += _staffing_problems(ctx, data)
     return out
 
 
-def _staffing_problems(ctx: Context, data: dict) -> list[str]:
+def _staffing_problems(ctx: Context, data: dict) -> list[Problem]:
     """A4 with the municipality policy's minimums (the same checks as the config loader)."""
-    st = ctx.settings.policy.staffing
-    out: list[str] = []
     owner = data["owner"]
-    if owner and 1 < st.min_owners:
-        out.append(ctx.t("lifecycle.too_few_owners", min=st.min_owners))
-    editors = [e for e in data["editors"] if e != owner]
-    if len(editors) < st.min_editors:
-        out.append(ctx.t("lifecycle.too_few_editors", count=len(editors), min=st.min_editors))
     admins = list(dict.fromkeys([owner, *data["admins"]] if owner else data["admins"]))
-    if len(admins) < st.min_admins:
-        out.append(ctx.t("lifecycle.too_few_admins", count=len(admins), min=st.min_admins))
-    if st.require_substitute and not data["substitute"]:
-        out.append(ctx.t("lifecycle.substitute_missing"))
-    elif data["substitute"] and data["substitute"] == owner:
-        out.append(ctx.t("lifecycle.substitute_is_owner"))
+    out: list[Problem] = []
+    for shortfall, values in staffing_shortfalls(ctx.settings.policy.staffing, owner, data["editors"], admins,
+                                                 data["substitute"]):
+        if shortfall == "owners":
+            if owner:  # a missing owner is reported as a missing field
+                out.append(ctx.problem("lifecycle.too_few_owners", "owner", min=values["min"]))
+        elif shortfall in ("editors", "admins"):
+            out.append(ctx.problem(f"lifecycle.too_few_{shortfall}", shortfall, **values))
+        else:
+            out.append(ctx.problem(f"lifecycle.{shortfall}", "substitute"))
     return out
 
 
-def _refuse(ctx: Context, problems: list[str], header: str = "lifecycle.refused_header") -> None:
+def _refuse(ctx: Context, problems: list[Problem], header: str = "lifecycle.refused_header") -> None:
+    """Every problem at once: the sentences as one refusal, and the problems structured beside them."""
     if problems:
-        raise Refused(ctx.t(header) + "\n" + "\n".join(f"• {p}" for p in problems))
+        lines = [ctx.t(p.key, **dict(p.values)) for p in problems]
+        raise Refused(ctx.t(header) + "\n" + "\n".join(f"• {line}" for line in lines), problems=problems)
 
 
 def request_account(ctx: Context, actor: str, fields: dict) -> int:

@@ -213,6 +213,21 @@ def cmd_arende(ctx: Context, actor: str, words: list[str], channel: str | None) 
     return item_action(ctx, actor, int(words[0]), name, to=to, reason=reason, answer=answer, author=author)
 
 
+def button(ctx: Context, actor: str, name: str, value: str, **kwargs: str) -> Reply:
+    """A button press, whichever platform it came from: an account request's decision (`value` is the
+    request), `oversight_done` (the account), or an item action (the item). The one action dispatch."""
+    ctx.person(actor)
+    if name in accounts.ACTION_NAMES:
+        return accounts.do_action(ctx, actor, name, value, kwargs.get("reason", ""))
+    if name == "oversight_done":
+        oversight.log_check(ctx, value, actor, kwargs.get("note", ""), via=kwargs.get("via", "button"))
+        return Reply(ctx.t("oversight.logged", account=ctx.label(value), time=ctx.now().strftime("%H:%M")),
+                     public=True)
+    if not is_number(str(value)):
+        raise Refused(ctx.t("error.bad_number", what=ctx.t("word.item_id"), value=value))
+    return item_action(ctx, actor, int(value), name, **kwargs)
+
+
 def item_action(ctx: Context, actor: str, item_id: int, name: str, **kwargs: str) -> Reply:
     """One item action by button or text. `remove` without a ground asks for one; with a
     ground (`reason`, first word) it registers the removal; `crisis` raises the item."""

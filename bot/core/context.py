@@ -14,6 +14,7 @@ from bot.calendar import BusinessCalendar
 from bot.clock import Clock, to_epoch
 from bot.i18n import t
 from bot.messages import Message
+from bot.core.stored_accounts import stored_accounts
 from bot.settings import Account, Person, Policy, Settings
 
 
@@ -27,8 +28,35 @@ def _ident(name: str) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One reason for a refusal: a catalogue key, the form fields it concerns (none: the whole request)
+    and the values the sentence was filled in with. Adapters use it to put the sentence by the right field."""
+
+    key: str
+    fields: tuple[str, ...] = ()  # the form fields it concerns; empty: the request as a whole
+    values: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def field(self) -> str | None:
+        return self.fields[0] if self.fields else None
+
+
 class Refused(Exception):
-    """A user's request that is not allowed or not understood; the message is shown to them."""
+    """A user's request that is not allowed or not understood; the message is shown to them.
+
+    `str(exc)` is the whole sentence (or sentences); `problems` carries the same refusal structured
+    (several can travel together), empty when the refusal names no field.
+    """
+
+    def __init__(self, text: str = "", *, problems: tuple[Problem, ...] | list[Problem] = ()):
+        super().__init__(text)
+        self.problems: tuple[Problem, ...] = tuple(problems)
+
+    @property
+    def field(self) -> str | None:
+        """The field of the first problem that names one."""
+        return next((p.field for p in self.problems if p.field), None)
 
 
 @dataclass
@@ -67,6 +95,15 @@ class Context:
     def t(self, key: str, /, **values: object) -> str:
         return t(key, self.lang, **values)
 
+    def problem(self, key: str, where: str | tuple[str, ...] | None = None, /, **values: object) -> Problem:
+        """A structured problem: catalogue `key`, the form field(s) it concerns (`where`) and the values."""
+        fields = (where,) if isinstance(where, str) else tuple(where or ())
+        return Problem(key, fields, tuple(values.items()))
+
+    def refusal(self, key: str, where: str | tuple[str, ...] | None = None, /, **values: object) -> Refused:
+        """A refusal with one structured problem: `raise ctx.refusal("some.key", "field", value=...)`."""
+        return Refused(self.t(key, **values), problems=(self.problem(key, where, **values),))
+
     # ------------------------------------------------------------------ config
     @property
     def accounts(self) -> dict[str, Account]:
@@ -76,8 +113,6 @@ class Context:
         """
         accounts = self.cache.get("accounts")
         if accounts is None:
-            from bot.core.accounts import stored_accounts  # the lifecycle module builds DB-approved accounts
-
             accounts = {**self.settings.accounts, **stored_accounts(self)}
             closed = {r[0] for r in self.db.execute("SELECT id FROM accounts WHERE status = 'closed'")}
             accounts = {k: v for k, v in accounts.items() if k not in closed}
@@ -142,6 +177,13 @@ class Context:
         if p is None:
             raise Refused(self.t("error.unknown_person", email=email))
         return p
+
+    def item(self, item_id: int) -> dict:
+        """An item's row; Refused (item.not_found) when there is none."""
+        rows = list(self.db.query("SELECT * FROM items WHERE id = ?", [item_id]))
+        if not rows:
+            raise Refused(self.t("item.not_found", id=item_id))
+        return rows[0]
 
     def role_holders(self, role: str) -> list[str]:
         return [p.email for p in self.settings.with_role(role)]

@@ -12,6 +12,12 @@ from bot.core import crisis, items, moderation, records
 from bot.core.context import Context
 
 
+def find(ctx: Context, source: str, external_id: str) -> dict | None:
+    """The item taken in from (source, external id), if any: what makes intake idempotent."""
+    rows = list(ctx.db.query("SELECT * FROM items WHERE source = ? AND external_id = ?", [source, external_id]))
+    return rows[0] if rows else None
+
+
 def receive(ctx: Context, account_id: str, text: str, **kwargs: object) -> tuple[dict, bool]:
     with ctx.db.atomic():
         item, created = items.intake(ctx, account_id, text, **kwargs)  # type: ignore[arg-type]

@@ -16,21 +16,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass
 
 from bot.clock import from_epoch, to_epoch
 from bot.core import records, staff
 from bot.core.classify import Tag, classify
 from bot.core.context import Context, Refused
+from bot.core.permissions import HANDLER_ROLES, crisis_active, may_handle
 from bot.core.routing import Expert, HistoryAnswer, Router
 from bot.messages import Action, Message
-from bot.settings import Account, Person
+from bot.settings import NUDGE_RE, Account, Person
 
 OPEN_STATUSES = ("open", "first_reply_sent", "forwarded")
 DONE_STATUSES = ("answered", "closed")
 ACTIONS = ("take", "reassign", "first_reply_sent", "forwarded", "answered", "no_reply")
-NUDGE_RE = re.compile(r"^(?:(\d{1,2})%|-(\d{1,2})h)$")
 
 
 @dataclass(frozen=True)
@@ -124,10 +123,6 @@ def choose_assignee(ctx: Context, account: Account, text: str, day: dt.date) -> 
 # --------------------------------------------------------------------------- deadlines
 
 
-def crisis_active(ctx: Context) -> bool:
-    return ctx.get_state("crisis_since") is not None
-
-
 def first_reply_due(ctx: Context, account: Account, received: dt.datetime) -> dt.datetime:
     if crisis_active(ctx):
         return received + dt.timedelta(hours=account.policy.crisis.first_reply_hours)
@@ -183,10 +178,7 @@ def signature(person: Person, ctx: Context) -> str:
 
 
 def get(ctx: Context, item_id: int) -> dict:
-    rows = list(ctx.db.query("SELECT * FROM items WHERE id = ?", [item_id]))
-    if not rows:
-        raise Refused(ctx.t("item.not_found", id=item_id))
-    return rows[0]
+    return ctx.item(item_id)
 
 
 def tags_of(item: dict) -> list[Tag]:
@@ -325,21 +317,10 @@ def _assignment_message(ctx: Context, item: dict) -> Message:
 # --------------------------------------------------------------------------- actions
 
 
-HANDLER_ROLES = ("communicator", "communications_chief")
 # Deciding for others: giving someone else's item away, or closing a citizen's question without a reply (Q6).
 # Taking an item and recording a (first) reply stay open to every configured person: the colleague who knows
 # most answers (Q3) and signs (Q4), wherever the router put the item. See docs/security.md.
 RESTRICTED_ACTIONS = ("reassign", "no_reply")
-
-
-def may_handle(ctx: Context, account: Account, item: dict, person: str) -> bool:
-    """Who may give an item away or close it without a reply (A4, Rättvik §1–4: only designated people
-    write for the municipality): the account's staff, the communicators and the communications chief, the
-    person the item is assigned to, and the crisis group for crisis items or while crisis mode is on (K1)."""
-    p = ctx.person(person)
-    if person in account.staff or person == item["assignee"] or any(r in p.roles for r in HANDLER_ROLES):
-        return True
-    return "crisis_group" in p.roles and (bool(item["crisis"]) or crisis_active(ctx))
 
 
 def _answer_author(ctx: Context, account: Account, item: dict, actor: str, author: str) -> str:
@@ -392,7 +373,7 @@ def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reas
                 raise Refused(ctx.t("item.reassign_needs_target"))
             target = ctx.person(to)
             if not reason.strip():
-                raise Refused(ctx.t("item.reassign_needs_reason"))
+                raise ctx.refusal("item.reassign_needs_reason", "reason")
             if before == "noted":
                 raise Refused(ctx.t("item.take_first", id=item_id))
             changes["assignee"] = target.email

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core import crisis, items, moderation
+from bot.core import commands, items
 from bot.core.context import Context, Refused
 from bot.messages import Reply
 
@@ -17,12 +17,8 @@ def react(ctx: Context, actor: str, item_id: int, emoji: str) -> Reply | None:
     if name is None:
         return None
     ctx.person(actor)
-    if name == "crisis":
-        crisis.escalate(ctx, actor, item_id)
-        return Reply(ctx.t("crisis.escalated", id=item_id))
-    if name == "remove":
-        text, choices = moderation.removal_prompt(ctx, actor, item_id)
-        return Reply(text, data={"item": item_id, "choices": choices})
+    if name in ("crisis", "remove"):  # the same as the button: escalate, or ask for the removal ground
+        return commands.item_action(ctx, actor, item_id, name)
     item = items.get(ctx, item_id)
     if name == "answered" and item["status"] == "noted":
         raise Refused(ctx.t("item.take_first", id=item_id))

@@ -32,6 +32,7 @@ from bot.calendar import add_months
 from bot.clock import from_epoch, to_epoch
 from bot.core import staff
 from bot.core.context import Context, Refused
+from bot.core.permissions import HANDLER_ROLES, may_handle
 from bot.core.parsing import account_arg, fold, is_number, options, parse_date
 from bot.i18n import catalogue
 from bot.messages import Message, Reply
@@ -100,13 +101,6 @@ def _tag_ids(item: dict) -> set[str]:
     return {t["id"] for t in json.loads(item["tags"] or "[]")}
 
 
-def _get_item(ctx: Context, item_id: int) -> dict:
-    rows = list(ctx.db.query("SELECT * FROM items WHERE id = ?", [item_id]))
-    if not rows:
-        raise Refused(ctx.t("item.not_found", id=item_id))
-    return rows[0]
-
-
 def _period(ctx: Context, start: dt.date, end: dt.date) -> tuple[int, int]:
     """[start 00:00, end+1 00:00) Stockholm as epoch seconds."""
     if end < start:
@@ -129,11 +123,11 @@ def mark_for_diarium(ctx: Context, item_id: int, reason: str, actor: str) -> dic
     """Mark an item for registration in the diarium. Returns the updated item."""
     reason = parse_reason(ctx, reason or DEFAULT_REASON)
     with ctx.db.atomic():
-        item = _get_item(ctx, item_id)
+        item = ctx.item(item_id)
         before = item["diarium_reason"] if item["diarium"] else None
         ctx.db["items"].update(item_id, {"diarium": 1, "diarium_reason": reason, "updated_at": ctx.now_ts()})
         ctx.audit(actor, "records.diarium", f"item:{item_id}", reason=reason, before=before)
-        return _get_item(ctx, item_id)
+        return ctx.item(item_id)
 
 
 def auto_mark(ctx: Context, item: dict) -> bool:
@@ -651,8 +645,6 @@ def render_search(ctx: Context, query: str, results: list[dict], limit: int | No
 
 
 def _may_change_mark(ctx: Context, item: dict, actor: str) -> bool:
-    from bot.core.items import HANDLER_ROLES, may_handle  # items imports this module
-
     account = ctx.accounts.get(item["account_id"])
     if account is None:  # a closed account: the communicators
         return any(r in ctx.person(actor).roles for r in HANDLER_ROLES)
@@ -668,7 +660,7 @@ def cmd_diarium(ctx: Context, actor: str, words: list[str], channel: str | None)
     if len(words) > 2:
         raise Refused(ctx.t("records.help.diarium"))
     reason = parse_reason(ctx, words[1] if len(words) > 1 else DEFAULT_REASON)
-    item = _get_item(ctx, int(words[0]))
+    item = ctx.item(int(words[0]))
     if item["diarium"] and item["diarium_reason"] != reason and not _may_change_mark(ctx, item, actor):
         # Marking keeps more on record; changing a mark (e.g. sekretess -> synpunkt, R3) is a decision.
         raise Refused(ctx.t("records.remark_not_allowed", id=item["id"], reason=item["diarium_reason"]))

@@ -96,7 +96,8 @@ def _server_process(kind: str, db_path: str, api_url: str, token: str, history: 
     from slack_bolt import App
     from slack_sdk import WebClient
 
-    from bot.adapters.slack.app import build_app, serve_http, serve_in_thread
+    from bot.adapters.slack.app import build_app
+    from bot.server import serve_http, serve_in_thread
 
     logging.basicConfig(level=logging.CRITICAL)  # the outbox logs every rate-limited retry
     thread_errors: list[str] = []
@@ -404,7 +405,7 @@ def profile(args, users: dict[str, str], channel_ids: dict[str, str], account_ch
             tempfile.TemporaryDirectory(prefix="uppsikt-bench-") as tmp:
         parent, child = mp.Pipe()
         # the server function, in a thread: it serves HTTP too, but we only use its app through dispatch
-        from bot.adapters.slack import app as slack_app
+        from bot import server as slack_app
 
         apps: list = []
         real_serve = slack_app.serve_http

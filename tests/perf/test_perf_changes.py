@@ -162,13 +162,13 @@ def test_an_erased_pending_message_is_not_sent(harness, monkeypatch):
         h.ctx.emit(Message(kind="reply", to="#konto-facebook", text="kvar"))
         h.ctx.emit(Message(kind="reply", to="#konto-facebook", text="raderas"))
     gone = h.ctx.db.execute("SELECT MAX(id) FROM outbox").fetchone()[0]
-    real = h.bot._texts
+    real = h.bot.outbox._texts
 
     def erased_meanwhile(ids):
         h.ctx.db.execute("DELETE FROM outbox WHERE id = ?", [gone])  # `uppsikt forget` between the two reads
         return real(ids)
 
-    monkeypatch.setattr(h.bot, "_texts", erased_meanwhile)
+    monkeypatch.setattr(h.bot.outbox, "_texts", erased_meanwhile)
     assert h.bot.flush() == 1
     assert [m.text for m in chat.sent] == ["kvar"]
 

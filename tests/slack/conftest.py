@@ -56,18 +56,8 @@ def slack_client(slack_api: MockSlackWebAPI) -> WebClient:
 
 
 def apply_event(bot: Bot, event: simulate.Event) -> None:
-    """One scenario event (item, command, action, react) through the bot's public entry points."""
-    d = event.data
-    if event.kind == "item":
-        bot.intake(d["account"], d["text"], author=d.get("author", ""), source=d.get("source", "simulator"),
-                   external_id=d.get("external_id"), kind=d.get("kind", "comment"))
-    elif event.kind == "command":
-        bot.command(d["as"], d["text"], d.get("channel"))
-    elif event.kind == "react":
-        bot.react(d["as"], int(d["item"]), str(d["emoji"]))
-    else:
-        extra = {k: str(d[k]) for k in ("to", "reason", "answer", "note") if k in d}
-        bot.action(d["as"], d["name"], str(d.get("item", d.get("account", ""))), **extra)
+    """One scenario event through the bot's public entry points: exactly what the simulator does."""
+    simulate.apply(bot, event)
 
 
 def play(h: Harness, path: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 from slack_bolt import BoltRequest
 from slack_sdk.socket_mode.request import SocketModeRequest
 
-from bot.adapters.slack.app import serve_http, serve_in_thread
+from bot.server import serve_http, serve_in_thread
 from bot.jobs import scheduler_lock
 from bot.adapters.slack.ids import ActionId, BlockId, Command
 from bot.cli import main

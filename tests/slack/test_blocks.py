@@ -52,6 +52,21 @@ def lifecycle_messages(settings) -> list[Message]:
     return [m for _, m in h.chat.sent]
 
 
+def platform_messages(settings) -> list[Message]:
+    """A Facebook page's comment, its edit and removal, and a delivery for a page no account has."""
+    from bot.facade import PlatformEvent
+
+    h = Harness(settings, local(2026, 12, 7, 10, 0))
+    page = "100000000000001"
+    comment = dict(entry_id=page, source="facebook", external_id="1_2", kind="comment", author="Anna")
+    for event in (PlatformEvent(action="add", text="När öppnar simhallen?", **comment),
+                  PlatformEvent(action="edit", text="När öppnar simhallen igen?", edit_key="e1", **comment),
+                  PlatformEvent(action="remove", **comment)):
+        h.bot.platform_delivery("page", [page], [event])
+    h.bot.platform_delivery("page", ["999"], [])
+    return [m for _, m in h.chat.sent]
+
+
 @pytest.fixture(scope="module")
 def produced(settings) -> list[Message]:
     """Every message of every shipped scenario, the lifecycle run, and digests built from their reminders."""
@@ -61,14 +76,15 @@ def produced(settings) -> list[Message]:
         records, bot = simulate.run(settings, simulate.load_scenario(path))
         messages += [r.message for r in records]
     messages += lifecycle_messages(settings)
+    messages += platform_messages(settings)
     by_person: dict[str, list[Message]] = defaultdict(list)
     for m in messages:
         if m.kind in DIGEST_KINDS and not m.to_channel:
             by_person[m.to].append(m)
     assert bot is not None
     for target, reminders in by_person.items():
-        messages.append(bot._digest(target, reminders[:3]))
-        messages.append(bot._digest(target, reminders))
+        messages.append(bot.outbox._digest(target, reminders[:3]))
+        messages.append(bot.outbox._digest(target, reminders))
     return messages
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.adapters.slack.app import serve_http, serve_in_thread
+from bot.server import serve_http, serve_in_thread
 from bot.adapters.webhooks import sign_intake, sign_meta
 from bot.settings import Secrets
 from tests.slack.signing import response_urls, slack  # noqa: F401 (fixtures)

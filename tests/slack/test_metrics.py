@@ -20,7 +20,7 @@ import urllib.request
 import pytest
 
 from bot import logs, metrics
-from bot.adapters.slack.app import serve_http, serve_in_thread
+from bot.server import serve_http, serve_in_thread
 from tests.conftest import REPO, Harness, local
 from tests.slack.signing import SIGNING_SECRET, response_urls, slack, wait_for  # noqa: F401 (fixtures)
 

@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, event, given, settings as hsettings, strategies as st
 
-from bot.adapters.slack.app import serve_http, serve_in_thread
+from bot.server import serve_http, serve_in_thread
 from bot.adapters.slack.ids import ActionId, BlockId, CallbackId, Command, UiId
 from bot.messages import Reply
 from tests.slack.mock_web_api import BOT_USER_ID, TEAM_ID

@@ -26,7 +26,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.adapters.teams.app import CHAT_KEY, anonymous_auth, build_app
+from bot.adapters.teams.app import CHAT_KEY, anonymous_auth
+from bot.server import build_server
 from bot.adapters.teams.chat import TeamsChat
 from bot.settings import Settings
 from tests.conftest import Harness
@@ -82,7 +83,7 @@ class TeamsEnv:
         self.folder = folder
         self.h = Harness(settings, start, db=folder / "uppsikt.db")
         self.bot = self.h.bot
-        self.app = build_app(self.bot, auth=anonymous_auth())
+        self.app = build_server(self.bot, teams=anonymous_auth())
         self.chat: TeamsChat = self.app[CHAT_KEY]  # type: ignore[assignment]
         self._ids = itertools.count(1)
         self.url = loop.run(self._start())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.adapters.teams.app import TeamsConfigError, anonymous_auth, auth_from_env, build_app, command_text
+from bot.adapters.teams.app import TeamsConfigError, anonymous_auth, auth_from_env, command_text
+from bot.server import build_server
 from bot.adapters.teams.chat import base_conversation
 from tests.conftest import local
 from tests.teams.conftest import STRANGER, TeamsEnv
@@ -129,6 +130,7 @@ def test_a_redelivered_activity_is_handled_once(teams):
 
 def test_healthz_and_method_checks(teams):
     env = teams(MONDAY, install=False)
+    env.bot.tick()  # /healthz is the one stack's: it reads the scheduler's last tick
     assert env.get("/healthz") == (200, "ok")
     status, _ = env.post({"type": "message"})  # no conversation: the SDK refuses it
     assert status == 400
@@ -144,7 +146,7 @@ def test_without_anonymous_mode_an_unsigned_request_is_refused(settings, tmp_pat
     auth = anonymous_auth()
     auth.anonymous = False
     auth.auth_config.ANONYMOUS_ALLOWED = False
-    app = build_app(h.bot, auth=auth)
+    app = build_server(h.bot, teams=auth)
 
     async def serve():
         runner = web.AppRunner(app)

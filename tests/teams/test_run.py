@@ -7,9 +7,9 @@ import time
 from aiohttp import web
 from microsoft_agents.activity import ChannelAccount, ConversationAccount, ConversationReference
 
-from bot.adapters.teams import cli
+from bot import server as cli  # the run modes live in bot/server.py
 from bot.adapters.teams.app import anonymous_auth
-from bot.adapters.teams.chat import Directory
+from bot.adapters.teams.directory import Directory
 from tests.conftest import Harness, local
 from tests.teams.conftest import BOT, TENANT, channel_id
 from tests.teams.mock_connector import verbs

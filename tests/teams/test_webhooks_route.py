@@ -8,7 +8,8 @@ import urllib.request
 
 from aiohttp import web
 
-from bot.adapters.teams.app import anonymous_auth, build_app
+from bot.adapters.teams.app import anonymous_auth
+from bot.server import build_server
 from bot.adapters.webhooks import sign_intake
 from bot.settings import Secrets
 from tests.conftest import Harness, local
@@ -17,7 +18,7 @@ from tests.conftest import Harness, local
 def test_generic_intake_through_the_teams_server(settings, tmp_path, connector):
     loop, _ = connector
     h = Harness(settings, local(2026, 12, 7, 10, 0), db=tmp_path / "u.db")
-    app = build_app(h.bot, auth=anonymous_auth(), secrets=Secrets(intake_secret="s3cret"))
+    app = build_server(h.bot, teams=anonymous_auth(), secrets=Secrets(intake_secret="s3cret"))
 
     async def start() -> tuple[web.AppRunner, int]:
         runner = web.AppRunner(app)

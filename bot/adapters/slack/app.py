@@ -20,52 +20,40 @@ payload into plain arguments, call one `Bot` method and show the `Reply`.
 * **Chat port.** The app and the outbox share one `WebClient`: `build_app`
   makes a `SlackChat` on that client the bot's chat port unless it already is.
 
-`serve_http` is a small `http.server` front for ``POST /slack/events``,
-``GET /healthz`` and, given the bot, ``GET /metrics`` (Prometheus; both in
-`bot.metrics`); `run` is what ``uppsikt run`` calls in Slack mode: Socket
-Mode by default, HTTP with ``--http``. The environment variable
-``SLACK_API_URL`` (default ``https://slack.com/api/``) points its Web API
-client elsewhere, e.g. at a local mock. Exactly one process runs the scheduler:
-it holds an exclusive lock on ``<database>.scheduler.lock``; a second process
-on the same database only answers Slack.
+`mount` serves ``POST /slack/events`` on the one aiohttp application of
+bot/server.py (which also serves ``/healthz``, ``/metrics``, the intake webhooks
+and, in the same process if wanted, Teams); `connect` checks the token and
+builds the app for ``uppsikt run``; `socket_mode` runs Socket Mode. The
+environment variable ``SLACK_API_URL`` (default ``https://slack.com/api/``)
+points its Web API client elsewhere, e.g. at a local mock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import re
-import signal
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
+from aiohttp import web
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware.request_verification import RequestVerification
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
-from bot.adapters import webhooks
-from bot.adapters.slack.blocks import ephemeral_blocks, fallback_text, slack_spelling
-from bot.adapters.slack.chat import PLATFORM, SlackChat
-from bot.bootstrap import Bot, ChatError
-from bot.clock import Clock
-from bot.settings import Secrets, secrets_from_env
-from bot.core.parsing import is_number
+from bot.adapters.slack.chat import SlackChat
+from bot.adapters.slack.directory import usable
+from bot.adapters.slack.listeners import actions, commands, events, views
+from bot.facade import Bot, Clock
 
 log = logging.getLogger("uppsikt.slack")
 
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
-METRICS_PATH = "/metrics"  # Prometheus text format, see bot/metrics.py
 MAX_BODY_BYTES = 1_000_000
-ENTITY_RE = re.compile(r"&(amp|lt|gt);")
-LINK_RE = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 
 
 # --------------------------------------------------------------------------- signatures
@@ -141,123 +129,6 @@ def _readable(body: object) -> bool:
         isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
 
 
-# --------------------------------------------------------------------------- people and channels
-
-
-class Directory:
-    """Slack ids -> Uppsikt's names: users to configured e-mails, channels to names, cards to items."""
-
-    def __init__(self, bot: Bot, client: WebClient):
-        self.bot = bot
-        self.client = client
-        self.chat = bot.chat if isinstance(bot.chat, SlackChat) else SlackChat.for_bot(client, bot)
-
-    def email(self, user_id: str) -> str | None:
-        """The configured person behind a Slack user, or None (unknown person or unreadable profile)."""
-        if not user_id:
-            return None
-        settings = self.bot.ctx.settings
-        configured = next((p.email for p in settings.people.values() if p.chat_id == user_id), None)
-        if configured:
-            return configured
-        try:
-            email = self.chat.email_for(user_id)  # the chat port locks its own SQL (never hold bot.lock here)
-        except ChatError as exc:
-            log.warning("Slack: cannot read the e-mail of user %s: %s", user_id, exc)
-            return None
-        return email if email and settings.person(email) is not None else None
-
-    def actor(self, user_id: str, refuse: Callable[[str], None]) -> str | None:
-        """`email`, telling the user why nothing happens when they are not a configured person."""
-        email = self.email(user_id)
-        if email is None:
-            refuse(self.bot.ctx.t("slack.unknown_user"))
-        return email
-
-    def channel_name(self, channel_id: str | None) -> str | None:
-        """The channel's name (without #), or None for direct messages and channels the bot cannot see."""
-        if not channel_id or channel_id.startswith("D"):  # a direct message has no name and no account
-            return None
-        with self.bot.lock:
-            row = self.bot.db.execute("SELECT name FROM chat_channels WHERE platform = ? AND channel_id = ?",
-                                      [PLATFORM, channel_id]).fetchone()
-        if row:
-            return str(row[0])
-        try:
-            name = (self.client.conversations_info(channel=channel_id).get("channel") or {}).get("name")
-        except (SlackApiError, SlackClientError, OSError) as exc:
-            log.info("Slack: conversations.info %s failed: %s", channel_id, exc)
-            return None
-        if not name:
-            return None
-        with self.bot.lock, self.bot.db.atomic():
-            self.bot.db.execute("INSERT OR REPLACE INTO chat_channels (platform, name, channel_id) VALUES (?, ?, ?)",
-                                [PLATFORM, str(name).lower(), channel_id])
-        return str(name).lower()
-
-    def author(self, event: dict) -> str:
-        """Who wrote a message: the integration's name, or the person's Slack display name."""
-        if event.get("bot_id") or event.get("subtype") == "bot_message":
-            return str(event.get("username") or (event.get("bot_profile") or {}).get("name") or event.get("bot_id"))
-        user_id = str(event.get("user") or "")
-        try:
-            user = self.client.users_info(user=user_id).get("user") or {}
-        except (SlackApiError, SlackClientError, OSError):
-            return user_id
-        profile = user.get("profile") or {}
-        return str(profile.get("display_name") or profile.get("real_name") or user.get("name") or user_id)
-
-    def item_at(self, channel_id: str, ts: str) -> int | None:
-        """The item whose card (or whose original Slack message) is at (channel, ts)."""
-        card = self.chat.card_at(channel_id, ts)
-        if card is None:
-            with self.bot.lock:
-                row = self.bot.db.execute("SELECT id FROM items WHERE source = 'slack' AND external_id = ?",
-                                          [f"{channel_id}:{ts}"]).fetchone()
-            return int(row[0]) if row else None
-        kind, _, number = card.partition(":")
-        return int(number) if kind == "item" and is_number(number) else None
-
-
-def plain_text(slack_text: str) -> str:
-    """Slack's mrkdwn as the plain text a citizen wrote: links unwrapped, & < > unescaped."""
-
-    def link(m: re.Match) -> str:
-        target, label = m.group(1), m.group(2)
-        if target.startswith(("@", "#", "!")):
-            return label or target
-        target = target.removeprefix("mailto:")
-        return f"{label} ({target})" if label and label != target else target
-
-    text = LINK_RE.sub(link, slack_text)
-    return ENTITY_RE.sub(lambda m: {"amp": "&", "lt": "<", "gt": ">"}[m.group(1)], text)
-
-
-# --------------------------------------------------------------------------- replies
-
-
-def usable(respond: Callable[..., Any] | None) -> bool:
-    """Bolt passes a `Respond` even when the payload has no response_url (e.g. the Home tab)."""
-    return respond is not None and bool(getattr(respond, "response_url", True))
-
-
-def tell(client: WebClient, text: str, *, user: str, channel: str | None = None,
-         respond: Callable[..., Any] | None = None, public: bool = False, replace: bool = False) -> None:
-    """Show `text` to the person only (unless `public`): by response_url, ephemerally in the channel,
-    or in the app's direct-message tab when there is neither (e.g. a button on the Home tab)."""
-    text = slack_spelling(text)
-    blocks, fallback = ephemeral_blocks(text), fallback_text(text)
-    if usable(respond):
-        respond(text=fallback, blocks=blocks, response_type="in_channel" if public else "ephemeral",
-                replace_original=replace)
-    elif channel and public:
-        client.chat_postMessage(channel=channel, text=fallback, blocks=blocks)
-    elif channel and not channel.startswith("D"):
-        client.chat_postEphemeral(channel=channel, user=user, text=fallback, blocks=blocks)
-    else:
-        client.chat_postMessage(channel=user, text=fallback, blocks=blocks)
-
-
 # --------------------------------------------------------------------------- the app
 
 
@@ -279,8 +150,6 @@ class _App(App):
 def build_app(bot: Bot, *, token: str, signing_secret: str, client: WebClient | None = None,
               process_before_response: bool = False) -> App:
     """The Bolt app for `bot`; `client` defaults to ``WebClient(token=token)``."""
-    from bot.adapters.slack.listeners import actions, commands, events, views
-
     if client is None:
         client = WebClient(token=token)
     elif client.token is None:
@@ -293,7 +162,7 @@ def build_app(bot: Bot, *, token: str, signing_secret: str, client: WebClient | 
         signing_secret=signing_secret,
         token_verification_enabled=False,
         request_verification_enabled=False,
-        before_authorize=ClockedRequestVerification(signing_secret, bot.ctx.clock),
+        before_authorize=ClockedRequestVerification(signing_secret, bot.clock),
         process_before_response=process_before_response,
     )
     app.error(_error_handler(bot))
@@ -307,7 +176,7 @@ def _error_handler(bot: Bot) -> Callable[..., None]:
         log.error("Slack request failed (%s): %s", body.get("type") or body.get("command"), error, exc_info=error)
         if usable(respond):
             try:
-                respond(text=bot.ctx.t("slack.error"), response_type="ephemeral", replace_original=False)
+                respond(text=bot.t("slack.error"), response_type="ephemeral", replace_original=False)
             except Exception as exc:  # the error report itself failed: log it, never loop
                 log.warning("Slack: could not report the error to the user: %s", exc)
 
@@ -317,166 +186,71 @@ def _error_handler(bot: Bot) -> Callable[..., None]:
 # --------------------------------------------------------------------------- HTTP mode
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: "SlackHTTPServer"
-    server_version = "Uppsikt"
-    protocol_version = "HTTP/1.1"
+def mount(server: web.Application, app: App) -> None:
+    """Serve ``POST /slack/events`` on the one aiohttp application (bot/server.py).
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        from bot import metrics
+    Bolt's own aiohttp adapter drives only an `AsyncApp`; the listeners here are synchronous (they call
+    the facade, whose lock guards one SQLite connection), so the request is turned into a `BoltRequest`
+    and the synchronous `App.dispatch` runs in a worker thread: the event loop never waits on the
+    database or on Slack's Web API."""
 
-        path, bot, text = urlsplit(self.path).path, self.server.bot, {"Content-Type": ["text/plain; charset=utf-8"]}
-        if path == HEALTH_PATH:  # 503 with the reason when the database is unreadable or the scheduler stopped
-            self._send(*(metrics.health(bot) if bot is not None else (200, "ok")), text)
-        elif path == METRICS_PATH and bot is not None:
-            try:
-                body = metrics.render(bot)
-            except Exception as exc:  # noqa: BLE001 (a scrape must never take the server down)
-                log.error("metrics: cannot read the figures: %s", exc)
-                self._send(503, f"metrics unavailable: {exc}", text)
-                return
-            self._send(200, body, {"Content-Type": [metrics.CONTENT_TYPE]})
-        elif not self._webhook(b""):
-            self._send(404, "not found", text)
-
-    def do_POST(self) -> None:  # noqa: N802
-        parts = urlsplit(self.path)
-        declared = (self.headers.get("Content-Length") or "0").strip()
+    async def events(request: web.Request) -> web.Response:
+        declared = (request.headers.get("Content-Length") or "0").strip()
         if not (declared.isascii() and declared.isdigit()):
-            self._send(400, "bad request", {"Content-Type": ["text/plain; charset=utf-8"]})
-            return
-        length = int(declared)
-        if length > MAX_BODY_BYTES:
-            self._send(413, "too large", {"Content-Type": ["text/plain; charset=utf-8"]})
-            return
-        raw = self.rfile.read(length)
-        if parts.path != EVENTS_PATH:
-            if not self._webhook(raw):
-                self._send(404, "not found", {"Content-Type": ["text/plain; charset=utf-8"]})
-            return
-        headers = {k.lower(): self.headers.get_all(k) or [] for k in set(self.headers.keys())}
-        body = raw.decode("utf-8", errors="replace")
+            return web.Response(status=400, text="bad request")
+        if int(declared) > MAX_BODY_BYTES:
+            return web.Response(status=413, text="too large")
+        raw = await request.read()
+        headers = {k.lower(): request.headers.getall(k) for k in set(request.headers.keys())}
         try:
-            request = BoltRequest(body=body, query=parts.query, headers=headers)
+            bolt_request = BoltRequest(body=raw.decode("utf-8", errors="replace"), query=request.query_string,
+                                       headers=headers)
         except Exception as exc:  # noqa: BLE001 (Bolt parses the body here: bad JSON must not drop the connection)
             log.warning("Slack: a request body Bolt cannot parse (%s); answered 400", type(exc).__name__)
-            self._send(400, "bad request", {"Content-Type": ["text/plain; charset=utf-8"]})
-            return
-        resp = self.server.app.dispatch(request)
-        self._send(resp.status, resp.body if isinstance(resp.body, str) else json.dumps(resp.body), resp.headers)
-
-    def _webhook(self, raw: bytes) -> bool:
-        """Meta and generic intake webhooks are served by the same process (bot/adapters/webhooks.py)."""
-        if self.server.bot is None:
-            return False
-        parts = urlsplit(self.path)
-        resp = webhooks.handle(self.server.bot, self.server.secrets, self.command, parts.path, dict(parse_qsl(parts.query)),
-                               {k: v for k, v in self.headers.items()}, raw)
-        if resp is None:
-            return False
-        self._send(resp.status, resp.body, {"Content-Type": [resp.content_type]})
-        return True
-
-    def _send(self, status: int, body: str | bytes, headers: dict[str, Any]) -> None:
-        data = body if isinstance(body, bytes) else body.encode("utf-8")
-        self.send_response(status)
-        for name, values in headers.items():
+            return web.Response(status=400, text="bad request")
+        resp = await asyncio.to_thread(app.dispatch, bolt_request)
+        body = resp.body if isinstance(resp.body, str) else json.dumps(resp.body)
+        out = web.Response(status=resp.status, body=body.encode("utf-8"))
+        for name, values in resp.headers.items():
             if name.lower() == "content-length":
                 continue
             for value in values if isinstance(values, (list, tuple)) else [values]:
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+                out.headers.add(name, str(value))
+        return out
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        log.debug("http %s - " + format, self.address_string(), *args)
+    server.router.add_post(EVENTS_PATH, events)
 
 
-class SlackHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, app: App, host: str, port: int, bot: Bot | None = None, secrets: Secrets | None = None):
-        self.app = app
-        self.bot = bot
-        self.secrets = secrets or Secrets()
-        super().__init__((host, port), _Handler)
+# --------------------------------------------------------------------------- Socket Mode
 
 
-def serve_http(app: App, host: str = "0.0.0.0", port: int = 3000, *, bot: Bot | None = None,
-               secrets: Secrets | None = None) -> SlackHTTPServer:
-    """A threaded HTTP server for POST /slack/events, GET /healthz and, given the bot and its
-    secrets, the intake webhooks /webhooks/meta and /webhooks/intake (call serve_forever on it)."""
-    return SlackHTTPServer(app, host, port, bot, secrets)
+def connect(bot: Bot, *, bot_token: str, signing_secret: str = "", http: bool = False,
+            out: Callable[[str], None] = print) -> App | None:
+    """The checked Bolt app for `uppsikt run` (None after telling `out` why it cannot start).
 
-
-# --------------------------------------------------------------------------- running
-
-
-def run(bot: Bot, *, bot_token: str, app_token: str = "", signing_secret: str = "", http: bool = False,
-        host: str = "0.0.0.0", port: int = 3000, db_path: Path, backup_folder: Path | None = None,
-        out: Callable[[str], None] = print) -> int:
-    """Run the bot in Slack until interrupted: Socket Mode, or HTTP with `http`. Returns the exit code."""
-    from bot import jobs
-
-    t = bot.ctx.t
+    SLACK_API_URL points the Web API client elsewhere (a local mock in tests, an egress proxy); the bot
+    token is sent there, so set it only to an endpoint you trust. Default: https://slack.com/api/."""
+    t = bot.t
     if not bot_token:
         out(t("slack.run.no_bot_token"))
-        return 2
+        return None
     if http and not signing_secret:
         out(t("slack.run.no_signing_secret"))
-        return 2
-    # SLACK_API_URL points the Web API client elsewhere (a local mock in tests, an egress proxy); the bot
-    # token is sent there, so set it only to an endpoint you trust. Default: https://slack.com/api/.
+        return None
     client = WebClient(token=bot_token, base_url=os.environ.get("SLACK_API_URL", "").strip() or WebClient.BASE_URL)
     try:
         client.auth_test()
     except SlackApiError as exc:
         out(t("slack.run.bad_token", error=exc.response.get("error", "?")))
-        return 2
-    app = build_app(bot, token=bot_token, signing_secret=signing_secret, client=client)
-    bot.deliver_in_background()  # listeners acknowledge as soon as their work is committed
-    lock = jobs.scheduler_lock(db_path)
-    scheduler = jobs.start(bot, backup_folder) if lock is not None else None
-    if lock is None:
-        out(t("slack.run.second_scheduler"))
-    server: SlackHTTPServer | None = None
-    stop_on_signals()
-    try:
-        if http:
-            server = serve_http(app, host, port, bot=bot, secrets=secrets_from_env())
-            out(t("slack.run.http", host=host, port=server.server_address[1]))
-            server.serve_forever()
-        else:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            out(t("slack.run.socket_mode"))
-            SocketModeHandler(app, app_token).start()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if server is not None:
-            server.server_close()
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        if lock is not None:
-            lock.close()
-    return 0
+        return None
+    return build_app(bot, token=bot_token, signing_secret=signing_secret, client=client)
 
 
-def stop_on_signals() -> None:
-    """Ctrl+C (SIGINT) and a platform's stop (SIGTERM) end the server cleanly, even when the process was
-    started with SIGINT ignored (as background jobs of a non-interactive shell are)."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
+def socket_mode(app: App, app_token: str) -> None:
+    """Run Socket Mode until interrupted (no HTTP server needed)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    SocketModeHandler(app, app_token).start()
 
 
-def serve_in_thread(server: SlackHTTPServer) -> threading.Thread:
-    """Serve in a daemon thread (tests, embedding); stop with server.shutdown()."""
-    thread = threading.Thread(target=server.serve_forever, name="uppsikt-http", daemon=True)
-    thread.start()
-    return thread
-
-
-__all__ = ["Directory", "build_app", "plain_text", "run", "serve_http", "serve_in_thread", "tell"]
+__all__ = ["EVENTS_PATH", "build_app", "connect", "mount", "socket_mode"]

@@ -29,7 +29,7 @@ from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import Block
 
 from bot.adapters.slack.ids import SLACK_SPELLING, ActionId
-from bot.messages import Action, Message
+from bot.messages import DESTRUCTIVE_ACTIONS, POSITIVE_ACTIONS, Action, Message
 
 SECTION_TEXT_MAX = 3000
 FIELD_TEXT_MAX = 2000
@@ -43,8 +43,6 @@ MAX_TEXT_SECTIONS = 3  # a long text (a digest) is split on lines into at most t
 FALLBACK_TEXT_MAX = 4000  # the notification / fallback `text`; Slack truncates at 40 000
 ELLIPSIS = "…"
 
-PRIMARY_ACTIONS = frozenset({"answered", "oversight_done"})
-DANGER_ACTIONS = frozenset({"remove", "crisis"})
 
 BROADCAST_RE = re.compile(r"@(?=(?:here|channel|everyone)\b)", re.IGNORECASE)
 WORD_JOINER = "\u2060"  # invisible; keeps "@here" from ever being read as a broadcast
@@ -152,9 +150,9 @@ def button(action: Action, *, label_suffix: str = "") -> dict:
         "text": plain(_truncate_plain(label, BUTTON_TEXT_MAX)),
         "value": action.value[:BUTTON_VALUE_MAX],
     }
-    if action.name in PRIMARY_ACTIONS:
+    if action.name in POSITIVE_ACTIONS:
         element["style"] = "primary"
-    elif action.name in DANGER_ACTIONS:
+    elif action.name in DESTRUCTIVE_ACTIONS:
         element["style"] = "danger"
     if not element["value"]:
         del element["value"]

@@ -33,12 +33,10 @@ the 429 from the outbox. Tests build the client with ``retry_handlers=[]`` so
 the outbox does all the retrying. Tokens are never logged: errors are reported
 by method, error code and target only.
 
-Deliveries run outside the bot's lock (so listeners can acknowledge while
-Slack is slow). The SQLite connection is shared, so this port takes the bot's
-lock (``db_lock``) around its own short SQL sections only, never around a Web
-API call; callers must therefore *not* hold ``bot.lock`` when they call
-`send`, `user_id`, `email_for`, `card_at` or `channel_id` (lock order: this
-port's own lock, then the bot's).
+Deliveries run outside the bot's entry-point lock (so listeners can acknowledge
+while Slack is slow). What this port remembers goes through its `ChatMemory`
+(``Bot.memory("slack")``), which takes that lock around its own short SQL only,
+never around a Web API call (lock order: this port's own lock, then the bot's).
 """
 
 from __future__ import annotations
@@ -54,22 +52,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import SlackResponse
 
+from bot.adapters.slack import PLATFORM
 from bot.adapters.slack.blocks import FALLBACK_TEXT_MAX, escape, render, truncate
-from bot.bootstrap import ChatError
-from bot.clock import Clock
+from bot.facade import ChatError, ChatMemory, Clock
 from bot.messages import Message
 
 if TYPE_CHECKING:
-    from bot.bootstrap import Bot
+    from bot.facade import Bot
 
 log = logging.getLogger("uppsikt.slack")
 
-PLATFORM = "slack"
 CHANNEL_ID_RE = re.compile(r"^[CGD][A-Z0-9]+$")
 USER_ID_RE = re.compile(r"^[UW][A-Z0-9]+$")
 USER_CACHE_SECONDS = 30 * 86400  # re-resolve an e-mail after 30 days
@@ -190,14 +186,11 @@ class SlackChat:
 
     digests = True  # the outbox sends a person's reminders as one `digest` message
 
-    def __init__(self, client: WebClient, db: sqlite_utils.Database, clock: Clock, *,
-                 people: Mapping[str, str] | None = None, rates: Mapping[str, Rate] = RATES,
-                 db_lock: threading.RLock | None = None):
+    def __init__(self, client: WebClient, memory: ChatMemory | Any, clock: Clock, *,
+                 people: Mapping[str, str] | None = None, rates: Mapping[str, Rate] = RATES):
+        """`memory` is the bot's `Bot.memory("slack")`; a bare store (tests) gets a memory of its own."""
         self.client = client
-        self.db = db
-        # The bot's lock guards the shared SQLite connection. It is taken only around this port's own
-        # short SQL sections, never around a Web API call, and callers must not hold it when calling in.
-        self.db_lock = db_lock or threading.RLock()
+        self.memory = memory if isinstance(memory, ChatMemory) else ChatMemory(memory, PLATFORM, clock)
         self.clock = clock
         # Person.chat_id by e-mail; only values shaped like Slack user ids are used.
         self.people = {email.lower(): uid for email, uid in (people or {}).items() if uid and USER_ID_RE.match(uid)}
@@ -210,8 +203,8 @@ class SlackChat:
     @classmethod
     def for_bot(cls, client: WebClient, bot: Bot, **kwargs: Any) -> SlackChat:
         """A SlackChat on the bot's store and clock, with configured `chat_id`s."""
-        people = {p.email: p.chat_id for p in bot.ctx.settings.people.values() if p.chat_id}
-        return cls(client, bot.db, bot.ctx.clock, people=people, db_lock=bot.lock, **kwargs)
+        people = {p.email: p.chat_id for p in bot.settings.people.values() if p.chat_id}
+        return cls(client, bot.memory(PLATFORM), bot.clock, people=people, **kwargs)
 
     # ------------------------------------------------------------------ ChatPort
     def send(self, message: Message) -> None:
@@ -297,7 +290,7 @@ class SlackChat:
         thread_ts = self._thread_ts(message.thread, channel)
         ts = self._post(channel, text, blocks, thread_ts, message.to)
         if message.card:
-            self._remember_card(message.card, channel, ts)
+            self.memory.remember_card(message.card, channel, ts)
 
     def _target(self, to: str) -> str:
         if "@" in to and not to.startswith("#"):
@@ -323,7 +316,7 @@ class SlackChat:
             if exc.code not in STALE_CARD_ERRORS:
                 raise
             log.info("Slack: card %s is gone from %s (%s); posting it again", card, target, exc.code)
-            self._forget_card(card)
+            self.memory.forget_card(card)
             return False
         return True
 
@@ -331,31 +324,14 @@ class SlackChat:
         ref = self.card_ref(thread) if thread else None
         return ref[1] if ref and ref[0] == channel else None
 
-    def _one(self, sql: str, args: list) -> tuple | None:
-        with self.db_lock:
-            return self.db.execute(sql, args).fetchone()
-
     # ------------------------------------------------------------------ cards
     def card_ref(self, card: str) -> tuple[str, str] | None:
         """(channel id, ts) where the card was posted, if it was."""
-        row = self._one("SELECT channel, ts FROM chat_messages WHERE platform = ? AND card = ?",
-                              [PLATFORM, card])
-        return (row[0], row[1]) if row else None
+        return self.memory.card_ref(card)
 
     def card_at(self, channel: str, ts: str) -> str | None:
         """The card key of the message at (channel, ts), e.g. for a reaction event; None if not a card."""
-        row = self._one("SELECT card FROM chat_messages WHERE platform = ? AND channel = ? AND ts = ?",
-                              [PLATFORM, channel, ts])
-        return row[0] if row else None
-
-    def _remember_card(self, card: str, channel: str, ts: str) -> None:
-        with self.db_lock, self.db.atomic():
-            self.db.execute("INSERT OR REPLACE INTO chat_messages (platform, card, channel, ts) VALUES (?, ?, ?, ?)",
-                            [PLATFORM, card, channel, ts])
-
-    def _forget_card(self, card: str) -> None:
-        with self.db_lock, self.db.atomic():
-            self.db.execute("DELETE FROM chat_messages WHERE platform = ? AND card = ?", [PLATFORM, card])
+        return self.memory.card_at(channel, ts)
 
     # ------------------------------------------------------------------ channels
     def channel_id(self, name: str) -> str:
@@ -368,10 +344,9 @@ class SlackChat:
             if CHANNEL_ID_RE.match(name):
                 return name
             key = name.lower()
-            row = self._one("SELECT channel_id FROM chat_channels WHERE platform = ? AND name = ?",
-                                  [PLATFORM, key])
-            if row:
-                return str(row[0])
+            known = self.memory.channel_id(key)
+            if known:
+                return known
             if not self._missed(f"channel:{key}"):
                 found = self._list_channels()
                 if key in found:
@@ -386,9 +361,7 @@ class SlackChat:
         name = to.lstrip("#").lower()
         if "@" in to or CHANNEL_ID_RE.match(to.lstrip("#")):
             return False
-        with self.db_lock, self.db.atomic():
-            cur = self.db.execute("DELETE FROM chat_channels WHERE platform = ? AND name = ?", [PLATFORM, name])
-        return cur.rowcount > 0
+        return self.memory.forget_channel(name)
 
     def _list_channels(self) -> dict[str, str]:
         """Page through the channels the bot can see, caching name -> id page by page.
@@ -417,10 +390,7 @@ class SlackChat:
                 return found
 
     def _cache_channels(self, channels: Mapping[str, str]) -> None:
-        with self.db_lock, self.db.atomic():
-            for name, channel_id in channels.items():
-                self.db.execute("INSERT OR REPLACE INTO chat_channels (platform, name, channel_id) VALUES (?, ?, ?)",
-                                [PLATFORM, name, channel_id])
+        self.memory.remember_channels(dict(channels))
 
     # ------------------------------------------------------------------ people
     def user_id(self, email: str) -> str | None:
@@ -430,8 +400,7 @@ class SlackChat:
             if email in self.people:
                 return self.people[email]
             now = self.clock.now().timestamp()
-            row = self._one("SELECT user_id, resolved_at FROM chat_users WHERE platform = ? AND email = ?",
-                                  [PLATFORM, email])
+            row = self.memory.user(email)
             if row and now - row[1] < USER_CACHE_SECONDS:
                 return str(row[0])
             if self._missed(f"user:{email}"):
@@ -449,19 +418,14 @@ class SlackChat:
         if exc.code == "users_not_found":
             log.warning("Slack: %s", hint("users_not_found", email))
             self._miss(f"user:{email}")
-            with self.db_lock, self.db.atomic():
-                self.db.execute("DELETE FROM chat_users WHERE platform = ? AND email = ?", [PLATFORM, email])
+            self.memory.forget_user(email)
             return None
         if cached is not None and not exc.permanent:
             return cached  # a month-old id beats no message at all while Slack is unavailable
         raise exc
 
     def _cache_user(self, email: str, user_id: str) -> None:
-        with self.db_lock, self.db.atomic():
-            self.db.execute(
-                "INSERT OR REPLACE INTO chat_users (platform, email, user_id, resolved_at) VALUES (?, ?, ?, ?)",
-                [PLATFORM, email.lower(), user_id, int(self.clock.now().timestamp())],
-            )
+        self.memory.remember_user(email, user_id)
 
     def email_for(self, user_id: str) -> str | None:
         """The e-mail of a Slack user (for incoming events): config, cache, then users.info (users:read.email)."""
@@ -469,10 +433,9 @@ class SlackChat:
             for email, uid in self.people.items():
                 if uid == user_id:
                     return email
-            row = self._one("SELECT email FROM chat_users WHERE platform = ? AND user_id = ? "
-                                  "ORDER BY resolved_at DESC LIMIT 1", [PLATFORM, user_id])
-            if row:
-                return str(row[0])
+            known = self.memory.email_of(user_id)
+            if known:
+                return known
             resp = self._call("users.info", lambda: self.client.users_info(user=user_id), target=user_id)
             email = ((resp.get("user") or {}).get("profile") or {}).get("email")
             if not email:

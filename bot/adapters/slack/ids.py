@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.messages import FORM_ACTIONS as MESSAGE_FORM_ACTIONS
+
 
 class Command(StrEnum):
     """Slash commands. Slack command names are ASCII, so /franvaro, /fraga, /arende, /sok, /klarsprak."""
@@ -66,13 +68,10 @@ class UiId(StrEnum):
     DOCUMENT_ACCOUNT = "uppsikt.ui.document_account"  # App Home button: open the account modal
 
 
-# Buttons that act at once: ActionId -> core action name for Bot.action.
-DIRECT_ACTIONS = (
-    ActionId.TAKE, ActionId.FIRST_REPLY_SENT, ActionId.FORWARDED, ActionId.OVERSIGHT_DONE, ActionId.CRISIS,
-    ActionId.ACCOUNT_APPROVE, ActionId.TWO_FACTOR_ATTEST,
-)
-# Buttons that open a modal first.
-MODAL_ACTIONS = (ActionId.REASSIGN, ActionId.NO_REPLY, ActionId.ACCOUNT_REJECT, ActionId.ANSWERED, ActionId.REMOVE)
+# Buttons that open a form (a modal) first: bot.messages.FORM_ACTIONS, the same list Teams uses.
+FORM_ACTIONS = tuple(a for a in ActionId if a.core_name in MESSAGE_FORM_ACTIONS)
+# Buttons that act at once (ActionId -> core action name for Bot.action): every other one.
+DIRECT_ACTIONS = tuple(a for a in ActionId if a.core_name not in MESSAGE_FORM_ACTIONS)
 
 
 class CallbackId(StrEnum):

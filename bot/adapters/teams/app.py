@@ -1,11 +1,10 @@
 """The Teams app: the Microsoft 365 Agents SDK (aiohttp) wired to the Bot facade.
 
-`build_app(bot, auth=...)` returns an ``aiohttp.web.Application`` serving
-
-* ``POST /api/messages`` – activities from Teams (Bot Framework), checked by the
-  SDK's JWT middleware (anonymous only when `TeamsAuth.anonymous`, i.e. local
-  development and tests);
-* ``GET /healthz`` – "ok", for the load balancer.
+`mount(server, bot, auth=...)` adds ``POST /api/messages`` to the one aiohttp
+application of bot/server.py (which also serves ``/healthz`` with reasons,
+``/metrics``, the intake webhooks and, in the same process if wanted, Slack):
+activities from Teams (Bot Framework), checked by the SDK's JWT middleware
+(anonymous only when `TeamsAuth.anonymous`, i.e. local development and tests).
 
 No business rule lives here. Each handler turns an activity into plain
 arguments, calls one `Bot` method **in a worker thread** (``asyncio.to_thread``:
@@ -48,7 +47,7 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,29 +74,16 @@ from microsoft_agents.hosting.core import (
 )
 from microsoft_agents.hosting.core.app.adaptive_card import factory
 
-from bot.adapters import webhooks
-from bot.adapters.teams import cards
-from bot.adapters.teams.chat import (
-    PLATFORM,
-    TeamsChat,
-    base_conversation,
-    card_activity,
-    is_channel,
-    normalize_channel,
-    teams_spelling,
-)
-from bot.bootstrap import Bot
-from bot.core import commands, moderation
-from bot.core.parsing import fold, is_number
+from bot.adapters.teams import PLATFORM, cards
+from bot.adapters.teams.chat import TeamsChat, card_activity, teams_spelling
+from bot.adapters.teams.directory import base_conversation, is_channel, normalize_channel
+from bot.facade import Bot, fold, is_number
+from bot.i18n import t
 from bot.messages import Reply
-from bot.settings import Secrets
 
 log = logging.getLogger("uppsikt.teams")
 
 MESSAGES_PATH = "/api/messages"
-HEALTH_PATH = "/healthz"
-MAX_BODY_BYTES = 1_000_000
-KEEP_SECONDS = 86400  # how long a handled activity id is remembered (Teams may redeliver)
 MEMBER_PAGE_SIZE = 100
 MEMBER_PAGES = 50
 CHAT_KEY = web.AppKey("uppsikt.chat", object)  # the app's TeamsChat
@@ -160,8 +146,6 @@ def auth_from_env(env: Mapping[str, str] | None = None, *, anonymous: bool = Fal
     identity), or the classic Azure Bot variables ``MicrosoftAppId``, ``MicrosoftAppPassword`` and
     ``MicrosoftAppTenantId`` (single tenant, client secret). `anonymous` skips all of it.
     """
-    from bot.i18n import t
-
     env = dict(os.environ if env is None else env)
     if anonymous:
         return anonymous_auth(env.get("MicrosoftAppId", ""))
@@ -220,12 +204,9 @@ def core_channel(bot: Bot, name: str | None) -> str | None:
     """
     if not name:
         return None
-    with bot.lock:
-        ctx = bot.ctx
-        for candidate in [*(a.channel for a in ctx.accounts.values()), ctx.settings.municipality.crisis_channel,
-                          ctx.settings.municipality.communicator_channel]:
-            if normalize_channel(candidate) == name:
-                return candidate
+    for candidate in bot.core_channels():
+        if normalize_channel(candidate) == name:
+            return candidate
     return name
 
 
@@ -233,8 +214,7 @@ def account_of(bot: Bot, channel: str | None) -> str | None:
     """The id of the account whose channel this is (worker thread: reads the store)."""
     if not channel:
         return None
-    with bot.lock:
-        account = bot.ctx.account_by_channel(channel)
+    account = bot.account_by_channel(channel)
     return account.id if account else None
 
 
@@ -249,16 +229,23 @@ def reaction_action(reaction_type: str) -> str | None:
 
 def emoji_for(bot: Bot, action: str) -> str | None:
     """The first emoji name configured in ``[reactions]`` for a reaction action (what Bot.react takes)."""
-    return next((emoji for emoji, name in bot.ctx.settings.municipality.reactions if name == action), None)
+    return next((emoji for emoji, name in bot.settings.municipality.reactions if name == action), None)
 
 
 def text_activity(text: str) -> Activity:
     return Activity(type=ActivityTypes.message, text=teams_spelling(text), text_format="plain")
 
 
-def people_choices(bot: Bot) -> list[tuple[str, str]]:
-    people = sorted(bot.ctx.settings.people.values(), key=lambda p: p.name)
-    return [(p.email, f"{p.name} ({p.title})" if p.title else p.name) for p in people]
+def form_values(name: str, data: Mapping[str, Any]) -> dict[str, str]:
+    """A submitted form's inputs as Bot.action keyword arguments (the same function as Slack's)."""
+    get = lambda key: str(data.get(key) or "").strip()  # noqa: E731
+    if name == "reassign":
+        return {"to": get(cards.COLLEAGUE).lower(), "reason": get(cards.REASON)}
+    if name == "remove":
+        return {"reason": get(cards.GROUND), "note": get(cards.NOTE)}
+    if name == "answered":
+        return {"answer": get(cards.ANSWER)}
+    return {"reason": get(cards.REASON)}
 
 
 @dataclass
@@ -284,7 +271,7 @@ class Handlers:
         self.directory = chat.directory
 
     def t(self, key: str, /, **values: object) -> str:
-        return self.bot.ctx.t(key, **values)
+        return self.bot.t(key, **values)
 
     def register(self, app: AgentApplication) -> None:
         app.adaptive_card.action_execute(re.compile(r".+"))(self.on_execute)
@@ -305,7 +292,7 @@ class Handlers:
         if member is None:
             return None
         address = str(getattr(member, "email", None) or getattr(member, "user_principal_name", None) or "").lower()
-        if not address or self.bot.ctx.settings.person(address) is None:
+        if not address or self.bot.settings.person(address) is None:
             log.info("Teams: %s (%s) is not a configured person", sender.name, address or sender.id)
             return None
         aad = getattr(member, "aad_object_id", None) or sender.aad_object_id
@@ -393,7 +380,7 @@ class Handlers:
                 break
             for member in page.members or []:
                 email = str(member.email or member.user_principal_name or "").lower()
-                if not email or self.bot.ctx.settings.person(email) is None:
+                if not email or self.bot.settings.person(email) is None:
                     continue
                 copy = reference.model_copy(deep=True)
                 copy.conversation.id = team_id
@@ -407,23 +394,31 @@ class Handlers:
                 break
         return known
 
-    # ------------------------------------------------------------------ dedupe (Teams may redeliver)
-    def _claim(self, key: str) -> bool:
-        now = self.bot.ctx.now_ts()
-        with self.bot.lock, self.bot.db.atomic():
-            self.bot.db.execute("DELETE FROM events_seen WHERE at < ?", [now - KEEP_SECONDS])
-            cur = self.bot.db.execute("INSERT OR IGNORE INTO events_seen (event_id, at) VALUES (?, ?)", [key, now])
-        return cur.rowcount == 1
-
-    async def claim(self, context: TurnContext) -> bool:
+    # ------------------------------------------------------------------ event claims (Teams may redeliver)
+    @staticmethod
+    def event_id(context: TurnContext) -> str:
         activity = context.activity
         if not activity.id:
-            return True
-        key = f"teams:{base_conversation(activity.conversation.id)}:{activity.type}:{activity.id}"
-        claimed = await asyncio.to_thread(self._claim, key)
-        if not claimed:
-            log.info("Teams: activity %s already handled; ignoring the redelivery", activity.id)
-        return claimed
+            return ""
+        return f"teams:{base_conversation(activity.conversation.id)}:{activity.type}:{activity.id}"
+
+    async def once(self, context: TurnContext, work: Callable[[], Awaitable[Any]]) -> tuple[bool, Any]:
+        """Run `work` once per activity: the facade's one event-claim rule (`Bot.claim_event`), the same
+        as Slack's: the id is remembered after the work has committed, never before it.
+        Returns (False, None) for a redelivery of handled work, else (True, what `work` returned)."""
+        event_id = self.event_id(context)
+        if event_id and not await asyncio.to_thread(self.bot.claim_event, event_id):
+            log.info("Teams: activity %s already handled; ignoring the redelivery", context.activity.id)
+            return False, None
+        try:
+            result = await work()
+        except BaseException:
+            if event_id:
+                await asyncio.to_thread(self.bot.event_failed, event_id)
+            raise
+        if event_id:
+            await asyncio.to_thread(self.bot.event_handled, event_id)
+        return True, result
 
     # ------------------------------------------------------------------ messages
     async def on_message(self, context: TurnContext, state: TurnState) -> None:
@@ -435,21 +430,22 @@ class Handlers:
             # is stored once and never dropped by an earlier claim.
             await self.take_in(context, await self.remember(context, None), text)
             return
-        if not await self.claim(context):  # a command is done at most once (it may not be idempotent)
-            return
+        handled, reply = await self.once(context, lambda: self.run_command(context, text))  # at most once
+        if handled:
+            await context.send_activity(text_activity(reply.text))
+
+    async def run_command(self, context: TurnContext, text: str) -> Reply:
         actor = await self.actor(context)
         channel = await self.remember(context, actor)
         if actor is None:
-            await context.send_activity(text_activity(self.t("teams.unknown_user")))
-            return
-        reply = await self.command(actor, text, channel)
-        await context.send_activity(text_activity(reply.text))
+            return Reply(self.t("teams.unknown_user"), ok=False)
+        return await self.command(actor, text, channel)
 
     async def command(self, actor: str, text: str, channel: str | None) -> Reply:
         words = text.lstrip("/").split()
         if not words or (len(words) == 1 and fold(words[0]) in HELP_WORDS):
             return Reply(self.t("teams.help"))
-        if fold(words[0]) not in commands.COMMANDS:
+        if not self.bot.knows_command(words[0]):
             return Reply(self.t("teams.unknown_command", word=words[0]), ok=False)
         return await asyncio.to_thread(self.bot.command, actor, "/" + " ".join(words), channel)
 
@@ -501,7 +497,7 @@ class Handlers:
         submitted = bool(data.get(cards.FORM))
         if name in cards.FORM_ACTIONS and not submitted:
             return await self.open_form(actor, name, value)
-        kwargs = self.form_values(name, data) if submitted else {}
+        kwargs = form_values(name, data) if submitted else {}
         if name == "remove" and submitted and not kwargs["reason"]:  # no ground: the core would only ask again
             form = await asyncio.to_thread(self.form, name, value, data, self.t("teams.form.required"))
             return Outcome(self.t("teams.form.required"), card=form)
@@ -523,34 +519,15 @@ class Handlers:
 
     def form(self, name: str, value: str, values: Mapping[str, Any], error: str) -> dict:
         """The follow-up card for `name` (runs in a worker thread: it reads the store)."""
-        choices: list[tuple[str, str]] = []
-        suggested = None
-        if name == "remove" and is_number(value):
-            with self.bot.lock:
-                rows = list(self.bot.db.query("SELECT * FROM items WHERE id = ?", [int(value)]))
-                if rows:
-                    account = self.bot.ctx.accounts.get(rows[0]["account_id"])
-                    choices = moderation.choices(self.bot.ctx, account) if account else []
-                    suggested = moderation.suggested_ground(self.bot.ctx, rows[0]) if account else None
-        return cards.form_card(self.bot.ctx, name, value, choices=choices, people=people_choices(self.bot),
-                               values=values, suggested=suggested, error=teams_spelling(error))
-
-    @staticmethod
-    def form_values(name: str, data: Mapping[str, Any]) -> dict[str, str]:
-        """A submitted form's inputs as Bot.action keyword arguments."""
-        get = lambda key: str(data.get(key) or "").strip()  # noqa: E731
-        if name == "reassign":
-            return {"to": get(cards.COLLEAGUE).lower(), "reason": get(cards.REASON)}
-        if name == "remove":
-            return {"reason": get(cards.GROUND), "note": get(cards.NOTE)}
-        if name == "answered":
-            return {"answer": get(cards.ANSWER)}
-        return {"reason": get(cards.REASON)}
+        form = self.bot.form(name, value)
+        return cards.form_card(self.bot, name, value, choices=form.choices, people=form.people,
+                               values=values, suggested=form.suggested, error=teams_spelling(error))
 
     # ------------------------------------------------------------------ reactions
     async def on_reaction(self, context: TurnContext, state: TurnState) -> None:
-        if not await self.claim(context):
-            return
+        await self.once(context, lambda: self.react(context))
+
+    async def react(self, context: TurnContext) -> None:
         activity = context.activity
         conversation_id = activity.conversation.id if activity.conversation else ""
         target = activity.reply_to_id or ""
@@ -595,7 +572,7 @@ class Handlers:
                 actor = await self.actor(context)
                 await self.remember(context, actor)
                 await context.send_activity(text_activity(
-                    self.t("teams.welcome", name=self.bot.ctx.person(actor).first_name) if actor
+                    self.t("teams.welcome", name=self.bot.person(actor).first_name) if actor
                     else self.t("teams.unknown_user")))
             return
         if added or event in ("channelCreated", "channelRenamed", "channelRestored", "teamRenamed"):
@@ -653,10 +630,9 @@ def build_agent(bot: Bot, chat: TeamsChat, auth: TeamsAuth) -> tuple[AgentApplic
     return agent, adapter
 
 
-def build_app(bot: Bot, *, auth: TeamsAuth, chat: TeamsChat | None = None,
-              secrets: Secrets | None = None) -> web.Application:
-    """The aiohttp application for `bot`. The bot's chat port becomes a TeamsChat (attached at start-up).
-    Given `secrets`, the same process also serves the intake webhooks (bot/adapters/webhooks.py)."""
+def mount(server: web.Application, bot: Bot, *, auth: TeamsAuth, chat: TeamsChat | None = None) -> TeamsChat:
+    """Serve ``POST /api/messages`` on the one aiohttp application (bot/server.py). The bot's chat port
+    becomes a TeamsChat, attached to the SDK's adapter and the running loop at start-up."""
     if chat is None:
         chat = bot.chat if isinstance(bot.chat, TeamsChat) else TeamsChat(bot, app_id=auth.app_id)
     bot.chat = chat
@@ -666,41 +642,26 @@ def build_app(bot: Bot, *, auth: TeamsAuth, chat: TeamsChat | None = None,
     async def messages(request: web.Request) -> web.StreamResponse:
         return await start_agent_process(request, agent, adapter)
 
-    async def health(request: web.Request) -> web.Response:
-        return web.Response(text="ok", content_type="text/plain")
-
-    async def webhook(request: web.Request) -> web.Response:
-        body = await request.read()
-        resp = await asyncio.to_thread(webhooks.handle, bot, secrets or Secrets(), request.method, request.path,
-                                       dict(request.query), dict(request.headers), body)
-        if resp is None:
-            raise web.HTTPNotFound()
-        return web.Response(status=resp.status, body=resp.body, headers={"Content-Type": resp.content_type})
-
     async def attach(app: web.Application) -> None:
         chat.attach(adapter, asyncio.get_running_loop(), auth.app_id, anonymous=auth.anonymous)
 
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
     with warnings.catch_warnings():  # the SDK's JWT middleware reads this plain string key
         warnings.simplefilter("ignore", web.NotAppKeyWarning)
-        app["agent_configuration"] = auth.auth_config
-    app[AGENT_KEY] = agent
-    app[ADAPTER_KEY] = adapter
-    app[CHAT_KEY] = chat
-    app.router.add_post(MESSAGES_PATH, messages)
-    app.router.add_get(HEALTH_PATH, health)
-    if secrets is not None:
-        app.router.add_route("*", "/webhooks/{kind}", webhook)
-    app.on_startup.append(attach)
+        server["agent_configuration"] = auth.auth_config
+    server[AGENT_KEY] = agent
+    server[ADAPTER_KEY] = adapter
+    server[CHAT_KEY] = chat
+    server.router.add_post(MESSAGES_PATH, messages)
+    server.on_startup.append(attach)
     # The SDK's JWT middleware stores the claims under a plain string key; aiohttp warns about it on every request.
     warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"microsoft_agents\.")
     if auth.anonymous:
         log.warning("Teams: anonymous mode: requests are NOT authenticated (local development only)")
-    return app
+    return chat
 
 
 __all__ = [
-    "ADAPTER_KEY", "AGENT_KEY", "CHAT_KEY", "HEALTH_PATH", "MESSAGES_PATH", "TEAMS_REACTIONS", "TeamsAuth",
+    "ADAPTER_KEY", "AGENT_KEY", "CHAT_KEY", "MESSAGES_PATH", "TEAMS_REACTIONS", "TeamsAuth",
     "TeamsConfigError", "anonymous_auth",
-    "auth_from_env", "build_app", "command_text", "reaction_action",
+    "auth_from_env", "command_text", "mount", "reaction_action",
 ]

@@ -34,8 +34,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.core.context import Context
-from bot.messages import Action, Attachment, Message
+from bot.facade import Bot
+from bot.messages import DESTRUCTIVE_ACTIONS, FORM_ACTIONS, POSITIVE_ACTIONS, Action, Attachment, Message
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -54,9 +54,6 @@ CHOICES_MAX = 100
 ELLIPSIS = "…"
 
 # Buttons that ask for something first (a follow-up card with inputs).
-FORM_ACTIONS = frozenset({"reassign", "no_reply", "answered", "remove", "account_reject"})
-POSITIVE_ACTIONS = frozenset({"answered", "oversight_done", "account_approve"})
-DESTRUCTIVE_ACTIONS = frozenset({"remove", "crisis", "account_reject"})
 
 # Input ids in the forms (Teams merges them into the submit button's data).
 COLLEAGUE, REASON, GROUND, NOTE, ANSWER = "colleague", "reason", "ground", "note", "answer"
@@ -211,7 +208,7 @@ def _text_input(input_id: str, label: str, *, value: str = "", required: bool = 
     return element
 
 
-def form_card(ctx: Context, name: str, value: str, *, choices: Sequence[tuple[str, str]] = (),
+def form_card(bot: Bot, name: str, value: str, *, choices: Sequence[tuple[str, str]] = (),
               people: Sequence[tuple[str, str]] = (), values: Mapping[str, Any] | None = None,
               suggested: str | None = None, error: str = "") -> dict:
     """The follow-up card a FORM_ACTIONS button posts: the core's question, inputs, submit and cancel.
@@ -219,7 +216,7 @@ def form_card(ctx: Context, name: str, value: str, *, choices: Sequence[tuple[st
     `values` refills the inputs after a refusal (shown as `error` at the top).
     """
     values = values or {}
-    t = ctx.t
+    t = bot.t
     required = t("teams.form.required")
     if name == "reassign":
         intro = t("teams.form.reassign_intro", id=value)

@@ -43,7 +43,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
-import json
 import logging
 import math
 import re
@@ -63,22 +62,20 @@ from microsoft_agents.activity import (
 )
 from microsoft_agents.hosting.core import ClaimsIdentity
 
-from bot.adapters.teams import cards
-from bot.bootstrap import ChatError
-from bot.core.parsing import fold
+from bot.adapters.teams import PLATFORM, cards
+from bot.adapters.teams.directory import Directory, base_conversation, is_channel, load_reference, normalize_channel
+from bot.facade import ChatError
 from bot.messages import Message
 
 if TYPE_CHECKING:
     from microsoft_agents.hosting.core import ChannelServiceAdapter, TurnContext
 
-    from bot.bootstrap import Bot
+    from bot.facade import Bot
 
 log = logging.getLogger("uppsikt.teams")
 
-PLATFORM = "teams"
 TIMEOUT_SECONDS = 30.0
 NOT_STARTED_RETRY = 5
-MESSAGE_ID_RE = re.compile(r";messageid=.*$", re.IGNORECASE)
 COMMAND_SPELLING_RE = re.compile(
     r"(?<![\w/.:])/(uppsikt|kris|frånvaro|franvaro|konto|fråga|fraga|rapport|ärende|arende|ta-bort|tabort|diarium|"
     r"snapshot|sök|sok|klarspråk|klarsprak)(?![\w-])")
@@ -102,36 +99,12 @@ def hint(code: str, target: str, **values: object) -> str:
     return HINTS[code].format(target=target, **values)
 
 
-# --------------------------------------------------------------------------- names and ids
-
-
-def normalize_channel(name: str) -> str:
-    """A channel's display name as an account's ``channel`` is written: "Konto Facebook" -> "konto-facebook"."""
-    return re.sub(r"[\s_]+", "-", fold(name.strip().lstrip("#")).strip())
-
-
-def base_conversation(conversation_id: str) -> str:
-    """A conversation id without the thread suffix: "19:x@thread.tacv2;messageid=1" -> "19:x@thread.tacv2"."""
-    return MESSAGE_ID_RE.sub("", conversation_id or "")
-
-
-def is_channel(reference: ConversationReference) -> bool:
-    conversation = reference.conversation
-    return bool(conversation and (conversation.conversation_type == "channel"
-                                  or "@thread" in (conversation.id or "")))
+# --------------------------------------------------------------------------- names
 
 
 def teams_spelling(text: str) -> str:
     """Command names as they are typed in Teams (without the slash): "/frånvaro hjälp" -> "frånvaro hjälp"."""
     return COMMAND_SPELLING_RE.sub(lambda m: m.group(1), text)
-
-
-def reference_json(reference: ConversationReference) -> str:
-    return json.dumps(reference.model_dump(mode="json", by_alias=True, exclude_none=True), ensure_ascii=False)
-
-
-def load_reference(text: str) -> ConversationReference:
-    return ConversationReference.model_validate(json.loads(text))
 
 
 def continuation(reference: ConversationReference, conversation_id: str | None = None) -> Activity:
@@ -144,126 +117,6 @@ def continuation(reference: ConversationReference, conversation_id: str | None =
               "from_property": reference.user, "locale": reference.locale}
     return Activity(type=ActivityTypes.event, name="continueConversation", conversation=conversation,
                     **{k: v for k, v in fields.items() if v is not None})
-
-
-# --------------------------------------------------------------------------- the store (m004, m003)
-
-
-class Directory:
-    """Conversation references, Teams users and card positions in the bot's SQLite store.
-
-    Every method takes the bot's lock itself (an RLock, so the outbox may call
-    them while holding it). Never call them on the event loop's thread.
-    """
-
-    def __init__(self, bot: Bot):
-        self.bot = bot
-
-    @property
-    def db(self):
-        return self.bot.db
-
-    def _now(self) -> int:
-        return self.bot.ctx.now_ts()
-
-    # ------------------------------------------------------------------ references
-    def save(self, key: str, reference: ConversationReference) -> None:
-        reference = reference.model_copy()
-        reference.activity_id = None  # a reference addresses the conversation, not one message in it
-        conversation = reference.conversation.model_copy()
-        conversation.id = base_conversation(conversation.id)
-        reference.conversation = conversation
-        with self.bot.lock, self.db.atomic():
-            self.db.execute(
-                "INSERT OR REPLACE INTO conversation_refs (platform, key, conversation_id, reference_json, updated_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [PLATFORM, key, conversation.id, reference_json(reference), self._now()])
-
-    def save_channel(self, name: str, reference: ConversationReference) -> str:
-        key = f"channel:{normalize_channel(name)}"
-        self.save(key, reference)
-        return key
-
-    def reference(self, key: str) -> ConversationReference | None:
-        with self.bot.lock:
-            row = self.db.execute("SELECT reference_json FROM conversation_refs WHERE platform = ? AND key = ?",
-                                  [PLATFORM, key]).fetchone()
-        return load_reference(row[0]) if row else None
-
-    def forget(self, key: str) -> None:
-        with self.bot.lock, self.db.atomic():
-            self.db.execute("DELETE FROM conversation_refs WHERE platform = ? AND key = ?", [PLATFORM, key])
-
-    def channel_name(self, conversation_id: str) -> str | None:
-        """The (normalised) name of the channel with this conversation id, or None (a chat, or unknown)."""
-        with self.bot.lock:
-            row = self.db.execute(
-                "SELECT key FROM conversation_refs WHERE platform = ? AND conversation_id = ? AND key LIKE 'channel:%' "
-                "ORDER BY updated_at DESC LIMIT 1", [PLATFORM, base_conversation(conversation_id)]).fetchone()
-        return str(row[0]).removeprefix("channel:") if row else None
-
-    def any_reference(self) -> ConversationReference | None:
-        """Some stored reference (for the service URL, tenant and the bot's own account)."""
-        with self.bot.lock:
-            row = self.db.execute("SELECT reference_json FROM conversation_refs WHERE platform = ? "
-                                  "ORDER BY updated_at DESC LIMIT 1", [PLATFORM]).fetchone()
-        return load_reference(row[0]) if row else None
-
-    # ------------------------------------------------------------------ people
-    def email_for(self, aad_object_id: str | None) -> str | None:
-        """The configured person with this Entra object id (config chat_id, then learned), or None."""
-        if not aad_object_id:
-            return None
-        settings = self.bot.ctx.settings
-        configured = next((p.email for p in settings.people.values()
-                           if p.chat_id and p.chat_id.lower() == aad_object_id.lower()), None)
-        if configured:
-            return configured
-        with self.bot.lock:
-            row = self.db.execute("SELECT email FROM chat_users WHERE platform = ? AND user_id = ? "
-                                  "ORDER BY resolved_at DESC LIMIT 1", [PLATFORM, aad_object_id]).fetchone()
-        email = str(row[0]) if row else None
-        return email if email and settings.person(email) is not None else None
-
-    def teams_id(self, email: str) -> str | None:
-        """A person's Entra object id, for @-mentions: config chat_id, else learned when they wrote to the bot."""
-        person = self.bot.ctx.settings.person(email)
-        if person is not None and person.chat_id:
-            return person.chat_id
-        with self.bot.lock:
-            row = self.db.execute("SELECT user_id FROM chat_users WHERE platform = ? AND email = ?",
-                                  [PLATFORM, email.lower()]).fetchone()
-        return str(row[0]) if row else None
-
-    def remember_user(self, email: str, aad_object_id: str) -> None:
-        with self.bot.lock, self.db.atomic():
-            self.db.execute(
-                "INSERT OR REPLACE INTO chat_users (platform, email, user_id, resolved_at) VALUES (?, ?, ?, ?)",
-                [PLATFORM, email.lower(), aad_object_id, self._now()])
-
-    # ------------------------------------------------------------------ cards
-    def card_ref(self, card: str) -> tuple[str, str] | None:
-        """(conversation id, activity id) of the card's message, if it was posted."""
-        with self.bot.lock:
-            row = self.db.execute("SELECT channel, ts FROM chat_messages WHERE platform = ? AND card = ?",
-                                  [PLATFORM, card]).fetchone()
-        return (str(row[0]), str(row[1])) if row else None
-
-    def card_at(self, conversation_id: str, activity_id: str) -> str | None:
-        """The card key of the message with this activity id in this conversation (e.g. for a reaction)."""
-        with self.bot.lock:
-            row = self.db.execute("SELECT card FROM chat_messages WHERE platform = ? AND channel = ? AND ts = ?",
-                                  [PLATFORM, base_conversation(conversation_id), activity_id]).fetchone()
-        return str(row[0]) if row else None
-
-    def remember_card(self, card: str, conversation_id: str, activity_id: str) -> None:
-        with self.bot.lock, self.db.atomic():
-            self.db.execute("INSERT OR REPLACE INTO chat_messages (platform, card, channel, ts) VALUES (?, ?, ?, ?)",
-                            [PLATFORM, card, base_conversation(conversation_id), activity_id])
-
-    def forget_card(self, card: str) -> None:
-        with self.bot.lock, self.db.atomic():
-            self.db.execute("DELETE FROM chat_messages WHERE platform = ? AND card = ?", [PLATFORM, card])
 
 
 # --------------------------------------------------------------------------- the port
@@ -356,7 +209,7 @@ class TeamsChat:
         return card_activity(content, summary=cards.summary(text))
 
     def _name(self, email: str) -> str:
-        person = self.bot.ctx.settings.person(email)
+        person = self.bot.settings.person(email)
         return person.name if person else email
 
     # ------------------------------------------------------------------ targets
@@ -381,7 +234,7 @@ class TeamsChat:
         user: ChannelAccount | None = seen.user if seen else None
         base = seen or self.directory.any_reference()
         if user is None:
-            person = self.bot.ctx.settings.person(email)
+            person = self.bot.settings.person(email)
             if person is not None and person.chat_id:
                 user = ChannelAccount(id=person.chat_id, aad_object_id=person.chat_id)
         if base is None or user is None or not user.id:

@@ -1,12 +1,7 @@
-"""Running Uppsikt in Teams and building the Teams app package.
+"""Building the Teams app package (running Uppsikt in Teams is bot/server.py's `run_teams`).
 
 Wired into ``bot/cli.py``:
 
-* ``uppsikt run --teams [--host H] [--port P] [--anonymous]`` -> `run_teams(bot, host=, port=, anonymous=)`:
-  serves ``POST /api/messages`` (aiohttp) and runs the scheduler (``jobs.start``)
-  in the same process, unless another process already holds the scheduler lock
-  of the database (``<database>.scheduler.lock``, the same lock the Slack mode
-  takes).
 * ``uppsikt teams-package [--out uppsikt-teams.zip] [--bot-id ID] [--domain D] [--version V]`` ->
   `build_package(out_path, bot_id=, domain=, version=)`: ``config/teams/manifest.json``
   with the ids filled in, plus the two icons, zipped for upload.
@@ -18,7 +13,6 @@ plain zlib + struct, no image library.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -29,95 +23,19 @@ import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from aiohttp import web
 
+from bot.facade import TEAMS_DIR
 from bot.i18n import t
-from bot.paths import TEAMS_DIR
 
 TEAMS_CONFIG = TEAMS_DIR  # shipped inside the package (bot/paths.py)
-DEFAULT_PORT = 3978  # the Bot Framework's customary port
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 BOT_ID_ENV = ("MicrosoftAppId", "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID")
 DOMAIN_ENV = "UPPSIKT_TEAMS_DOMAIN"
 ICON_SIZES = {"color.png": (192, 192), "outline.png": (32, 32)}
-SCHEDULER_KEY = web.AppKey("uppsikt.scheduler", object)
 
 
 class PackageError(Exception):
     """The package cannot be built; the message says why (in Swedish)."""
-
-
-# --------------------------------------------------------------------------- running
-
-
-def database_file(bot) -> Path | None:
-    """The bot's SQLite file (None for an in-memory database)."""
-    row = bot.db.execute("PRAGMA database_list").fetchone()
-    return Path(row[2]) if row and row[2] else None
-
-
-def serve_app(bot, auth, *, backup_folder: Path | None = None, scheduler: bool = True, secrets=None):
-    """The Teams web app with the scheduler started after the chat port is attached (catch-up tick
-    included) and shut down with the app. `scheduler=False` when another process runs it."""
-    from bot import jobs
-    from bot.adapters.teams.app import build_app
-    from bot.adapters.teams.chat import TeamsChat
-
-    app = build_app(bot, auth=auth, chat=TeamsChat(bot, app_id=auth.app_id), secrets=secrets)
-    bot.deliver_in_background()  # button presses are answered as soon as their work is committed
-
-    async def start_jobs(app: web.Application) -> None:
-        # runs after build_app's own start-up hook, so the first tick can already post to Teams
-        if scheduler:
-            app[SCHEDULER_KEY] = await asyncio.to_thread(jobs.start, bot, backup_folder)
-
-    async def stop_jobs(app: web.Application) -> None:
-        running = app.get(SCHEDULER_KEY)
-        if running is not None:
-            await asyncio.to_thread(running.shutdown, False)
-
-    app.on_startup.append(start_jobs)
-    app.on_cleanup.append(stop_jobs)
-    return app
-
-
-def run_teams(bot, *, host: str = "0.0.0.0", port: int = DEFAULT_PORT, anonymous: bool = False,
-              backup_folder: Path | None = None, env: Mapping[str, str] | None = None,
-              out: Callable[[str], None] = print) -> int:
-    """Run the bot in Teams until interrupted (serves /api/messages, runs the scheduler). Returns the exit code.
-
-    Credentials come from `env` (default: the process environment), see `app.auth_from_env`;
-    `anonymous` is for local development only.
-    """
-    from bot.adapters.teams.app import TeamsConfigError, auth_from_env
-
-    lang = bot.ctx.lang
-    try:
-        auth = auth_from_env(env, anonymous=anonymous, lang=lang)
-    except TeamsConfigError as exc:
-        out(str(exc))
-        return 2
-    if anonymous:
-        out(t("teams.run.anonymous", lang))
-    from bot import jobs
-
-    db_file = database_file(bot)
-    lock = jobs.scheduler_lock(db_file) if db_file else None
-    if db_file is not None and lock is None:
-        out(t("teams.run.second_scheduler", lang))
-    if backup_folder is None and db_file is not None:
-        backup_folder = db_file.parent / "backups"
-    from bot.settings import secrets_from_env
-
-    app = serve_app(bot, auth, backup_folder=backup_folder, scheduler=db_file is None or lock is not None,
-                    secrets=secrets_from_env(env))
-    out(t("teams.run.listening", lang, host=host, port=port))
-    try:
-        web.run_app(app, host=host, port=port, print=None)
-    finally:
-        if lock is not None:
-            lock.close()
-    return 0
 
 
 # --------------------------------------------------------------------------- the package
@@ -270,4 +188,4 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["PackageError", "build_package", "manifest", "png_size", "run_teams", "serve_app", "write_icons"]
+__all__ = ["PackageError", "build_package", "manifest", "png_size", "write_icons"]

@@ -3,7 +3,7 @@
 * Buttons in `DIRECT_ACTIONS` (take, first reply sent, forwarded, oversight
   done, crisis, approve, attest) call `Bot.action` at once; the answer goes to
   the person who clicked, ephemerally (public when the core says so).
-* Buttons in `MODAL_ACTIONS` open a modal (views.py): reassign (colleague and
+* Buttons in `FORM_ACTIONS` (bot.messages, the same as Teams) open a modal (views.py): reassign (colleague and
   reason), no reply needed and reject (reason), answered (the published reply,
   optional) and remove (the ground from the account's policy and a note).
   Remove first asks the core, so a person without the right gets the refusal
@@ -25,12 +25,10 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.adapters.slack import home
-from bot.adapters.slack.app import Directory, plain_text, tell
-from bot.adapters.slack.ids import DIRECT_ACTIONS, MODAL_ACTIONS, ActionId, CallbackId, UiId
+from bot.adapters.slack.directory import Directory, plain_text, tell
+from bot.adapters.slack.ids import DIRECT_ACTIONS, FORM_ACTIONS, ActionId, CallbackId, UiId
 from bot.adapters.slack.listeners import views
-from bot.bootstrap import Bot
-from bot.core import moderation
-from bot.core.parsing import is_number
+from bot.facade import Bot
 
 
 def origin(body: dict) -> dict:
@@ -76,7 +74,7 @@ def register(app: App, bot: Bot) -> None:
             if not reply.ok:
                 answer(client, body, respond, reply.text)
                 return
-            extra = {"choices": reply.data.get("choices", []), "suggested": suggestion(bot, value)}
+            extra = {"choices": reply.data.get("choices", []), "suggested": bot.suggested_ground(value)}
         view = views.item_modal(bot, name, value, origin(body), **extra)
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -91,7 +89,7 @@ def register(app: App, bot: Bot) -> None:
             return
         ground = picked_ground(body)
         if not ground:
-            answer(client, body, respond, bot.ctx.t("slack.remove.pick_first"))
+            answer(client, body, respond, bot.t("slack.remove.pick_first"))
             return
         reply = bot.action(actor, "remove", action.get("value", ""), reason=ground)
         answer(client, body, respond, reply.text, replace=reply.ok)
@@ -111,21 +109,12 @@ def register(app: App, bot: Bot) -> None:
 
     for action_id in DIRECT_ACTIONS:
         app.action(str(action_id))(on_direct)
-    for action_id in MODAL_ACTIONS:
+    for action_id in FORM_ACTIONS:
         app.action(str(action_id))(on_modal_button)
     app.action(str(UiId.REMOVE_GROUND))(on_pick_ground)
     app.action(str(UiId.REMOVE_CONFIRM))(on_confirm_removal)
     app.action(str(UiId.DOCUMENT_ACCOUNT))(on_document_account)
     app.shortcut(str(CallbackId.TRACK_SHORTCUT))(on_track)
-
-
-def suggestion(bot: Bot, value: str) -> str | None:
-    """The ground the classifier suggests for an item (pre-selected in the picker)."""
-    if not is_number(str(value)):
-        return None
-    with bot.lock:
-        row = list(bot.db.query("SELECT * FROM items WHERE id = ?", [int(value)]))
-        return moderation.suggested_ground(bot.ctx, row[0]) if row else None
 
 
 def picked_ground(body: dict) -> str:
@@ -140,32 +129,32 @@ def ground_picker(bot: Bot, item_id: int, text: str, choices: list[tuple[str, st
     """The ephemeral message a `remove` reaction gets: the core's prompt, a ground picker and a button."""
     from bot.adapters.slack.blocks import ephemeral_blocks
 
-    ctx = bot.ctx
+    t = bot.t
     options = [views._option(g, label) for g, label in choices[:views.MAX_OPTIONS]]
     select: dict[str, Any] = {"type": "static_select", "action_id": str(UiId.REMOVE_GROUND),
-                              "placeholder": views._plain(ctx.t("slack.remove.pick_placeholder")), "options": options}
-    suggested = suggestion(bot, str(item_id))
+                              "placeholder": views._plain(t("slack.remove.pick_placeholder")), "options": options}
+    suggested = bot.suggested_ground(str(item_id))
     chosen = next((o for o in options if o["value"] == suggested), None)
     if chosen:
         select["initial_option"] = chosen
     button = {"type": "button", "action_id": str(UiId.REMOVE_CONFIRM), "style": "danger", "value": str(item_id),
-              "text": views._plain(ctx.t("slack.remove.confirm"), 75)}
+              "text": views._plain(t("slack.remove.confirm"), 75)}
     return ephemeral_blocks(text) + [{"type": "actions", "block_id": f"remove:{item_id}", "elements": [select, button]}]
 
 
 def track(bot: Bot, directory: Directory, actor: str, channel_id: str, message: dict) -> str:
     """The message shortcut: the message becomes a citizen question of the channel's account."""
-    ctx = bot.ctx
+    t = bot.t
     name = directory.channel_name(channel_id)
-    account = ctx.account_by_channel(name) if name else None
+    account = bot.account_by_channel(name) if name else None
     if account is None:
-        return ctx.t("slack.track.not_account_channel", accounts=", ".join(ctx.accounts))
+        return t("slack.track.not_account_channel", accounts=", ".join(bot.accounts()))
     text = plain_text(message.get("text") or "").strip()
     if not text:
-        return ctx.t("slack.track.empty")
+        return t("slack.track.empty")
     item, created = bot.intake(account.id, text, author=directory.author(message), source="slack",
                                external_id=f"{channel_id}:{message['ts']}", created_by=actor, force_question=True)
     if not created:
-        return ctx.t("slack.track.already", id=item["id"])
-    return ctx.t("item.tracked", id=item["id"], assignee=ctx.person(item["assignee"]).name,
+        return t("slack.track.already", id=item["id"])
+    return t("item.tracked", id=item["id"], assignee=bot.person(item["assignee"]).name,
                  reason=item["assigned_reason"])

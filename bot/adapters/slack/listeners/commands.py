@@ -16,11 +16,10 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.adapters.slack.app import Directory, tell
+from bot.adapters.slack.directory import Directory, tell
 from bot.adapters.slack.ids import Command
 from bot.adapters.slack.listeners import views
-from bot.bootstrap import Bot
-from bot.core.parsing import fold
+from bot.facade import Bot, fold
 
 DOCUMENT_WORDS = ("dokumentera", "dokumentation")
 

@@ -29,45 +29,37 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.adapters.slack import home
-from bot.adapters.slack.app import Directory, plain_text, tell
+from bot.adapters.slack.directory import Directory, plain_text, tell
 from bot.adapters.slack.blocks import fallback_text
 from bot.adapters.slack.listeners.actions import ground_picker
-from bot.bootstrap import Bot
+from bot.facade import Bot
 from bot.messages import Reply
 
 log = logging.getLogger("uppsikt.slack")
 
 KEPT_SUBTYPES = (None, "bot_message", "file_share")
-KEEP_SECONDS = 86400  # how long an event id is remembered
 REPLY = "uppsikt_reply"  # BoltContext key: what the middleware decided, for the listener to say
 
 
-def seen(bot: Bot, event_id: str) -> bool:
-    """True when this event's work was already committed (a retry)."""
-    with bot.lock:
-        return bot.db.execute("SELECT 1 FROM events_seen WHERE event_id = ?", [event_id]).fetchone() is not None
-
-
-def remember(bot: Bot, event_id: str) -> None:
-    """Remember a handled event. Slack gives up retrying within the hour, so ids older than
-    KEEP_SECONDS are forgotten."""
-    now = bot.ctx.now_ts()
-    with bot.lock, bot.db.atomic():
-        bot.db.execute("DELETE FROM events_seen WHERE at < ?", [now - KEEP_SECONDS])
-        bot.db.execute("INSERT OR IGNORE INTO events_seen (event_id, at) VALUES (?, ?)", [event_id, now])
-
-
 def before_ack(bot: Bot, work: Callable[[dict, BoltContext], None]) -> Callable[..., BoltResponse | None]:
-    """Listener middleware: run `work` once per event_id, before Bolt acknowledges the event."""
+    """Listener middleware: run `work` once per event_id, before Bolt acknowledges the event.
+
+    The facade's one event-claim rule (`Bot.claim_event`): the id is remembered after the work has
+    committed, so a retry after that is ignored and a crash in between repeats the (idempotent) work."""
 
     def middleware(body: dict, context: BoltContext, next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002
         event_id = body.get("event_id") or ""
-        if event_id and seen(bot, event_id):
+        if event_id and not bot.claim_event(event_id):
             log.info("Slack: event %s already handled; ignoring the retry", event_id)
             return BoltResponse(status=200, body="")
-        work(body, context)  # commits the item (or the reaction's effect) before Bolt acknowledges
+        try:
+            work(body, context)  # commits the item (or the reaction's effect) before Bolt acknowledges
+        except BaseException:
+            if event_id:
+                bot.event_failed(event_id)
+            raise
         if event_id:
-            remember(bot, event_id)
+            bot.event_handled(event_id)
         next()
         return None
 
@@ -84,7 +76,7 @@ def register(app: App, bot: Bot) -> None:
         if event.get("app_id") and event.get("app_id") == body.get("api_app_id"):
             return  # our own post (Bolt also drops messages from our bot user)
         name = directory.channel_name(event.get("channel"))
-        account = bot.ctx.account_by_channel(name) if name else None
+        account = bot.account_by_channel(name) if name else None
         text = plain_text(event.get("text") or "").strip()
         if account is None or not text:
             return
@@ -95,14 +87,14 @@ def register(app: App, bot: Bot) -> None:
         event = body.get("event") or {}
         target = event.get("item") or {}
         emoji = str(event.get("reaction", "")).split("::")[0]  # "raising_hand::skin-tone-3" -> "raising_hand"
-        if target.get("type") != "message" or emoji not in dict(bot.ctx.settings.municipality.reactions):
+        if target.get("type") != "message" or emoji not in dict(bot.settings.municipality.reactions):
             return
         item_id = directory.item_at(target.get("channel", ""), target.get("ts", ""))
         if item_id is None:
             return
         actor = directory.email(event.get("user", ""))
         if actor is None:
-            context[REPLY] = (Reply(bot.ctx.t("slack.unknown_user"), ok=False), item_id)
+            context[REPLY] = (Reply(bot.t("slack.unknown_user"), ok=False), item_id)
             return
         context[REPLY] = (bot.react(actor, item_id, emoji), item_id)
 

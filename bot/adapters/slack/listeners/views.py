@@ -13,9 +13,6 @@ whether it came from the Home tab (which is then refreshed).
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -23,14 +20,10 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from bot.adapters.slack import home
-from bot.adapters.slack.app import Directory, tell
+from bot.adapters.slack.directory import Directory, tell
 from bot.adapters.slack.blocks import escape
 from bot.adapters.slack.ids import INPUT, BlockId, CallbackId
-from bot.bootstrap import Bot
-from bot.core import accounts
-from bot.core.context import Context, Refused
-from bot.i18n import catalogue
-from bot.settings import PLATFORMS
+from bot.facade import Bot, Refused
 
 OPTION_TEXT_MAX = 75
 MAX_OPTIONS = 100
@@ -68,11 +61,11 @@ def _text(block: str, label: str, *, multiline: bool = False, optional: bool = F
     return _input(block, label, element, optional)
 
 
-def _select(ctx: Context, block: str, label: str, options: list[tuple[str, str]], *, optional: bool = False,
+def _select(bot: Bot, block: str, label: str, options: list[tuple[str, str]], *, optional: bool = False,
             initial: str | list[str] | None = None, multi: bool = False) -> dict:
     opts = [_option(v, text) for v, text in options[:MAX_OPTIONS]]
     element: dict[str, Any] = {"type": "multi_static_select" if multi else "static_select",
-                               "placeholder": _plain(ctx.t("slack.modal.pick")), "options": opts}
+                               "placeholder": _plain(bot.t("slack.modal.pick")), "options": opts}
     chosen = [o for o in opts if o["value"] in ([initial] if isinstance(initial, str) else (initial or []))]
     if chosen and multi:
         element["initial_options"] = chosen
@@ -81,17 +74,12 @@ def _select(ctx: Context, block: str, label: str, options: list[tuple[str, str]]
     return _input(block, label, element, optional)
 
 
-def _modal(ctx: Context, callback: CallbackId, title: str, submit: str, blocks: list[dict], meta: dict) -> dict:
+def _modal(bot: Bot, callback: CallbackId, title: str, submit: str, blocks: list[dict], meta: dict) -> dict:
     return {
-        "type": "modal", "callback_id": str(callback), "title": _plain(ctx.t(title), TITLE_MAX),
-        "submit": _plain(ctx.t(submit), TITLE_MAX), "close": _plain(ctx.t("slack.modal.cancel"), TITLE_MAX),
+        "type": "modal", "callback_id": str(callback), "title": _plain(bot.t(title), TITLE_MAX),
+        "submit": _plain(bot.t(submit), TITLE_MAX), "close": _plain(bot.t("slack.modal.cancel"), TITLE_MAX),
         "private_metadata": json.dumps(meta, ensure_ascii=False), "blocks": blocks,
     }
-
-
-def people_options(ctx: Context) -> list[tuple[str, str]]:
-    people = sorted(ctx.settings.people.values(), key=lambda p: p.name)
-    return [(p.email, f"{p.name} ({p.title})" if p.title else p.name) for p in people]
 
 
 def values(view: dict) -> dict[str, Any]:
@@ -114,149 +102,117 @@ def values(view: dict) -> dict[str, Any]:
 def item_modal(bot: Bot, name: str, value: str, meta: dict, *, choices: list[tuple[str, str]] = (),
                suggested: str | None = None) -> dict:
     """The modal a button opens: reassign, no_reply, account_reject, answered or remove."""
-    ctx = bot.ctx
+    t = bot.t
     meta = meta | {"value": value}
     if name == "reassign":
-        blocks = [_intro(ctx.t("slack.modal.reassign_intro", id=value)),
-                  _select(ctx, BlockId.COLLEAGUE, ctx.t("slack.modal.reassign_colleague"), people_options(ctx)),
-                  _text(BlockId.REASON, ctx.t("slack.modal.reassign_reason"))]
-        return _modal(ctx, CallbackId.REASSIGN_MODAL, "slack.modal.reassign_title", "slack.modal.reassign_submit",
+        blocks = [_intro(t("slack.modal.reassign_intro", id=value)),
+                  _select(bot, BlockId.COLLEAGUE, t("slack.modal.reassign_colleague"), bot.form(name, value).people),
+                  _text(BlockId.REASON, t("slack.modal.reassign_reason"))]
+        return _modal(bot, CallbackId.REASSIGN_MODAL, "slack.modal.reassign_title", "slack.modal.reassign_submit",
                       blocks, meta)
     if name == "no_reply":
-        blocks = [_intro(ctx.t("slack.modal.no_reply_intro", id=value)),
-                  _text(BlockId.REASON, ctx.t("slack.modal.reason"), multiline=True)]
-        return _modal(ctx, CallbackId.NO_REPLY_MODAL, "slack.modal.no_reply_title", "slack.modal.no_reply_submit",
+        blocks = [_intro(t("slack.modal.no_reply_intro", id=value)),
+                  _text(BlockId.REASON, t("slack.modal.reason"), multiline=True)]
+        return _modal(bot, CallbackId.NO_REPLY_MODAL, "slack.modal.no_reply_title", "slack.modal.no_reply_submit",
                       blocks, meta)
     if name == "account_reject":
-        blocks = [_intro(ctx.t("slack.modal.reject_intro", id=value)),
-                  _text(BlockId.REASON, ctx.t("slack.modal.reason"), multiline=True)]
-        return _modal(ctx, CallbackId.REJECT_MODAL, "slack.modal.reject_title", "slack.modal.reject_submit",
+        blocks = [_intro(t("slack.modal.reject_intro", id=value)),
+                  _text(BlockId.REASON, t("slack.modal.reason"), multiline=True)]
+        return _modal(bot, CallbackId.REJECT_MODAL, "slack.modal.reject_title", "slack.modal.reject_submit",
                       blocks, meta)
     if name == "answered":
-        blocks = [_intro(ctx.t("slack.modal.answer_intro", id=value)),
-                  _text(BlockId.ANSWER, ctx.t("slack.modal.answer_text"), multiline=True, optional=True)]
-        return _modal(ctx, CallbackId.ANSWER_MODAL, "slack.modal.answer_title", "slack.modal.answer_submit",
+        blocks = [_intro(t("slack.modal.answer_intro", id=value)),
+                  _text(BlockId.ANSWER, t("slack.modal.answer_text"), multiline=True, optional=True)]
+        return _modal(bot, CallbackId.ANSWER_MODAL, "slack.modal.answer_title", "slack.modal.answer_submit",
                       blocks, meta)
     if name == "remove":
-        blocks = [_intro(ctx.t("slack.modal.remove_intro", id=value)),
-                  _select(ctx, BlockId.GROUND, ctx.t("slack.modal.remove_ground"), list(choices), initial=suggested),
-                  _text(BlockId.NOTE, ctx.t("slack.modal.remove_note"), multiline=True, optional=True)]
-        return _modal(ctx, CallbackId.REMOVE_MODAL, "slack.modal.remove_title", "slack.modal.remove_submit",
+        blocks = [_intro(t("slack.modal.remove_intro", id=value)),
+                  _select(bot, BlockId.GROUND, t("slack.modal.remove_ground"), list(choices), initial=suggested),
+                  _text(BlockId.NOTE, t("slack.modal.remove_note"), multiline=True, optional=True)]
+        return _modal(bot, CallbackId.REMOVE_MODAL, "slack.modal.remove_title", "slack.modal.remove_submit",
                       blocks, meta)
     raise ValueError(f"no modal for {name!r}")
 
 
-# Submission: callback -> (core action, keyword arguments from the values, block for refusals,
-# {catalogue key of a refusal: the block it belongs to}).
-SUBMISSIONS: dict[str, tuple[str, Callable[[dict], dict], str, dict[str, str]]] = {
-    CallbackId.REASSIGN_MODAL: ("reassign",
-                                lambda v: {"to": v.get(BlockId.COLLEAGUE, ""), "reason": v.get(BlockId.REASON, "")},
-                                BlockId.COLLEAGUE, {"item.reassign_needs_reason": BlockId.REASON}),
-    CallbackId.NO_REPLY_MODAL: ("no_reply", lambda v: {"reason": v.get(BlockId.REASON, "")}, BlockId.REASON, {}),
-    CallbackId.REJECT_MODAL: ("account_reject", lambda v: {"reason": v.get(BlockId.REASON, "")}, BlockId.REASON, {}),
-    CallbackId.ANSWER_MODAL: ("answered", lambda v: {"answer": v.get(BlockId.ANSWER, "")}, BlockId.ANSWER, {}),
-    CallbackId.REMOVE_MODAL: ("remove",
-                              lambda v: {"reason": v.get(BlockId.GROUND, ""), "note": v.get(BlockId.NOTE, "")},
-                              BlockId.GROUND, {}),
-}  # fmt: skip
+# A submitted form (modal): callback -> (core action, the block that shows a refusal naming no field).
+FORMS: dict[str, tuple[str, str]] = {
+    CallbackId.REASSIGN_MODAL: ("reassign", BlockId.COLLEAGUE),
+    CallbackId.NO_REPLY_MODAL: ("no_reply", BlockId.REASON),
+    CallbackId.REJECT_MODAL: ("account_reject", BlockId.REASON),
+    CallbackId.ANSWER_MODAL: ("answered", BlockId.ANSWER),
+    CallbackId.REMOVE_MODAL: ("remove", BlockId.GROUND),
+}
+
+
+# Each form's inputs: Bot.action keyword -> the block that holds it (and shows a refusal about it).
+FORM_FIELDS: dict[str, dict[str, str]] = {
+    "reassign": {"to": BlockId.COLLEAGUE, "reason": BlockId.REASON},
+    "no_reply": {"reason": BlockId.REASON},
+    "account_reject": {"reason": BlockId.REASON},
+    "answered": {"answer": BlockId.ANSWER},
+    "remove": {"reason": BlockId.GROUND, "note": BlockId.NOTE},
+}
+
+
+def form_values(name: str, values: dict[str, Any]) -> dict[str, str]:
+    """A submitted form's inputs as Bot.action keyword arguments (the same function as Teams's)."""
+    return {keyword: values.get(block, "") for keyword, block in FORM_FIELDS[name].items()}
 
 
 # ----------------------------------------------------------------------------- the account modal (A1, A2)
 
 
-def account_modal(bot: Bot, meta: dict, template: str | None = None) -> dict:
+def account_modal(bot: Bot, meta: dict, template: str | None = None, channel: str | None = None) -> dict:
     """Every A2 field; filled in from an existing account when `template` names one (id and channel left empty)."""
-    ctx = bot.ctx
-    acc = ctx.accounts.get(template) if template else None
-    doc = {f: getattr(acc, f) for f in accounts.FIELDS if f not in ("id", "channel")} if acc else {}
-    people = people_options(ctx)
-    label = lambda f: ctx.t(f"slack.modal.field.{f}")  # noqa: E731
-    intro = ctx.t("slack.modal.account_intro")
-    if acc:
-        intro += "\n" + ctx.t("slack.modal.account_template", account=acc.name)
+    t = bot.t
+    form = bot.account_form(template, channel)
+    doc = form.defaults
+    people = form.people
+    label = lambda f: t(f"slack.modal.field.{f}")  # noqa: E731
+    intro = t("slack.modal.account_intro")
+    if form.template:
+        intro += "\n" + t("slack.modal.account_template", account=form.template)
     blocks = [
         _intro(intro),
         _text("id", label("id")),
-        _select(ctx, "platform", label("platform"), [(p, ctx.t(f"records.platform.{p}")) for p in PLATFORMS],
-                initial=doc.get("platform")),
+        _select(bot, "platform", label("platform"), form.platforms, initial=doc.get("platform")),
         _text("name", label("name"), initial=doc.get("name", "")),
         _text("url", label("url"), optional=True, initial=doc.get("url", "")),
-        _select(ctx, "unit", label("unit"), [(u.id, u.name) for u in ctx.settings.units.values()],
-                initial=doc.get("unit")),
+        _select(bot, "unit", label("unit"), form.units, initial=doc.get("unit")),
         _text("channel", label("channel")),
         _text("purpose", label("purpose"), multiline=True, initial=doc.get("purpose", "")),
         _text("audience", label("audience"), initial=doc.get("audience", "")),
         _text("content", label("content"), multiline=True, initial=doc.get("content", "")),
-        _select(ctx, "owner", label("owner"), people, initial=doc.get("owner")),
-        _select(ctx, "editors", label("editors"), people, optional=True, multi=True,
+        _select(bot, "owner", label("owner"), people, initial=doc.get("owner")),
+        _select(bot, "editors", label("editors"), people, optional=True, multi=True,
                 initial=list(doc.get("editors", ()))),
-        _select(ctx, "substitute", label("substitute"), people, optional=True, initial=doc.get("substitute")),
-        _select(ctx, "admins", label("admins"), people, optional=True, multi=True,
+        _select(bot, "substitute", label("substitute"), people, optional=True, initial=doc.get("substitute")),
+        _select(bot, "admins", label("admins"), people, optional=True, multi=True,
                 initial=list(doc.get("admins", ()))),
         _text("update_frequency", label("update_frequency"), initial=doc.get("update_frequency", "")),
         _text("contact", label("contact"), initial=doc.get("contact", "")),
     ]
-    return _modal(ctx, CallbackId.ACCOUNT_MODAL, "slack.modal.account_title", "slack.modal.account_submit", blocks,
+    return _modal(bot, CallbackId.ACCOUNT_MODAL, "slack.modal.account_title", "slack.modal.account_submit", blocks,
                   meta)
 
 
 def open_account_modal(client: WebClient, bot: Bot, trigger_id: str, *, template: str | None = None,
                        channel: str | None = None, meta: dict | None = None) -> None:
     """/konto dokumentera [konto] and the Home button; the channel's account is the template if none is named."""
-    if template is None and channel:
-        acc = bot.ctx.account_by_channel(channel)
-        template = acc.id if acc else None
-    client.views_open(trigger_id=trigger_id, view=account_modal(bot, meta or {}, template))
+    client.views_open(trigger_id=trigger_id, view=account_modal(bot, meta or {}, template, channel))
 
 
-# Which field each of the core's request problems is about (lifecycle.<key> -> field; None: named in the text).
-PROBLEM_FIELDS: dict[str, str | None] = {
-    "bad_id": "id", "id_taken": "id", "id_pending": "id", "bad_platform": "platform", "bad_unit": "unit",
-    "bad_url": "url", "bad_channel": "channel", "channel_taken": "channel", "channel_reserved": "channel",
-    "channel_pending": "channel", "too_few_owners": "owner", "too_few_editors": "editors",
-    "too_few_admins": "admins", "substitute_missing": "substitute", "substitute_is_owner": "substitute",
-    "missing": None, "unknown_person": None,
-}
+def field_errors(bot: Bot, refusal: Refused) -> dict[str, str]:
+    """The core's refusal of an account request as Slack field errors ({block_id: message}).
 
-
-@cache
-def _problem_patterns(lang: str) -> list[tuple[str, re.Pattern]]:
-    """The core's request problems as regular expressions (placeholders become named groups)."""
-    out = []
-    for key in PROBLEM_FIELDS:
-        parts = re.split(r"\{(\w+)\}", catalogue(lang)[f"lifecycle.{key}"])
-        seen: set[str] = set()
-        regex = ""
-        for i, part in enumerate(parts):
-            if i % 2 == 0:
-                regex += re.escape(part)
-            else:
-                regex += f"(?P={part})" if part in seen else f"(?P<{part}>.*?)"
-                seen.add(part)
-        out.append((key, re.compile(regex + r"\Z", re.S)))
-    return out
-
-
-def field_errors(ctx: Context, refusal: str) -> dict[str, str]:
-    """The core's refusal of an account request as Slack field errors ({block_id: message})."""
-    words = {w: f for f, w in accounts.FIELD_WORDS.items()}
-    lines = [ln.removeprefix("• ") for ln in refusal.splitlines() if ln.startswith("• ")] or [refusal]
+    Each structured problem goes to the field(s) it names; a refusal without problems (or a problem
+    about the request as a whole) is shown by the first field."""
+    if not refusal.problems:
+        return {"id": str(refusal)}
     errors: dict[str, list[str]] = {}
-    for line in lines:
-        fields: list[str] = []
-        for key, pattern in _problem_patterns(ctx.lang):
-            m = pattern.match(line)
-            if not m:
-                continue
-            if key == "missing":
-                named = (w.strip().rstrip("=") for w in m["fields"].split(","))
-                fields = [words[w] for w in named if w in words]
-            elif key == "unknown_person":
-                fields = [words.get(m["field"], "owner")]
-            else:
-                fields = [PROBLEM_FIELDS[key]]  # type: ignore[list-item]
-            break
-        for f in fields or ["id"]:
+    for problem in refusal.problems:
+        line = bot.t(problem.key, **dict(problem.values))
+        for f in problem.fields or ("id",):
             errors.setdefault(f, []).append(line)
     return {f: "\n".join(msgs) for f, msgs in errors.items()}
 
@@ -277,15 +233,16 @@ def register(app: App, bot: Bot) -> None:
             home.publish(client, bot, user, directory.email(user))
 
     def on_item_modal(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
-        name, kwargs_of, block, blocks_by_key = SUBMISSIONS[view["callback_id"]]
+        name, block = FORMS[view["callback_id"]]
         meta, user = json.loads(view.get("private_metadata") or "{}"), body["user"]["id"]
         actor = directory.email(user)
         if actor is None:
-            ack(response_action="errors", errors={block: bot.ctx.t("slack.unknown_user")})
+            ack(response_action="errors", errors={block: bot.t("slack.unknown_user")})
             return
-        reply = bot.action(actor, name, str(meta.get("value", "")), **kwargs_of(values(view)))
+        reply = bot.action(actor, name, str(meta.get("value", "")), **form_values(name, values(view)))
         if not reply.ok:
-            where = next((b for key, b in blocks_by_key.items() if reply.text == bot.ctx.t(key)), block)
+            blocks = [FORM_FIELDS[name][p.field] for p in reply.data.get("problems", ()) if p.field in FORM_FIELDS[name]]
+            where = blocks[0] if blocks else block
             ack(response_action="errors", errors={where: reply.text})
             return
         ack()
@@ -295,19 +252,17 @@ def register(app: App, bot: Bot) -> None:
         meta, user = json.loads(view.get("private_metadata") or "{}"), body["user"]["id"]
         actor = directory.email(user)
         if actor is None:
-            ack(response_action="errors", errors={"id": bot.ctx.t("slack.unknown_user")})
+            ack(response_action="errors", errors={"id": bot.t("slack.unknown_user")})
             return
         try:
-            with bot.lock:
-                request_id = accounts.request_account(bot.ctx, actor, values(view))
-            bot.deliver()  # the request's messages to the manager and the communicators
+            request_id = bot.request_account(actor, values(view))  # its messages to the manager and communicators
         except Refused as exc:
-            ack(response_action="errors", errors=field_errors(bot.ctx, str(exc)))
+            ack(response_action="errors", errors=field_errors(bot, exc))
             return
         ack()
         bot.flush()
-        after(client, user, meta, bot.ctx.t("lifecycle.reply_requested", id=request_id))
+        after(client, user, meta, bot.t("lifecycle.reply_requested", id=request_id))
 
-    for callback in SUBMISSIONS:
+    for callback in FORMS:
         app.view(str(callback))(on_item_modal)
     app.view(str(CallbackId.ACCOUNT_MODAL))(on_account_modal)

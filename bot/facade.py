@@ -1,0 +1,307 @@
+"""The Bot facade: the one door every adapter (console, simulator, Slack, Teams, webhooks) uses.
+
+Entry points (`command`, `action`, `react`, `intake`, `request_account`, `platform_delivery`,
+`receive_intake`, `tick`, `import_history`) run under the entry-point lock (scheduler and chat
+threads share one SQLite connection) and what they caused leaves through the outbox after the
+lock is released. Read-only views (`t`, `settings`, `accounts()`, `form`, `dashboard`, …), the
+event claims and `memory(platform)` take the lock only for their own reads. The work itself lives
+in the core (bot/core/), the outbox (bot/outbox.py), the tick (bot/tick.py) and the history import
+(bot/history.py). Adapters import nothing else of Uppsikt but bot.messages and bot.i18n: the names
+they need (types, small pure helpers) are re-exported here (`__all__`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import threading
+from pathlib import Path
+
+import sqlite_utils
+
+from bot import history, tick
+from bot.chat_memory import ChatMemory
+from bot.clock import Clock, FakeClock, from_epoch, to_epoch, to_local
+from bot.core import accounts, commands, deliveries, events, forms, intake, reactions, stored_accounts
+from bot.core.context import Context, Problem, Refused
+from bot.core.dashboard import Dashboard, dashboard
+from bot.core.deliveries import INTAKE_MAX_SKEW_SECONDS, DeliveryResult, IntakeError, PlatformEvent
+from bot.core.forms import AccountForm, ItemForm
+from bot.core.parsing import fold, is_number
+from bot.messages import Message, Reply
+from bot.outbox import ChatError, ChatPort, Outbox, RecordingChat
+from bot.paths import TEAMS_DIR
+from bot.settings import Account, Person, Secrets, Settings, secrets_from_env
+
+log = logging.getLogger("uppsikt")
+
+
+
+def serialized(method):
+    """Entry points run one at a time (scheduler and chat threads share one SQLite connection);
+    what they caused is delivered after the lock is released, so no chat call holds it."""
+
+    @functools.wraps(method)
+    def wrapper(self: "Bot", *args, **kwargs):
+        with self.lock:
+            result = method(self, *args, **kwargs)
+        self.deliver()
+        return result
+
+    return wrapper
+
+
+def quietly_delivered(method):
+    """`serialized` for deliveries from a platform's webhook: the work is committed before the delivery,
+    and a failing chat must not make the platform resend it (the outbox retries on the next tick)."""
+
+    @functools.wraps(method)
+    def wrapper(self: "Bot", *args, **kwargs):
+        with self.lock:
+            result = method(self, *args, **kwargs)
+        try:
+            self.deliver()
+        except Exception:  # noqa: BLE001 - stored already; the scheduler's delivery job retries
+            log.exception("webhooks: delivering the outbox failed; the scheduler will retry")
+        return result
+
+    return wrapper
+
+
+class Bot:
+    """The one door: every adapter reaches the core through these methods only."""
+
+    def __init__(self, ctx: Context, chat: ChatPort | None = None):
+        self.ctx = ctx
+        self.lock = threading.RLock()
+        self.outbox = Outbox(ctx, self.lock, chat)
+        self._memories: dict[str, ChatMemory] = {}
+        self._events_at_work: set[str] = set()
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        return self.ctx.db
+
+    @property
+    def chat(self) -> ChatPort | None:
+        return self.outbox.chat
+
+    @chat.setter
+    def chat(self, chat: ChatPort | None) -> None:
+        self.outbox.chat = chat
+
+    @property
+    def wake(self) -> threading.Event | None:
+        return self.outbox.wake
+
+    # ------------------------------------------------------------------ what adapters may read
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.ctx.clock
+
+    @property
+    def lang(self) -> str:
+        return self.ctx.lang
+
+    def t(self, key: str, /, **values: object) -> str:
+        """A sentence from the locale catalogue in the municipality's language."""
+        return self.ctx.t(key, **values)
+
+    def now(self) -> dt.datetime:
+        return self.ctx.now()
+
+    def now_ts(self) -> int:
+        return self.ctx.now_ts()
+
+    def person(self, email: str) -> Person:
+        """A configured person; Refused (error.unknown_person) when there is none."""
+        return self.ctx.person(email)
+
+    def role_holders(self, role: str) -> list[str]:
+        return self.ctx.role_holders(role)
+
+    def accounts(self) -> dict[str, Account]:
+        """The watched accounts (configured and approved through a request)."""
+        with self.lock:
+            return dict(self.ctx.accounts)
+
+    def account_by_channel(self, channel: str) -> Account | None:
+        with self.lock:
+            return self.ctx.account_by_channel(channel)
+
+    def core_channels(self) -> list[str]:
+        """Every channel the core posts to: the accounts' channels, the crisis and the communicators' channel."""
+        with self.lock:
+            muni = self.ctx.settings.municipality
+            return [*(a.channel for a in self.ctx.accounts.values()), muni.crisis_channel, muni.communicator_channel]
+
+    def knows_command(self, word: str) -> bool:
+        return fold(word) in commands.COMMANDS
+
+    def command_names(self) -> tuple[str, ...]:
+        """Every command word the core understands (Tab completion in the console)."""
+        return tuple(commands.COMMANDS)
+
+    def item_for_message(self, source: str, external_id: str) -> int | None:
+        """The item taken in from the chat message with this external id, if any."""
+        with self.lock:
+            item = intake.find(self.ctx, source, external_id)
+        return int(item["id"]) if item else None
+
+    def database_file(self) -> Path | None:
+        """The bot's SQLite file (None for an in-memory database)."""
+        with self.lock:
+            row = self.db.execute("PRAGMA database_list").fetchone()
+        return Path(row[2]) if row and row[2] else None
+
+    def memory(self, platform: str) -> ChatMemory:
+        """What a chat platform's adapter remembers (cards, ids, conversation references)."""
+        memory = self._memories.get(platform)
+        if memory is None:
+            memory = self._memories[platform] = ChatMemory(self.db, platform, self.ctx.clock, self.lock)
+        return memory
+
+    # ------------------------------------------------------------------ forms and dashboards
+    def form(self, name: str, value: str) -> ItemForm:
+        """The inputs of the form an item button opens (people, grounds, the suggested ground)."""
+        with self.lock:
+            return forms.item_form(self.ctx, name, value)
+
+    def suggested_ground(self, item_id: str) -> str | None:
+        with self.lock:
+            return forms.suggested_ground(self.ctx, item_id)
+
+    def account_form(self, template: str | None = None, channel: str | None = None) -> AccountForm:
+        with self.lock:
+            return forms.account_form(self.ctx, template, channel)
+
+    def dashboard(self, email: str | None, **limits: int) -> Dashboard:
+        """A person's items, duties, absences and (communicators) the accounts' overview."""
+        with self.lock:
+            return dashboard(self.ctx, email, **limits)
+
+    # ------------------------------------------------------------------ event claims (Slack and Teams)
+    def claim_event(self, event_id: str) -> bool:
+        """One rule for both platforms' redeliveries: False when the event's work was committed already
+        (it is remembered only after that, see `event_handled`) or is at work in another thread right now.
+
+        A crash between the work and `event_handled` repeats the work on redelivery: intake is
+        idempotent on (source, external id), so a citizen's message is stored once and never lost."""
+        with self.lock:
+            if event_id in self._events_at_work:
+                return False
+            if events.handled(self.ctx, event_id):
+                return False
+            self._events_at_work.add(event_id)
+            return True
+
+    def event_handled(self, event_id: str) -> None:
+        """Remember a claimed event after its work committed; ids older than a day are forgotten."""
+        with self.lock:
+            try:
+                events.remember(self.ctx, event_id)
+            finally:
+                self._events_at_work.discard(event_id)
+
+    def event_failed(self, event_id: str) -> None:
+        """The claimed event's work failed: a redelivery may try again."""
+        with self.lock:
+            self._events_at_work.discard(event_id)
+
+    # ------------------------------------------------------------------ config -> store
+    @serialized
+    def sync_config(self) -> None:
+        """Mirror configured accounts and people into the store (keeping runtime state)."""
+        stored_accounts.mirror_config(self.ctx)
+
+    # ------------------------------------------------------------------ inputs
+    @serialized
+    def command(self, actor: str, text: str, channel: str | None = None) -> Reply:
+        reply = commands.handle(self.ctx, actor, text, channel)
+        return reply
+
+    @serialized
+    def action(self, actor: str, name: str, value: str, **kwargs: str) -> Reply:
+        """A button press: `oversight_done` with an account id, or an item action with an item id."""
+        try:
+            reply = commands.button(self.ctx, actor.lower(), name, value, **kwargs)
+        except Refused as exc:
+            reply = Reply(str(exc), ok=False, data={"problems": exc.problems} if exc.problems else {})
+        return reply
+
+    @serialized
+    def intake(self, account_id: str, text: str, **kwargs: object) -> tuple[dict, bool]:
+        item, created = intake.receive(self.ctx, account_id, text, **kwargs)
+        return item, created
+
+    @serialized
+    def request_account(self, actor: str, fields: dict) -> int:
+        """A1: a request for a new account; Refused with one problem per field at fault."""
+        return accounts.request_account(self.ctx, actor, fields)
+
+    @quietly_delivered
+    def platform_delivery(self, obj: str, entry_ids: list[str], events: list[PlatformEvent],
+                          ignored: int = 0) -> DeliveryResult:
+        """A platform's webhook delivery (additions, edits, removals, unknown pages), all stored or none."""
+        return deliveries.receive_delivery(self.ctx, obj, entry_ids, events, ignored)
+
+    @quietly_delivered
+    def receive_intake(self, data: object) -> tuple[dict, bool]:
+        """A generic signed intake body -> (item, created); IntakeError or Refused when it is not accepted."""
+        return deliveries.receive_intake(self.ctx, data)
+
+    @serialized
+    def react(self, actor: str, item_id: int, emoji: str) -> Reply | None:
+        """An emoji reaction on an item's card; None when the emoji means nothing to Uppsikt."""
+        try:
+            reply = reactions.react(self.ctx, actor.lower(), item_id, emoji)
+        except Refused as exc:
+            reply = Reply(str(exc), ok=False)
+        return reply
+
+    # ------------------------------------------------------------------ scheduler
+    @serialized
+    def tick(self) -> list[Message]:
+        """Derive everything due now from the database; safe to call at any time, any number of times."""
+        return tick.run(self.ctx)
+
+    def advance(self, clock: FakeClock, until: dt.datetime) -> None:
+        """Move a fake clock to `until`, ticking at every moment something falls due on the way."""
+        tick.advance(self, clock, until)
+
+    def next_wakeup(self) -> dt.datetime:
+        """The earliest moment at which tick() could have something to do (for the simulator)."""
+        return tick.next_wakeup(self.ctx)
+
+    # ------------------------------------------------------------------ outbox
+    def deliver(self) -> None:
+        """After an entry point: deliver now, or wake the background delivery thread."""
+        self.outbox.deliver()
+
+    def deliver_in_background(self) -> threading.Thread:
+        return self.outbox.deliver_in_background()
+
+    def flush(self) -> int:
+        """Deliver pending outbox messages now (see Outbox.flush)."""
+        return self.outbox.flush()
+
+    # ------------------------------------------------------------------ history import
+    @serialized
+    def import_history(self, path: Path) -> int:
+        """Load past answers (question,answer,answered_by,answered_at); all rows or none."""
+        return history.load(self.ctx, path)
+
+
+# What adapters may use besides the Bot: the types its methods take and return, and the small
+# pure helpers of the core (adapters import nothing else of Uppsikt but bot.messages and bot.i18n).
+__all__ = [
+    "INTAKE_MAX_SKEW_SECONDS", "TEAMS_DIR", "Account", "AccountForm", "Bot", "ChatError", "ChatMemory", "ChatPort", "Clock", "Dashboard", "DeliveryResult",
+    "FakeClock", "IntakeError", "ItemForm", "Message", "Person", "PlatformEvent", "Problem", "RecordingChat",
+    "Refused", "Reply", "Secrets", "fold", "from_epoch", "is_number", "secrets_from_env", "serialized", "to_epoch",
+    "to_local",
+]

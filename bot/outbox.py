@@ -1,0 +1,172 @@
+"""The outbox: every message the core causes is queued in the `outbox` table and leaves from here.
+
+Delivery (deliver now, or wake a background thread), draining in order per target, per-person
+digests, backoff on failure and the outbound chat port contract (ChatPort, ChatError).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.core.context import Context
+from bot.messages import Message
+
+log = logging.getLogger("uppsikt")
+
+
+class ChatPort(Protocol):
+    def send(self, message: Message) -> None:
+        """Deliver one message; raise ChatError on failure (the outbox retries)."""
+        ...
+
+
+class ChatError(Exception):
+    def __init__(self, message: str, retry_after: float | None = None, permanent: bool = False):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+@dataclass
+class RecordingChat:
+    """A chat port that keeps what was sent (tests, simulator)."""
+
+    clock: Clock
+    sent: list[tuple[dt.datetime, Message]] = field(default_factory=list)
+
+    def send(self, message: Message) -> None:
+        self.sent.append((self.clock.now(), message))
+
+
+DIGEST_KINDS = ("nudge", "escalation", "oversight_reminder", "coverage_warning", "two_factor_reminder",
+                "snapshot_reminder")
+MAX_DIGEST_ACTIONS = 10
+
+
+@dataclass
+class Outbox:
+    """Delivers the queued messages through one chat port; `lock` is the facade's entry-point lock."""
+
+    ctx: Context
+    lock: threading.RLock
+    chat: ChatPort | None = None
+    flush_lock: threading.Lock = field(default_factory=threading.Lock)
+    wake: threading.Event | None = None  # set: a background thread delivers (server modes)
+
+    @property
+    def db(self):
+        return self.ctx.db
+
+    def deliver(self) -> None:
+        """After an entry point: deliver now (console, simulator, tests), or wake the delivery
+        thread so a chat listener can acknowledge without waiting on the chat platform."""
+        if self.wake is None:
+            self.flush()
+        else:
+            self.wake.set()
+
+    def deliver_in_background(self) -> threading.Thread:
+        self.wake = threading.Event()
+        wake = self.wake
+
+        def loop() -> None:
+            while True:
+                wake.wait()
+                wake.clear()
+                try:
+                    self.flush()
+                except Exception:  # keep delivering: the outbox keeps what failed, the 5 s job retries
+                    log.exception("outbox: delivery failed; retrying on the next wake-up")
+
+        thread = threading.Thread(target=loop, name="uppsikt-outbox", daemon=True)
+        thread.start()
+        return thread
+
+    def flush(self) -> int:
+        """Deliver pending outbox messages in order, per target stopping at the first failure.
+
+        A chat port with ``digests = True`` gets a person's pending reminders as one
+        digest message instead of one message per item. Transient failures are
+        retried for as long as it takes (backing off, or after ``retry_after``);
+        only a permanent failure gives up on a message.
+        """
+        if self.chat is None or not self.flush_lock.acquire(blocking=False):
+            return 0  # another thread is draining; it will pick these up too
+        try:
+            return self._drain()
+        finally:
+            self.flush_lock.release()
+
+    def _drain(self) -> int:
+        # The texts are read only for what is sent now: while Slack's rate limits hold a backlog
+        # back, every wake-up reads the whole queue, and most of it waits behind a blocked target.
+        with self.lock:
+            now = self.ctx.now_ts()
+            rows = [
+                {"id": i, "kind": k, "target": t, "attempts": a, "next_attempt_at": n}
+                for i, k, t, a, n in self.db.execute(
+                    "SELECT id, kind, target, attempts, next_attempt_at FROM outbox WHERE status = 'pending' ORDER BY id"
+                )
+            ]
+        digests = getattr(self.chat, "digests", False)
+        groups: dict[str, list[dict]] = {}
+        if digests:
+            for row in rows:
+                if row["kind"] in DIGEST_KINDS and not row["target"].startswith("#"):
+                    groups.setdefault(row["target"], []).append(row)
+        blocked: set[str] = set()
+        done: set[int] = set()
+        delivered = 0
+        for row in rows:
+            if row["id"] in done or row["target"] in blocked:
+                continue
+            batch = groups.get(row["target"], [row]) if row["kind"] in DIGEST_KINDS else [row]
+            if row["next_attempt_at"] > now:
+                blocked.add(row["target"])
+                continue
+            texts = self._texts([r["id"] for r in batch])
+            batch = [r for r in batch if r["id"] in texts]  # gone meanwhile (an erasure): not sent
+            if not batch:
+                continue
+            messages = [Message.from_json(texts[r["id"]]) for r in batch]
+            message = messages[0] if len(messages) == 1 else self._digest(row["target"], messages)
+            try:
+                self.chat.send(message)
+            except ChatError as exc:
+                attempts = row["attempts"] + 1
+                delay = exc.retry_after if exc.retry_after is not None else min(2 ** attempts, 300)
+                with self.lock, self.db.atomic():
+                    for r in batch:
+                        self.ctx.update("outbox", r["id"], {
+                            "attempts": attempts, "error": str(exc)[:500],
+                            "status": "failed" if exc.permanent else "pending", "next_attempt_at": now + int(delay),
+                        })
+                log.warning("outbox %s to %s failed (attempt %s): %s", row["id"], row["target"], attempts, exc)
+                blocked.add(row["target"])
+                continue
+            with self.lock, self.db.atomic():
+                for r in batch:
+                    self.ctx.update("outbox", r["id"], {"status": "sent", "sent_at": now, "attempts": r["attempts"] + 1})
+            done.update(r["id"] for r in batch)
+            delivered += len(batch)
+        return delivered
+
+    def _texts(self, ids: list[int]) -> dict[int, str]:
+        texts: dict[int, str] = {}
+        with self.lock:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                texts.update(self.db.execute(
+                    f"SELECT id, message FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+        return texts
+
+    def _digest(self, target: str, messages: list[Message]) -> Message:
+        lines = [self.ctx.t("digest.header", count=len(messages))]
+        lines += [f"• {m.text}" for m in messages]
+        return Message(kind="digest", to=target, text="\n".join(lines),
+                       actions=tuple(a for m in messages for a in m.actions)[:MAX_DIGEST_ACTIONS])
