@@ -18,7 +18,7 @@ import sqlite_utils
 
 from bot import history, tick
 from bot.clock import FakeClock
-from bot.core import accounts, commands, intake, oversight, reactions
+from bot.core import accounts, commands, departed, intake, oversight, reactions
 from bot.core.context import Context, Refused
 from bot.core.parsing import is_number
 from bot.messages import Message, Reply
@@ -44,6 +44,7 @@ class Bot:
         self.ctx = ctx
         self.lock = threading.RLock()
         self.outbox = Outbox(ctx, self.lock, chat)
+        self.startup_notes: list[str] = []  # said at start-up: colleagues who left the config (departed.settle)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -80,6 +81,7 @@ class Bot:
                      "roles": json.dumps(list(p.roles)), "chat_id": p.chat_id},
                     pk="email",
                 )
+            self.startup_notes = departed.settle(self.ctx)
 
     # ------------------------------------------------------------------ inputs
     @serialized

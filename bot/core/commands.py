@@ -122,9 +122,9 @@ def cmd_franvaro(ctx: Context, actor: str, words: list[str], channel: str | None
     reason = opts.get("reason", "") + (" " if opts.get("reason") and rest[2:] else "") + " ".join(rest[2:])
     substitute = opts.get("substitute", "").lower() or None
     a = staff.add_absence(ctx, actor, person, start, end, substitute, reason.strip())
-    return Reply(ctx.t("absence.added", person=ctx.person(a.person).name, start=a.start, end=a.end,
-                       substitute=ctx.person(a.substitute).name if a.substitute else ctx.t("absence.no_substitute"),
-                       id=a.id))
+    return Reply("\n".join([ctx.t("absence.added", person=ctx.person(a.person).name, start=a.start, end=a.end,
+                                   substitute=ctx.person(a.substitute).name if a.substitute
+                                   else ctx.t("absence.no_substitute"), id=a.id), *a.notes]))
 
 
 # --------------------------------------------------------------------------- /fraga

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.clock import from_epoch
-from bot.core import items
+from bot.core import items, staff
 from bot.core.context import Context, Refused
 from bot.messages import Action, Message
 
@@ -54,7 +54,8 @@ def start(ctx: Context, actor: str, reason: str = "") -> dict:
         table.insert({"started_at": now, "started_by": actor, "reason": reason.strip(),
                       "next_prompt_at": now + _every(ctx) * 3600})
         ctx.set_state("crisis_since", str(now))
-        ctx.audit(actor, "crisis.on", "", reason=reason)
+        paused = items.pause_for_crisis(ctx)
+        ctx.audit(actor, "crisis.on", "", reason=reason, paused_items=paused)
         who = ctx.person(actor).name
         for acc in ctx.accounts.values():
             ctx.emit(Message(kind="crisis_notice", to="#" + acc.channel, account=acc.id,
@@ -74,8 +75,9 @@ def stop(ctx: Context, actor: str) -> dict:
     with ctx.db.atomic():
         ctx.update("crisis_periods", period["id"], {"ended_at": now, "ended_by": actor, "next_prompt_at": None})
         ctx.set_state("crisis_since", None)
+        restored = items.resume_after_crisis(ctx, period["started_at"])
         summary = _summary(ctx, period["started_at"], now)
-        ctx.audit(actor, "crisis.off", "", period=period["id"], summary=summary)
+        ctx.audit(actor, "crisis.off", "", period=period["id"], summary=summary, restored_items=restored)
         for acc in ctx.accounts.values():
             ctx.emit(Message(kind="all_clear", to="#" + acc.channel, account=acc.id, text=ctx.t("crisis.all_clear")))
         ctx.emit(Message(kind="all_clear", to=ctx.crisis_channel, text=summary))
@@ -111,7 +113,9 @@ def status_text(ctx: Context) -> str:
 
 def alert(ctx: Context, item: dict, why: str, actor: str | None = None) -> bool:
     """Send a crisis item to the crisis group (once per item). Call inside db.atomic()."""
-    if not ctx.once(f"crisis_alert:{item['id']}"):
+    # Keyed on the item's arrival too: an id freed by an erasure or weeding is used again, and the
+    # new item's alert must not be taken for the old one's (a crisis post always reaches the group).
+    if not ctx.once(f"crisis_alert:{item['id']}:{item['source']}:{item['external_id']}"):
         return False
     account = ctx.account(item["account_id"])
     ctx.update("items", item["id"], {"crisis": 1})
@@ -162,10 +166,14 @@ def tick(ctx: Context) -> list[Message]:
     while nxt <= now:
         nxt += _every(ctx) * 3600
     ctx.update("crisis_periods", period["id"], {"next_prompt_at": nxt})
+    on_duty = staff.on_duty(ctx, "crisis_group", ctx.today())
+    names = ", ".join(ctx.person(e).name for e in on_duty) or ctx.t("duty.crisis_nobody_on_duty")
     out = [
         Message(kind="crisis_prompt", to="#" + acc.channel, account=acc.id,
-                text=ctx.t("crisis.prompt", account=acc.name, hours=_every(ctx)),
-                actions=(Action("oversight_done", ctx.t("action.oversight_done"), acc.id),))
+                text=ctx.t("crisis.prompt", account=acc.name, hours=_every(ctx)) + " "
+                + ctx.t("duty.crisis_on_duty", people=names),
+                actions=(Action("oversight_done", ctx.t("action.oversight_done"), acc.id),),
+                mentions=tuple(on_duty))
         for acc in ctx.accounts.values()
     ]
     for m in out:

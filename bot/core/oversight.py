@@ -15,7 +15,7 @@ import functools
 from dataclasses import dataclass, field
 
 from bot.clock import from_epoch, to_epoch
-from bot.core import staff
+from bot.core import isolation, staff
 from bot.core.context import Context, Refused
 from bot.messages import Action, Message
 from bot.settings import Account, parse_time
@@ -49,7 +49,15 @@ def checks_on(ctx: Context, account_id: str, day: dt.date) -> list[dict]:
 def may_check(ctx: Context, account: Account, person: str) -> bool:
     """A4/Rättvik §1–4: only the account's designated staff and the communicators."""
     p = ctx.person(person)
-    return person in account.staff or any(r in p.roles for r in ("communicator", "crisis_group"))
+    if person in account.staff or any(r in p.roles for r in ("communicator", "crisis_group")):
+        return True
+    return is_named_substitute(ctx, account, person, ctx.today())
+
+
+def is_named_substitute(ctx: Context, account: Account, person: str, day: dt.date) -> bool:
+    """O4: the substitute named in the absence of one of the account's staff takes over, also when
+    they are not on the account's staff themselves."""
+    return any((a := staff.absence_on(ctx, s, day)) is not None and a.substitute == person for s in account.staff)
 
 
 def log_check(ctx: Context, account_id: str, person: str, note: str = "", via: str = "command") -> dict:
@@ -182,44 +190,72 @@ def tick(ctx: Context) -> list[Message]:
     for account in ctx.accounts.values():
         if account.id not in todo and account.id not in intensified:
             continue
-        if account.id in intensified:
-            out += _intensified(ctx, account, now)
-        if account.id not in todo:
-            continue
-        pol = account.policy.oversight
-        base = f"{account.id}:{iso}"
-        who: tuple[str, str] | None = None
-        if (clock_time >= _time_of(pol.prompt_time) and f"prompt:{base}" not in claimed
-                and ctx.once(f"prompt:{base}")):
-            who = staff.responsible_for(ctx, account, day)
-            holiday = not ctx.calendar(account.policy).is_business_day(day)
-            out.append(_prompt(ctx, account, day, who[0], who[1], holiday))
-        if clock_time < _time_of(pol.reminder_time) or account.id in checked:
-            continue
-        remind = f"reminder:{base}" not in claimed
-        escalate = clock_time >= _time_of(pol.escalation_time) and f"escalation:{base}" not in claimed
-        if not (remind or escalate):
-            continue
-        responsible = (who or staff.responsible_for(ctx, account, day))[0]
-        if remind and ctx.once(f"reminder:{base}"):
-            out.append(
-                Message(
-                    kind="oversight_reminder", to=responsible, account=account.id,
-                    text=ctx.t("oversight.reminder", account=account.name, time=pol.reminder_time),
-                    actions=(Action("oversight_done", ctx.t("action.oversight_done"), account.id),),
-                )
-            )
-        if escalate and ctx.once(f"escalation:{base}"):
-            name = ctx.person(responsible).name
-            for c in staff.communicators(ctx, day, exclude=responsible):
-                out.append(
-                    Message(
-                        kind="oversight_escalation", to=c, account=account.id,
-                        text=ctx.t("oversight.escalation", account=account.name, person=name, time=pol.escalation_time),
-                    )
-                )
+        # Each account is its own unit of work: a failure rolls back and is reported for it alone.
+        out += isolation.run(
+            ctx, f"oversight:{account.id}", ctx.t("duty.unit.oversight", account=account.name),
+            lambda account=account: _account_tick(ctx, account, now, account.id in intensified,
+                                                  account.id in todo, claimed, checked), [])
+    return out
+
+
+def _account_tick(ctx: Context, account: Account, now: dt.datetime, intensified: bool, todo: bool,
+                  claimed: set[str], checked: set[str]) -> list[Message]:
+    """One account's prompt, reminder, escalation and intensified prompt now due (emitted here)."""
+    day, clock_time, iso = now.date(), now.time(), now.date().isoformat()
+    out: list[Message] = []
+    if intensified:
+        out += _intensified(ctx, account, now)
+    if todo and not paused_by_crisis(ctx):
+        out += _daily_messages(ctx, account, day, clock_time, iso, claimed, checked)
     for m in out:
         ctx.emit(m)
+    return out
+
+
+def paused_by_crisis(ctx: Context) -> bool:
+    """K1 (policy choice, docs/policies.md): while crisis mode is on, the crisis prompts replace the
+    ordinary daily prompt, reminder and escalation; they are not claimed, so what is still due when
+    the crisis ends (an account nobody checked today) is sent then."""
+    return ctx.get_state("crisis_since") is not None
+
+
+def _daily_messages(ctx: Context, account: Account, day: dt.date, clock_time: dt.time, iso: str,
+                    claimed: set[str], checked: set[str]) -> list[Message]:
+    out: list[Message] = []
+    pol = account.policy.oversight
+    base = f"{account.id}:{iso}"
+    who: tuple[str, str] | None = None
+    if (clock_time >= _time_of(pol.prompt_time) and f"prompt:{base}" not in claimed
+            and ctx.once(f"prompt:{base}")):
+        who = staff.responsible_for(ctx, account, day)
+        holiday = not ctx.calendar(account.policy).is_business_day(day)
+        out.append(_prompt(ctx, account, day, who[0], who[1], holiday))
+    if clock_time < _time_of(pol.reminder_time) or account.id in checked:
+        return out
+    remind = f"reminder:{base}" not in claimed
+    escalate = clock_time >= _time_of(pol.escalation_time) and f"escalation:{base}" not in claimed
+    if not (remind or escalate):
+        return out
+    responsible, why = who or staff.responsible_for(ctx, account, day)
+    if remind and ctx.once(f"reminder:{base}"):
+        text = ctx.t("oversight.reminder", account=account.name, time=pol.reminder_time)
+        out.append(
+            Message(
+                kind="oversight_reminder", to=responsible, account=account.id,
+                text=text + (f" {why}" if why else ""),
+                actions=(Action("oversight_done", ctx.t("action.oversight_done"), account.id),),
+            )
+        )
+    if escalate and ctx.once(f"escalation:{base}"):
+        name = ctx.name_of(responsible)
+        for c, c_why in staff.communicators_with_reasons(ctx, day, exclude=responsible):
+            text = ctx.t("oversight.escalation", account=account.name, person=name, time=pol.escalation_time)
+            out.append(
+                Message(
+                    kind="oversight_escalation", to=c, account=account.id,
+                    text=text + (f" {c_why}" if c_why else ""),
+                )
+            )
     return out
 
 

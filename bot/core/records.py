@@ -151,6 +151,13 @@ def auto_mark(ctx: Context, item: dict) -> bool:
     return True
 
 
+def _should_be_registered(policy: Policy, kind: str, tags_json: str | None) -> bool:
+    """An item that is, or should have been, marked for the diarium even if nobody marked it: a direct
+    message (R6), confidential data (R3), a synpunkt where the policy registers them (R1). Never weeded."""
+    tags = {t["id"] for t in json.loads(tags_json or "[]")}
+    return kind == "dm" or "confidential" in tags or ("synpunkt" in tags and policy.records.register_synpunkter)
+
+
 # --------------------------------------------------------------------------- export (R1, R2, R3, R6)
 
 
@@ -519,11 +526,16 @@ def weed(ctx: Context) -> int:
         for account_id in account_ids:
             cutoff = now - _policy_of(ctx, account_id).records.retention_days * 86400
             # `+diarium` keeps SQLite on the (account_id, received_at) index rather than idx_items_diarium.
-            ids = [r[0] for r in ctx.db.execute(
-                f"SELECT id FROM items WHERE account_id = ? AND received_at < ? AND status IN ({status_ph}) "
+            policy = _policy_of(ctx, account_id)
+            ids = []
+            for item_id, kind, tags in ctx.db.execute(
+                f"SELECT id, kind, tags FROM items WHERE account_id = ? AND received_at < ? AND status IN ({status_ph}) "
                 "AND +diarium = 0 AND crisis = 0 AND id NOT IN (SELECT item_id FROM removals)",
                 [account_id, cutoff, *WEEDABLE_STATUSES],
-            )]
+            ):
+                if _should_be_registered(policy, kind, tags):  # R1, R3, R6: a record, not of minor importance
+                    continue
+                ids.append(item_id)
             weeded += ids
             if ids:
                 per_account[account_id] = len(ids)
