@@ -97,7 +97,7 @@ def _summary(ctx: Context, start: int, end: int) -> str:
         if who:
             handlers[who] = handlers.get(who, 0) + 1
     done = sum(1 for r in rows if r["status"] in items.DONE_STATUSES)
-    by = ", ".join(f"{ctx.person(e).name} ({n})" for e, n in sorted(handlers.items(), key=lambda kv: (-kv[1], kv[0])))
+    by = ", ".join(f"{ctx.name_of(e)} ({n})" for e, n in sorted(handlers.items(), key=lambda kv: (-kv[1], kv[0])))
     return ctx.t("crisis.summary", start=from_epoch(start).strftime("%Y-%m-%d %H:%M"),
                  end=from_epoch(end).strftime("%Y-%m-%d %H:%M"), hours=minutes // 60, minutes=minutes % 60,
                  items=len(rows), done=done, open=len(rows) - done, handlers=by or "–")
@@ -108,7 +108,7 @@ def status_text(ctx: Context) -> str:
     if period is None:
         return ctx.t("crisis.status_off")
     return ctx.t("crisis.status_on", since=from_epoch(period["started_at"]).strftime("%Y-%m-%d %H:%M"),
-                 person=ctx.person(period["started_by"]).name, reason=period["reason"] or "–", primary=_primary(ctx))
+                 person=ctx.name_of(period["started_by"]), reason=period["reason"] or "–", primary=_primary(ctx))
 
 
 def alert(ctx: Context, item: dict, why: str, actor: str | None = None) -> bool:

@@ -371,7 +371,7 @@ def render_report(ctx: Context, rep: dict[str, list[DayStatus]]) -> str:
         lines.append(ctx.t("report.account_header", account=account.name, watched=len(days) - len(missed), total=len(days)))
         for d in days:
             if d.watched:
-                who = ", ".join(f"{ctx.person(p).name} {hm}" + (f" ({note})" if note else "") for p, hm, note in d.checks)
+                who = ", ".join(f"{ctx.name_of(p)} {hm}" + (f" ({note})" if note else "") for p, hm, note in d.checks)
                 lines.append(ctx.t("report.day_watched", day=d.day.isoformat(), who=who))
             else:
                 lines.append(ctx.t("report.day_missed", day=d.day.isoformat()))

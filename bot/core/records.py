@@ -483,7 +483,7 @@ def inactive_reminders(ctx: Context) -> list[Message]:
         owner, _ = staff.responsible_for(ctx, account, today)
         text = ctx.t("records.inactive", account=account.name, platform=account.platform,
                      day=from_epoch(last).date().isoformat(), days=(now - last) // 86400, limit=limit,
-                     owner=ctx.person(account.owner).name)
+                     owner=ctx.name_of(account.owner))
         for to in [owner, *staff.communicators(ctx, today, exclude=owner)]:
             msg = Message(kind="inactive_account", to=to, account=account.id, text=text)
             ctx.emit(msg)

@@ -82,6 +82,29 @@ def test_departed_colleague_holding_items_never_stops_the_tick(tmp_path, setting
     assert again.sent("departed") == []  # the communicators are told once
 
 
+def test_departed_owner_of_a_requested_account_is_passed_over(tmp_path, settings):
+    """Point 1: Omar owns an account approved through a request (stored in the database) and left."""
+    db = tmp_path / "u.db"
+    before = Harness(settings, local(2026, 12, 7, 9, 0), db=str(db))
+    request = ('/konto ansök id=bygglov plattform=facebook namn="Ekby bygglov" enhet=samhallsbyggnad '
+               "kanal=konto-bygglov ansvarig=omar@example.se redaktörer=maria@example.se ersättare=maria@example.se "
+               'syfte="Svara på frågor om bygglov." målgrupp="Invånare som vill bygga." innehåll="Tips om bygglov." '
+               "uppdateras=\"varje vecka\" kontakt=bygglov@example.se")
+    for actor, line in (("omar@example.se", request), ("gustav@example.se", "/konto godkänn 1"),
+                        ("lena@example.se", "/konto godkänn 1")):
+        assert before.bot.command(actor, line).ok, line
+    assert before.bot.command("omar@example.se", "/uppsikt klart bygglov").ok
+    before.bot.db.close()
+    h = Harness(_settings(tmp_path, drop_person="omar@example.se"), local(2026, 12, 8, 7, 0), db=str(db))
+    assert "ansvarig för kontot bygglov" in "\n".join(h.bot.startup_notes)
+    h.run_until(local(2026, 12, 8, 16, 0))
+    [(_, prompt)] = h.sent("oversight_prompt", account="bygglov")
+    assert prompt.mentions == ("maria@example.se",) and "omar@example.se" in prompt.text
+    assert not [m for _, m in h.chat.sent if m.to == "omar@example.se"]
+    assert "omar@example.se" in h.bot.command("lena@example.se", "/rapport 2026-12-07 2026-12-08").text
+    assert h.bot.command("lena@example.se", "/uppsikt status").ok
+
+
 def test_check_config_names_a_departed_colleague_in_swedish(tmp_path, settings, capsys):
     """Point 1: check-config with the database says who left and what they still hold."""
     db = tmp_path / "u.db"
