@@ -327,6 +327,8 @@ def card(ctx: Context, item: dict, new: bool = False) -> Message:
     ]
     if item["assignee"]:
         fields.append((ctx.t("card.assignee"), ctx.name_of(item["assignee"])))
+        if item["assigned_reason"] and item["status"] in OPEN_STATUSES:  # why this person (a hand-over says so)
+            fields.append((ctx.t("card.assigned_reason"), item["assigned_reason"]))
     if item["status"] == "open":
         fields.append((ctx.t("card.first_reply_due"), _fmt(item["first_reply_due"])))
     if item["full_answer_due"] and item["status"] in ("first_reply_sent", "forwarded"):

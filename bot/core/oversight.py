@@ -214,8 +214,9 @@ def _account_tick(ctx: Context, account: Account, now: dt.datetime, intensified:
 
 def paused_by_crisis(ctx: Context) -> bool:
     """K1 (policy choice, docs/policies.md): while crisis mode is on, the crisis prompts replace the
-    ordinary daily prompt, reminder and escalation; they are not claimed, so what is still due when
-    the crisis ends (an account nobody checked today) is sent then."""
+    ordinary daily prompt, reminder and escalation and the intensified prompts (O3). The daily ones
+    are not claimed, so what is still due when the crisis ends (an account nobody checked today) is
+    sent then; the intensified schedule runs on, silent, until the crisis ends."""
     return ctx.get_state("crisis_since") is not None
 
 
@@ -309,6 +310,8 @@ def _intensified(ctx: Context, account: Account, now: dt.datetime) -> list[Messa
     while next_at <= ts:
         next_at += every * 3600
     ctx.update("accounts", account.id, {"next_intensified_at": next_at if next_at <= until else None})
+    if paused_by_crisis(ctx):  # K1: the crisis prompts (every crisis.oversight_every_hours) take this slot
+        return []
     responsible, _ = staff.responsible_for(ctx, account, now.date())
     return [
         Message(
