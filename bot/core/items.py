@@ -134,9 +134,12 @@ def crisis_assignee(ctx: Context, day: dt.date) -> tuple[str, str] | None:
 
 def is_tracked(account: Account, tags: list[Tag]) -> bool:
     """A question, or (where the policy says so) a synpunkt or critical comment: gets an assignee and
-    a first-reply deadline (Q1, Q3; Vaggeryd, Nora §5, Lekeberg 6.2)."""
+    a first-reply deadline (Q1, Q3; Vaggeryd, Nora §5, Lekeberg 6.2). Criticism that is a personal
+    attack is not answered but removed (M5: Nora §5 "skall inte bemötas"; Vaggeryd)."""
     ids = {t.id for t in tags}
-    return "question" in ids or ("synpunkt" in ids and account.policy.deadlines.answer_synpunkter)
+    if "question" in ids:
+        return True
+    return "synpunkt" in ids and "personal_attack" not in ids and account.policy.deadlines.answer_synpunkter
 
 
 # --------------------------------------------------------------------------- deadlines

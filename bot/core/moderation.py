@@ -95,8 +95,7 @@ def removal_prompt(ctx: Context, actor: str, item_id: int) -> tuple[str, list[tu
     suggestion = suggested_ground(ctx, item)
     text = ctx.t("moderation.pick_ground", id=item_id, grounds=ground_listing(ctx, account.policy.moderation.grounds))
     if suggestion:
-        text += " " + ctx.t("moderation.suggested", ground=ground_name(ctx, suggestion),
-                            label=ground_label(ctx, suggestion))
+        text += " " + ctx.t("moderation.suggested", ground=ground_listing(ctx, [suggestion]))
     return text, choices(ctx, account)
 
 

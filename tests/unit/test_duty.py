@@ -174,6 +174,8 @@ def test_synpunkt_and_criticism_get_an_assignee_and_a_deadline_where_the_policy_
         assert [m for _, m in h.sent("assignment") if m.item == item["id"]]
     else:
         assert item["status"] == "noted" and item["assignee"] is None
+    attack = _intake(h, "facebook", "Helt oacceptabelt, du är en idiot Lena", "s2")  # M5: not answered, removed
+    assert attack["status"] == "noted" and attack["flag"]
 
 
 def test_a_synpunkt_is_registered_whether_or_not_it_was_answered(tmp_path):
