@@ -40,9 +40,7 @@ def _bot(args, chat=None, clock=None):
     except StoreError as exc:
         print(str(exc), file=sys.stderr)
         raise SystemExit(2) from None
-    for line in bot.startup_notes:  # colleagues who left the config: their items went to the responsible
-        print(line, file=sys.stderr)
-    return bot
+    return bot  # colleagues who left the config are logged at start-up (bot.startup_notes)
 
 
 def _date(text: str) -> dt.date:

@@ -80,7 +80,8 @@ def describe(ctx: Context, departures: list[Departure]) -> list[str]:
         held = [ctx.t(key, ref=ref) for key, ref in d.named]
         if d.open_items:
             held.insert(0, ctx.t("duty.departed_items", ids=", ".join(str(i) for i in d.open_items)))
-        lines.append(ctx.t("duty.departed_line", email=d.email, held="; ".join(held)))
+        line = ctx.t("duty.departed_line", email=d.email, held="; ".join(held))
+        lines.append(line + (" " + ctx.t("duty.departed_fix") if d.named else ""))
     return lines
 
 

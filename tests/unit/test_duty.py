@@ -49,7 +49,7 @@ def _row(h, item_id):
 # --------------------------------------------------------------------------- 1. a departed colleague
 
 
-def test_departed_colleague_holding_items_never_stops_the_tick(tmp_path, settings):
+def test_departed_colleague_holding_items_never_stops_the_tick(tmp_path, settings, caplog):
     """Point 1: Omar holds an open item and is named in absences; he is removed from the config."""
     db = tmp_path / "u.db"
     before = Harness(settings, local(2026, 12, 7, 9, 0), db=str(db))
@@ -63,6 +63,7 @@ def test_departed_colleague_holding_items_never_stops_the_tick(tmp_path, setting
     # Start-up says so in Swedish, and the item went to the account's responsible person with the reason.
     notes = "\n".join(h.bot.startup_notes)
     assert "omar@example.se finns inte längre i konfigurationen" in notes and f"ärenden {item['id']}" in notes
+    assert "omar@example.se finns inte längre i konfigurationen" in caplog.text  # the start-up log says so
     row = _row(h, item["id"])
     assert row["assignee"] == "lena@example.se" and "omar@example.se" in row["assigned_reason"]
     cards = [m for _, m in h.sent("item_updated") if m.item == item["id"]]
