@@ -17,7 +17,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-from bot.core import items, staff
+from bot.core import isolation, items, staff
 from bot.core.context import Context
 from bot.messages import Message
 
@@ -87,31 +87,41 @@ def describe(ctx: Context, departures: list[Departure]) -> list[str]:
 
 def settle(ctx: Context) -> list[str]:
     """Hand departed people's open items to each account's responsible person, with the reason on the
-    card; tell the communicators once per person. Call inside db.atomic() (start-up).
+    card; tell the communicators once per person. Call inside db.atomic() (start-up). Each item and
+    each notice is its own unit of work: one that fails is reported and never stops the others.
 
-    Returns the lines that say who left and what they held (for the start-up output and the log)."""
-    today = ctx.today()
-    out: list[Message] = []
+    Returns the lines that say who left and what they held (for the start-up log)."""
     departures = find(ctx)
     lines = describe(ctx, departures)
     for line in lines:
         log.warning("%s", line)
     for d in departures:
         for item_id in d.open_items:
-            item = items.get(ctx, item_id)
-            account = ctx.accounts.get(item["account_id"])
-            if account is None:  # a closed account: nothing more is asked of the item
-                continue
-            to, _ = staff.responsible_for(ctx, account, today)
-            if not ctx.knows(to):
-                continue
-            reason = ctx.t("duty.departed_moved", person=d.email, to=ctx.person(to).first_name)
-            out += items.hand_over(ctx, item, to, reason, "departed")
-        if ctx.once(f"departed:{d.email}"):
-            text = ctx.t("duty.departed_notice", line=describe(ctx, [d])[0])
-            for c in staff.communicators(ctx, today):
-                msg = Message(kind="departed", to=c, text=text)
-                ctx.emit(msg)
-                out.append(msg)
-            ctx.audit("uppsikt", "people.departed", d.email, items=d.open_items, named=d.named)
+            isolation.run(ctx, f"item:{item_id}", ctx.t("duty.unit.item", id=item_id),
+                          lambda item_id=item_id, d=d: _hand_over(ctx, d, item_id), [])
+        isolation.run(ctx, f"departed:{d.email}", d.email, lambda d=d: _tell(ctx, d), [])
     return lines
+
+
+def _hand_over(ctx: Context, d: Departure, item_id: int) -> list[Message]:
+    item = items.get(ctx, item_id)
+    account = ctx.accounts.get(item["account_id"])
+    if account is None:  # a closed account: nothing more is asked of the item
+        return []
+    to, _ = staff.responsible_for(ctx, account, ctx.today())
+    if not ctx.knows(to):
+        return []
+    reason = ctx.t("duty.departed_moved", person=d.email, to=ctx.person(to).first_name)
+    return items.hand_over(ctx, item, to, reason, "departed")
+
+
+def _tell(ctx: Context, d: Departure) -> list[Message]:
+    """The communicators are told once per person who left."""
+    if not ctx.once(f"departed:{d.email}"):
+        return []
+    text = ctx.t("duty.departed_notice", line=describe(ctx, [d])[0])
+    out = [Message(kind="departed", to=c, text=text) for c in staff.communicators(ctx, ctx.today())]
+    for msg in out:
+        ctx.emit(msg)
+    ctx.audit("uppsikt", "people.departed", d.email, items=d.open_items, named=d.named)
+    return out
