@@ -26,7 +26,7 @@ def run(ctx: Context) -> list[Message]:
         # One account's or one item's failure never rolls back the others' (bot/core/isolation.py):
         # oversight and items isolate each account and item; the other parts are units of their own.
         out = oversight.tick(ctx)
-        out += isolation.run(ctx, "crisis", ctx.t("duty.unit.crisis"), lambda: crisis.tick(ctx), [])
+        out += crisis.tick_isolated(ctx)
         out += items.tick(ctx)
         if ctx.once(f"daily:{ctx.today().isoformat()}"):
             for name, daily in (("absences", handover.daily), ("coverage", staff.check_coverage),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.clock import from_epoch
-from bot.core import items, staff
+from bot.core import isolation, items, staff
 from bot.core.context import Context, Refused
 from bot.messages import Action, Message
 
@@ -179,6 +179,18 @@ def tick(ctx: Context) -> list[Message]:
     for m in out:
         ctx.emit(m)
     return out
+
+
+def tick_isolated(ctx: Context) -> list[Message]:
+    """The crisis prompts as a unit of work of their own: a failure is rolled back and reported, and
+    the prompts are tried again an hour later (not at every tick). Call inside db.atomic()."""
+    sent = isolation.run(ctx, "crisis", ctx.t("duty.unit.crisis"), lambda: tick(ctx), None)
+    if sent is None:
+        period = active_period(ctx)
+        if period is not None:
+            ctx.update("crisis_periods", period["id"], {"next_prompt_at": ctx.now_ts() + isolation.RETRY_SECONDS})
+        return []
+    return sent
 
 
 def next_prompt_at(ctx: Context) -> dt.datetime | None:

@@ -12,12 +12,14 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
+from bot.core import staff
 from bot.core.context import Context
 from bot.messages import Message
 from bot.store.db import is_store_failure
 
 log = logging.getLogger("uppsikt")
 T = TypeVar("T")
+RETRY_SECONDS = 3600  # work with its own schedule that failed is tried again an hour later, not at every tick
 
 
 def run(ctx: Context, unit: str, label: str, work: Callable[[], T], default: T) -> T:
@@ -45,8 +47,6 @@ def report(ctx: Context, unit: str, label: str, exc: BaseException) -> None:
             ctx.audit("uppsikt", "tick.failure", unit, error=error)
             if not ctx.once(f"failure:{unit}:{ctx.today().isoformat()}"):
                 return
-            from bot.core import staff  # staff imports nothing from here; imported late to keep this module small
-
             for to in staff.communicators(ctx, ctx.today()):
                 ctx.emit(Message(kind="tick_failure", to=to,
                                  text=ctx.t("duty.tick_failure", unit=label, error=error)))

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from bot.clock import from_epoch, to_epoch
-from bot.core import records, staff
+from bot.core import isolation, records, staff
 from bot.core.classify import Tag, classify
 from bot.core.context import Context, Refused
 from bot.core.routing import Expert, HistoryAnswer, Router
@@ -482,17 +482,12 @@ def hand_over(ctx: Context, item: dict, to: str, reason: str, action: str) -> li
 # --------------------------------------------------------------------------- tick
 
 
-RETRY_AFTER_FAILURE = 3600  # an item whose reminder failed is tried again an hour later, not every tick
-
-
 def tick(ctx: Context, batch: int = 500) -> list[Message]:
     """Send due nudges and escalations (call inside db.atomic()).
 
     Each item is its own unit of work (a savepoint): one item that fails is rolled back,
     reported and retried an hour later; the others' reminders go out.
     """
-    from bot.core import isolation  # imports staff, which must not import items
-
     now = ctx.now_ts()
     out: list[Message] = []
     rows = list(ctx.db.query("SELECT * FROM items WHERE next_nudge_at <= ? ORDER BY next_nudge_at LIMIT ?", [now, batch]))
@@ -500,7 +495,7 @@ def tick(ctx: Context, batch: int = 500) -> list[Message]:
         sent = isolation.run(ctx, f"item:{item['id']}", ctx.t("duty.unit.item", id=item["id"]),
                              lambda item=item: _item_tick(ctx, item, now), None)
         if sent is None:
-            ctx.update("items", item["id"], {"next_nudge_at": now + RETRY_AFTER_FAILURE})
+            ctx.update("items", item["id"], {"next_nudge_at": now + isolation.RETRY_SECONDS})  # not every tick
             continue
         out += sent
     return out

@@ -191,10 +191,15 @@ def tick(ctx: Context) -> list[Message]:
         if account.id not in todo and account.id not in intensified:
             continue
         # Each account is its own unit of work: a failure rolls back and is reported for it alone.
-        out += isolation.run(
+        sent = isolation.run(
             ctx, f"oversight:{account.id}", ctx.t("duty.unit.oversight", account=account.name),
             lambda account=account: _account_tick(ctx, account, now, account.id in intensified,
-                                                  account.id in todo, claimed, checked), [])
+                                                  account.id in todo, claimed, checked), None)
+        if sent is None:
+            if account.id in intensified:  # tried again in an hour, not at every tick (nor every simulated second)
+                ctx.update("accounts", account.id, {"next_intensified_at": ts + isolation.RETRY_SECONDS})
+            continue
+        out += sent
     return out
 
 

@@ -156,6 +156,27 @@ def test_one_failing_unit_never_rolls_back_the_others(harness, monkeypatch):
     assert [m for _, m in h.sent("oversight_prompt") if m.account == "linkedin"]
 
 
+def test_failing_scheduled_work_is_tried_again_in_an_hour_not_at_every_tick(harness, monkeypatch):
+    """Point 1: a failing crisis prompt or intensified prompt is retried hourly, reported once a day."""
+    h = harness(local(2026, 12, 7, 9, 0))
+    assert h.bot.command("lena@example.se", "/uppsikt känsligt facebook timmar=1 Ny detaljplan").ok
+    real = oversight._intensified
+
+    def broken(ctx, account, now):
+        raise RuntimeError("trasig tillsyn")
+
+    monkeypatch.setattr(oversight, "_intensified", broken)
+    h.run_until(local(2026, 12, 7, 15, 0))
+    attempts = h.ctx.db["audit"].count_where("action = 'tick.failure' AND subject = 'oversight:facebook'")
+    assert 1 <= attempts <= 7  # hourly, not at every simulated second
+    monkeypatch.setattr(oversight, "_intensified", real)
+    assert h.bot.command("karin@example.se", "/kris på Storbrand").ok
+    monkeypatch.setattr(crisis, "tick", lambda ctx: (_ for _ in ()).throw(RuntimeError("trasig krisprompt")))
+    h.run_until(local(2026, 12, 7, 21, 0))
+    assert 1 <= h.ctx.db["audit"].count_where("action = 'tick.failure' AND subject = 'crisis'") <= 7
+    assert len([m for _, m in h.sent("tick_failure") if "krisläget" in m.text]) == 1
+
+
 # --------------------------------------------------------------------------- 2. synpunkter and criticism
 
 
