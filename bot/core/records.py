@@ -176,8 +176,10 @@ def export_diarium(ctx: Context, start: dt.date, end: dt.date) -> list[dict]:
 
     Removal records (R2; confidential ones, R3) count by the day the removal was
     decided; items marked for the diarium (synpunkter with their answers, cases,
-    confidential data, direct messages) by the day they were received. An item
-    that has a removal record appears once, as that record.
+    confidential data, direct messages) by the day they were received, and so does
+    every synpunkt the policy registers that is not marked yet (one still waiting
+    for its answer: R1 registers it whether or not it is answered). An item that
+    has a removal record appears once, as that record.
     """
     lo, hi = _period(ctx, start, end)
     rows: list[tuple[int, int, dict]] = []
@@ -200,11 +202,20 @@ def export_diarium(ctx: Context, start: dt.date, end: dt.date) -> list[dict]:
             "note": r["note"], "decided_by": _who(ctx, r["decided_by"]),
             "diarium_reason": r["i_reason"] or ("sekretess" if confidential else ""), "status": r["i_status"] or "",
         }))
-    for i in ctx.db.query(
+    unmarked_synpunkter = [  # R1: registered whether or not anybody has answered or marked them yet
+        dict(i) | {"diarium_reason": "synpunkt"} for i in ctx.db.query(
+            "SELECT * FROM items WHERE diarium = 0 AND received_at >= ? AND received_at < ? AND tags LIKE ? "
+            "AND id NOT IN (SELECT item_id FROM removals) ORDER BY received_at, id",
+            [lo, hi, '%"synpunkt"%'],
+        )
+        if "synpunkt" in _tag_ids(i) and _policy_of(ctx, i["account_id"]).records.register_synpunkter
+    ]
+    marked = ctx.db.query(
         "SELECT * FROM items WHERE diarium = 1 AND received_at >= ? AND received_at < ? "
         "AND id NOT IN (SELECT item_id FROM removals) ORDER BY received_at, id",
         [lo, hi],
-    ):
+    )
+    for i in [*marked, *unmarked_synpunkter]:
         name, platform = _account_info(ctx, i["account_id"])
         rows.append((i["received_at"], 1, {
             "record_type": _item_record_type(i), "item_id": i["id"], "removal_id": None,

@@ -213,8 +213,14 @@ def test_a_synpunkt_is_registered_whether_or_not_it_was_answered(tmp_path):
     closed = _intake(h, "facebook", CRITICISM, "s3")
     assert h.bot.command("lena@example.se", f"/ärende {closed['id']} inget-svar samtal mellan invånare").ok
     assert _row(h, closed["id"])["diarium"] == 1
-    exported = {r["item_id"] for r in records.export_diarium(h.ctx, dt.date(2026, 12, 7), dt.date(2026, 12, 7))}
-    assert {removed["id"], closed["id"]} <= exported
+    waiting = _intake(h, "facebook", "Jag tycker att biblioteket borde ha öppet längre på lördagar.", "s4")
+    assert waiting["status"] == "open"  # Lekeberg answers synpunkter; this one is not answered yet
+    exported = {r["item_id"]: r for r in records.export_diarium(h.ctx, dt.date(2026, 12, 7), dt.date(2026, 12, 7))}
+    assert {removed["id"], closed["id"], waiting["id"]} <= set(exported)
+    assert exported[waiting["id"]]["record_type"] == "synpunkt" and exported[waiting["id"]]["answer"] == ""
+    tyreso = Harness(_settings(tmp_path, policy="tyreso"), local(2026, 12, 7, 10, 0))  # "behöver inte diarieföras"
+    _intake(tyreso, "facebook", SYNPUNKT, "s1")
+    assert records.export_diarium(tyreso.ctx, dt.date(2026, 12, 7), dt.date(2026, 12, 7)) == []
 
 
 def test_weeding_never_deletes_what_should_have_been_marked_for_the_diarium(harness):
