@@ -94,11 +94,12 @@ def _prompted_today(ctx: Context, account: Account, person: str, day: dt.date) -
 
 def has_stand_in(ctx: Context, account: Account, day: dt.date) -> bool:
     """Someone other than the owner can stand in for the account on `day`: a present member of its
-    staff, or the substitute named in the owner's absence."""
+    staff, or the substitute named in the absence of one of them (the owner included)."""
     candidates = [p for p in account.staff if p != account.owner]
-    owner_absence = staff.absence_on(ctx, account.owner, day)
-    if owner_absence and owner_absence.substitute:
-        candidates.append(owner_absence.substitute)
+    for p in account.staff:
+        absence = staff.absence_on(ctx, p, day)
+        if absence and absence.substitute and absence.substitute != account.owner:
+            candidates.append(absence.substitute)
     return any(staff.is_available(ctx, c, day) for c in candidates)
 
 

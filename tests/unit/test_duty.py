@@ -392,6 +392,9 @@ def test_the_accounts_own_substitute_is_told_when_the_account_is_left_without_a_
     assert all(m.account == "bibliotek" for _, m in sent)
     # Per is Facebook's substitute, but Karin is also on its staff: Facebook keeps a stand-in.
     assert "står utan ersättare" not in h.bot.command("per@example.se", "/frånvaro 2026-12-14 2026-12-18").text
+    # Erik names his own stand-in for another week: the library is not left without one.
+    assert "står utan ersättare" not in h.bot.command(
+        "erik@example.se", "/frånvaro 2027-01-11 2027-01-15 ersättare=maria@example.se").text
 
 
 # --------------------------------------------------------------------------- 6. crisis mode takes over
