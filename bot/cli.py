@@ -36,11 +36,10 @@ def _bot(args, chat=None, clock=None):
     from bot.store.db import StoreError
 
     try:
-        bot = build(_settings(args.config), clock=clock, db=args.db, chat=chat)
+        return build(_settings(args.config), clock=clock, db=args.db, chat=chat)
     except StoreError as exc:
         print(str(exc), file=sys.stderr)
         raise SystemExit(2) from None
-    return bot  # colleagues who left the config are logged at start-up (bot.startup_notes)
 
 
 def _date(text: str) -> dt.date:
