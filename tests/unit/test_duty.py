@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 
@@ -23,7 +24,7 @@ CRITICISM = "Helt oacceptabelt hur ni sköter snöröjningen på Storgatan."
 PERSONNUMMER = "Mitt personnummer är 19811218-9876, ring mig"
 
 
-def _config(tmp_path, policy: str = "lekeberg", drop_person: str | None = None, extra: str = "") -> load_settings:
+def _config(tmp_path, policy: str = "lekeberg", drop_person: str | None = None, extra: str = "") -> Path:
     text = DEFAULT_CONFIG.read_text(encoding="utf-8").replace('policy = "lekeberg"', f'policy = "{policy}"')
     if drop_person:
         text = re.sub(rf'\[\[person\]\]\nemail = "{re.escape(drop_person)}"\n(?:(?!\[\[).*\n)*', "", text)
