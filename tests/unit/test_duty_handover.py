@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.clock import from_epoch
+from bot.clock import from_epoch, to_epoch
 from bot.core import crisis, items, oversight, records, staff
 from bot.settings import DEFAULT_CONFIG, GROUND_IDS, LAW_GROUNDS, load_settings
 from tests.conftest import Harness, local
@@ -430,6 +430,8 @@ def test_crisis_mode_pauses_ordinary_prompts_and_nudges_and_names_who_is_on_duty
 def test_when_crisis_mode_ends_items_get_their_ordinary_deadlines_back(harness):
     """Point 6: the crisis item's two-hour deadline becomes the business-day one; paused reminders resume."""
     h = harness(local(2026, 12, 7, 9, 0))
+    # Installed the week before: the day's oversight round belongs to Uppsikt (a calm first start would skip it).
+    h.ctx.set_state("installed_at", str(to_epoch(local(2026, 11, 30, 7, 0))))
     before = _intake(h, "instagram", QUESTION_MARIA, "q1")
     assert h.bot.command("karin@example.se", "/kris på Storbrand").ok
     during = _intake(h, "bibliotek", "Har biblioteket öppet i kväll?", "q2")
