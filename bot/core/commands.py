@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
-from bot.core import accounts, crisis, intake, items, moderation, oversight, records, staff
+from bot.core import accounts, crisis, handover, intake, items, moderation, oversight, records, staff
 from bot.core.context import Context, Refused
 from bot.core.parsing import account_arg as _account_arg
 from bot.core.parsing import fold, int_option, is_number, options as _options, parse_date
@@ -148,7 +148,7 @@ def cmd_franvaro(ctx: Context, actor: str, words: list[str], channel: str | None
     end = parse_date(ctx, rest[1], ctx.t("word.to"))
     reason = opts.get("reason", "") + (" " if opts.get("reason") and rest[2:] else "") + " ".join(rest[2:])
     substitute = opts.get("substitute", "").lower() or None
-    a = staff.add_absence(ctx, actor, person, start, end, substitute, reason.strip())
+    a = handover.add_absence(ctx, actor, person, start, end, substitute, reason.strip())
     return Reply("\n".join([ctx.t("absence.added", person=ctx.person(a.person).name, start=a.start, end=a.end,
                                    substitute=ctx.person(a.substitute).name if a.substitute
                                    else ctx.t("absence.no_substitute"), id=a.id), *a.notes]))

@@ -10,6 +10,7 @@ without a stand-in.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from bot.clock import to_epoch
@@ -19,6 +20,16 @@ from bot.messages import Action, Message
 from bot.settings import Account
 
 MAX_DAYS_CHECKED = 400  # an absence longer than a year is checked for its first 400 days
+
+
+def add_absence(ctx: Context, actor: str, person: str, start: dt.date, end: dt.date, substitute: str | None,
+                reason: str = "") -> staff.Absence:
+    """Register an absence (staff.add_absence) and, in the same transaction, move the work to the
+    stand-in (O4); the returned absence carries the notes to show the one who registered it."""
+    with ctx.db.atomic():
+        absence = staff.add_absence(ctx, actor, person, start, end, substitute, reason)
+        notes = on_absence_added(ctx, absence)
+    return dataclasses.replace(absence, notes=tuple(notes))
 
 
 def on_absence_added(ctx: Context, absence: staff.Absence) -> list[str]:

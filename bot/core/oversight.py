@@ -17,24 +17,11 @@ from dataclasses import dataclass, field
 from bot.clock import from_epoch, to_epoch
 from bot.core import isolation, staff
 from bot.core.context import Context, Refused
+from bot.core.watchdays import is_watch_day
 from bot.messages import Action, Message
 from bot.settings import Account, parse_time
 
 VIA = ("command", "button", "console", "reaction")
-
-
-def is_watch_day(ctx: Context, account: Account, day: dt.date) -> bool:
-    cal = ctx.calendar(account.policy)
-    if cal.is_business_day(day):
-        return True
-    limit = account.policy.oversight.max_days_without_check
-    prev = cal.previous_business_day(day)
-    nxt = cal.next_business_day(day)
-    if (nxt - prev).days <= limit:
-        return False
-    # Watch every `limit` days counted from the last business day; the last such
-    # day is then within `limit` days of the next business day as well.
-    return (day - prev).days % limit == 0
 
 
 def installed_at(ctx: Context) -> int:

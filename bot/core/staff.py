@@ -7,11 +7,11 @@ the account's staff and finally to the communicators.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
 from bot.core.context import Context, Refused
+from bot.core.watchdays import is_watch_day
 from bot.messages import Message
 from bot.settings import Account
 
@@ -95,11 +95,8 @@ def add_absence(
         absence_id = table.last_pk
         ctx.audit(actor, "absence.add", person, start=start, end=end, substitute=substitute, reason=reason)
         absence = _row(ctx.db["absences"].get(absence_id))
-        from bot.core import handover  # handover builds on items and oversight, which import this module
-
-        notes = handover.on_absence_added(ctx, absence)  # O4: the work moves to the stand-in
         check_coverage(ctx)
-    return dataclasses.replace(absence, notes=tuple(notes))
+    return absence
 
 
 def absences_overlapping(ctx: Context, person: str, start: dt.date, end: dt.date) -> Absence | None:
@@ -218,8 +215,6 @@ def check_coverage(ctx: Context) -> list[Message]:
     """Warn the communicators 5 business days ahead of any watch day (business days and the O2
     holiday watch days) on which an account would have nobody present. One warning per account
     and period."""
-    from bot.core.oversight import is_watch_day  # oversight imports this module
-
     today = ctx.today()
     cal = ctx.calendar()
     horizon = cal.add_business_days(today, COVERAGE_WARNING_BUSINESS_DAYS)
