@@ -12,6 +12,7 @@ A card is built from plain JSON dicts (no templating library):
 * image attachments (the monthly report's summary, issue 14) as ``Image``
   elements with a base64 data URI and their text alternative (Teams shows data
   URIs in cards; its message size limit does not count base64 images);
+* links (an `Action` with a `url`: the full monthly report) as ``Action.OpenUrl``;
 * the buttons as ``Action.Execute`` (Universal Actions) with
   ``verb = <core action name>`` and ``data = {"uppsikt": <core action name>,
   "value": <item id / account id / request id>}``, in ActionSets of at most
@@ -135,6 +136,8 @@ def fact_set(fields: Sequence[tuple[str, str]]) -> dict:
 
 
 def execute(action: Action, *, label_suffix: str = "") -> dict:
+    if action.url:  # a link (the full monthly report): opens in the browser, never reaches the bot
+        return {"type": "Action.OpenUrl", "title": cut(action.label + label_suffix, TITLE_MAX), "url": action.url}
     element: dict[str, Any] = {
         "type": "Action.Execute", "title": cut((action.label or action.name) + label_suffix, TITLE_MAX),
         "verb": action.name, "data": {KEY: action.name, "value": action.value},
@@ -418,7 +421,10 @@ def validate_card(content: dict) -> None:
             if not 0 < len(actions) <= ACTIONS_PER_SET:
                 raise ValueError("an ActionSet needs 1 to 5 actions")
             for a in actions:
-                if a.get("type") != "Action.Execute" or not a.get("verb") or not (a.get("data") or {}).get(KEY):
+                if a.get("type") == "Action.OpenUrl":
+                    if not str(a.get("url") or "").startswith(("https://", "http://")) or not a.get("title"):
+                        raise ValueError(f"bad link {a!r}")
+                elif a.get("type") != "Action.Execute" or not a.get("verb") or not (a.get("data") or {}).get(KEY):
                     raise ValueError(f"bad action {a!r}")
         elif kind == "Image":
             url = element.get("url") or ""
