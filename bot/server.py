@@ -229,6 +229,8 @@ def run_slack(bot: Bot, *, bot_token: str, app_token: str = "", signing_secret: 
     app = connect(bot, bot_token=bot_token, signing_secret=signing_secret, http=http, out=out)
     if app is None:
         return 2
+    if http:  # only an HTTP mode serves the full report behind the monthly post's link (before the first tick)
+        bot.report_links = links_from_env()
     bot.deliver_in_background()  # listeners acknowledge as soon as their work is committed
     lock = jobs.scheduler_lock(db_path)
     scheduler = jobs.start(bot, backup_folder) if lock is not None else None
@@ -236,8 +238,6 @@ def run_slack(bot: Bot, *, bot_token: str, app_token: str = "", signing_secret: 
         out(bot.t("slack.run.second_scheduler"))
     server: HttpServer | None = None
     stop_on_signals()
-    if http:  # only an HTTP mode serves the full report behind the monthly post's link
-        bot.report_links = links_from_env()
     try:
         if http:
             server = HttpServer(build_server(bot, slack=app, teams=teams, secrets=secrets_from_env()), host, port)

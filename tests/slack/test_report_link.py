@@ -36,3 +36,48 @@ def test_without_a_link_the_comment_keeps_the_command_line_sentence(settings, sl
     [png, _] = slack_api.shared(example_channels(settings)["kommunikation"])
     assert "Hela rapporten: uppsikt report month --month 2026-11" in png["comment"]
     assert "<http" not in png["comment"]
+
+
+def test_uppsikt_run_http_serves_the_report_behind_a_link_from_the_environment(tmp_path, slack_api):
+    """`uppsikt run --http` (Slack's HTTP mode) reads UPPSIKT_PUBLIC_URL and UPPSIKT_LINK_SECRET."""
+    import datetime as dt
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+    from tests.slack.signing import SIGNING_SECRET, wait_for
+    from tests.slack.test_metrics import free_port, get
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    secret = "a-test-secret-that-is-long-enough"
+    env = {**os.environ, "SLACK_BOT_TOKEN": slack_api.token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "SLACK_API_URL": slack_api.base_url, "UPPSIKT_PUBLIC_URL": base, "UPPSIKT_LINK_SECRET": secret}
+    env.pop("SLACK_APP_TOKEN", None)
+    stderr = tmp_path / "stderr.txt"
+    with stderr.open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port",
+                                 str(port), "--db", str(tmp_path / "u.db")], cwd=REPO, env=env,
+                                stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        up = wait_for(lambda: "/slack/events" in stderr.read_text() or proc.poll() is not None, timeout=60)
+        assert up and proc.poll() is None, stderr.read_text()
+        assert wait_for(lambda: get(base + "/healthz")[0] == 200, timeout=20), stderr.read_text()
+        first = dt.date.today().replace(day=1) - dt.timedelta(days=1)  # last month (the server's real clock)
+        links = ReportLinks(base, secret.encode())
+        url, _ = links.url(f"{first:%Y-%m}", int(time.time()))
+        status, kind, body = get(url, timeout=60)
+        assert status == 200 and kind == "text/html; charset=utf-8" and '<html lang="sv"' in body, body[:300]
+        assert get(url.replace("sig=", "sig=0"))[0] == 403
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            code = proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+            code = None
+    assert code == 0, stderr.read_text()[-3000:]
