@@ -88,9 +88,13 @@ def test_a_communicator_sees_duties_absences_and_every_account(teams):
     todo = [a["data"]["value"] for e in card["body"] if e["type"] == "ActionSet" for a in e["actions"]
             if a["verb"] == "oversight_done"]
     assert todo and set(todo) <= set(env.bot.accounts())
-    env.message("lena@example.se", f"uppsikt klart {todo[0]}")
+    dashboard = env.connector.last(env.personal("lena@example.se"))
+    status, _ = env.press("lena@example.se", dashboard.result_id, "oversight_done", todo[0])  # the card's button
+    assert status == 200
+    logged = env.bot.db.execute("SELECT account_id, person FROM oversight_log").fetchall()
+    assert [tuple(r) for r in logged] == [(todo[0], "lena@example.se")]
     text = card_text(home_card(env, "lena@example.se", "hem"))
-    assert "Kollat av Lena Berg kl. 09:05" in text
+    assert "Kollat av Lena Berg kl. 09:05" in text and "Inte kollat ännu i dag" not in text
 
 
 def test_the_dashboard_in_english(teams, settings):
