@@ -32,6 +32,7 @@ META_SOURCES = ("facebook", "instagram", "messenger", "instagram_dm")
 COMMENT_SOURCES = ("facebook", "instagram")
 DM_SOURCES = ("messenger", "instagram_dm")
 TARGET_PREFIX = "meta:"
+WRITE_KIND = "platform_write"  # the outbox row of a platform write: delivered to the Meta port, never to a chat
 MESSAGING_WINDOW_HOURS = 24  # Meta's standard messaging window after the person's last message
 PLACEHOLDERS = ("namn", "konto", "signatur")
 ALERT_KINDS = ("token", "permission")
@@ -234,7 +235,7 @@ def queue(ctx: Context, actor: str, item: dict | None, account: Account, kind: s
         "text": text, "author": author or None, "actor": actor, "status": "queued", "created_at": now,
         "not_before": at or now, "removal_id": removal,
     })
-    message = Message(kind="platform_write", to=f"{TARGET_PREFIX}{write_id}", account=account.id,
+    message = Message(kind=WRITE_KIND, to=f"{TARGET_PREFIX}{write_id}", account=account.id,
                       item=item["id"] if item else None, text=kind, fields=(("write", str(write_id)),))
     ctx.insert("outbox", {"created_at": now, "kind": message.kind, "target": message.to, "account_id": account.id,
                           "item_id": message.item, "message": message.to_json(), "status": "pending",
@@ -259,7 +260,7 @@ def resend(ctx: Context, actor: str, write_id: int) -> str:
         if write["status"] != "waiting":
             raise ctx.refusal("graph.not_waiting", write=write_id, status=write["status"])
         ctx.update("platform_writes", write_id, {"status": "queued", "error": "", "problem": None})
-        message = Message(kind="platform_write", to=f"{TARGET_PREFIX}{write_id}", account=account.id,
+        message = Message(kind=WRITE_KIND, to=f"{TARGET_PREFIX}{write_id}", account=account.id,
                           item=write["item_id"], text=write["kind"], fields=(("write", str(write_id)),))
         ctx.emit(message)
         ctx.audit(actor, f"platform.{write['kind']}.resend", f"write:{write_id}", account=account.id)

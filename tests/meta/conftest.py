@@ -93,3 +93,25 @@ def world(settings, api):
         return MetaWorld(writing_settings(settings, removal), api, start, timeout)
 
     return make
+
+
+def write_back_messages(settings: Settings) -> list:
+    """Every chat message writing back produces: a published reply, a hide and a delete, a block and an expired
+    token (for the renderers' coverage tests)."""
+    from tests.meta.mock_graph_api import PAGE_TOKEN as TOKEN
+
+    with MockGraphAPI(page_id=FB_PAGE, tokens={TOKEN: FB_PAGE}) as mock:
+        w = MetaWorld(writing_settings(settings), mock, local(2026, 12, 7, 10, 0))
+        asked = w.comment("501_1", "När öppnar simhallen efter renoveringen?")
+        assert w.bot.action("lena@example.se", "reply", str(asked), answer="Hej! Den 12 januari.", confirm="1").ok
+        for n in (2, 3):
+            rude = w.comment(f"501_{n}", "Lena Berg är en idiot.", author_id="U9", author="Nils Troll")
+            assert w.bot.action("lena@example.se", "remove", str(rude), reason="personal_attack").ok
+        assert w.bot.action("lena@example.se", "platform_block", str(rude)).ok
+        w.clock.set(local(2026, 12, 8, 0, 5))
+        w.bot.flush()
+        mock.expire()
+        late = w.comment("501_4", "Var lämnar jag grovsopor?")
+        assert w.bot.action("lena@example.se", "reply", str(late), answer="Hej! På återvinningscentralen.",
+                            confirm="1").ok
+        return [m for _, m in w.chat.sent]

@@ -17,6 +17,8 @@ from bot.adapters.slack.ids import ActionId
 from bot.bootstrap import DIGEST_KINDS
 from bot.messages import Action, Message
 from tests.conftest import REPO, Harness, local
+from bot.core.platform import WRITE_KIND
+from tests.meta.conftest import write_back_messages
 from tests.slack.conftest import example_users
 
 CORE = REPO / "bot" / "core"
@@ -29,7 +31,7 @@ def core_kinds() -> set[str]:
     for path in CORE.glob("*.py"):
         for match in KIND_RE.finditer(path.read_text(encoding="utf-8")):
             kinds.update(k for k in match.groups() if k)
-    return kinds
+    return kinds - {WRITE_KIND}  # a platform write goes to the Meta port, never to a chat (issue 11)
 
 
 def lifecycle_messages(settings) -> list[Message]:
@@ -77,6 +79,7 @@ def produced(settings) -> list[Message]:
         messages += [r.message for r in records]
     messages += lifecycle_messages(settings)
     messages += platform_messages(settings)
+    messages += write_back_messages(settings)  # issue 11: replies, hides, deletes, blocks, token alerts
     by_person: dict[str, list[Message]] = defaultdict(list)
     for m in messages:
         if m.kind in DIGEST_KINDS and not m.to_channel:
