@@ -335,3 +335,53 @@ def test_accounts_without_writing_do_not_offer_reply(world, settings):
     item_id = w.comment("111_18", QUESTION)
     card = [m for _, m in w.chat.sent if m.kind == "item" and m.item == item_id][0]
     assert card.actions[0].name == "reply"
+
+
+# --------------------------------------------------------------------------- set-up and secrets
+
+
+def test_check_config_reports_accounts_that_write_without_a_token(settings):
+    from bot.cli import write_warnings
+    from tests.meta.conftest import writing_settings
+
+    written = writing_settings(settings)
+    lines = write_warnings(written, {"META_PAGE_TOKEN_FACEBOOK": "EAAsomething"})
+    assert len(lines) == 1 and "instagram" in lines[0] and "META_PAGE_TOKEN_INSTAGRAM" in lines[0]
+    assert write_warnings(settings, {}) == []  # the shipped example writes nowhere
+
+
+def test_page_tokens_are_never_logged():
+    import logging
+
+    from bot.logs import SecretFilter, configured_secrets
+
+    secret = "EAAB1234567890abcdefghijklmnopqrstuvwxyz"
+    env = {"META_PAGE_TOKEN_KULTUR_FRITID": "custom-page-token-value"}
+    log_filter = SecretFilter(configured_secrets(env))
+    record = logging.LogRecord("uppsikt.meta", logging.WARNING, __file__, 1,
+                               "calling %s with %s and custom-page-token-value", ("x", secret), None)
+    assert log_filter.filter(record)
+    assert secret not in record.getMessage() and "custom-page-token-value" not in record.getMessage()
+    from bot.adapters.meta.graph import GraphClient
+
+    assert secret not in repr(GraphClient({"facebook": secret}))
+
+
+def test_the_graph_version_is_pinned_in_every_call(world):
+    w = world()
+    item_id = w.comment("111_19", QUESTION)
+    assert reply(w, item_id).ok
+    assert w.api.calls and all(c.path.startswith("/v21.0/") for c in w.api.calls)
+    assert all("access_token" not in c.params for c in w.api.calls)  # the mock keeps no tokens either
+
+
+def test_weeding_or_erasure_takes_the_platform_rows_with_the_item(world):
+    from bot.core import records
+
+    w = world()
+    item_id = w.comment("111_20", QUESTION)
+    assert reply(w, item_id).ok
+    with w.bot.lock, w.ctx.db.atomic():
+        records.delete_items(w.ctx, [item_id])
+    assert not w.writes(item_id)
+    assert not w.ctx.db.execute("SELECT COUNT(*) FROM platform_authors WHERE external_id = '111_20'").fetchone()[0]
