@@ -42,7 +42,8 @@ class PlatformWriter:
             write = platform.write_of(self.ctx, write_id)
         if write is None or write["status"] != "queued":
             return  # cancelled (an undo), resent under another row, or done already
-        account = self.ctx.accounts.get(write["account_id"])
+        with self.lock:
+            account = self.ctx.accounts.get(write["account_id"])
         if account is None:
             return
         if not self.port.has_token(account.id):

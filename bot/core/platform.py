@@ -35,7 +35,7 @@ TARGET_PREFIX = "meta:"
 WRITE_KIND = "platform_write"  # the outbox row of a platform write: delivered to the Meta port, never to a chat
 MESSAGING_WINDOW_HOURS = 24  # Meta's standard messaging window after the person's last message
 PLACEHOLDERS = ("namn", "konto", "signatur")
-ALERT_KINDS = ("token", "permission")
+ALERT_KINDS = ("token", "permission", "no_token")
 WRITE_KINDS = ("reply", "hide", "unhide", "delete", "block")
 
 
@@ -175,7 +175,11 @@ def compose(ctx: Context, actor: str, item_id: int, text: str, template: str = "
     """What would be published: the typed text (or the chosen template) with the author's signature (Q4),
     and the klarspråk feedback on it (Q8). Refused when the reply cannot be sent."""
     item, account = _checked_item(ctx, actor, item_id)
-    if item["status"] in items.DONE_STATUSES:
+    removed = ctx.db.execute("SELECT 1 FROM removals WHERE item_id = ?", [item_id]).fetchone() is not None
+    if item["status"] in items.DONE_STATUSES and not removed:  # a removed comment may get the public notice why
+        raise ctx.refusal("graph.already_done", id=item_id, status=ctx.t(f"status.{item['status']}"))
+    if removed and ctx.db.execute("SELECT 1 FROM platform_writes WHERE item_id = ? AND kind = 'reply' "
+                                  "AND status = 'done'", [item_id]).fetchone():
         raise ctx.refusal("graph.already_done", id=item_id, status=ctx.t(f"status.{item['status']}"))
     if item["flag"]:
         raise ctx.refusal("graph.flagged", id=item_id)
@@ -381,8 +385,9 @@ def succeeded(ctx: Context, write: dict, published: Published | None) -> None:
     items.record_history(ctx, item["id"], write["actor"], f"platform_{write['kind']}_done", item["status"],
                          item["status"], item["assignee"], "")
     actions: tuple[Action, ...] = ()
-    if write["kind"] == "hide":
-        actions = (Action("platform_undo", ctx.t("graph.action.undo"), str(item["id"])),)
+    if write["kind"] == "hide":  # undo the same day; or tell the author why, from the ground's public phrase
+        actions = (Action("platform_undo", ctx.t("graph.action.undo"), str(item["id"])),
+                   Action("reply", ctx.t("graph.action.notice"), str(item["id"])))
     ctx.emit(Message(kind="platform_done", to="#" + account.channel, account=account.id, item=item["id"],
                      thread=f"item:{item['id']}", actions=actions,
                      text=ctx.t(f"graph.done.{write['kind']}", platform=platform,

@@ -9,7 +9,7 @@ Built from Meta's documented request and response shapes (issue 11):
 - ``GET  /{version}/{object-id}?fields=permalink_url`` -> ``{"id", "permalink_url"}``;
 - ``POST /{version}/{comment-id}`` ``is_hidden=true|false`` (Instagram: ``hide=``) -> ``{"success": true}``;
 - ``DELETE /{version}/{comment-id}`` -> ``{"success": true}``;
-- ``POST /{version}/{page-id}/messages`` (Send API) -> ``{"recipient_id", "message_id"}``, or error 10 / subcode
+- ``POST /{version}/me/messages`` (Send API; also ``/{page-id}/messages``) -> ``{"recipient_id", "message_id"}``, or error 10 / subcode
   2018278 outside the messaging window (`window_closed`);
 - ``POST /{version}/{page-id}/blocked`` ``user=`` -> ``{"<user>": true}``.
 
@@ -215,7 +215,7 @@ class MockGraphAPI:
     def _do(self, verb: str, parts: list[str], params: dict[str, str]) -> tuple[int, dict, dict]:
         obj = parts[0] if parts else ""
         edge = parts[1] if len(parts) > 1 else ""
-        if obj == self.page_id and edge == "messages" and verb == "POST":
+        if obj in (self.page_id, "me") and edge == "messages" and verb == "POST":  # /me: the token's Page
             recipient = json.loads(params.get("recipient", "{}")).get("id", "")
             if recipient in self.window_closed:
                 return 400, self.error(10, "This message is sent outside of allowed window.", 2018278), {}

@@ -228,6 +228,11 @@ def test_no_token_configured_waits_and_says_so(world):
     assert reply(w, item_id).ok
     assert w.writes(item_id)[0]["problem"] == "no_token" and not w.api.calls
     assert any("ingen sidtoken" in t for t in w.told(LENA))
+    alerts = w.told("#kommunikation", "platform_alert")
+    assert len(alerts) == 1 and "META_PAGE_TOKEN_FACEBOOK" in alerts[0]
+    other = w.comment("111_22", "Var lämnar jag grovsopor?")
+    assert reply(w, other, "Hej! På återvinningscentralen.").ok
+    assert len(w.told("#kommunikation", "platform_alert")) == 1  # told once
 
 
 # --------------------------------------------------------------------------- removal on the platform
@@ -385,3 +390,21 @@ def test_weeding_or_erasure_takes_the_platform_rows_with_the_item(world):
         records.delete_items(w.ctx, [item_id])
     assert not w.writes(item_id)
     assert not w.ctx.db.execute("SELECT COUNT(*) FROM platform_authors WHERE external_id = '111_20'").fetchone()[0]
+
+
+def test_the_public_notice_of_a_removal_is_a_template_from_the_grounds_phrase(world):
+    w = world(removal="hide")
+    item_id = w.comment("111_21", "Köp billiga solglasögon på www.example.com!!!", author="Kim Kvist")
+    assert w.bot.action(LENA, "remove", str(item_id), reason="advertising").ok
+    done = [m for _, m in w.chat.sent if m.kind == "platform_done" and m.item == item_id][0]
+    assert [a.name for a in done.actions] == ["platform_undo", "reply"]
+    templates = dict(w.bot.form("reply", str(item_id)).templates)
+    notice = templates["Varför kommentaren togs bort"]
+    assert w.ctx.t("ground.advertising") in notice
+    sent = w.bot.action(LENA, "reply", str(item_id), template="Varför kommentaren togs bort", confirm="1")
+    assert sent.ok, sent.text
+    published = w.api.replies("111_21")
+    assert len(published) == 1 and published[0]["message"].startswith("Hej Kim! Vi har tagit bort din kommentar")
+    assert "Ekby kommun" in published[0]["message"] and w.item(item_id)["status"] == "closed"
+    again = w.bot.action(LENA, "reply", str(item_id), template="Varför kommentaren togs bort", confirm="1")
+    assert not again.ok and len(w.api.replies("111_21")) == 1

@@ -14,7 +14,7 @@ Calls (docs/meta-write.md lists the permissions each needs):
 - reply to a comment: ``POST /{comment-id}/comments`` (Facebook) and ``POST /{ig-comment-id}/replies`` (Instagram);
 - read the Page's replies back: ``GET /{comment-id}/comments?fields=id,message,from,permalink_url`` and
   ``GET /{ig-comment-id}/replies?fields=id,text,from,username``;
-- direct messages: ``POST /{page-id}/messages`` (Send API, ``messaging_type=RESPONSE``);
+- direct messages: ``POST /me/messages`` with the page token (Send API, ``messaging_type=RESPONSE``);
 - hide: ``POST /{comment-id}`` ``is_hidden=true|false`` (Instagram: ``hide=true|false``);
 - delete: ``DELETE /{comment-id}``; block: ``POST /{page-id}/blocked`` ``user=<id>``.
 """
@@ -92,7 +92,9 @@ class GraphClient:
                 if str((r.get("from") or {}).get("id", "")) == page_id]
 
     def send_message(self, account_id: str, source: str, page_id: str, recipient: str, text: str) -> Published:
-        data = self._call(account_id, "POST", f"/{page_id}/messages", {
+        # /me is the Page of the page token: the Facebook Page for Messenger, and the Page linked to the
+        # Instagram account for Instagram Direct (an Instagram account's own id is not a Page id).
+        data = self._call(account_id, "POST", "/me/messages", {
             "recipient": json.dumps({"id": recipient}), "messaging_type": "RESPONSE",
             "message": json.dumps({"text": text}, ensure_ascii=False)})
         return Published(str(data.get("message_id", "")), text)
