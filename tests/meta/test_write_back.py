@@ -408,3 +408,28 @@ def test_the_public_notice_of_a_removal_is_a_template_from_the_grounds_phrase(wo
     assert "Ekby kommun" in published[0]["message"] and w.item(item_id)["status"] == "closed"
     again = w.bot.action(LENA, "reply", str(item_id), template="Varför kommentaren togs bort", confirm="1")
     assert not again.ok and len(w.api.replies("111_21")) == 1
+
+
+def test_a_temporarily_blocked_page_keeps_the_reply_waiting(world):
+    w = world()
+    item_id = w.comment("111_23", QUESTION)
+    w.api.fail("/111_23/comments", code=368)
+    assert reply(w, item_id).ok
+    write = w.writes(item_id)[0]
+    assert write["status"] == "waiting" and write["problem"] == "blocked" and not w.api.replies("111_23")
+    assert any("tillfälligt stoppat" in t and ANSWER in t for t in w.told(LENA))
+    assert w.bot.action(LENA, "platform_resend", str(write["id"])).ok
+    assert len(w.api.replies("111_23")) == 1 and w.item(item_id)["status"] == "answered"
+
+
+def test_a_direct_message_that_timed_out_is_never_sent_twice_by_itself(world):
+    w = world(timeout=0.5)
+    item_id = w.comment("m_slow", "Hej, när töms soporna?", source="messenger", kind="dm", author_id="PSID55")
+    w.api.stall("/me/messages", 1.5)  # Meta sends it; the answer comes too late
+    assert reply(w, item_id, "Hej! På tisdagar.").ok
+    assert len(w.api.messages) == 1 and w.writes(item_id)[0]["uncertain"] == 1
+    w.later(120)
+    assert len(w.api.messages) == 1  # not sent again: it cannot be read back
+    write = w.writes(item_id)[0]
+    assert write["status"] == "waiting" and write["problem"] == "uncertain"
+    assert any("Kontrollera konversationen" in t for t in w.told(LENA))
