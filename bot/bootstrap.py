@@ -13,6 +13,7 @@ import sqlite_utils
 
 from bot.clock import Clock, SystemClock, from_epoch
 from bot.core.context import Context
+from bot.core.platform import MetaPort
 from bot.facade import Bot
 from bot.history import parse_history_csv
 from bot.outbox import DIGEST_KINDS, MAX_DIGEST_ACTIONS, ChatError, ChatPort, RecordingChat
@@ -26,12 +27,15 @@ def build(
     clock: Clock | None = None,
     db: sqlite_utils.Database | str | Path | None = None,
     chat: ChatPort | None = None,
+    graph: MetaPort | None = None,
 ) -> Bot:
     """Wire the bot. `db` is a Database, a path, or None for in-memory."""
     if not isinstance(db, sqlite_utils.Database):
         db = open_db(db)
     ctx = Context(settings=settings, db=db, clock=clock or SystemClock())
     bot = Bot(ctx=ctx, chat=chat)
+    if graph is not None:  # issue 11: replies, hides, deletes and blocks on Facebook and Instagram
+        bot.attach_meta(graph)
     bot.sync_config()
     return bot
 

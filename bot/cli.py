@@ -36,8 +36,14 @@ def _bot(args, chat=None, clock=None):
     from bot.bootstrap import build
     from bot.store.db import StoreError
 
+    settings = _settings(args.config)
+    graph = None
+    if getattr(args, "func", None) is cmd_run:  # issue 11: write back to Facebook and Instagram with page tokens
+        from bot.adapters.meta.graph import GraphClient
+
+        graph = GraphClient.from_env(list(settings.accounts))
     try:
-        return build(_settings(args.config), clock=clock, db=args.db, chat=chat)
+        return build(settings, clock=clock, db=args.db, chat=chat, graph=graph)
     except StoreError as exc:
         print(str(exc), file=sys.stderr)
         raise SystemExit(2) from None
@@ -59,11 +65,25 @@ def cmd_check_config(args) -> int:
         print(t("cli.problems_found", "sv", count=len(problems)), file=sys.stderr)
         return 2
     assert settings is not None
+    for line in write_warnings(settings, os.environ):
+        print(line)
     print(t("cli.config_clean", settings.municipality.language, path=args.path, municipality=settings.municipality.name,
             accounts=len(settings.accounts), people=len(settings.people), policy=settings.policy.id))
     for line in _departures(settings, Path(args.db)):  # --db, else UPPSIKT_DATA, else the default data folder
         print(line)
     return 0
+
+
+def write_warnings(settings, env) -> list[str]:
+    """Issue 11: accounts that write to Facebook or Instagram but have no page token (or no page id)."""
+    from bot.core.platform import missing_tokens, token_env
+
+    lang = settings.municipality.language
+    lines = [t("graph.config.missing_token", lang, account=a.id, platform=a.platform, env=token_env(a.id))
+             for a in missing_tokens(settings.accounts, env)]
+    lines += [t("graph.config.missing_page_id", lang, account=a.id, platform=a.platform)
+              for a in settings.accounts.values() if a.policy.platform.write and not a.external_id]
+    return lines
 
 
 def _departures(settings, db_path: Path) -> list[str]:

@@ -29,8 +29,11 @@ from bot.core.dashboard import Dashboard, dashboard
 from bot.core.deliveries import INTAKE_MAX_SKEW_SECONDS, DeliveryResult, IntakeError, PlatformEvent
 from bot.core.forms import AccountForm, ItemForm
 from bot.core.parsing import fold, is_number
+from bot.core.platform import GraphError, MetaPort, Published
+from bot.core.platform import token_env as platform_token_env
 from bot.messages import Message, Reply
 from bot.outbox import ChatError, ChatPort, Outbox, RecordingChat
+from bot.platform_writer import PlatformWriter
 from bot.paths import TEAMS_DIR
 from bot.report.links import ReportLinks, links_from_env
 from bot.settings import Account, Person, Secrets, Settings, secrets_from_env
@@ -92,6 +95,10 @@ class Bot:
     @chat.setter
     def chat(self, chat: ChatPort | None) -> None:
         self.outbox.chat = chat
+
+    def attach_meta(self, port: MetaPort) -> None:
+        """Issue 11: platform writes (`meta:` outbox targets) go out through this Graph API port."""
+        self.outbox.platforms["meta:"] = PlatformWriter(self.ctx, self.lock, port)
 
     @property
     def wake(self) -> threading.Event | None:
@@ -338,7 +345,7 @@ class Bot:
 # pure helpers of the core (adapters import nothing else of Uppsikt but bot.messages and bot.i18n).
 __all__ = [
     "INTAKE_MAX_SKEW_SECONDS", "TEAMS_DIR", "Account", "AccountForm", "Bot", "ChatError", "ChatMemory", "ChatPort", "Clock", "Dashboard", "DeliveryResult",
-    "FakeClock", "IntakeError", "ItemForm", "Message", "Person", "PlatformEvent", "Problem", "RecordingChat",
+    "FakeClock", "GraphError", "IntakeError", "MetaPort", "Published", "platform_token_env", "ItemForm", "Message", "Person", "PlatformEvent", "Problem", "RecordingChat",
     "Refused", "Reply", "ReportLinks", "Secrets", "fold", "links_from_env", "from_epoch", "is_number", "secrets_from_env", "serialized", "to_epoch",
     "to_local",
 ]

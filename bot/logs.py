@@ -41,6 +41,8 @@ SECRET_ENV = (
 )
 MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words; no real secret is that short
 TOKEN_RE = re.compile(r"(xox[a-z]|xapp)-[A-Za-z0-9-]+")
+PAGE_TOKEN_PREFIX = "META_PAGE_TOKEN_"
+META_TOKEN_RE = re.compile(r"\bEAA[A-Za-z0-9]{20,}")  # the shape of Meta access tokens (page and user)
 # Attributes every LogRecord has; anything else on a record came in through `extra=`.
 STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -48,7 +50,8 @@ STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))
 def configured_secrets(env: Mapping[str, str] | None = None) -> list[str]:
     """The secret values set in the environment (the ones `SecretFilter` masks by default)."""
     env = os.environ if env is None else env
-    return [v for v in (env.get(name, "").strip() for name in SECRET_ENV) if len(v) >= MIN_SECRET_LENGTH]
+    names = [*SECRET_ENV, *(k for k in env if k.startswith(PAGE_TOKEN_PREFIX))]  # issue 11: a page token per account
+    return [v for v in (env.get(name, "").strip() for name in names) if len(v) >= MIN_SECRET_LENGTH]
 
 
 class SecretFilter(logging.Filter):
@@ -63,6 +66,7 @@ class SecretFilter(logging.Filter):
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
+        text = META_TOKEN_RE.sub("EAA" + MASK, text)
         return TOKEN_RE.sub(lambda m: f"{m.group(1)}-{MASK}", text)
 
     def _masked(self, value: object) -> object:

@@ -20,10 +20,10 @@ class Action:
 
 # How every chat platform treats the core's buttons (one list for Slack and Teams alike):
 # buttons that ask for input in a form first (Slack: a modal; Teams: an input card) ...
-FORM_ACTIONS = frozenset({"reassign", "no_reply", "answered", "remove", "account_reject"})
+FORM_ACTIONS = frozenset({"reassign", "no_reply", "answered", "remove", "account_reject", "reply"})
 # ... and the buttons shown as the positive (Slack: primary) or destructive (Slack: danger) choice.
-POSITIVE_ACTIONS = frozenset({"answered", "oversight_done", "account_approve"})
-DESTRUCTIVE_ACTIONS = frozenset({"remove", "crisis", "account_reject"})
+POSITIVE_ACTIONS = frozenset({"answered", "oversight_done", "account_approve", "reply"})
+DESTRUCTIVE_ACTIONS = frozenset({"remove", "crisis", "account_reject", "platform_block"})
 
 
 @dataclass(frozen=True)

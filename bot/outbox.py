@@ -46,6 +46,7 @@ class RecordingChat:
 DIGEST_KINDS = ("nudge", "escalation", "oversight_reminder", "coverage_warning", "two_factor_reminder",
                 "snapshot_reminder")
 MAX_DIGEST_ACTIONS = 10
+PLATFORM_PREFIXES = ("meta:",)  # issue 11: outbox targets that are platform writes, never chat messages
 
 
 @dataclass
@@ -57,6 +58,9 @@ class Outbox:
     chat: ChatPort | None = None
     flush_lock: threading.Lock = field(default_factory=threading.Lock)
     wake: threading.Event | None = None  # set: a background thread delivers (server modes)
+    # Issue 11: targets with one of these prefixes ("meta:") are delivered by that port (a platform write)
+    # instead of the chat port; a target whose port is missing waits.
+    platforms: dict[str, ChatPort] = field(default_factory=dict)
 
     @property
     def db(self):
@@ -95,10 +99,15 @@ class Outbox:
         retried for as long as it takes (backing off, or after ``retry_after``);
         only a permanent failure gives up on a message.
         """
-        if self.chat is None or not self.flush_lock.acquire(blocking=False):
+        if (self.chat is None and not self.platforms) or not self.flush_lock.acquire(blocking=False):
             return 0  # another thread is draining; it will pick these up too
         try:
-            return self._drain()
+            delivered = self._drain()
+            for _ in range(3):  # a platform write's outcome queues messages of its own (issue 11): deliver them too
+                if not self._platform_delivered:
+                    break
+                delivered += self._drain()
+            return delivered
         finally:
             self.flush_lock.release()
 
@@ -122,7 +131,11 @@ class Outbox:
         blocked: set[str] = set()
         done: set[int] = set()
         delivered = 0
+        self._platform_delivered = False
         for row in rows:
+            port = self._port(row["target"])
+            if port is None:  # no chat port, or a platform write without its platform port: it waits
+                continue
             if row["id"] in done or row["target"] in blocked:
                 continue
             batch = groups.get(row["target"], [row]) if row["kind"] in DIGEST_KINDS else [row]
@@ -136,7 +149,7 @@ class Outbox:
             messages = [Message.from_json(texts[r["id"]]) for r in batch]
             message = messages[0] if len(messages) == 1 else self._digest(row["target"], messages)
             try:
-                self.chat.send(message)
+                port.send(message)
             except ChatError as exc:
                 attempts = row["attempts"] + 1
                 delay = exc.retry_after if exc.retry_after is not None else min(2 ** attempts, 300)
@@ -154,7 +167,17 @@ class Outbox:
                     self.ctx.update("outbox", r["id"], {"status": "sent", "sent_at": now, "attempts": r["attempts"] + 1})
             done.update(r["id"] for r in batch)
             delivered += len(batch)
+            self._platform_delivered = self._platform_delivered or port is not self.chat
         return delivered
+
+    _platform_delivered = False
+
+    def _port(self, target: str) -> ChatPort | None:
+        """The port a target is delivered through: a platform's (issue 11) by its prefix, else the chat port."""
+        for prefix in PLATFORM_PREFIXES:
+            if target.startswith(prefix):
+                return self.platforms.get(prefix)
+        return self.chat
 
     def _texts(self, ids: list[int]) -> dict[int, str]:
         texts: dict[int, str] = {}

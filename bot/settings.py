@@ -145,6 +145,20 @@ class AccountsPolicy:
 
 
 @dataclass(frozen=True)
+class PlatformPolicy:
+    """Writing back to Facebook and Instagram from the card (issue 11).
+
+    `write`: reply, hide, delete and block from Slack and Teams (needs a page token, docs/meta-write.md);
+    `removal`: what a registered removal does on the platform, "hide" (avpublicera; undo the same day) or
+    "delete" (hidden at once, deleted at the end of the day unless undone); `templates`: canned answers,
+    each "Rubrik: text" with the placeholders {namn}, {konto} and {signatur}."""
+
+    write: bool = False
+    removal: str = "hide"
+    templates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Policy:
     id: str = "default"
     name: str = ""
@@ -158,6 +172,7 @@ class Policy:
     crisis: CrisisPolicy = field(default_factory=CrisisPolicy)
     records: Records = field(default_factory=Records)
     accounts: AccountsPolicy = field(default_factory=AccountsPolicy)
+    platform: PlatformPolicy = field(default_factory=PlatformPolicy)
 
 
 POLICY_SECTIONS: dict[str, type] = {
@@ -170,7 +185,9 @@ POLICY_SECTIONS: dict[str, type] = {
     "crisis": CrisisPolicy,
     "records": Records,
     "accounts": AccountsPolicy,
+    "platform": PlatformPolicy,
 }
+PLATFORM_REMOVALS = ("hide", "delete")
 
 # --------------------------------------------------------------------------- municipality
 
@@ -462,6 +479,12 @@ def _validate_policy(policy: Policy, file: Path, prefix: str, rep: _Reporter) ->
     ):
         if getattr(getattr(policy, sec), key) < 1:
             bad(f"{sec}.{key}", rep.t("config.at_least", min=1))
+    if policy.platform.removal not in PLATFORM_REMOVALS:
+        bad("platform.removal", rep.t("graph.config.bad_removal", value=repr(policy.platform.removal)))
+    for template in policy.platform.templates:
+        title, sep, body = template.partition(":")
+        if not sep or not title.strip() or not body.strip():
+            bad("platform.templates", rep.t("graph.config.bad_template", value=repr(template)))
     # Upper bounds: larger values are no policy anyone means, and overflow date and epoch arithmetic at run time.
     for (sec, key), most in POLICY_MAXIMA.items():
         if getattr(getattr(policy, sec), key) > most:

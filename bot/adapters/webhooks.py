@@ -299,7 +299,7 @@ def _change_event(obj: str, entry_id: str, entry: dict, field_name: str, value: 
         text = _str(value.get("message"))
         return MetaEvent(
             entry_id=entry_id, action=action, source="facebook", external_id=external_id, kind=kind, text=text,
-            author=_str(sender.get("name")) or sender_id, permalink=permalink,
+            author=_str(sender.get("name")) or sender_id, permalink=permalink, author_id=sender_id,
             created=_when(value.get("created_time")), edit_key=_text_hash(text) if action == "edit" else "",
         )
     if obj == "instagram" and field_name in COMMENT_FIELDS:
@@ -309,7 +309,7 @@ def _change_event(obj: str, entry_id: str, entry: dict, field_name: str, value: 
             return None
         return MetaEvent(
             entry_id=entry_id, action="add", source="instagram", external_id=external_id, kind="comment",
-            text=_str(value.get("text")), author=_str(sender.get("username")) or sender_id,
+            text=_str(value.get("text")), author=_str(sender.get("username")) or sender_id, author_id=sender_id,
             created=_when(value.get("timestamp")) or _when(entry.get("time")),
         )
     return None
@@ -343,7 +343,7 @@ def _messaging_event(obj: str, entry_id: str, event: dict) -> MetaEvent | None:
         return MetaEvent(entry_id=entry_id, action="remove", source=source, external_id=mid, kind="dm",
                          author=author, created=created)
     return MetaEvent(entry_id=entry_id, action="add", source=source, external_id=mid, kind="dm",
-                     text=_str(message.get("text")), author=author, created=created)
+                     text=_str(message.get("text")), author=author, created=created, author_id=sender_id)
 
 
 # --------------------------------------------------------------------------- Meta: delivery

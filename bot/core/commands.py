@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
-from bot.core import accounts, crisis, handover, intake, items, moderation, oversight, records, staff
+from bot.core import accounts, crisis, handover, intake, items, moderation, oversight, platform, records, staff
 from bot.core.context import Context, Refused
 from bot.core.parsing import account_arg as _account_arg
 from bot.core.parsing import fold, int_option, is_number, options as _options, parse_date
@@ -237,13 +237,33 @@ def item_action(ctx: Context, actor: str, item_id: int, name: str, **kwargs: str
             text, choices = moderation.removal_prompt(ctx, actor, item_id)
             return Reply(text, data={"item": item_id, "choices": choices})
         removal = moderation.remove(ctx, actor, item_id, ground, note or kwargs.get("note", ""))
-        return Reply(ctx.t("moderation.done", id=item_id, record=removal["id"]))
+        on_platform = platform.after_removal(ctx, actor, item_id, removal)  # issue 11: hide (and delete)
+        return Reply(ctx.t("moderation.done", id=item_id, record=removal["id"]) + (f" {on_platform}" if on_platform else ""))
+    if name in PLATFORM_ACTIONS:  # issue 11: write back to Facebook and Instagram
+        return platform_action(ctx, actor, item_id, name, **kwargs)
     if name == "crisis":
         crisis.escalate(ctx, actor, item_id)
         return Reply(ctx.t("crisis.escalated", id=item_id))
     item = items.act(ctx, actor, item_id, name, to=kwargs.get("to", ""), reason=kwargs.get("reason", ""),
                      answer=kwargs.get("answer", ""), author=kwargs.get("author", ""))
     return Reply(action_reply(ctx, item, name))
+
+
+PLATFORM_ACTIONS = ("reply", "platform_resend", "platform_undo", "platform_block")
+
+
+def platform_action(ctx: Context, actor: str, value: int, name: str, **kwargs: str) -> Reply:
+    """Reply from the card (a preview first, then `confirm`), send a waiting write again, undo a removal on the
+    platform the same day, or block a repeat offender (M3)."""
+    if name == "reply":
+        text, data = platform.reply(ctx, actor, value, kwargs.get("answer", ""), kwargs.get("template", ""),
+                                    kwargs.get("author", ""), kwargs.get("confirm", ""))
+        return Reply(text, data=data)
+    if name == "platform_resend":
+        return Reply(platform.resend(ctx, actor, value))
+    if name == "platform_undo":
+        return Reply(platform.undo(ctx, actor, value))
+    return Reply(platform.block(ctx, actor, value))
 
 
 def cmd_tabort(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from bot.clock import to_epoch, to_local
-from bot.core import intake, items
+from bot.core import intake, items, platform
 from bot.core.context import Context, Refused
 from bot.messages import Message
 
@@ -58,6 +58,7 @@ class PlatformEvent:
     permalink: str = ""
     created: dt.datetime | None = None
     edit_key: str = ""
+    author_id: str = ""  # the platform's id of the citizen (comment `from.id`, message sender PSID): replies, blocks
 
 
 @dataclass
@@ -125,6 +126,7 @@ def _add(ctx: Context, account_id: str, event: PlatformEvent) -> str:
     _, created = intake.receive(ctx, account_id, text, author=event.author, source=event.source,
                                 external_id=event.external_id, permalink=event.permalink, kind=event.kind,
                                 received_at=_received(ctx, event))
+    platform.remember_author(ctx, event.source, event.external_id, event.author_id)  # issue 11
     return "created" if created else "duplicate"
 
 

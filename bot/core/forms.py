@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.core import accounts, moderation
+from bot.core import accounts, moderation, platform
 from bot.core.context import Context
 from bot.core.parsing import is_number
 from bot.settings import PLATFORMS
@@ -24,6 +24,8 @@ class ItemForm:
     people: list[tuple[str, str]] = field(default_factory=list)  # (e-mail, "Name (title)")
     choices: list[tuple[str, str]] = field(default_factory=list)  # removal grounds: (ground, label)
     suggested: str | None = None  # the ground the classifier suggests
+    templates: list[tuple[str, str]] = field(default_factory=list)  # reply templates: (title, text) (issue 11)
+    intro: str = ""  # the reply form's intro: the item's text, its author and the signature (issue 11)
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,15 @@ def item_form(ctx: Context, name: str, value: str) -> ItemForm:
         if item is not None and account is not None:
             choices = moderation.choices(ctx, account)
             suggested = moderation.suggested_ground(ctx, item)
-    return ItemForm(name, value, people_choices(ctx), choices, suggested)
+    templates: list[tuple[str, str]] = []
+    intro = ""
+    if name == "reply":
+        item = _item(ctx, value)
+        account = ctx.accounts.get(item["account_id"]) if item else None
+        if item is not None and account is not None:
+            templates = platform.templates(ctx, account, item)
+            intro = ctx.t("graph.form.intro", id=item["id"], author=item["author"] or "–", text=item["text"])
+    return ItemForm(name, value, people_choices(ctx), choices, suggested, templates, intro)
 
 
 def account_form(ctx: Context, template: str | None = None, channel: str | None = None) -> AccountForm:

@@ -351,6 +351,9 @@ def card(ctx: Context, item: dict, new: bool = False) -> Message:
             names = ["take", "no_reply", "remove", "crisis"]
         if item["flag"]:  # M5: do not answer, remove
             names = ["remove", "crisis"]
+        elif item["source"] in _META_SOURCES and account.platform in ("facebook", "instagram") \
+                and account.policy.platform.write:  # issue 11: reply as the Page from the card
+            names = ["reply", *names]
         actions = tuple(Action(n, ctx.t(f"action.{n}"), value) for n in names)
     return Message(
         kind="item" if new else "item_updated", to="#" + account.channel, account=account.id, item=item["id"],
@@ -380,6 +383,7 @@ def _assignment_message(ctx: Context, item: dict) -> Message:
 # Taking an item and recording a (first) reply stay open to every configured person: the colleague who knows
 # most answers (Q3) and signs (Q4), wherever the router put the item. See docs/security.md.
 RESTRICTED_ACTIONS = ("reassign", "no_reply")
+_META_SOURCES = ("facebook", "instagram", "messenger", "instagram_dm")  # bot/core/platform.py META_SOURCES
 
 
 def _answer_author(ctx: Context, account: Account, item: dict, actor: str, author: str) -> str:

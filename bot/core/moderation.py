@@ -194,10 +194,13 @@ def _repeat_offender(ctx: Context, account: Account, removal: dict) -> None:
               day=from_epoch(r["decided_at"]).date().isoformat())
         for r in records
     )
+    item = items.get(ctx, removal["item_id"])
+    block = (Action("platform_block", ctx.t("action.platform_block"), str(item["id"])),) \
+        if account.policy.platform.write and item["source"] == "facebook" else ()  # issue 11: block on the Page
     ctx.emit(Message(
         kind="block_recommended", to=owner, account=account.id, item=removal["item_id"],
         text=ctx.t("moderation.block", author=removal["author"], count=len(records), days=pol.repeat_offender_days,
-                   account=ctx.label(account), records=listing),
+                   account=ctx.label(account), records=listing), actions=block,
     ))
     ctx.audit("uppsikt", "moderation.block_recommended", account.id, author=removal["author"], removals=len(records))
 

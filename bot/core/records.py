@@ -519,6 +519,10 @@ def delete_items(ctx: Context, ids: list[int], *, pending_messages: bool = False
         ph = ",".join("?" * len(chunk))
         ctx.db.execute(f"DELETE FROM item_history WHERE item_id IN ({ph})", chunk)
         ctx.db.execute(f"DELETE FROM outbox WHERE item_id IN ({ph}){pending}", chunk)
+        # issue 11: the platform writes (a reply's text) and the citizen's platform id go with the item
+        ctx.db.execute(f"DELETE FROM platform_writes WHERE item_id IN ({ph})", chunk)
+        ctx.db.execute(f"DELETE FROM platform_authors WHERE (source, external_id) IN "
+                       f"(SELECT source, external_id FROM items WHERE id IN ({ph}))", chunk)
         ctx.db.execute(f"DELETE FROM items WHERE id IN ({ph})", chunk)
 
 

@@ -328,3 +328,42 @@ def m006_answer_author_late_first_reply_intensified_slots(db: Database) -> None:
         CREATE INDEX idx_intensified_slots_next ON intensified_slots(next_at);
         """
     )
+
+
+@migrations()
+def m_graph_platform_writes(db: Database) -> None:
+    """Issue 11: every write to Facebook and Instagram (reply, hide, unhide, delete, block) with its outcome,
+    and the platform's id of each citizen who wrote something (for replies to direct messages and blocks)."""
+    db.executescript(
+        """
+        CREATE TABLE platform_writes (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER,
+            account_id TEXT NOT NULL,
+            kind TEXT NOT NULL,                  -- reply | hide | unhide | delete | block
+            source TEXT NOT NULL,                -- facebook | instagram | messenger | instagram_dm
+            object_id TEXT NOT NULL,             -- the comment or message, or the user to block
+            text TEXT NOT NULL DEFAULT '',       -- a reply's text as published (with the signature)
+            author TEXT,                         -- a reply's author (Q4)
+            actor TEXT NOT NULL,                 -- who pressed
+            status TEXT NOT NULL DEFAULT 'queued',  -- queued | done | waiting | failed | cancelled
+            uncertain INTEGER NOT NULL DEFAULT 0,   -- the request may have reached Meta: read back before retrying
+            attempts INTEGER NOT NULL DEFAULT 0,
+            platform_id TEXT,                    -- the published reply's id
+            permalink TEXT,
+            problem TEXT,                        -- token | permission | gone | blocked | window | ...
+            error TEXT NOT NULL DEFAULT '',
+            removal_id INTEGER,
+            created_at INTEGER NOT NULL,
+            not_before INTEGER NOT NULL DEFAULT 0,
+            done_at INTEGER
+        );
+        CREATE INDEX idx_platform_writes_item ON platform_writes(item_id);
+        CREATE TABLE platform_authors (
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            author_id TEXT NOT NULL,
+            PRIMARY KEY (source, external_id)
+        );
+        """
+    )

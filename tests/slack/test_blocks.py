@@ -18,6 +18,8 @@ from bot.bootstrap import DIGEST_KINDS
 from bot.messages import Action, Message
 from bot.settings import load_settings
 from tests.conftest import REPO, Harness, local
+from bot.core.platform import WRITE_KIND
+from tests.meta.conftest import write_back_messages
 from tests.slack.conftest import example_users
 
 CORE = REPO / "bot" / "core"
@@ -30,7 +32,7 @@ def core_kinds() -> set[str]:
     for path in CORE.glob("*.py"):
         for match in KIND_RE.finditer(path.read_text(encoding="utf-8")):
             kinds.update(k for k in match.groups() if k)
-    return kinds
+    return kinds - {WRITE_KIND}  # a platform write goes to the Meta port, never to a chat (issue 11)
 
 
 def lifecycle_messages(settings) -> list[Message]:
@@ -96,6 +98,7 @@ def produced(settings, tmp_path_factory) -> list[Message]:
         messages += [r.message for r in records]
     messages += lifecycle_messages(settings)
     messages += platform_messages(settings)
+    messages += write_back_messages(settings)  # issue 11: replies, hides, deletes, blocks, token alerts
     messages += duty_messages(settings, tmp_path_factory.mktemp("duty"))
     by_person: dict[str, list[Message]] = defaultdict(list)
     for m in messages:

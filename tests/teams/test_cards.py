@@ -94,7 +94,7 @@ def test_every_form_is_a_valid_card_with_inputs_submit_and_cancel(harness, name)
     assert cancel["data"]["uppsikt"] == cards.CANCEL and cancel["associatedInputs"] == "none"
     inputs = {e["id"]: e for e in form["body"] if e["type"].startswith("Input.")}
     expected = {"reassign": {"colleague", "reason"}, "no_reply": {"reason"}, "answered": {"answer"},
-                "remove": {"ground", "note"}, "account_reject": {"reason"}}[name]
+                "remove": {"ground", "note"}, "account_reject": {"reason"}, "reply": {"template", "answer"}}[name]
     assert set(inputs) == expected
     if name == "remove":
         assert inputs["ground"]["value"] == "personal_data"  # the classifier's suggestion is preselected

@@ -147,6 +147,9 @@ audience = "Invånare."
 content = "Nyheter."
 update_frequency = "varje vecka"
 contact = "prov@example.se"
+
+[account.policy.platform]
+write = true
 '''
 REQUEST = ('/konto ansök id=nytt plattform=instagram namn="Ekby nytt" enhet=provenhet kanal=konto-nytt '
            "ansvarig=agare@example.se redaktörer=redaktor@example.se ersättare=ersattare@example.se "
@@ -213,6 +216,7 @@ TOGGLERS = frozenset({"crisis_group", "communications_chief"})  # crisis.MAY_TOG
 ABSENCE_FOR_OTHERS = frozenset({"communicator", "communications_chief", "unit_manager"})  # staff._may_manage_others
 DECIDERS = frozenset({"unit_manager", "communicator"})  # accounts.decide (the unit's manager; a communicator)
 SNAPSHOTTERS = ACCOUNT_STAFF | {"communicator", "communications_chief"}  # records._may_edit
+BLOCKERS = frozenset({"owner", "editor", "communicator"})  # platform.may_block (owner, admins; prov's editor is an admin)
 
 
 @dataclass(frozen=True)
@@ -244,6 +248,22 @@ def crisis_on(bot: Bot, ids: dict[str, int]) -> None:
 
 def open_item_closed(bot: Bot, ids: dict[str, int]) -> None:
     assert bot.command("agare@example.se", f"/arende {ids['open']} inget-svar Samtal mellan invånare").ok
+
+
+def removed_on_platform(bot: Bot, ids: dict[str, int]) -> None:
+    assert bot.action("agare@example.se", "remove", str(ids["open"]), reason="personal_attack").ok
+
+
+def citizen_known(bot: Bot, ids: dict[str, int]) -> None:
+    bot.db.execute("INSERT INTO platform_authors (source, external_id, author_id) VALUES ('facebook', 'role-open', "
+                   "'USER1')")
+
+
+def reply_waiting(bot: Bot, ids: dict[str, int]) -> None:
+    assert bot.action("agare@example.se", "reply", str(ids["open"]), answer="Hej! Vi svarar i morgon.",
+                      confirm="1").ok
+    bot.db.execute("UPDATE platform_writes SET status = 'waiting', problem = 'token'")
+    ids["write"] = bot.db.execute("SELECT MAX(id) FROM platform_writes").fetchone()[0]
 
 
 ALL = CONFIGURED
@@ -289,6 +309,15 @@ OPERATIONS: list[Op] = [
     Op("button", "remove (asks for the ground)", MODERATORS, "moderation.not_allowed", button("remove", "{open}")),
     Op("button", "remove with a ground", MODERATORS, "moderation.not_allowed",
        button("remove", "{open}", reason="personal_attack")),
+    # ---- writing to Facebook and Instagram (issue 11; the account writes to the platform)
+    Op("button", "reply (preview, then publish as the Page)", MODERATORS, "graph.reply_not_allowed",
+       button("reply", "{open}", answer="Hej! Vi svarar i morgon.", confirm="1"), note="platform"),
+    Op("button", "platform_resend (a waiting write)", MODERATORS, "graph.reply_not_allowed",
+       button("platform_resend", "{write}"), setup=reply_waiting),
+    Op("button", "platform_undo (show a removed comment again, same day)", MODERATORS, "moderation.not_allowed",
+       button("platform_undo", "{open}"), setup=removed_on_platform),
+    Op("button", "platform_block (M3, on the Page)", BLOCKERS, "graph.block_not_allowed",
+       button("platform_block", "{open}"), setup=citizen_known),
     Op("command", "/ärende NR kris", ESCALATORS, "crisis.escalate_not_allowed", cmd("/arende {open} kris")),
     Op("button", "crisis", ESCALATORS, "crisis.escalate_not_allowed", button("crisis", "{open}")),
     Op("command", "/kris på ORSAK", TOGGLERS, "crisis.not_allowed", cmd("/kris på Storm"), note="communicator-no-crisis"),
@@ -347,6 +376,10 @@ NOTES = {
                               "the crisis group decides), but can raise a single item as a crisis.",
     "chief-no-decide": "The communications chief does not decide account requests (A1 names the unit's manager "
                        "and the communicator) unless also a communicator.",
+    "platform": "Publishing for the account on Facebook and Instagram (reply, hide, delete) needs the same people as "
+                "registering a removal (`may_moderate`): unlike recording an answer, it speaks for the municipality "
+                "(A4). Blocking needs the account's owner or administrators, or a communicator. Every platform write "
+                "is in the audit log (`platform.<kind>.queued`, `platform.<kind>`, `platform.<kind>.failed`).",
     "search": "Every configured person can search citizens' posts and removal records (R7). Search results "
               "are personal data: keep the people in the config to those who work with the accounts.",
 }

@@ -50,6 +50,10 @@ class ActionId(StrEnum):
     ACCOUNT_APPROVE = "uppsikt.account_approve"
     ACCOUNT_REJECT = "uppsikt.account_reject"
     TWO_FACTOR_ATTEST = "uppsikt.two_factor_attest"
+    REPLY = "uppsikt.reply"  # issue 11: reply as the Page (a modal: text, template, preview, publish)
+    PLATFORM_BLOCK = "uppsikt.platform_block"
+    PLATFORM_UNDO = "uppsikt.platform_undo"
+    PLATFORM_RESEND = "uppsikt.platform_resend"
 
     @property
     def core_name(self) -> str:
@@ -82,6 +86,8 @@ class CallbackId(StrEnum):
     NO_REPLY_MODAL = "uppsikt.no_reply_modal"  # reason for closing without reply (Q6)
     REJECT_MODAL = "uppsikt.reject_modal"  # reason for rejecting an account request
     ANSWER_MODAL = "uppsikt.answer_modal"  # optional answer text when marking answered
+    REPLY_MODAL = "uppsikt.reply_modal"  # issue 11: the reply's text or template -> preview
+    REPLY_CONFIRM = "uppsikt.reply_confirm"  # issue 11: the preview with signature and klarspråk -> publish
     ACCOUNT_MODAL = "uppsikt.account_modal"  # document an account (A2) / request a new one (A1)
     TRACK_SHORTCUT = "uppsikt.track_message"  # message shortcut "Följ upp som medborgarfråga"
 
@@ -97,6 +103,7 @@ class BlockId(StrEnum):
     COLLEAGUE = "colleague"
     REASON = "reason"
     ANSWER = "answer"
+    TEMPLATE = "template"
 
 
 INPUT = "value"  # the action_id of every modal input element

@@ -250,6 +250,8 @@ def form_values(name: str, data: Mapping[str, Any]) -> dict[str, str]:
         return {"reason": get(cards.GROUND), "note": get(cards.NOTE)}
     if name == "answered":
         return {"answer": get(cards.ANSWER)}
+    if name == "reply":  # issue 11
+        return {"answer": get(cards.ANSWER), "template": get(cards.TEMPLATE), "confirm": get(cards.CONFIRM)}
     return {"reason": get(cards.REASON)}
 
 
@@ -518,6 +520,9 @@ class Handlers:
             form = await asyncio.to_thread(self.form, name, value, data, self.t("teams.form.required"))
             return Outcome(self.t("teams.form.required"), card=form)
         reply = await asyncio.to_thread(self.bot.action, actor, name, value, **kwargs)
+        if name == "reply" and submitted and reply.ok and not kwargs.get("confirm"):  # the preview, then publish
+            form = await asyncio.to_thread(self.form, name, value, data, "", teams_spelling(reply.text))
+            return Outcome(reply.text, card=form)
         if submitted:
             if reply.ok:
                 return Outcome(reply.text, card=cards.text_card(teams_spelling(reply.text)), done=True)
@@ -530,14 +535,20 @@ class Handlers:
             reply = await asyncio.to_thread(self.bot.action, actor, "remove", value)
             if not reply.ok:
                 return Outcome(reply.text)
+        if name == "reply":  # issue 11: not allowed, answered already, window closed -> no form
+            reply = await asyncio.to_thread(self.bot.action, actor, "reply", value)
+            if not reply.ok and {p.key for p in reply.data.get("problems", ())} != {"graph.empty_reply"}:
+                return Outcome(reply.text)
         form = await asyncio.to_thread(self.form, name, value, {}, "")
         return Outcome(self.t("teams.form.posted"), form=form)
 
-    def form(self, name: str, value: str, values: Mapping[str, Any], error: str) -> dict:
+    def form(self, name: str, value: str, values: Mapping[str, Any], error: str, preview: str = "") -> dict:
         """The follow-up card for `name` (runs in a worker thread: it reads the store)."""
         form = self.bot.form(name, value)
-        return cards.form_card(self.bot, name, value, choices=form.choices, people=form.people,
-                               values=values, suggested=form.suggested, error=teams_spelling(error))
+        choices = [(title, title) for title, _ in form.templates] if name == "reply" else form.choices
+        return cards.form_card(self.bot, name, value, choices=choices, people=form.people,
+                               values=values, suggested=form.suggested, error=teams_spelling(error),
+                               intro=form.intro, preview=preview)
 
     # ------------------------------------------------------------------ reactions
     async def on_reaction(self, context: TurnContext, state: TurnState) -> None:

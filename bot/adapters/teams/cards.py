@@ -64,6 +64,7 @@ ELLIPSIS = "…"
 
 # Input ids in the forms (Teams merges them into the submit button's data).
 COLLEAGUE, REASON, GROUND, NOTE, ANSWER = "colleague", "reason", "ground", "note", "answer"
+TEMPLATE, CONFIRM = "template", "confirm"  # issue 11: the reply form's template and its publish step
 
 MARKDOWN_RE = re.compile(r"([\\`*_~\[\]])")
 
@@ -219,7 +220,7 @@ def _text_input(input_id: str, label: str, *, value: str = "", required: bool = 
 
 def form_card(bot: Bot, name: str, value: str, *, choices: Sequence[tuple[str, str]] = (),
               people: Sequence[tuple[str, str]] = (), values: Mapping[str, Any] | None = None,
-              suggested: str | None = None, error: str = "") -> dict:
+              suggested: str | None = None, error: str = "", intro: str = "", preview: str = "") -> dict:
     """The follow-up card a FORM_ACTIONS button posts: the core's question, inputs, submit and cancel.
 
     `values` refills the inputs after a refusal (shown as `error` at the top).
@@ -249,6 +250,14 @@ def form_card(bot: Bot, name: str, value: str, *, choices: Sequence[tuple[str, s
                               value=str(values.get(GROUND) or suggested or ""), error=required),
                   _text_input(NOTE, t("teams.form.note"), value=str(values.get(NOTE, "")))]
         submit = t("teams.form.remove_submit")
+    elif name == "reply":  # issue 11: the text or a template; "Förhandsgranska", then "Publicera" (confirm)
+        intro = preview or intro
+        inputs = []
+        if choices:
+            inputs.append(_choice_set(TEMPLATE, t("graph.form.template"), choices,
+                                      value=str(values.get(TEMPLATE, "")), required=False))
+        inputs.append(_text_input(ANSWER, t("graph.form.text"), value=str(values.get(ANSWER, ""))))
+        submit = t("graph.form.send_submit") if preview else t("graph.form.preview_submit")
     elif name == "account_reject":
         intro = t("teams.form.reject_intro", id=value)
         inputs = [_text_input(REASON, t("teams.form.reason"), value=str(values.get(REASON, "")), required=True,
@@ -264,7 +273,7 @@ def form_card(bot: Bot, name: str, value: str, *, choices: Sequence[tuple[str, s
     style = "destructive" if name in DESTRUCTIVE_ACTIONS else "positive"
     body.append({"type": "ActionSet", "actions": [
         {"type": "Action.Execute", "title": cut(submit, TITLE_MAX), "verb": name, "style": style,
-         "data": {KEY: name, "value": value, FORM: "1"}},
+         "data": {KEY: name, "value": value, FORM: "1", **({CONFIRM: "1"} if preview else {})}},
         {"type": "Action.Execute", "title": t("teams.form.cancel"), "verb": CANCEL,
          "data": {KEY: CANCEL, "value": value}, "associatedInputs": "none"},
     ]})
@@ -445,6 +454,6 @@ def validate_card(content: dict) -> None:
 
 
 __all__ = [
-    "ANSWER", "CANCEL", "COLLEAGUE", "CONTENT_TYPE", "FORM", "FORM_ACTIONS", "GROUND", "KEY", "NOTE", "REASON",
+    "ANSWER", "CANCEL", "COLLEAGUE", "CONFIRM", "TEMPLATE", "CONTENT_TYPE", "FORM", "FORM_ACTIONS", "GROUND", "KEY", "NOTE", "REASON",
     "dashboard_card", "form_card", "image_blocks", "md_escape", "needs_card", "render", "summary", "text_blocks", "text_card", "validate_card",
 ]

@@ -75,6 +75,12 @@ def register(app: App, bot: Bot) -> None:
                 answer(client, body, respond, reply.text)
                 return
             extra = {"choices": reply.data.get("choices", []), "suggested": bot.suggested_ground(value)}
+        if name == "reply":  # issue 11: ask the core first (not allowed, answered, window closed) -> no modal
+            reply = bot.action(actor, "reply", value)
+            keys = {p.key for p in reply.data.get("problems", ())}
+            if not reply.ok and keys != {"graph.empty_reply"}:
+                answer(client, body, respond, reply.text)
+                return
         view = views.item_modal(bot, name, value, origin(body), **extra)
         client.views_open(trigger_id=body["trigger_id"], view=view)
 

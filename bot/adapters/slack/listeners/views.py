@@ -29,6 +29,8 @@ OPTION_TEXT_MAX = 75
 MAX_OPTIONS = 100
 TITLE_MAX = 24
 FREE_TEXT_MAX = 2900
+PRIVATE_METADATA_MAX = 3000  # Slack's limit on a view's private_metadata (the reply travels in it to the preview)
+REPLY_MAX = 2500
 
 # ----------------------------------------------------------------------------- building blocks
 
@@ -125,6 +127,14 @@ def item_modal(bot: Bot, name: str, value: str, meta: dict, *, choices: list[tup
                   _text(BlockId.ANSWER, t("slack.modal.answer_text"), multiline=True, optional=True)]
         return _modal(bot, CallbackId.ANSWER_MODAL, "slack.modal.answer_title", "slack.modal.answer_submit",
                       blocks, meta)
+    if name == "reply":  # issue 11: the reply's text or a template; submitting shows the preview (reply_preview)
+        form = bot.form(name, value)
+        blocks = [_intro(form.intro)]
+        if form.templates:
+            blocks.append(_select(bot, BlockId.TEMPLATE, t("graph.form.template"),
+                                  [(title, title) for title, _ in form.templates], optional=True))
+        blocks.append(_text(BlockId.ANSWER, t("graph.form.text"), multiline=True, optional=bool(form.templates)))
+        return _modal(bot, CallbackId.REPLY_MODAL, "graph.form.title", "graph.form.preview_submit", blocks, meta)
     if name == "remove":
         blocks = [_intro(t("slack.modal.remove_intro", id=value)),
                   _select(bot, BlockId.GROUND, t("slack.modal.remove_ground"), list(choices), initial=suggested),
@@ -132,6 +142,13 @@ def item_modal(bot: Bot, name: str, value: str, meta: dict, *, choices: list[tup
         return _modal(bot, CallbackId.REMOVE_MODAL, "slack.modal.remove_title", "slack.modal.remove_submit",
                       blocks, meta)
     raise ValueError(f"no modal for {name!r}")
+
+
+def reply_preview(bot: Bot, meta: dict, preview: str) -> dict:
+    """The second step of "Svara": the text as it will be published, with its signature and the klarspråk
+    feedback; submitting it publishes (the typed text and template travel in private_metadata)."""
+    return _modal(bot, CallbackId.REPLY_CONFIRM, "graph.form.confirm_title", "graph.form.send_submit",
+                  [_intro(preview)], meta)
 
 
 # A submitted form (modal): callback -> (core action, the block that shows a refusal naming no field).
@@ -151,6 +168,7 @@ FORM_FIELDS: dict[str, dict[str, str]] = {
     "account_reject": {"reason": BlockId.REASON},
     "answered": {"answer": BlockId.ANSWER},
     "remove": {"reason": BlockId.GROUND, "note": BlockId.NOTE},
+    "reply": {"answer": BlockId.ANSWER, "template": BlockId.TEMPLATE},
 }
 
 
@@ -263,6 +281,42 @@ def register(app: App, bot: Bot) -> None:
         bot.flush()
         after(client, user, meta, bot.t("lifecycle.reply_requested", id=request_id))
 
+    def on_reply_modal(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        """Step 1 of "Svara": refusals by their field, else the preview replaces the modal."""
+        meta, user = json.loads(view.get("private_metadata") or "{}"), body["user"]["id"]
+        actor = directory.email(user)
+        if actor is None:
+            ack(response_action="errors", errors={BlockId.ANSWER: bot.t("slack.unknown_user")})
+            return
+        kwargs = form_values("reply", values(view))
+        reply = bot.action(actor, "reply", str(meta.get("value", "")), **kwargs)
+        if not reply.ok:
+            blocks = [FORM_FIELDS["reply"][p.field] for p in reply.data.get("problems", ())
+                      if p.field in FORM_FIELDS["reply"]]
+            ack(response_action="errors", errors={blocks[0] if blocks else BlockId.ANSWER: reply.text})
+            return
+        if len(json.dumps(meta | kwargs, ensure_ascii=False)) > PRIVATE_METADATA_MAX:
+            ack(response_action="errors", errors={BlockId.ANSWER: bot.t("graph.form.too_long", max=REPLY_MAX)})
+            return
+        ack(response_action="update", view=reply_preview(bot, meta | kwargs, reply.text))
+
+    def on_reply_confirm(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        """Step 2 of "Svara": publish; a refusal now (someone else answered meanwhile) is shown in the modal."""
+        meta, user = json.loads(view.get("private_metadata") or "{}"), body["user"]["id"]
+        actor = directory.email(user)
+        if actor is None:
+            ack(response_action="update", view=reply_preview(bot, meta, bot.t("slack.unknown_user")))
+            return
+        reply = bot.action(actor, "reply", str(meta.get("value", "")), answer=str(meta.get("answer", "")),
+                           template=str(meta.get("template", "")), confirm="1")
+        if not reply.ok:
+            ack(response_action="update", view=reply_preview(bot, meta, reply.text))
+            return
+        ack()
+        after(client, user, meta, reply.text)
+
     for callback in FORMS:
         app.view(str(callback))(on_item_modal)
+    app.view(str(CallbackId.REPLY_MODAL))(on_reply_modal)
+    app.view(str(CallbackId.REPLY_CONFIRM))(on_reply_confirm)
     app.view(str(CallbackId.ACCOUNT_MODAL))(on_account_modal)

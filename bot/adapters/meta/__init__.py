@@ -1,0 +1,1 @@
+"""The Meta Graph API client (issue 11): a platform library of its own, wired in by bot.cli."""

@@ -1,0 +1,272 @@
+"""A local stand-in for Meta's Graph API (Pages and Instagram): a real HTTP server on 127.0.0.1.
+
+Built from Meta's documented request and response shapes (issue 11):
+
+- ``POST /{version}/{comment-id}/comments`` ``message=`` -> ``{"id": "<post>_<n>"}`` (a Facebook reply as the Page);
+- ``POST /{version}/{ig-comment-id}/replies`` ``message=`` -> ``{"id": "<n>"}`` (an Instagram reply);
+- ``GET  /{version}/{comment-id}/comments`` / ``/{ig-comment-id}/replies`` -> ``{"data": [{"id", "message"|"text",
+  "from": {"id", "name"}, "permalink_url"}], "paging": {}}``;
+- ``GET  /{version}/{object-id}?fields=permalink_url`` -> ``{"id", "permalink_url"}``;
+- ``POST /{version}/{comment-id}`` ``is_hidden=true|false`` (Instagram: ``hide=``) -> ``{"success": true}``;
+- ``DELETE /{version}/{comment-id}`` -> ``{"success": true}``;
+- ``POST /{version}/me/messages`` (Send API; also ``/{page-id}/messages``) -> ``{"recipient_id", "message_id"}``, or error 10 / subcode
+  2018278 outside the messaging window (`window_closed`);
+- ``POST /{version}/{page-id}/blocked`` ``user=`` -> ``{"<user>": true}``.
+
+Errors are Meta's error object, ``{"error": {"message", "type": "OAuthException", "code", "error_subcode",
+"fbtrace_id"}}``: 190 (expired or invalid token, HTTP 400), 10 and 200 (missing permission, HTTP 403),
+100 / subcode 33 (unknown or deleted object, HTTP 400), 368 (temporarily blocked), and the rate limits 4, 17,
+32 and 613 with their usage headers (``X-App-Usage``, ``X-Business-Use-Case-Usage`` with
+``estimated_time_to_regain_access`` in minutes).
+
+Faults for the tests: ``fail(path_part, code=..., status=..., times=...)`` scripts Meta errors,
+``fail(path_part, status=500)`` a bare 500 after the write was carried out (``accepted=True``) or not,
+``stall(path_part, seconds)`` a response that arrives after the client gave up although the write was carried
+out (timeout after acceptance), ``expire(token)`` makes a token invalid from now on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+VERSION = "v21.0"
+PAGE_ID = "1000001"
+PAGE_TOKEN = "EAAPAGETOKENFORTESTS0000000001"
+
+
+@dataclass(frozen=True)
+class Call:
+    verb: str
+    path: str
+    params: dict[str, str]
+
+
+@dataclass
+class Fault:
+    part: str
+    status: int = 400
+    code: int | None = None
+    subcode: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    accepted: bool = False  # carry the write out before answering with the error
+    stall: float = 0.0  # seconds to wait before answering (after carrying the write out)
+    times: int = 1
+
+
+class MockGraphAPI:
+    def __init__(self, *, page_id: str = PAGE_ID, tokens: dict[str, str] | None = None):
+        self.page_id = page_id
+        self.tokens = dict(tokens or {PAGE_TOKEN: page_id})
+        self.expired: set[str] = set()
+        self.calls: list[Call] = []
+        self.comments: dict[str, dict[str, Any]] = {}  # id -> {"message", "from", "hidden", "replies": [ids]}
+        self.deleted: set[str] = set()
+        self.blocked: list[str] = []
+        self.messages: list[dict[str, Any]] = []
+        self.window_closed: set[str] = set()  # recipients outside the messaging window
+        self.faults: deque[Fault] = deque()
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # ------------------------------------------------------------------ set-up
+    def add_comment(self, comment_id: str, message: str, author_id: str = "2000001", name: str = "Anna Andersson") -> None:
+        self.comments[comment_id] = {"message": message, "from": {"id": author_id, "name": name}, "hidden": False,
+                                     "replies": []}
+
+    def replies(self, comment_id: str) -> list[dict[str, Any]]:
+        return [self.comments[r] | {"id": r} for r in self.comments.get(comment_id, {}).get("replies", [])]
+
+    def fail(self, part: str, *, status: int = 400, code: int | None = None, subcode: int | None = None,
+             headers: dict[str, str] | None = None, accepted: bool = False, times: int = 1) -> None:
+        self.faults.append(Fault(part, status, code, subcode, dict(headers or {}), accepted, 0.0, times))
+
+    def stall(self, part: str, seconds: float, times: int = 1) -> None:
+        """The write is carried out, but the answer comes after `seconds` (the client has timed out by then)."""
+        self.faults.append(Fault(part, 200, accepted=True, stall=seconds, times=times))
+
+    def expire(self, token: str = PAGE_TOKEN) -> None:
+        self.expired.add(token)
+
+    def calls_to(self, verb: str, part: str) -> list[Call]:
+        return [c for c in self.calls if c.verb == verb and part in c.path]
+
+    # ------------------------------------------------------------------ server
+    def start(self) -> MockGraphAPI:
+        mock = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                mock._handle(self, "GET")
+
+            def do_POST(self) -> None:  # noqa: N802
+                mock._handle(self, "POST")
+
+            def do_DELETE(self) -> None:  # noqa: N802
+                mock._handle(self, "DELETE")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> MockGraphAPI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # ------------------------------------------------------------------ answering
+    def _handle(self, req: BaseHTTPRequestHandler, verb: str) -> None:
+        url = urlsplit(req.path)
+        params = dict(parse_qsl(url.query))
+        length = int(req.headers.get("Content-Length") or 0)
+        if length:
+            params |= dict(parse_qsl(req.rfile.read(length).decode("utf-8")))
+        path = url.path
+        with self._lock:
+            self.calls.append(Call(verb, path, {k: v for k, v in params.items() if k != "access_token"}))
+            fault = self._fault(path)
+            status, body, headers = self._answer(verb, path, params, fault)
+        if fault is not None and fault.stall:
+            time.sleep(fault.stall)
+        data = json.dumps(body).encode("utf-8")
+        try:
+            req.send_response(status)
+            req.send_header("Content-Type", "application/json; charset=UTF-8")
+            req.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                req.send_header(name, value)
+            req.end_headers()
+            req.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+            pass
+
+    def _fault(self, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.part in path:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    @staticmethod
+    def error(code: int, message: str, subcode: int | None = None, kind: str = "OAuthException") -> dict:
+        error: dict[str, Any] = {"message": message, "type": kind, "code": code, "fbtrace_id": "AmockTrace"}
+        if subcode is not None:
+            error["error_subcode"] = subcode
+        return {"error": error}
+
+    def _answer(self, verb: str, path: str, params: dict[str, str], fault: Fault | None) -> tuple[int, dict, dict]:
+        parts = path.strip("/").split("/")
+        if not parts or parts[0] != VERSION:
+            return 400, self.error(2635, f"Unknown or unsupported API version {parts[0] if parts else ''}"), {}
+        token = params.get("access_token", "")
+        if token not in self.tokens:
+            return 400, self.error(190, "Invalid OAuth access token - Cannot parse access token"), {}
+        if token in self.expired:
+            return 400, self.error(190, "Error validating access token: Session has expired", 463), {}
+        if fault is not None and not fault.accepted and not fault.stall:
+            return self._fault_answer(fault)
+        result = self._do(verb, parts[1:], params)
+        if fault is not None and fault.accepted and not fault.stall:
+            return self._fault_answer(fault)
+        return result
+
+    def _fault_answer(self, fault: Fault) -> tuple[int, dict, dict]:
+        if fault.code is None:  # a bare server error, in Meta's shape
+            return fault.status, {"error": {"message": "An unexpected error has occurred. Please retry your request "
+                                                       "later.", "type": "OAuthException", "code": 2,
+                                            "is_transient": True, "fbtrace_id": "AmockTrace"}}, fault.headers
+        messages = {190: "Error validating access token", 10: "Application does not have permission for this action",
+                    200: "Permissions error", 100: "Unsupported post request. Object does not exist",
+                    368: "The action attempted has been deemed abusive or is otherwise disallowed",
+                    4: "Application request limit reached", 17: "User request limit reached",
+                    32: "Page request limit reached", 613: "Calls to this api have exceeded the rate limit."}
+        return fault.status, self.error(fault.code, messages.get(fault.code, "Error"), fault.subcode), fault.headers
+
+    def _gone(self) -> tuple[int, dict, dict]:
+        return 400, self.error(100, "Unsupported post request. Object with ID does not exist, cannot be loaded due "
+                                    "to missing permissions, or does not support this operation", 33), {}
+
+    def _do(self, verb: str, parts: list[str], params: dict[str, str]) -> tuple[int, dict, dict]:
+        obj = parts[0] if parts else ""
+        edge = parts[1] if len(parts) > 1 else ""
+        if obj in (self.page_id, "me") and edge == "messages" and verb == "POST":  # /me: the token's Page
+            recipient = json.loads(params.get("recipient", "{}")).get("id", "")
+            if recipient in self.window_closed:
+                return 400, self.error(10, "This message is sent outside of allowed window.", 2018278), {}
+            message_id = f"m_{next(self._ids)}"
+            self.messages.append({"recipient": recipient, "message": json.loads(params.get("message", "{}")),
+                                  "messaging_type": params.get("messaging_type"), "id": message_id})
+            return 200, {"recipient_id": recipient, "message_id": message_id}, {}
+        if obj == self.page_id and edge == "blocked" and verb == "POST":
+            user = params.get("user", "")
+            self.blocked.append(user)
+            return 200, {user: True}, {}
+        if obj in self.deleted or obj not in self.comments:
+            return self._gone()
+        comment = self.comments[obj]
+        if edge in ("comments", "replies") and verb == "POST":
+            reply_id = f"{obj}_{next(self._ids)}" if edge == "comments" else str(900000 + next(self._ids))
+            self.comments[reply_id] = {"message": params.get("message", ""), "from": {"id": self.page_id,
+                                       "name": "Ekby kommun"}, "hidden": False, "replies": [],
+                                       "permalink_url": f"https://www.facebook.com/{reply_id}"}
+            comment["replies"].append(reply_id)
+            return 200, {"id": reply_id}, {}
+        if edge in ("comments", "replies") and verb == "GET":
+            rows = []
+            for r in comment["replies"]:
+                if r in self.deleted:
+                    continue
+                c = self.comments[r]
+                row: dict[str, Any] = {"id": r, "from": c["from"]}
+                if edge == "comments":
+                    row |= {"message": c["message"], "permalink_url": c.get("permalink_url", "")}
+                else:
+                    row |= {"text": c["message"], "username": "ekbykommun"}
+                rows.append(row)
+            return 200, {"data": rows, "paging": {}}, {}
+        if not edge and verb == "GET":
+            return 200, {"id": obj, "permalink_url": comment.get("permalink_url", f"https://www.facebook.com/{obj}")}, {}
+        if not edge and verb == "POST":
+            flag = params.get("is_hidden", params.get("hide"))
+            if flag not in ("true", "false"):
+                return 400, self.error(100, "(#100) Param is_hidden must be a boolean"), {}
+            comment["hidden"] = flag == "true"
+            return 200, {"success": True}, {}
+        if not edge and verb == "DELETE":
+            self.deleted.add(obj)
+            return 200, {"success": True}, {}
+        return 400, self.error(100, f"Unknown path components: /{edge}"), {}
+
+
+def buc_headers(minutes: int, page_id: str = PAGE_ID, code_type: str = "pages") -> dict[str, str]:
+    """The usage headers Meta sends with a Business Use Case rate limit (page tokens)."""
+    usage = {page_id: [{"type": code_type, "call_count": 100, "total_cputime": 12, "total_time": 14,
+                        "estimated_time_to_regain_access": minutes}]}
+    return {"X-Business-Use-Case-Usage": json.dumps(usage), "X-App-Usage": json.dumps(
+        {"call_count": 100, "total_cputime": 10, "total_time": 12})}
