@@ -331,7 +331,7 @@ def m006_answer_author_late_first_reply_intensified_slots(db: Database) -> None:
 
 
 @migrations()
-def m_graph_platform_writes(db: Database) -> None:
+def m007_platform_writes(db: Database) -> None:
     """Issue 11: every write to Facebook and Instagram (reply, hide, unhide, delete, block) with its outcome,
     and the platform's id of each citizen who wrote something (for replies to direct messages and blocks)."""
     db.executescript(
