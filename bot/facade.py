@@ -23,7 +23,7 @@ import sqlite_utils
 from bot import history, tick
 from bot.chat_memory import ChatMemory
 from bot.clock import Clock, FakeClock, from_epoch, to_epoch, to_local
-from bot.core import accounts, commands, deliveries, events, forms, intake, reactions, stored_accounts
+from bot.core import accounts, commands, deliveries, events, forms, intake, reactions, router_index, stored_accounts
 from bot.core.context import Context, Problem, Refused
 from bot.core.dashboard import Dashboard, dashboard
 from bot.core.deliveries import INTAKE_MAX_SKEW_SECONDS, DeliveryResult, IntakeError, PlatformEvent
@@ -33,6 +33,7 @@ from bot.messages import Message, Reply
 from bot.outbox import ChatError, ChatPort, Outbox, RecordingChat
 from bot.paths import TEAMS_DIR
 from bot.settings import Account, Person, Secrets, Settings, secrets_from_env
+from bot.store import db as store_db
 
 log = logging.getLogger("uppsikt")
 
@@ -277,6 +278,35 @@ class Bot:
     def next_wakeup(self) -> dt.datetime:
         """The earliest moment at which tick() could have something to do (for the simulator)."""
         return tick.next_wakeup(self.ctx)
+
+    # ------------------------------------------------------------------ the router (issue 17 point 1)
+    def prepare_router(self) -> router_index.Warmup | None:
+        """Load or build the router in a background thread, without the lock: until it is ready a
+        question goes to its account's responsible person (the card says so). None for an in-memory
+        database (nothing to read from another connection: it is built at the first question)."""
+        db_file = store_db.file_of(self.db)
+        if db_file is None:
+            return None
+
+        def install(loaded: router_index.Loaded, generation: int) -> bool:
+            with self.lock:
+                if self.ctx.cache.get("router_generation", 0) != generation:
+                    return False  # answers were erased meanwhile: build again without them
+                router_index.catch_up(loaded, self.db.conn)  # what was recorded while it was prepared
+                self.ctx.cache["router"] = loaded.router
+                return True
+
+        def start() -> router_index.Warmup:
+            warmup = router_index.Warmup(lambda: store_db.open_reader(db_file), self.ctx.settings, db_file,
+                                         lambda: int(self.ctx.cache.get("router_generation", 0)), install)
+            self.ctx.cache["router_warmup"] = warmup
+            return warmup.start()
+
+        with self.lock:
+            self.ctx.cache["router_warmer"] = start
+            if "router" in self.ctx.cache:
+                return None
+            return start()
 
     # ------------------------------------------------------------------ outbox
     def deliver(self) -> None:

@@ -375,6 +375,27 @@ class Router:
         self._evidence = _Evidence()
         self.add_history(history)
 
+    # A saved index (bot/core/router_index.py) keeps the history views; the keywords come from the
+    # configuration at every start, so a changed expertise list needs no rebuild.
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_keywords"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._keywords = _Keywords(())
+
+    def emails(self) -> tuple[str, ...]:
+        return tuple(self._emails)
+
+    def use_keywords(self, experts: Sequence[Expert]) -> None:
+        """Take the experts' keywords (same people in the same order as the index was built for)."""
+        if [_key(e.email) for e in experts] != [_key(e) for e in self._emails]:
+            raise ValueError("the experts differ from the ones the index was built for")
+        self._emails = [expert.email for expert in experts]
+        self._keywords = _Keywords(experts)
+
     def add_history(self, answers: Iterable[HistoryAnswer]) -> None:
         """Index past answers; answers by unknown colleagues are ignored."""
         docs: defaultdict[int, list[list[tuple[str, ...]]]] = defaultdict(list)
