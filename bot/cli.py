@@ -319,7 +319,7 @@ def cmd_search(args) -> int:
     from bot.core.context import Refused
 
     bot = _bot(args)
-    ctx = bot.ctx
+    ctx = bot.reader() or bot.ctx  # a read connection: a running bot's writes never wait for it (issue 17)
     try:
         start, end = _records_dates(ctx, args)
         results = records.search(ctx, args.text, start, end, args.account.lower() if args.account else None)

@@ -79,6 +79,8 @@ class Bot:
         self.outbox = Outbox(ctx, self.lock, chat)
         self._memories: dict[str, ChatMemory] = {}
         self._events_at_work: set[str] = set()
+        self._readers = threading.local()  # each thread's read-only connection (see `reader`)
+        self._db_file = store_db.file_of(ctx.db)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -221,10 +223,29 @@ class Bot:
         stored_accounts.mirror_config(self.ctx)
 
     # ------------------------------------------------------------------ inputs
-    @serialized
     def command(self, actor: str, text: str, channel: str | None = None) -> Reply:
+        if commands.read_only(text):  # /sök, /rapport: on a read connection, without the lock (issue 17)
+            reader = self.reader()
+            if reader is not None:
+                return commands.handle(reader, actor, text, channel)
+        return self._command(actor, text, channel)
+
+    @serialized
+    def _command(self, actor: str, text: str, channel: str | None = None) -> Reply:
         reply = commands.handle(self.ctx, actor, text, channel)
         return reply
+
+    def reader(self) -> Context | None:
+        """A context on this thread's read-only connection (WAL: it sees the last commit and waits for no
+        writer); None for an in-memory database, which only the main connection can see."""
+        conn = getattr(self._readers, "conn", None)
+        if conn is None:
+            db_file = self._db_file
+            if db_file is None:
+                return None
+            conn = self._readers.conn = store_db.open_reader(db_file)
+        return Context(settings=self.ctx.settings, db=sqlite_utils.Database(conn), clock=self.ctx.clock,
+                       calendars=self.ctx.calendars)
 
     @serialized
     def action(self, actor: str, name: str, value: str, **kwargs: str) -> Reply:

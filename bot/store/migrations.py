@@ -328,3 +328,12 @@ def m006_answer_author_late_first_reply_intensified_slots(db: Database) -> None:
         CREATE INDEX idx_intensified_slots_next ON intensified_slots(next_at);
         """
     )
+
+
+@migrations()
+def m007_search_index(db: Database) -> None:
+    """Issue 17 point 4: an FTS5 trigram index over items and removals for /sök and `uppsikt search`,
+    filled now and kept in sync by triggers (see bot/store/fts.py)."""
+    from bot.store import fts
+
+    db.executescript(fts.schema_sql())
