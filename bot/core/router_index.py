@@ -101,19 +101,28 @@ def catch_up(loaded: Loaded, conn: sqlite3.Connection, cancelled: Callable[[], b
     return added
 
 
-def save(path: Path, loaded: Loaded) -> None:
-    """Write the index atomically (a temporary file renamed over the old one)."""
+def snapshot(loaded: Loaded) -> bytes:
+    """The index as bytes (taken under the lock for a live router; written after it is released)."""
+    header = {"format": FORMAT, "people": _signature_of(loaded.router), "last_id": loaded.last_id,
+              "count": loaded.count}
+    return pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL) + pickle.dumps(
+        loaded.router, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def write(path: Path, data: bytes) -> None:
+    """Write a snapshot atomically (a temporary file renamed over the old one)."""
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            header = {"format": FORMAT, "people": _signature_of(loaded.router), "last_id": loaded.last_id,
-                      "count": loaded.count}
-            pickle.dump(header, f, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(loaded.router, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def save(path: Path, loaded: Loaded) -> None:
+    write(path, snapshot(loaded))
     loaded.saved_last_id = loaded.last_id
 
 

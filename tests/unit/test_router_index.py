@@ -196,3 +196,20 @@ def test_route_cli_uses_the_saved_index(settings, tmp_path, n, capsys):
     assert main(["route", QUESTIONS[0], "--db", str(path), "--config", str(DEFAULT_CONFIG), "--json"]) == 0
     assert capsys.readouterr().out == first
     assert '"sara@example.se"' in first
+
+
+def test_the_nightly_backup_saves_the_live_routers_index(settings, tmp_path, monkeypatch):
+    from bot import jobs
+
+    path = tmp_path / "uppsikt.db"
+    bot = _bot(settings, path)
+    _record(bot, HISTORY)
+    items.router(bot.ctx)
+    _record(bot, LATER)  # recorded after the index was saved: only in the live router
+    reader = open_reader(path)
+    assert router_index._read(router_index.path_for(path), router_index.experts(settings), reader).last_id == len(HISTORY)
+    jobs.nightly_backup(bot, tmp_path / "backups")
+    saved = router_index._read(router_index.path_for(path), router_index.experts(settings), reader)
+    assert (saved.last_id, saved.count) == (len(HISTORY) + 1, len(HISTORY) + 1)
+    for q in QUESTIONS:
+        assert saved.router.rank(q) == _fresh(settings, HISTORY + LATER).rank(q)
