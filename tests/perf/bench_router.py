@@ -197,21 +197,25 @@ def child_build(db: Path, n_people: int, answers: int) -> dict:
             "index_mb": router_index.path_for(db).stat().st_size / 2**20, "build_rss_mb": _rss_mb()}
 
 
-def child_restart(db: Path, n_people: int, baseline: bool) -> dict:
-    """A restart: 1,000 answers recorded since the index was saved, then the first question."""
+def child_restart(db: Path, n_people: int, baseline: bool, since: int) -> dict:
+    """A restart: `since` answers recorded after the index was saved, then the first question."""
     conn = sqlite3.connect(db)
-    extra = history(n_people, 1000, seed=99)
+    extra = history(n_people, since, seed=99)
     conn.executemany("INSERT INTO history_answers (question, answer, answered_by, answered_at, source) "
                      "VALUES (?, ?, ?, 0, 'bench')", [(a.question, a.answer, a.answered_by) for a in extra])
     conn.commit()
     questions = new_questions()
-    start = time.perf_counter()
-    loaded = router_index.load_or_build(conn, settings_for(n_people), db)
-    loaded_s = time.perf_counter() - start
-    loaded.router.rank(questions[0])
-    first = time.perf_counter() - start
-    out = {"load_s": loaded_s, "first_decision_s": first, "caught_up": loaded.last_id - loaded.saved_last_id
-           if loaded.saved_last_id != loaded.last_id else 1000, "questions": len(questions)}
+    people = router_index.experts(settings_for(n_people))
+    cpu, start = time.process_time(), time.perf_counter()
+    read = router_index._read(router_index.path_for(db), people, conn)
+    read_s = time.perf_counter() - start
+    caught = router_index.catch_up(read, conn)
+    loaded_s, loaded_cpu = time.perf_counter() - start, time.process_time() - cpu
+    read.router.rank(questions[0])
+    first, first_cpu = time.perf_counter() - start, time.process_time() - cpu
+    out = {"read_s": read_s, "load_s": loaded_s, "load_cpu_s": loaded_cpu, "first_decision_s": first,
+           "first_cpu_s": first_cpu, "caught_up": caught, "questions": len(questions)}
+    loaded = read
     rank = loaded.router.rank
     best = min((_timings(rank, questions) for _ in range(3)), key=lambda t: t["mean"])
     out |= {"ms": best, "ms_top5": min((_timings(lambda q: rank(q, 5), questions) for _ in range(3)),
@@ -237,6 +241,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--answers", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--people", type=int, nargs="+", default=[1_000])
     parser.add_argument("--no-baseline", action="store_true", help="skip the plain BM25 router")
+    parser.add_argument("--since", type=int, default=100,
+                        help="answers recorded after the index was last saved (the nightly save: a day's)")
     parser.add_argument("--child", nargs=4, metavar=("KIND", "DB", "PEOPLE", "ANSWERS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -244,24 +250,26 @@ def main(argv: list[str] | None = None) -> None:
         if kind == "build":
             print(json.dumps(child_build(Path(db), int(n_people), int(answers))))
         else:
-            print(json.dumps(child_restart(Path(db), int(n_people), kind == "restart+baseline")))
+            print(json.dumps(child_restart(Path(db), int(n_people), kind.endswith("+baseline"), int(kind.split(":")[1].split("+")[0]))))
         return
     print(machine())
     pools = topics()
     print(f"text: {len(pools)} topics, {sum(len(q) for q, _ in pools)} real questions, "
           f"{sum(len(a) for _, a in pools)} real answer sentences; {len(new_questions())} new questions routed")
-    print("people  answers   build (cpu)     index  build-rss | restart: load  first-decision  rss | "
+    print(f"restart: the saved index read, {args.since} answers recorded since added, the first question routed")
+    print("people  answers   build (cpu)     index  build-rss | restart: read / +catch-up (cpu)  first-decision (cpu)  rss | "
           "ms/decision mean / median / p99  (top 5) | plain BM25 build, ms mean / p99 | ratio")
     for n_people in args.people:
         for answers in args.answers:
             with tempfile.TemporaryDirectory() as tmp:
                 db = Path(tmp) / "uppsikt.db"
                 b = _child(["--child", "build", str(db), str(n_people), str(answers)])
-                r = _child(["--child", "restart" if args.no_baseline else "restart+baseline", str(db),
+                r = _child(["--child", f"restart:{args.since}" + ("" if args.no_baseline else "+baseline"), str(db),
                             str(n_people), str(answers)])
             ms = r["ms"]
             line = (f"{n_people:6d} {answers:8,d} {b['build_s']:7.1f}s ({b['build_cpu_s']:.1f}s) {b['index_mb']:6.0f}MB "
-                    f"{b['build_rss_mb']:6.0f}MB | {r['load_s']:6.2f}s {r['first_decision_s']:8.2f}s {r['rss_mb']:6.0f}MB | "
+                    f"{b['build_rss_mb']:6.0f}MB | {r['read_s']:5.2f}s / {r['load_s']:5.2f}s ({r['load_cpu_s']:.2f}s) "
+                    f"{r['first_decision_s']:6.2f}s ({r['first_cpu_s']:.2f}s) {r['rss_mb']:6.0f}MB | "
                     f"{ms['mean']:6.2f} / {ms['median']:5.2f} / {ms['p99']:6.2f} ({r['ms_top5']['mean']:.2f})")
             if "baseline_ms" in r:
                 base = r["baseline_ms"]

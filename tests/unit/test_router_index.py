@@ -213,3 +213,30 @@ def test_the_nightly_backup_saves_the_live_routers_index(settings, tmp_path, mon
     assert (saved.last_id, saved.count) == (len(HISTORY) + 1, len(HISTORY) + 1)
     for q in QUESTIONS:
         assert saved.router.rank(q) == _fresh(settings, HISTORY + LATER).rank(q)
+
+
+def test_the_numpy_views_give_the_very_same_floats_as_the_loop(monkeypatch):
+    from bot.core import routing
+    from tests.unit.test_routing import synthetic
+
+    staff, history, questions = synthetic(experts=120, answers=3000, seed=11)
+    router = Router(staff, history)
+    fast = [router.rank(q) for q in questions[:60]]
+    monkeypatch.setattr(routing, "_NUMPY_FROM", 10**9)  # every expert count takes the plain loop
+    assert [router.rank(q) for q in questions[:60]] == fast  # scores compared exactly, not approximately
+    assert any(r for r in fast)
+
+
+def test_a_saved_and_loaded_router_ranks_exactly_like_a_fresh_one(tmp_path):
+    import pickle
+
+    from tests.unit.test_routing import synthetic
+
+    staff, history, questions = synthetic(experts=80, answers=2000, seed=3)
+    router = Router(staff, history[:1500])
+    loaded = pickle.loads(pickle.dumps(router))
+    loaded.use_keywords(staff)
+    loaded.add_history(history[1500:])
+    fresh = Router(staff, history)
+    for q in questions[:40]:
+        assert loaded.rank(q) == fresh.rank(q)
