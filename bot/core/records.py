@@ -598,8 +598,12 @@ def search(
 
     def where(time_col: str, text_cols: tuple[str, ...], table: str) -> tuple[str, list]:
         # The index offers candidates; each is checked with the exact predicate (bot/store/fts.py).
-        clauses = [fts.candidates(table)] if indexed else []
-        args: list = [fts.match_phrase(query)] if indexed else []
+        clauses: list[str] = []
+        args: list = []
+        if indexed:
+            clauses.append(f"(id IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ?) "
+                           f"OR id IN (SELECT row_id FROM search_exotic WHERE tbl = '{table}'))")
+            args.append(fts.match_phrase(query))
         clauses.append("(" + " OR ".join(f"uppsikt_fold({c}) LIKE ? ESCAPE '\\'" for c in text_cols) + ")")
         args += [pattern] * len(text_cols)
         if lo is not None:

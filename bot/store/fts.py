@@ -111,9 +111,3 @@ def schema_sql() -> str:
             INSERT OR IGNORE INTO search_exotic (tbl, row_id) SELECT '{table}', new.id WHERE {exotic};
         END;""")
     return "\n".join(out)
-
-
-def candidates(table: str) -> str:
-    """SQL for `id IN (...)` of the rows the index offers for a phrase (one ? parameter)."""
-    return (f"(id IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ?) "
-            f"OR id IN (SELECT row_id FROM search_exotic WHERE tbl = '{table}'))")

@@ -134,3 +134,9 @@ def test_in_memory_databases_search_under_the_lock(harness):
     assert h.bot.reader() is None
     _intake(h, 0, *TEXTS[0])
     assert "Åsa Ölund" in h.bot.command("lena@example.se", "/sök ekvägen").text
+
+
+def test_the_migration_runs_the_index_schema_of_fts_py():
+    from bot.store.migrations import M007_SEARCH_INDEX
+
+    assert M007_SEARCH_INDEX.strip() == fts.schema_sql().strip()
