@@ -123,6 +123,13 @@ def _stopped(code: int) -> int:
     return code
 
 
+def _serving_bot(args):
+    """The bot of a server: its router is prepared in the background, so no event waits for it (issue 17)."""
+    bot = _bot(args)
+    bot.prepare_router()
+    return bot
+
+
 def cmd_run(args) -> int:
     from bot.adapters.console import Console, ConsoleChat
     from bot.clock import FakeClock, SystemClock, to_local
@@ -134,13 +141,13 @@ def cmd_run(args) -> int:
     if args.teams and not args.http:
         from bot.server import run_teams
 
-        return _stopped(run_teams(_bot(args), host=args.host, port=TEAMS_PORT if args.port is None else args.port,
+        return _stopped(run_teams(_serving_bot(args), host=args.host, port=TEAMS_PORT if args.port is None else args.port,
                                   anonymous=args.anonymous, backup_folder=Path(args.db).parent / "backups",
                                   out=lambda text: print(text, file=sys.stderr, flush=True)))
     if args.http or (secrets.slack_bot_token and secrets.slack_app_token):  # Slack: Socket Mode, or HTTP with --http
         from bot.server import run_slack, teams_auth
 
-        bot = _bot(args)
+        bot = _serving_bot(args)
         if args.start:
             print(bot.ctx.t("slack.run.no_start"), file=sys.stderr)
             return 2
@@ -162,7 +169,7 @@ def cmd_run(args) -> int:
         print(t("cli.bad_start", "sv", value=repr(args.start)), file=sys.stderr)
         return 2
     chat = ConsoleChat(clock)
-    bot = _bot(args, chat=chat, clock=clock)
+    bot = _bot(args, chat=chat, clock=clock)  # one user at a console: the first question loads the router
     scheduler = None
     if not args.start:  # real time: the same scheduler as in production; simulated time ticks on `vänta`
         scheduler = jobs.start(bot, Path(args.db).parent / "backups")
@@ -356,7 +363,7 @@ def cmd_search(args) -> int:
     from bot.core.context import Refused
 
     bot = _bot(args)
-    ctx = bot.ctx
+    ctx = bot.reader() or bot.ctx  # a read connection: a running bot's writes never wait for it (issue 17)
     try:
         start, end = _records_dates(ctx, args)
         results = records.search(ctx, args.text, start, end, args.account.lower() if args.account else None)

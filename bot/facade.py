@@ -23,7 +23,7 @@ import sqlite_utils
 from bot import history, tick
 from bot.chat_memory import ChatMemory
 from bot.clock import Clock, FakeClock, from_epoch, to_epoch, to_local
-from bot.core import accounts, commands, deliveries, departed, events, forms, intake, monthly, reactions, stored_accounts
+from bot.core import accounts, commands, deliveries, departed, events, forms, intake, monthly, reactions, router_index, stored_accounts
 from bot.core.context import Context, Problem, Refused
 from bot.core.dashboard import Dashboard, dashboard
 from bot.core.deliveries import INTAKE_MAX_SKEW_SECONDS, DeliveryResult, IntakeError, PlatformEvent
@@ -37,6 +37,7 @@ from bot.platform_writer import PlatformWriter
 from bot.paths import TEAMS_DIR
 from bot.report.links import ReportLinks, links_from_env
 from bot.settings import Account, Person, Secrets, Settings, secrets_from_env
+from bot.store import db as store_db
 
 log = logging.getLogger("uppsikt")
 
@@ -83,6 +84,8 @@ class Bot:
         self._memories: dict[str, ChatMemory] = {}
         self._events_at_work: set[str] = set()
         self.startup_notes: list[str] = []  # said at start-up: colleagues who left the config (departed.settle)
+        self._readers = threading.local()  # each thread's read-only connection (see `reader`)
+        self._db_file = store_db.file_of(ctx.db)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -264,10 +267,29 @@ class Bot:
             self.startup_notes = departed.settle(self.ctx)
 
     # ------------------------------------------------------------------ inputs
-    @serialized
     def command(self, actor: str, text: str, channel: str | None = None) -> Reply:
+        if commands.read_only(text):  # /sök, /rapport: on a read connection, without the lock (issue 17)
+            reader = self.reader()
+            if reader is not None:
+                return commands.handle(reader, actor, text, channel)
+        return self._command(actor, text, channel)
+
+    @serialized
+    def _command(self, actor: str, text: str, channel: str | None = None) -> Reply:
         reply = commands.handle(self.ctx, actor, text, channel)
         return reply
+
+    def reader(self) -> Context | None:
+        """A context on this thread's read-only connection (WAL: it sees the last commit and waits for no
+        writer); None for an in-memory database, which only the main connection can see."""
+        conn = getattr(self._readers, "conn", None)
+        if conn is None:
+            db_file = self._db_file
+            if db_file is None:
+                return None
+            conn = self._readers.conn = store_db.open_reader(db_file)
+        return Context(settings=self.ctx.settings, db=sqlite_utils.Database(conn), clock=self.ctx.clock,
+                       calendars=self.ctx.calendars)
 
     @serialized
     def action(self, actor: str, name: str, value: str, **kwargs: str) -> Reply:
@@ -321,6 +343,49 @@ class Bot:
     def next_wakeup(self) -> dt.datetime:
         """The earliest moment at which tick() could have something to do (for the simulator)."""
         return tick.next_wakeup(self.ctx)
+
+    # ------------------------------------------------------------------ the router (issue 17 point 1)
+    def prepare_router(self) -> router_index.Warmup | None:
+        """Load or build the router in a background thread, without the lock: until it is ready a
+        question goes to its account's responsible person (the card says so). None for an in-memory
+        database (nothing to read from another connection: it is built at the first question)."""
+        db_file = store_db.file_of(self.db)
+        if db_file is None:
+            return None
+
+        def install(loaded: router_index.Loaded, generation: int) -> bool:
+            with self.lock:
+                if self.ctx.cache.get("router_generation", 0) != generation:
+                    return False  # answers were erased meanwhile: build again without them
+                router_index.catch_up(loaded, self.db.conn)  # what was recorded while it was prepared
+                self.ctx.cache["router"] = loaded.router
+                return True
+
+        def start() -> router_index.Warmup:
+            warmup = router_index.Warmup(lambda: store_db.open_reader(db_file), self.ctx.settings, db_file,
+                                         lambda: int(self.ctx.cache.get("router_generation", 0)), install)
+            self.ctx.cache["router_warmup"] = warmup
+            return warmup.start()
+
+        with self.lock:
+            self.ctx.cache["router_warmer"] = start
+            if "router" in self.ctx.cache:
+                return None
+            return start()
+
+    def save_router(self) -> bool:
+        """Save the live router's index (a nightly job), so a restart adds only the day's answers. The
+        snapshot is taken under the lock (every recorded answer is in the live router then), the file is
+        written after. False when there is nothing to save (no file database, no router yet)."""
+        path = router_index.path_for(self._db_file)
+        with self.lock:
+            live = self.ctx.cache.get("router")
+            if path is None or live is None:
+                return False
+            last_id, count = self.db.execute("SELECT COALESCE(MAX(id), 0), COUNT(*) FROM history_answers").fetchone()
+            data = router_index.snapshot(router_index.Loaded(live, last_id, count, 0))  # type: ignore[arg-type]
+        router_index.write(path, data)
+        return True
 
     # ------------------------------------------------------------------ outbox
     def deliver(self) -> None:

@@ -35,6 +35,11 @@ def nightly_backup(bot: Bot, folder: Path) -> Path:
     for old in sorted(folder.glob("uppsikt-*.db"))[:-BACKUPS_KEPT]:
         old.unlink()
     log.info("backup written to %s", target)
+    # The router's saved index follows the day's recorded answers, so a restart adds few (issue 17).
+    try:
+        bot.save_router()
+    except OSError as exc:
+        log.warning("the router's index could not be saved (%s); a start adds the answers since the last save", exc)
     return target
 
 

@@ -396,6 +396,14 @@ def help_for(ctx: Context, name: str, words: list[str], actor: str, channel: str
     return COMMANDS[name](ctx, actor, ["hjälp"], channel)
 
 
+def read_only(text: str) -> bool:
+    """Commands that only read (issue 17 point 4): `/sök`. The Bot runs them on a read connection without
+    the entry-point lock, so a long search stalls no other entry point. (`/rapport` stays under the lock:
+    its first run records the installation time.)"""
+    words = text.strip().split()
+    return bool(words) and words[0].startswith("/") and fold(words[0][1:]) == "sok"
+
+
 def handle(ctx: Context, actor: str, text: str, channel: str | None = None) -> Reply:
     """Run one command line such as '/franvaro 2026-12-22 2027-01-06 ersättare=per@example.se'."""
     words = text.strip().split()

@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.core.context import Context, Refused
+from bot.core import items
 from bot.core.items import OPEN_STATUSES
 from bot.core.records import delete_items
 
@@ -137,5 +138,5 @@ def forget(ctx: Context, author: str, actor: str, *, dry_run: bool = False) -> R
                   removal_records=report.removal_records, history_answers=report.history_answers,
                   messages=report.messages, mentions=report.mentions)
     if texts:
-        ctx.cache.pop("router", None)  # the router learnt from the erased answers: rebuilt on next use
+        items.forget_router(ctx)  # the router learnt from the erased answers: rebuilt without them
     return report

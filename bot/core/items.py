@@ -19,13 +19,14 @@ import json
 from dataclasses import dataclass
 
 from bot.clock import from_epoch, to_epoch
-from bot.core import isolation, records, staff
+from bot.core import isolation, records, router_index, staff
 from bot.core.classify import Tag, classify
 from bot.core.context import Context, Refused
 from bot.core.permissions import HANDLER_ROLES, crisis_active, may_handle
-from bot.core.routing import Expert, HistoryAnswer, Router
+from bot.core.routing import HistoryAnswer, Router
 from bot.messages import Action, Message
 from bot.settings import NUDGE_RE, Account, Person
+from bot.store.db import file_of
 
 OPEN_STATUSES = ("open", "first_reply_sent", "forwarded")
 DONE_STATUSES = ("answered", "closed")
@@ -41,26 +42,44 @@ class Stage:
 # --------------------------------------------------------------------------- routing
 
 
-def router(ctx: Context) -> Router:
+def router(ctx: Context) -> Router | None:
+    """The router, or None while a background warm-up prepares it (then the caller routes to the
+    account's responsible person). Without a warm-up (the CLI, tests, an in-memory database) the
+    saved index is loaded, or the index built, here (bot/core/router_index.py)."""
     r = ctx.cache.get("router")
-    if r is None:
-        experts = [Expert(p.email, p.expertise) for p in ctx.settings.people.values()]
-        history = [
-            HistoryAnswer(row["question"], row["answer"], row["answered_by"])
-            for row in ctx.db.query("SELECT question, answer, answered_by FROM history_answers ORDER BY id")
-        ]
-        r = ctx.cache["router"] = Router(experts, history)
-    return r  # type: ignore[return-value]
+    if r is not None:
+        return r  # type: ignore[return-value]
+    warmup = ctx.cache.get("router_warmup")
+    if warmup is not None and not warmup.done.is_set():  # type: ignore[attr-defined]
+        return None
+    warmer = ctx.cache.get("router_warmer")
+    if warmer is not None and warmup is None:  # the history changed under a running bot: prepare it again
+        warmer()  # type: ignore[operator]
+        return router(ctx)
+    ctx.cache.pop("router_warmup", None)
+    loaded = router_index.load_or_build(ctx.db.conn, ctx.settings, file_of(ctx.db))
+    ctx.cache["router"] = loaded.router
+    return loaded.router
+
+
+def forget_router(ctx: Context) -> None:
+    """The history lost answers: drop the router and its saved index (rebuilt without them)."""
+    ctx.cache.pop("router", None)
+    ctx.cache.pop("router_warmup", None)
+    ctx.cache["router_generation"] = int(ctx.cache.get("router_generation", 0)) + 1  # type: ignore[call-overload]
+    router_index.discard(file_of(ctx.db))
 
 
 def add_history(ctx: Context, answers: list[HistoryAnswer], answered_at: list[int], source: str) -> None:
-    """Store answers (call inside db.atomic()) and teach the live router."""
+    """Store answers (call inside db.atomic()) and teach the live router (a warm-up still at work reads
+    them from the table when it is done)."""
     ctx.db["history_answers"].insert_all(
         {"question": a.question, "answer": a.answer, "answered_by": a.answered_by, "answered_at": ts, "source": source}
         for a, ts in zip(answers, answered_at, strict=True)
     )
-    if "router" in ctx.cache:
-        router(ctx).add_history(answers)
+    r = ctx.cache.get("router")
+    if r is not None:
+        r.add_history(answers)  # type: ignore[attr-defined]
 
 
 def open_workload(ctx: Context, people: list[str] | None = None) -> dict[str, int]:
@@ -93,7 +112,11 @@ def choose_assignee(ctx: Context, account: Account, text: str, day: dt.date) -> 
     best colleague present; equal scores go to the one with fewer open items. With
     no match at all the account's responsible person takes it.
     """
-    ranking = [r for r in router(ctx).rank(text) if ctx.knows(r.email)]  # not someone who has left (history)
+    ready = router(ctx)
+    if ready is None:  # the router is being prepared after a start (issue 17): nobody waits for it
+        email, why = staff.responsible_for(ctx, account, day)
+        return email, ctx.t("route.warming") + (f" {why}" if why else "")
+    ranking = [r for r in ready.rank(text) if ctx.knows(r.email)]  # not someone who has left (history)
     present = [r for r in ranking if staff.is_present(ctx, r.email, day)]
     if ranking and not staff.is_present(ctx, ranking[0].email, day):
         top = ranking[0]

@@ -37,6 +37,7 @@ from bot.core.parsing import account_arg, fold, is_number, options, parse_date
 from bot.i18n import catalogue
 from bot.messages import Message, Reply
 from bot.settings import EMAIL_RE, Account, Policy
+from bot.store import fts
 
 # The canonical reasons stored in items.diarium_reason, and the spellings accepted for them.
 REASONS = ("synpunkt", "ärendehandläggning", "sekretess", "direktmeddelande")
@@ -596,6 +597,10 @@ def _excerpt(text: str, query: str) -> str:
     return ("…" if start > 0 else "") + piece + ("…" if start + EXCERPT_CHARS < len(text) else "")
 
 
+def _has_search_index(ctx: Context) -> bool:
+    return ctx.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'items_fts'").fetchone() is not None
+
+
 def search(
     ctx: Context, query: str, start: dt.date | None = None, end: dt.date | None = None, account: str | None = None,
 ) -> list[dict]:
@@ -616,9 +621,18 @@ def search(
     ctx.db.register_function(_sql_fold, deterministic=True, name="uppsikt_fold")
     pattern = _like_pattern(query)
 
-    def where(time_col: str, text_cols: tuple[str, ...]) -> tuple[str, list]:
-        clauses = ["(" + " OR ".join(f"uppsikt_fold({c}) LIKE ? ESCAPE '\\'" for c in text_cols) + ")"]
-        args: list = [pattern] * len(text_cols)
+    indexed = fts.usable(query) and _has_search_index(ctx)
+
+    def where(time_col: str, text_cols: tuple[str, ...], table: str) -> tuple[str, list]:
+        # The index offers candidates; each is checked with the exact predicate (bot/store/fts.py).
+        clauses: list[str] = []
+        args: list = []
+        if indexed:
+            clauses.append(f"(id IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ?) "
+                           f"OR id IN (SELECT row_id FROM search_exotic WHERE tbl = '{table}'))")
+            args.append(fts.match_phrase(query))
+        clauses.append("(" + " OR ".join(f"uppsikt_fold({c}) LIKE ? ESCAPE '\\'" for c in text_cols) + ")")
+        args += [pattern] * len(text_cols)
         if lo is not None:
             clauses.append(f"{time_col} >= ?")
             args.append(lo)
@@ -631,7 +645,7 @@ def search(
         return " AND ".join(clauses), args
 
     out: list[tuple[int, dict]] = []
-    sql, args = where("received_at", ("text", "author", "answer"))
+    sql, args = where("received_at", ("text", "author", "answer"), "items")
     for i in ctx.db.query(f"SELECT * FROM items WHERE {sql}", args):
         kind = _item_record_type(i) if i["diarium"] else "item"
         out.append((i["received_at"], {
@@ -640,7 +654,7 @@ def search(
             "account_name": _account_info(ctx, i["account_id"])[0], "author": i["author"],
             "excerpt": _excerpt(i["text"], query), "status": i["status"],
         }))
-    sql, args = where("posted_at", ("text", "author", "note"))
+    sql, args = where("posted_at", ("text", "author", "note"), "removals")
     for r in ctx.db.query(f"SELECT * FROM removals WHERE {sql}", args):
         kind = "confidential" if r["confidential"] else "removed_post"
         out.append((r["posted_at"], {

@@ -51,6 +51,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
 
+import numpy as np
+
 from bot.core.textnorm import (
     GENERIC_STEMS,
     MIN_COMPOUND_KEYWORD,
@@ -67,6 +69,7 @@ NEIGHBOURS = 20
 """How many of the most similar past questions vote in the precedent view."""
 _K1, _B = 1.2, 0.75
 _SLACK = 1 + 1e-9  # float rounding margin on MaxScore bounds
+_NUMPY_FROM = 64  # experts from which the profile views add each n-gram's postings with numpy
 
 
 @dataclass(frozen=True)
@@ -165,19 +168,16 @@ class _Profiles:
     """Character n-gram index over each expert's concatenated history (views 1 and 2)."""
 
     def __init__(self, experts: int) -> None:
-        # n-gram -> (expert ids ascending, counts in the profile, centroid components)
-        self._postings: dict[str, tuple[array, array, array]] = {}
-        self._grams: list[list[str]] = [[] for _ in range(experts)]  # each profile's n-grams
+        # n-gram -> (expert ids ascending, counts in the profile, centroid components, slots in `_components`)
+        self._postings: dict[str, tuple[array, array, array, array]] = {}
+        # each profile's centroid components in the order its n-grams came (the norm's summation order);
+        # a posting's slot says where its component sits, so an update needs no search (issue 17)
+        self._components: list[array] = [array("d") for _ in range(experts)]
         self._length = [0] * experts  # n-grams in each profile
         self._centroid_norm = [0.0] * experts
         self._profiles = 0
         self._total_length = 0
-        self._bm25_norms: list[float] = []  # derived from the above: emptied on every change
-
-    def _centroid(self, gram: str, expert: int) -> float:
-        ids, _, centroid = self._postings.get(gram, ((), (), ()))
-        pos = bisect_left(ids, expert)
-        return centroid[pos] if pos < len(ids) and ids[pos] == expert else 0.0
+        self._bm25_norms: np.ndarray | list = []  # derived from the above: emptied on every change
 
     def add(self, expert: int, docs: list[list[tuple[str, ...]]]) -> None:
         """Add answers (each a list of its words' n-grams) to one profile, in order."""
@@ -189,7 +189,13 @@ class _Profiles:
             for gram, weight in _unit(counts).items():
                 entry = totals.get(gram)
                 if entry is None:
-                    entry = totals[gram] = [0, self._centroid(gram, expert)]
+                    postings = self._postings.get(gram)
+                    pos, component = -1, 0.0  # pos: where the expert is (or goes) in the gram's postings
+                    if postings is not None:
+                        pos = bisect_left(postings[0], expert)
+                        if pos < len(postings[0]) and postings[0][pos] == expert:
+                            component = postings[2][pos]
+                    entry = totals[gram] = [0, component, pos]
                 entry[0] += counts[gram]
                 entry[1] += weight
         if not size:
@@ -198,21 +204,24 @@ class _Profiles:
         self._length[expert] += size
         self._total_length += size
         self._bm25_norms = []
-        for gram, (count, component) in totals.items():
+        components = self._components[expert]
+        for gram, (count, component, pos) in totals.items():
             postings = self._postings.get(gram)
-            if postings is None:
-                postings = self._postings[gram] = (array("I"), array("I"), array("d"))
-            ids, tfs, centroid = postings
-            pos = bisect_left(ids, expert)
+            if postings is None:  # (each gram's postings change once per call: `pos` is still right)
+                postings = self._postings[gram] = (array("I"), array("I"), array("d"), array("I"))
+                pos = 0
+            ids, tfs, centroid, slots = postings
             if pos < len(ids) and ids[pos] == expert:
                 tfs[pos] += count
                 centroid[pos] = component
+                components[slots[pos]] = component
             else:
                 ids.insert(pos, expert)
                 tfs.insert(pos, count)
                 centroid.insert(pos, component)
-                self._grams[expert].append(gram)
-        self._centroid_norm[expert] = math.hypot(*(self._centroid(g, expert) for g in self._grams[expert]))
+                slots.insert(pos, len(components))
+                components.append(component)
+        self._centroid_norm[expert] = math.hypot(*self._components[expert])
 
     def views(self, text_words: list[str]) -> tuple[list[float], list[float]]:
         """BM25 and centroid scores of the text, indexed by expert.
@@ -225,15 +234,40 @@ class _Profiles:
         inner = [0.0] * len(self._length)
         if not n:
             return bm25, inner
-        if not self._bm25_norms:
+        if not len(self._bm25_norms):
             average = self._total_length / n
-            self._bm25_norms = [_K1 * (1 - _B + _B * length / average) for length in self._length]
+            self._bm25_norms = np.array([_K1 * (1 - _B + _B * length / average) for length in self._length])
         norms = self._bm25_norms
+        if len(bm25) < _NUMPY_FROM:
+            return self._views_loop(text_words, n, norms.tolist(), bm25, inner)
+        # The same sums as a loop over every posting, a gram at a time in the same order and with the same
+        # operations, so the floats are identical; numpy does each gram's postings at once (issue 17).
+        bm25_v, inner_v = np.zeros(len(bm25)), np.zeros(len(inner))
         for gram, count in Counter(g for w in text_words for g in _grams(w)).items():
             postings = self._postings.get(gram)
             if postings is None or len(postings[0]) == n > 1:
                 continue
-            ids, tfs, centroid = postings
+            ids_a, tfs_a, centroid_a, _ = postings
+            idf = _idf(n, len(ids_a))
+            saturation = (1.0 + math.log(count)) * idf * (_K1 + 1)
+            weight = (1.0 + math.log(count)) * idf * idf
+            ids = np.frombuffer(ids_a, dtype=np.uint32)
+            tfs = np.frombuffer(tfs_a, dtype=np.uint32).astype(np.float64)
+            bm25_v[ids] += saturation * tfs / (tfs + norms[ids])
+            inner_v[ids] += weight * np.frombuffer(centroid_a, dtype=np.float64)
+            del ids  # no buffer of the postings may outlive the call: add() resizes them
+        scaled = np.zeros(len(inner))
+        np.divide(inner_v, np.array(self._centroid_norm), out=scaled, where=inner_v != 0)
+        return bm25_v, scaled  # type: ignore[return-value]
+
+    def _views_loop(self, text_words: list[str], n: int, norms, bm25: list[float],
+                    inner: list[float]) -> tuple[list[float], list[float]]:
+        """`views` for a few experts, where numpy's cost per call outweighs short postings."""
+        for gram, count in Counter(g for w in text_words for g in _grams(w)).items():
+            postings = self._postings.get(gram)
+            if postings is None or len(postings[0]) == n > 1:
+                continue
+            ids, tfs, centroid, _ = postings
             idf = _idf(n, len(ids))
             saturation = (1.0 + math.log(count)) * idf * (_K1 + 1)
             weight = (1.0 + math.log(count)) * idf * idf
@@ -322,6 +356,17 @@ class _Evidence:
         for term in _terms(tuple(sorted(set(text_words)))):
             self._experts.setdefault(term, set()).add(expert)
 
+    def supported(self, text_words: list[str]) -> set[int]:
+        """The experts `support` names (what ranking needs), without collecting the terms."""
+        n = len(self.with_history)
+        most = n if n < 3 else n // 2
+        out: set[int] = set()
+        for term in _terms(tuple(sorted(set(text_words)))):
+            experts = self._experts.get(term, ())
+            if term not in GENERIC_STEMS and experts and len(experts) <= most:
+                out |= experts
+        return out
+
     def support(self, text_words: list[str]) -> dict[int, set[str]]:
         """Expert -> the specific terms of the text found in their history."""
         n = len(self.with_history)
@@ -375,6 +420,27 @@ class Router:
         self._evidence = _Evidence()
         self.add_history(history)
 
+    # A saved index (bot/core/router_index.py) keeps the history views; the keywords come from the
+    # configuration at every start, so a changed expertise list needs no rebuild.
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_keywords"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._keywords = _Keywords(())
+
+    def emails(self) -> tuple[str, ...]:
+        return tuple(self._emails)
+
+    def use_keywords(self, experts: Sequence[Expert]) -> None:
+        """Take the experts' keywords (same people in the same order as the index was built for)."""
+        if [_key(e.email) for e in experts] != [_key(e) for e in self._emails]:
+            raise ValueError("the experts differ from the ones the index was built for")
+        self._emails = [expert.email for expert in experts]
+        self._keywords = _Keywords(experts)
+
     def add_history(self, answers: Iterable[HistoryAnswer]) -> None:
         """Index past answers; answers by unknown colleagues are ignored."""
         docs: defaultdict[int, list[list[tuple[str, ...]]]] = defaultdict(list)
@@ -397,17 +463,28 @@ class Router:
         keywords = self._keywords.matches(text_words)
         if not keywords and is_generic(text_words):
             return []
-        evidence = self._evidence.support(text_words)
+        evidence = self._evidence.supported(text_words)
         history = [0.0] * len(self._emails)
         if evidence:
             precedent, similar = self._questions.nearest(text_words)
             precedent = {e: s for e, s in precedent.items() if e in evidence}
             similar = Counter({e: n for e, n in similar.items() if e in evidence})
-            for view in self._profiles.views(text_words):
-                view = [s if e in evidence else 0.0 for e, s in enumerate(view)]
-                top = max(view, default=0.0)
-                if top:
-                    history = [h + s / top / 2 for h, s in zip(history, view)]
+            if len(history) >= _NUMPY_FROM:  # the same arithmetic on arrays (identical floats)
+                mask = np.zeros(len(history), dtype=bool)
+                mask[list(evidence)] = True
+                summed = np.zeros(len(history))
+                for view in self._profiles.views(text_words):
+                    masked = np.where(mask, view, 0.0)
+                    top = masked.max()
+                    if top:
+                        summed = summed + masked / top / 2
+                history = summed.tolist()
+            else:
+                for view in self._profiles.views(text_words):
+                    view = [s if e in evidence else 0.0 for e, s in enumerate(view)]
+                    top = max(view, default=0.0)
+                    if top:
+                        history = [h + s / top / 2 for h, s in zip(history, view)]
             # The precedent view explains ("har svarat på 3 liknande frågor") but no longer scores:
             # it did not win on question sets it was not designed on (docs/quality.md).
             for e in precedent:

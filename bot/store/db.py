@@ -49,6 +49,23 @@ def open_db(path: str | Path | None = None, lang: str = "sv") -> sqlite_utils.Da
     return db
 
 
+def file_of(db: sqlite_utils.Database) -> Path | None:
+    """The database's file; None for an in-memory database."""
+    row = db.execute("PRAGMA database_list").fetchone()
+    return Path(row[2]) if row and row[2] else None
+
+
+def open_reader(path: str | Path) -> sqlite3.Connection:
+    """A read-only connection to the bot's database file (issue 17 point 4).
+
+    Under WAL a reader sees the last committed state and never waits for the writer, so searches,
+    exports and the router's build run on their own connection without the entry-point lock."""
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
 def _unwritable(path: Path) -> OSError | None:
     """Why the database file (or, for its -wal and -shm files, its folder) cannot be written; None if it can."""
     if path.exists():

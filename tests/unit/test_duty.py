@@ -231,8 +231,10 @@ CONSOLE_HELP_LINES = ["/som hjälp", "/kanal hjälp", "post hjälp", "post faceb
 
 
 def _everything(h) -> dict:
-    tables = [r[0] for r in h.ctx.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    return {t: h.ctx.db.execute(f"SELECT * FROM [{t}] ORDER BY rowid").fetchall() for t in tables}
+    tables = [(r[0], r[1] or "") for r in h.ctx.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")]
+    # WITHOUT ROWID tables (the search index's own, issue 17) come in primary-key order
+    return {t: h.ctx.db.execute(f"SELECT * FROM [{t}]" + ("" if "WITHOUT ROWID" in sql.upper() else " ORDER BY rowid"))
+            .fetchall() for t, sql in tables}
 
 
 def test_help_never_acts_for_any_command_or_sub_command(harness):

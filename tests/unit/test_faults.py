@@ -219,9 +219,11 @@ FAULTS = {
 
 def state_of(db) -> dict[str, object]:
     """Every table's rows (small test databases), to compare before and after a failed entry point."""
-    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                       "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-    return {t: db.execute(f"SELECT * FROM [{t}] ORDER BY rowid").fetchall() for t in tables}
+    tables = [(r[0], r[1] or "") for r in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+                                                     "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    # WITHOUT ROWID tables (the search index's own, issue 17) come in primary-key order
+    return {t: db.execute(f"SELECT * FROM [{t}]" + ("" if "WITHOUT ROWID" in sql.upper() else " ORDER BY rowid"))
+            .fetchall() for t, sql in tables}
 
 
 def consistent(db) -> None:

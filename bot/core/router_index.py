@@ -1,0 +1,196 @@
+"""The router's saved index (issue 17 point 1): loaded at start in a fraction of a second, built off the lock.
+
+The history views of `bot.core.routing.Router` (n-gram profiles, past questions, evidence) are
+derived from `history_answers` alone, read in id order. They are saved beside the database file
+(`<database>.router`) with the id of the last answer they contain and how many answers up to that id
+existed; a start loads them and adds only the answers recorded since (incremental, the same result
+as a build from scratch: see `Router.add_history`). The saved index is discarded and rebuilt when it
+no longer matches: another list of people (the index is per person, in configuration order), answers
+erased (`records.forget` also deletes the file: erased answers must not stay in it), or a new format.
+The keywords are never saved: they come from the configuration at every start.
+
+A running bot prepares the router in a background thread on its own read-only connection
+(`Warmup`), so no entry point waits for a build; until it is ready `items.choose_assignee` gives a
+question to the account's responsible person and says so on the card. The CLI (`uppsikt route`) and
+an in-memory database load or build it at first use, as before.
+
+The file is written by the bot itself (pickle, atomically through a temporary file), in the folder
+that holds the database: whoever may write there may change the database too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.core.routing import Expert, HistoryAnswer, Router
+from bot.settings import Settings
+
+log = logging.getLogger("uppsikt")
+
+FORMAT = 1
+SUFFIX = ".router"
+RESAVE_AFTER = 2000
+"""Answers added since the saved index after which a start saves it again."""
+_BATCH = 5000
+
+
+def experts(settings: Settings) -> list[Expert]:
+    return [Expert(p.email, p.expertise) for p in settings.people.values()]
+
+
+def path_for(db_file: Path | None) -> Path | None:
+    return None if db_file is None else db_file.with_name(db_file.name + SUFFIX)
+
+
+@dataclass
+class Loaded:
+    router: Router
+    last_id: int  # the last history_answers id the router contains
+    count: int  # how many answers with id <= last_id it was built from
+    saved_last_id: int  # last_id of the file on disk (0: none)
+
+
+def _signature(people: list[Expert]) -> tuple[str, ...]:
+    return tuple(e.email.strip().lower() for e in people)
+
+
+def _read(path: Path, people: list[Expert], conn: sqlite3.Connection) -> Loaded | None:
+    try:
+        with path.open("rb") as f:
+            header = pickle.load(f)
+            if header.get("format") != FORMAT or tuple(header.get("people", ())) != _signature(people):
+                return None
+            last_id, count = int(header["last_id"]), int(header["count"])
+            # Erased answers (records.forget) or another database: the saved views are not this history's.
+            if conn.execute("SELECT COUNT(*) FROM history_answers WHERE id <= ?", [last_id]).fetchone()[0] != count:
+                return None
+            router = pickle.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        log.warning("router: the saved index %s cannot be read (%s); building it again", path, exc)
+        return None
+    if not isinstance(router, Router):
+        return None
+    router.use_keywords(people)
+    return Loaded(router, last_id, count, last_id)
+
+
+def catch_up(loaded: Loaded, conn: sqlite3.Connection, cancelled: Callable[[], bool] = lambda: False) -> int:
+    """Add the answers recorded after `loaded.last_id`, in id order; how many were read."""
+    added = 0
+    while not cancelled():
+        rows = conn.execute(
+            "SELECT id, question, answer, answered_by FROM history_answers WHERE id > ? ORDER BY id LIMIT ?",
+            [loaded.last_id, _BATCH],
+        ).fetchall()
+        if not rows:
+            break
+        loaded.router.add_history(HistoryAnswer(q, a, by) for _, q, a, by in rows)
+        loaded.last_id = rows[-1][0]
+        loaded.count += len(rows)
+        added += len(rows)
+    return added
+
+
+def snapshot(loaded: Loaded) -> bytes:
+    """The index as bytes (taken under the lock for a live router; written after it is released)."""
+    header = {"format": FORMAT, "people": _signature_of(loaded.router), "last_id": loaded.last_id,
+              "count": loaded.count}
+    return pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL) + pickle.dumps(
+        loaded.router, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def write(path: Path, data: bytes) -> None:
+    """Write a snapshot atomically (a temporary file renamed over the old one)."""
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save(path: Path, loaded: Loaded) -> None:
+    write(path, snapshot(loaded))
+    loaded.saved_last_id = loaded.last_id
+
+
+def _signature_of(router: Router) -> tuple[str, ...]:
+    return tuple(e.strip().lower() for e in router.emails())
+
+
+def discard(db_file: Path | None) -> None:
+    """Delete the saved index (the history lost answers: it must be built again without them)."""
+    path = path_for(db_file)
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+def load_or_build(conn: sqlite3.Connection, settings: Settings, db_file: Path | None,
+                  cancelled: Callable[[], bool] = lambda: False) -> Loaded:
+    """The saved index plus the answers recorded since, or a build from the whole history; saved
+    again when it was built or had fallen behind by RESAVE_AFTER answers (not for in-memory databases)."""
+    people = experts(settings)
+    path = path_for(db_file)
+    loaded = _read(path, people, conn) if path is not None else None
+    if loaded is None:
+        loaded = Loaded(Router(people), 0, 0, 0)
+    catch_up(loaded, conn, cancelled)
+    if path is not None and not cancelled() and loaded.last_id - loaded.saved_last_id >= (
+            1 if loaded.saved_last_id == 0 else RESAVE_AFTER):
+        try:
+            save(path, loaded)
+        except OSError as exc:  # a read-only folder: the bot routes all the same, it only loads slower next time
+            log.warning("router: cannot save the index to %s (%s)", path, exc)
+    return loaded
+
+
+class Warmup:
+    """Prepares the router in a background thread without the bot's lock.
+
+    `install` is called under the lock with the result; it adds what was recorded meanwhile and puts
+    the router in place. A history erased meanwhile (`generation` moved on) makes it start over."""
+
+    def __init__(self, open_reader: Callable[[], sqlite3.Connection], settings: Settings, db_file: Path | None,
+                 generation: Callable[[], int], install: Callable[[Loaded, int], bool]) -> None:
+        self._open_reader = open_reader
+        self._settings = settings
+        self._db_file = db_file
+        self._generation = generation
+        self._install = install
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="uppsikt-router", daemon=True)
+
+    def start(self) -> Warmup:
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            conn = self._open_reader()
+            try:
+                while True:
+                    generation = self._generation()
+                    loaded = load_or_build(conn, self._settings, self._db_file,
+                                           cancelled=lambda: self._generation() != generation)
+                    if self._install(loaded, generation):
+                        return
+            finally:
+                conn.close()
+        except Exception as exc:  # noqa: BLE001 - logged and kept: routing then builds it at the next question
+            self.error = exc
+            log.exception("router: preparing the index failed; it is built at the next question")
+        finally:
+            self.done.set()
