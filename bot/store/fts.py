@@ -71,8 +71,9 @@ def has_exotic(text: str) -> bool:
 
 
 def usable(query: str) -> bool:
-    """Whether the index can answer this (already stripped) query."""
-    return len(query.casefold()) >= MIN_QUERY and not has_exotic(query)
+    """Whether the index can answer this (already stripped) query. A NUL cannot travel inside an FTS5
+    query string (SQLite ends the string there: "unterminated string"), so such a query is scanned."""
+    return len(query.casefold()) >= MIN_QUERY and "\x00" not in query and not has_exotic(query)
 
 
 def match_phrase(query: str) -> str:

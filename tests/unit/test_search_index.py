@@ -140,3 +140,12 @@ def test_the_migration_runs_the_index_schema_of_fts_py():
     from bot.store.migrations import M008_SEARCH_INDEX
 
     assert M008_SEARCH_INDEX.strip() == fts.schema_sql().strip()
+
+
+def test_a_query_with_a_nul_is_scanned_not_sent_to_the_index(filled):
+    """Found by the property test of /sök: SQLite ends an FTS5 query string at a NUL ("unterminated
+    string"), so such a query never reaches the index and is answered by the scan."""
+    assert not fts.usable("ekv\x00gen") and not fts.usable("\x00\x00\x00")
+    assert records.search(filled.ctx, "ekv\x00gen") == []
+    reply = filled.bot.command("lena@example.se", "/sök \x00")
+    assert "Något gick fel" not in reply.text
