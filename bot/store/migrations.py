@@ -328,3 +328,24 @@ def m006_answer_author_late_first_reply_intensified_slots(db: Database) -> None:
         CREATE INDEX idx_intensified_slots_next ON intensified_slots(next_at);
         """
     )
+
+
+@migrations()
+def m007_robust_parked_posts(db: Database) -> None:
+    """Issue 16: a chat post acknowledged while its channel's name could not be read (the platform's API
+    failed) is parked here until the name can be read, then taken in; nothing acknowledged is dropped."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS parked_posts (
+            platform TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            text TEXT NOT NULL,
+            author TEXT NOT NULL,
+            parked_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (platform, channel_id, ts)
+        );
+        """
+    )

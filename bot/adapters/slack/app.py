@@ -243,7 +243,9 @@ def connect(bot: Bot, *, bot_token: str, signing_secret: str = "", http: bool = 
     except SlackApiError as exc:
         out(t("slack.run.bad_token", error=exc.response.get("error", "?")))
         return None
-    return build_app(bot, token=bot_token, signing_secret=signing_secret, client=client)
+    app = build_app(bot, token=bot_token, signing_secret=signing_secret, client=client)
+    events.keep_retrying_parked(bot, client)  # posts kept while a channel's name could not be read (issue 16)
+    return app
 
 
 def socket_mode(app: App, app_token: str) -> None:
