@@ -224,6 +224,7 @@ class Op:
     run: Run
     setup: Callable[[Bot, dict[str, int]], None] | None = None
     note: str = ""
+    before: Run | None = None  # run by the same actor before the operation (its changes are not compared)
 
 
 def cmd(text: str) -> Run:
@@ -236,6 +237,12 @@ def button(name: str, value: str, **kwargs: str) -> Run:
 
 def reaction(emoji: str, item: str) -> Run:
     return lambda bot, actor, ids: bot.react(actor, ids[item], emoji)
+
+
+def taken(item: str) -> Run:
+    """The actor first takes the item (open to everyone configured; refused for an unknown user or the
+    assignee): issue 16 point 5, taking an item must not give the rights of the account's staff."""
+    return lambda bot, actor, ids: bot.command(actor, f"/arende {ids[item]} ta", "konto-prov")
 
 
 def crisis_on(bot: Bot, ids: dict[str, int]) -> None:
@@ -275,6 +282,10 @@ OPERATIONS: list[Op] = [
        cmd("/arende {open} ge omar@example.se Gäller bygglov"), setup=crisis_on, note="tightened"),
     Op("command", "/ärende NR inget-svar ORSAK", HANDLERS, "item.not_allowed",
        cmd("/arende {open} inget-svar Samtal mellan invånare"), note="tightened"),
+    Op("command", "/ärende NR ge PERSON ORSAK (after taking it)", HANDLERS, "item.not_allowed",
+       cmd("/arende {open} ge omar@example.se Gäller bygglov"), before=taken("open"), note="tightened"),
+    Op("command", "/ärende NR inget-svar ORSAK (after taking it)", HANDLERS, "item.not_allowed",
+       cmd("/arende {open} inget-svar Samtal mellan invånare"), before=taken("open"), note="tightened"),
     Op("button", "take", ALL, "", button("take", "{noted}"), note="answer-open"),
     Op("button", "first_reply_sent", ALL, "", button("first_reply_sent", "{open}"), note="answer-open"),
     Op("button", "forwarded", ALL, "", button("forwarded", "{open}"), note="answer-open"),
@@ -318,6 +329,8 @@ OPERATIONS: list[Op] = [
     Op("command", "/diarium NR ORSAK (not yet marked)", ALL, "", cmd("/diarium {noted} synpunkt")),
     Op("command", "/diarium NR ORSAK (change a mark)", HANDLERS, "records.remark_not_allowed",
        cmd("/diarium {secret} synpunkt"), note="tightened"),
+    Op("command", "/diarium NR ORSAK (change a mark, after taking it)", HANDLERS, "records.remark_not_allowed",
+       cmd("/diarium {secret} synpunkt"), before=taken("secret"), note="tightened"),
     Op("command", "/sök TEXT", ALL, "", cmd("/sok Kalle"), note="search"),
     Op("command", "/klarspråk TEXT", ALL, "", cmd("/klarsprak Hej! Vi svarar i morgon.")),
     # ---- reactions (config [reactions])
@@ -439,6 +452,8 @@ def test_the_role_table(op: Op, role: str):
     if op.setup:
         op.setup(bot, ids)
     actor = ROLES[role][1]
+    if op.before:
+        op.before(bot, actor, ids)
     before = snapshot(bot)
     reply = op.run(bot, actor, ids)
     assert reply is not None
