@@ -18,6 +18,8 @@ import logging
 import threading
 from pathlib import Path
 
+import sqlite3
+
 import sqlite_utils
 
 from bot import history, tick
@@ -33,6 +35,7 @@ from bot.messages import Message, Reply
 from bot.outbox import ChatError, ChatPort, Outbox, RecordingChat
 from bot.paths import TEAMS_DIR
 from bot.settings import Account, Person, Secrets, Settings, secrets_from_env
+from bot.watch import Watch
 
 log = logging.getLogger("uppsikt")
 
@@ -45,7 +48,11 @@ def serialized(method):
     @functools.wraps(method)
     def wrapper(self: "Bot", *args, **kwargs):
         with self.lock:
-            result = method(self, *args, **kwargs)
+            try:
+                result = method(self, *args, **kwargs)
+            except sqlite3.DatabaseError as exc:
+                self.watch.store_failed(exc)  # disk full, read-only: /healthz says so (issue 16)
+                raise
         self.deliver()
         return result
 
@@ -75,7 +82,8 @@ class Bot:
     def __init__(self, ctx: Context, chat: ChatPort | None = None):
         self.ctx = ctx
         self.lock = threading.RLock()
-        self.outbox = Outbox(ctx, self.lock, chat)
+        self.watch = Watch.for_database(self.database_file())  # what /healthz cannot read from the database
+        self.outbox = Outbox(ctx, self.lock, chat, watch=self.watch)
         self._memories: dict[str, ChatMemory] = {}
         self._events_at_work: set[str] = set()
 
@@ -268,7 +276,10 @@ class Bot:
     @serialized
     def tick(self) -> list[Message]:
         """Derive everything due now from the database; safe to call at any time, any number of times."""
-        return tick.run(self.ctx)
+        self.watch.clock_seen(self.ctx.now().timestamp())
+        out = tick.run(self.ctx)
+        self.watch.store_ok()  # the tick wrote (state last_tick): the store is writable again
+        return out
 
     def advance(self, clock: FakeClock, until: dt.datetime) -> None:
         """Move a fake clock to `until`, ticking at every moment something falls due on the way."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -15,6 +16,7 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.core.context import Context
 from bot.messages import Message
+from bot.watch import Watch
 
 log = logging.getLogger("uppsikt")
 
@@ -57,6 +59,7 @@ class Outbox:
     chat: ChatPort | None = None
     flush_lock: threading.Lock = field(default_factory=threading.Lock)
     wake: threading.Event | None = None  # set: a background thread delivers (server modes)
+    watch: Watch = field(default_factory=Watch)
 
     @property
     def db(self):
@@ -103,6 +106,11 @@ class Outbox:
             self.flush_lock.release()
 
     def _drain(self) -> int:
+        # Issue 16: a message the chat platform accepted but that could not be marked sent (disk full,
+        # read-only) is remembered in memory (`watch.unmarked`) and never posted again; while the marks
+        # cannot be written nothing else is delivered either (every post would be another unmarked one).
+        if not self._write_pending_marks():
+            return 0
         # The texts are read only for what is sent now: while Slack's rate limits hold a backlog
         # back, every wake-up reads the whole queue, and most of it waits behind a blocked target.
         with self.lock:
@@ -113,6 +121,7 @@ class Outbox:
                     "SELECT id, kind, target, attempts, next_attempt_at FROM outbox WHERE status = 'pending' ORDER BY id"
                 )
             ]
+        self.watch.clock_seen(float(now))
         digests = getattr(self.chat, "digests", False)
         groups: dict[str, list[dict]] = {}
         if digests:
@@ -138,23 +147,58 @@ class Outbox:
             try:
                 self.chat.send(message)
             except ChatError as exc:
+                self.watch.chat_failed(str(exc), float(now))
                 attempts = row["attempts"] + 1
                 delay = exc.retry_after if exc.retry_after is not None else min(2 ** attempts, 300)
-                with self.lock, self.db.atomic():
-                    for r in batch:
-                        self.ctx.update("outbox", r["id"], {
-                            "attempts": attempts, "error": str(exc)[:500],
-                            "status": "failed" if exc.permanent else "pending", "next_attempt_at": now + int(delay),
-                        })
+                try:
+                    with self.lock, self.db.atomic():
+                        for r in batch:
+                            self.ctx.update("outbox", r["id"], {
+                                "attempts": attempts, "error": str(exc)[:500],
+                                "status": "failed" if exc.permanent else "pending",
+                                "next_attempt_at": now + int(delay),
+                            })
+                except sqlite3.DatabaseError as db_exc:
+                    self.watch.store_failed(db_exc)
+                    log.error("outbox: cannot record a failed delivery (%s); delivery stops until the database "
+                              "is writable", db_exc)
+                    return delivered
                 log.warning("outbox %s to %s failed (attempt %s): %s", row["id"], row["target"], attempts, exc)
                 blocked.add(row["target"])
                 continue
-            with self.lock, self.db.atomic():
-                for r in batch:
-                    self.ctx.update("outbox", r["id"], {"status": "sent", "sent_at": now, "attempts": r["attempts"] + 1})
-            done.update(r["id"] for r in batch)
+            self.watch.chat_ok()
+            ids = [r["id"] for r in batch]
+            with self.watch.lock:
+                self.watch.unmarked.update({i: now for i in ids})  # sent: never again, whatever happens next
+            done.update(ids)
             delivered += len(batch)
+            if not self._write_pending_marks():
+                return delivered
         return delivered
+
+    def _write_pending_marks(self) -> bool:
+        """Mark what was sent as sent; False (and /healthz knows why) when the database cannot be written."""
+        with self.watch.lock:
+            pending = dict(self.watch.unmarked)
+        if not pending:
+            return True
+        try:
+            with self.lock, self.db.atomic():
+                for outbox_id, sent_at in pending.items():
+                    self.db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 "
+                                    "WHERE id = ? AND status = 'pending'", [sent_at, outbox_id])
+        except sqlite3.DatabaseError as exc:
+            first = self.watch.store_error is None
+            if not self.watch.store_failed(exc):
+                raise
+            (log.error if first else log.debug)("outbox: %s message(s) were sent but cannot be marked sent (%s); they are kept in memory "
+                      "and not sent again, and delivery stops until the database is writable", len(pending), exc)
+            return False
+        with self.watch.lock:
+            for outbox_id in pending:
+                self.watch.unmarked.pop(outbox_id, None)
+        self.watch.store_ok()
+        return True
 
     def _texts(self, ids: list[int]) -> dict[int, str]:
         texts: dict[int, str] = {}
