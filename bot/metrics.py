@@ -134,6 +134,10 @@ def _delivery_problem(conn: sqlite3.Connection, now: int) -> str | None:
                 f"(limit {STUCK_DELIVERY_SECONDS} s)")
     if attempts is not None and attempts >= MAX_ATTEMPTS_HEALTHY:
         return f"delivery is stuck: a message has failed {attempts} times in a row"
+    parked = conn.execute("SELECT MIN(parked_at), COUNT(*) FROM parked_posts").fetchone()
+    if parked[0] is not None and now - parked[0] > STUCK_DELIVERY_SECONDS:
+        return (f"{parked[1]} chat post(s) are kept but not taken in: their channel's name has not been readable "
+                f"for {now - parked[0]} s")
     return None
 
 
@@ -329,9 +333,54 @@ def _forget(key: int, found: Reader) -> None:
     found.close()
 
 
+HEALTH_REASONS = ("database_file", "database_unwritable", "unmarked_sent", "chat_platform", "clock_backwards",
+                  "delivery_stuck", "parked_posts")
+
+
+def health_families(bot: Bot) -> list[Family]:
+    """The /healthz signals as gauges (read fresh on every scrape, not cached): one sample per reason, 1 while
+    it holds; and the counts behind them."""
+    watch = getattr(bot, "watch", None)
+    now = bot.ctx.now_ts()
+    problems = dict.fromkeys(HEALTH_REASONS, 0)
+    unmarked = parked = 0
+    attempts = 0
+    if watch is not None:
+        watch.clock_seen(float(now))
+        store = watch.store_problem()
+        if store:
+            problems["database_file" if "database file" in store or "file system" in store or "disk of" in store
+                     else "database_unwritable"] = 1
+        unmarked = len(watch.unmarked)
+        problems["unmarked_sent"] = 1 if unmarked else 0
+        problems["chat_platform"] = 1 if watch.chat_problem() else 0
+        problems["clock_backwards"] = 1 if watch.clock_problem() else 0
+    if bot.lock.acquire(timeout=LOCK_TIMEOUT):
+        try:
+            problems["delivery_stuck"] = 1 if _delivery_problem(bot.db.conn, now) else 0
+            attempts = bot.db.execute("SELECT COALESCE(MAX(attempts), 0) FROM outbox WHERE status = 'pending'"
+                                      ).fetchone()[0]
+            parked = bot.db.execute("SELECT COUNT(*) FROM parked_posts").fetchone()[0]
+        except sqlite3.Error:
+            problems["database_unwritable"] = 1
+        finally:
+            bot.lock.release()
+    problems["parked_posts"] = 1 if parked else 0
+    family = Family("uppsikt_health_problem", "gauge", "1 while a /healthz reason holds (docs/operations-health.md).")
+    for reason, value in problems.items():
+        family.add(value, reason=reason)
+    return [
+        family,
+        Family("uppsikt_outbox_unmarked_sent", "gauge", "Messages delivered but not yet marked sent (disk full, "
+               "read-only).").add(unmarked),
+        Family("uppsikt_outbox_max_attempts", "gauge", "The most failed attempts of one waiting message.").add(attempts),
+        Family("uppsikt_parked_posts", "gauge", "Chat posts kept until their channel's name can be read.").add(parked),
+    ]
+
+
 def render(bot: Bot) -> str:
     """The /metrics body for `bot`."""
-    return exposition(reader(bot).families())
+    return exposition([*reader(bot).families(), *health_families(bot)])
 
 
 def parse(text: str) -> dict[str, float]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import sqlite3
+import uuid
 from pathlib import Path
 
 import sqlite_utils
@@ -12,16 +14,32 @@ import sqlite_utils
 from bot.i18n import t
 from bot.store.migrations import migrations
 
+log = logging.getLogger("uppsikt.store")
+
 
 class StoreError(Exception):
     """The database cannot be opened or written; the message says why, in the language asked for."""
 
 
-def open_db(path: str | Path | None = None, lang: str = "sv") -> sqlite_utils.Database:
+ALLOW_NEW_ENV = "UPPSIKT_ALLOW_NEW_DATABASE"
+MARKER_SUFFIX = ".uppsikt-id"
+
+
+def marker_of(path: Path) -> Path:
+    """The file beside the database that remembers which database lived there (issue 16)."""
+    return path.with_name(path.name + MARKER_SUFFIX)
+
+
+def open_db(path: str | Path | None = None, lang: str = "sv", allow_new: bool | None = None) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the database; ``None`` means in-memory.
 
-    A StoreError is written in `lang` (Swedish by default).
+    A StoreError is written in `lang` (Swedish by default). A file database that is missing or empty where
+    one lived before (its marker file, `marker_of`, says so) is refused unless `allow_new` (default: the
+    environment variable UPPSIKT_ALLOW_NEW_DATABASE=1): a deleted or truncated database must not turn into
+    a fresh, empty bot without a word.
     """
+    if allow_new is None:
+        allow_new = os.environ.get(ALLOW_NEW_ENV, "").strip() in ("1", "yes", "true", "ja")
     db: sqlite_utils.Database | None = None
     try:
         if path is None or str(path) == ":memory:":
@@ -29,6 +47,10 @@ def open_db(path: str | Path | None = None, lang: str = "sv") -> sqlite_utils.Da
         else:
             path = Path(path)
             path.parent.mkdir(parents=True, exist_ok=True)
+            marker = marker_of(path)
+            empty = not path.exists() or path.stat().st_size == 0
+            if empty and marker.exists() and not allow_new:
+                raise StoreError(t("robust.store_empty_replaces", lang, path=path, marker=marker))
             problem = _unwritable(path)
             if problem is not None:  # said before SQLite leaves read-only -wal/-shm files behind
                 raise StoreError(t("store.cannot_open", lang, path=path, error=problem))
@@ -40,6 +62,8 @@ def open_db(path: str | Path | None = None, lang: str = "sv") -> sqlite_utils.Da
         migrations.apply(db)
         db.execute("BEGIN IMMEDIATE")  # a database SQLite opened read-only fails here, not in the first entry point
         db.execute("ROLLBACK")
+        if path is not None and str(path) != ":memory:":
+            _mark(db, Path(path), lang)
     except sqlite3.DatabaseError as exc:  # read-only, disk full, locked, not a database at all, …
         if db is not None:
             db.close()
@@ -47,6 +71,27 @@ def open_db(path: str | Path | None = None, lang: str = "sv") -> sqlite_utils.Da
     except OSError as exc:
         raise StoreError(t("store.cannot_create_folder", lang, error=exc)) from exc
     return db
+
+
+def _mark(db: sqlite_utils.Database, path: Path, lang: str) -> None:
+    """Give the database an identity (state key ``store_id``) and remember it in the marker file beside it."""
+    row = db.execute("SELECT value FROM state WHERE key = 'store_id'").fetchone()
+    store_id = row[0] if row else uuid.uuid4().hex
+    if row is None:
+        with db.conn:
+            db.execute("INSERT OR IGNORE INTO state (key, value) VALUES ('store_id', ?)", [store_id])
+    marker = marker_of(path)
+    try:
+        known = marker.read_text(encoding="ascii").strip() if marker.exists() else ""
+    except (OSError, UnicodeDecodeError):
+        known = ""
+    if known == store_id:
+        return
+    if known:
+        log.warning(t("robust.store_other_database", lang, path=path, marker=marker))
+    tmp = marker.with_name(marker.name + ".tmp")
+    tmp.write_text(store_id + "\n", encoding="ascii")
+    os.replace(tmp, marker)
 
 
 def _unwritable(path: Path) -> OSError | None:
