@@ -48,6 +48,7 @@ class RecordingChat:
 DIGEST_KINDS = ("nudge", "escalation", "oversight_reminder", "coverage_warning", "two_factor_reminder",
                 "snapshot_reminder")
 MAX_DIGEST_ACTIONS = 10
+MAX_RETRY_DELAY_SECONDS = 3600  # no back-off or Retry-After is longer; a later retry time is a clock step back
 
 
 @dataclass
@@ -135,9 +136,10 @@ class Outbox:
             if row["id"] in done or row["target"] in blocked:
                 continue
             batch = groups.get(row["target"], [row]) if row["kind"] in DIGEST_KINDS else [row]
-            if row["next_attempt_at"] > now:
+            if now < row["next_attempt_at"] <= now + MAX_RETRY_DELAY_SECONDS:
                 blocked.add(row["target"])
                 continue
+            # (a retry time beyond the longest back-off means the clock went backwards: due now, issue 16)
             texts = self._texts([r["id"] for r in batch])
             batch = [r for r in batch if r["id"] in texts]  # gone meanwhile (an erasure): not sent
             if not batch:
