@@ -204,14 +204,16 @@ def run_slack(bot: Bot, *, bot_token: str, app_token: str = "", signing_secret: 
     too on the same server). Returns the exit code."""
     from bot.adapters.slack.app import connect, socket_mode
 
+    lock = jobs.scheduler_lock(db_path)
+    if lock is None:  # issue 16 point 10: one process per database (two would deliver every message twice)
+        out(bot.t("robust.store_in_use", path=db_path, lock=jobs.lock_path(db_path)))
+        return 2
     app = connect(bot, bot_token=bot_token, signing_secret=signing_secret, http=http, out=out)
     if app is None:
+        lock.close()
         return 2
     bot.deliver_in_background()  # listeners acknowledge as soon as their work is committed
-    lock = jobs.scheduler_lock(db_path)
-    scheduler = jobs.start(bot, backup_folder) if lock is not None else None
-    if lock is None:
-        out(bot.t("slack.run.second_scheduler"))
+    scheduler = jobs.start(bot, backup_folder)
     server: HttpServer | None = None
     stop_on_signals()
     try:
@@ -265,8 +267,9 @@ def run_teams(bot: Bot, *, host: str = "0.0.0.0", port: int = TEAMS_PORT, anonym
         out(t("teams.run.anonymous", lang))
     db_file = database_file(bot)
     lock = jobs.scheduler_lock(db_file) if db_file else None
-    if db_file is not None and lock is None:
-        out(t("teams.run.second_scheduler", lang))
+    if db_file is not None and lock is None:  # issue 16 point 10: one process per database
+        out(t("robust.store_in_use", lang, path=db_file, lock=jobs.lock_path(db_file)))
+        return 2
     if backup_folder is None and db_file is not None:
         backup_folder = db_file.parent / "backups"
     app = serve_app(bot, auth, backup_folder=backup_folder, scheduler=db_file is None or lock is not None,

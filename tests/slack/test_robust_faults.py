@@ -47,3 +47,12 @@ def test_the_database_file_replaced_while_running_is_seen(bots):
     assert status == 503 and "was replaced" in text, text
     metrics = get(run.base + "/metrics")[1]
     assert re.search(r"^uppsikt_health_problem\{reason=\"database_file\"\} 1$", metrics, re.M), metrics
+
+
+def test_a_second_process_on_the_same_database_is_refused_at_start_up(bots):
+    """Issue 16 point 10: two processes on one database got "database is locked" on 19.5 % of the events and
+    would both deliver the outbox; the second one now refuses to start, saying why, and the first goes on."""
+    run = bots.start()
+    code, said = start_refused(bots)
+    assert code == 2 and "en annan Uppsikt-process använder redan databasen" in said, said
+    assert get(run.base + "/healthz") == (200, "ok")
