@@ -48,6 +48,10 @@ class RecordingChat:
 DIGEST_KINDS = ("nudge", "escalation", "oversight_reminder", "coverage_warning", "two_factor_reminder",
                 "snapshot_reminder")
 MAX_DIGEST_ACTIONS = 10
+# One digest message at most this long (characters of the reminders) and this many lines: within Slack's
+# 4,000-character notification text and 3 × 3,000-character sections, and Teams' 40 lines and 8,000 characters
+DIGEST_MAX_CHARS = 3500
+DIGEST_MAX_LINES = 35
 MAX_RETRY_DELAY_SECONDS = 3600  # no back-off or Retry-After is longer; a later retry time is a clock step back
 
 
@@ -145,38 +149,50 @@ class Outbox:
             if not batch:
                 continue
             messages = [Message.from_json(texts[r["id"]]) for r in batch]
-            message = messages[0] if len(messages) == 1 else self._digest(row["target"], messages)
-            try:
-                self.chat.send(message)
-            except ChatError as exc:
-                self.watch.chat_failed(str(exc), float(now))
-                attempts = row["attempts"] + 1
-                delay = exc.retry_after if exc.retry_after is not None else min(2 ** attempts, 300)
-                try:
-                    with self.lock, self.db.atomic():
-                        for r in batch:
-                            self.ctx.update("outbox", r["id"], {
-                                "attempts": attempts, "error": str(exc)[:500],
-                                "status": "failed" if exc.permanent else "pending",
-                                "next_attempt_at": now + int(delay),
-                            })
-                except sqlite3.DatabaseError as db_exc:
-                    self.watch.store_failed(db_exc)
-                    log.error("outbox: cannot record a failed delivery (%s); delivery stops until the database "
-                              "is writable", db_exc)
+            if len(messages) == 1:
+                parts = [(batch, messages[0])]
+            else:  # issue 16: several messages within the platforms' limits, each marked sent on its own
+                parts = self._digests(row["target"], batch, messages)
+            for part_rows, message in parts:
+                outcome = self._send_part(part_rows, message, now)
+                if outcome is None:  # the database cannot be written: stop delivering
                     return delivered
-                log.warning("outbox %s to %s failed (attempt %s): %s", row["id"], row["target"], attempts, exc)
-                blocked.add(row["target"])
-                continue
-            self.watch.chat_ok()
-            ids = [r["id"] for r in batch]
-            with self.watch.lock:
-                self.watch.unmarked.update({i: now for i in ids})  # sent: never again, whatever happens next
-            done.update(ids)
-            delivered += len(batch)
-            if not self._write_pending_marks():
-                return delivered
+                if not outcome:
+                    blocked.add(row["target"])
+                    break
+                done.update(r["id"] for r in part_rows)
+                delivered += len(part_rows)
         return delivered
+
+    def _send_part(self, batch: list[dict], message: Message, now: int) -> bool | None:
+        """Send one message carrying `batch`'s rows: True when delivered and marked, False when the chat
+        failed (recorded for a retry), None when the database cannot be written (delivery stops)."""
+        row = batch[0]
+        try:
+            self.chat.send(message)
+        except ChatError as exc:
+            self.watch.chat_failed(str(exc), float(now))
+            attempts = row["attempts"] + 1
+            delay = exc.retry_after if exc.retry_after is not None else min(2 ** attempts, 300)
+            try:
+                with self.lock, self.db.atomic():
+                    for r in batch:
+                        self.ctx.update("outbox", r["id"], {
+                            "attempts": attempts, "error": str(exc)[:500],
+                            "status": "failed" if exc.permanent else "pending",
+                            "next_attempt_at": now + int(delay),
+                        })
+            except sqlite3.DatabaseError as db_exc:
+                self.watch.store_failed(db_exc)
+                log.error("outbox: cannot record a failed delivery (%s); delivery stops until the database "
+                          "is writable", db_exc)
+                return None
+            log.warning("outbox %s to %s failed (attempt %s): %s", row["id"], row["target"], attempts, exc)
+            return False
+        self.watch.chat_ok()
+        with self.watch.lock:
+            self.watch.unmarked.update({r["id"]: now for r in batch})  # sent: never again, whatever happens
+        return True if self._write_pending_marks() else None
 
     def _write_pending_marks(self) -> bool:
         """Mark what was sent as sent; False (and /healthz knows why) when the database cannot be written."""
@@ -211,7 +227,39 @@ class Outbox:
                     f"SELECT id, message FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
         return texts
 
-    def _digest(self, target: str, messages: list[Message]) -> Message:
+    def _digests(self, target: str, rows: list[dict], messages: list[Message]) -> list[tuple[list[dict], Message]]:
+        """A person's reminders as one digest, or, when they do not fit one message (`DIGEST_MAX_CHARS`,
+        `DIGEST_MAX_LINES`, one button set of `MAX_DIGEST_ACTIONS`), as several numbered ones."""
+        groups: list[list[int]] = [[]]
+        size = lines = actions = 0
+        for i, m in enumerate(messages):
+            m_size, m_lines, m_actions = len(m.text) + 3, m.text.count("\n") + 1, len(m.actions)
+            if groups[-1] and (size + m_size > DIGEST_MAX_CHARS or lines + m_lines > DIGEST_MAX_LINES
+                               or actions + m_actions > MAX_DIGEST_ACTIONS):
+                groups.append([])
+                size = lines = actions = 0
+            groups[-1].append(i)
+            size, lines, actions = size + m_size, lines + m_lines, actions + m_actions
+        if len(groups) == 1:
+            return [(rows, self._digest(target, messages))]
+        total = len(messages)
+        return [([rows[i] for i in g], self._digest(target, [messages[i] for i in g], part=(n, len(groups), total)))
+                for n, g in enumerate(groups, start=1)]
+
+    def _digest(self, target: str, messages: list[Message], part: tuple[int, int, int] | None = None) -> Message:
+        if part is not None and len(messages) == 1:
+            m = messages[0]
+            return Message(kind=m.kind, to=target, text=m.text, account=m.account, item=m.item, actions=m.actions,
+                           fields=m.fields, mentions=m.mentions, thread=m.thread, card=m.card,
+                           attachments=m.attachments)
+        if part is not None:
+            header = self.ctx.t("robust.digest_part", count=part[2], part=part[0], parts=part[1])
+            lines = [header] + [f"• {m.text}" for m in messages]
+            return Message(kind="digest", to=target, text="\n".join(lines),
+                           actions=tuple(a for m in messages for a in m.actions)[:MAX_DIGEST_ACTIONS])
+        return self._digest_one(target, messages)
+
+    def _digest_one(self, target: str, messages: list[Message]) -> Message:
         lines = [self.ctx.t("digest.header", count=len(messages))]
         lines += [f"• {m.text}" for m in messages]
         return Message(kind="digest", to=target, text="\n".join(lines),
