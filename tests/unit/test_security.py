@@ -494,7 +494,8 @@ def test_the_crisis_group_handles_crisis_items_also_outside_crisis_mode():
 # --------------------------------------------------------------------------- signatures (what is not covered elsewhere)
 
 
-@pytest.mark.parametrize("case", ["v1-prefix", "signature-of-another-timestamp", "empty-signature", "two-signatures"])
+@pytest.mark.parametrize("case", ["v1-prefix", "signature-of-another-timestamp", "empty-signature", "two-signatures",
+                                  "two-signatures-valid-first", "two-timestamps"])
 def test_slack_signatures_refused(slack_driver, case):
     """tests/slack/test_app_http.py covers bad, missing, old, future, other secret, tampered and garbled
     timestamps; these are the remaining ways to get it wrong."""
@@ -515,6 +516,10 @@ def test_slack_signatures_refused(slack_driver, case):
         headers["x-slack-signature"] = [""]
     elif case == "two-signatures":
         headers["x-slack-signature"] = ["v0=" + "0" * 64, good]
+    elif case == "two-signatures-valid-first":  # issue 16: Bolt checked only the first
+        headers["x-slack-signature"] = [good, "v0=" + "0" * 64]
+    elif case == "two-timestamps":
+        headers["x-slack-request-timestamp"] = [str(now), str(now - 3600)]
     from slack_bolt import BoltRequest
 
     resp = s.app.dispatch(BoltRequest(body=body, headers=headers))
