@@ -25,7 +25,7 @@ import sqlite_utils
 from bot import history, tick
 from bot.chat_memory import ChatMemory
 from bot.clock import Clock, FakeClock, from_epoch, to_epoch, to_local
-from bot.core import accounts, commands, deliveries, events, forms, intake, reactions, stored_accounts
+from bot.core import accounts, commands, deliveries, events, forms, intake, permissions, reactions, stored_accounts
 from bot.core.context import Context, Problem, Refused
 from bot.core.dashboard import Dashboard, dashboard
 from bot.core.deliveries import INTAKE_MAX_SKEW_SECONDS, DeliveryResult, IntakeError, PlatformEvent
@@ -220,6 +220,15 @@ class Bot:
         """The claimed event's work failed: a redelivery may try again."""
         with self.lock:
             self._events_at_work.discard(event_id)
+
+    def refusal_before_form(self, actor: str, name: str, value: str) -> Reply | None:
+        """The refusal `action(actor, name, value)` will give whatever is filled into its form (not allowed to
+        give the item away or close it unanswered), or None: a chat asks this before opening the form."""
+        if name not in ("reassign", "no_reply") or not is_number(value):
+            return None
+        with self.lock:
+            text = permissions.refusal_before_form(self.ctx, actor.lower(), int(value))
+        return Reply(text, ok=False) if text else None
 
     # ------------------------------------------------------------------ config -> store
     @serialized

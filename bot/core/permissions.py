@@ -41,4 +41,18 @@ def assigned_by_themselves(ctx: Context, item_id: int, person: str) -> bool:
     return giver is not None and giver[0] == person and giver[1] in ("take", "forwarded")
 
 
-__all__ = ["HANDLER_ROLES", "assigned_by_themselves", "crisis_active", "may_handle"]
+def refusal_before_form(ctx: Context, actor: str, item_id: int) -> str | None:
+    """Why `actor` will be refused giving item `item_id` away or closing it without a reply (None: they may,
+    or the item does not exist, which the action itself then says)."""
+    row = ctx.db.execute("SELECT * FROM items WHERE id = ?", [item_id])
+    found = row.fetchone()
+    if found is None or ctx.settings.person(actor) is None:
+        return None
+    item = dict(zip([c[0] for c in row.description], found))
+    account = ctx.accounts.get(item["account_id"])
+    if account is None or may_handle(ctx, account, item, actor):
+        return None
+    return ctx.t("item.not_allowed", account=ctx.label(account), id=item_id)
+
+
+__all__ = ["HANDLER_ROLES", "assigned_by_themselves", "crisis_active", "may_handle", "refusal_before_form"]

@@ -61,3 +61,20 @@ def test_a_search_of_100000_characters_is_refused_in_swedish_quickly(settings, c
     assert not reply.ok and "för lång" in reply.text and "100000 tecken" in reply.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert time.perf_counter() - start < 30  # a guard against a hang, not a benchmark
+
+
+@pytest.mark.parametrize("button", ["no_reply", "reassign"])
+def test_the_form_of_a_restricted_button_does_not_open_for_someone_who_will_be_refused(slack, slack_api, button):
+    from bot.adapters.slack.ids import ActionId
+
+    s = slack()
+    s.message("konto-facebook", "När öppnar återvinningscentralen efter jul?", integration="Meta")
+    item = s.bot.db.execute("SELECT id FROM items").fetchone()[0]
+    action_id = next(str(a) for a in ActionId if a.core_name == button)
+    resp, url = s.click("omar@example.se", action_id, str(item), channel_id=s.channel("konto-facebook"))
+    assert resp.status == 200
+    assert "inte ge bort det eller stänga det utan svar" in s.said(url)
+    assert slack_api.calls_to("views.open") == []
+    # someone who may decide still gets the form
+    s.click("lena@example.se", action_id, str(item), channel_id=s.channel("konto-facebook"))
+    assert len(slack_api.calls_to("views.open")) == 1

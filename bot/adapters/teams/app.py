@@ -511,6 +511,9 @@ class Handlers:
         return Outcome(reply.text, public=reply.public and reply.ok)
 
     async def open_form(self, actor: str, name: str, value: str) -> Outcome:
+        refusal = await asyncio.to_thread(self.bot.refusal_before_form, actor, name, value)
+        if refusal is not None:  # issue 16: no form for someone who will be refused
+            return Outcome(refusal.text)
         if name == "remove":  # ask the core first: not allowed or already removed -> no form
             reply = await asyncio.to_thread(self.bot.action, actor, "remove", value)
             if not reply.ok:
