@@ -211,6 +211,7 @@ MODERATORS = ACCOUNT_STAFF | {"communicator"}  # moderation.may_moderate
 ESCALATORS = ACCOUNT_STAFF | {"communicator", "crisis_group", "communications_chief"}  # crisis.escalate
 TOGGLERS = frozenset({"crisis_group", "communications_chief"})  # crisis.MAY_TOGGLE
 ABSENCE_FOR_OTHERS = frozenset({"communicator", "communications_chief", "unit_manager"})  # staff._may_manage_others
+ABSENCE_REMOVERS = frozenset({"communicator", "communications_chief"})  # staff._may_remove_for (other units)
 DECIDERS = frozenset({"unit_manager", "communicator"})  # accounts.decide (the unit's manager; a communicator)
 SNAPSHOTTERS = ACCOUNT_STAFF | {"communicator", "communications_chief"}  # records._may_edit
 
@@ -266,8 +267,8 @@ OPERATIONS: list[Op] = [
     Op("command", "/frånvaro FRÅN TILL (own)", ALL, "", cmd("/franvaro 2026-12-21 2026-12-23 semester")),
     Op("command", "/frånvaro för PERSON FRÅN TILL", ABSENCE_FOR_OTHERS, "absence.not_allowed_for_other",
        cmd("/franvaro för omar@example.se 2026-12-21 2026-12-23"), note="any-manager"),
-    Op("command", "/frånvaro ta bort NR (someone else's)", ABSENCE_FOR_OTHERS, "absence.not_allowed_for_other",
-       cmd("/franvaro ta bort {absence}")),
+    Op("command", "/frånvaro ta bort NR (someone else's, another unit)", ABSENCE_REMOVERS,
+       "absence.not_allowed_for_other", cmd("/franvaro ta bort {absence}"), note="own-unit-absence"),
     Op("command", "/frånvaro lista", ALL, "", cmd("/franvaro lista")),
     # ---- items
     Op("command", "/fråga KONTO TEXT", ALL, "", cmd("/fraga prov Hur söker jag bygglov?"), note="track"),
@@ -352,6 +353,9 @@ NOTES = {
     "answer-open": "Deliberately open to every configured person: see *Decisions* below.",
     "any-manager": "Any person with the `manager` role may register absence for anyone, not only for their own "
                    "unit; any communicator likewise. Kept: absence registration only ever adds cover (O4).",
+    "own-unit-absence": "Tightened (issue 16): removing an absence takes cover away, so a manager may remove "
+                        "only the absences of people in a unit they manage; communicators and the communications "
+                        "chief anyone's.",
     "track": "Any configured person can start tracking a question on any account (`created_by` records who). "
              "It is internal tracking, nothing is published.",
     "chief-no-remove": "The communications chief may *not* remove posts unless named on the account or a "
@@ -483,6 +487,14 @@ def test_the_assignee_may_give_away_and_close_their_own_item():
     reply = bot.command("personal@example.se", f"/arende {ids['open']} ge omar@example.se Gäller bygglov")
     assert reply.ok, reply.text
     assert bot.command("omar@example.se", f"/arende {ids['open']} inget-svar Frågan är redan besvarad").ok
+
+
+def test_a_manager_removes_absences_in_their_own_unit_only():
+    """Issue 16: a manager could remove anyone's absence, taking cover away; now only in a unit they manage."""
+    bot, ids = role_bot()
+    assert bot.command("gustav@example.se", f"/franvaro ta bort {ids['absence']}").ok  # Omar's unit's manager
+    bot, ids = role_bot()
+    assert not bot.command("enhetschef@example.se", f"/franvaro ta bort {ids['absence']}").ok
 
 
 def test_the_crisis_group_handles_crisis_items_also_outside_crisis_mode():
