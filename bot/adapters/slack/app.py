@@ -175,9 +175,24 @@ def build_app(bot: Bot, *, token: str, signing_secret: str, client: WebClient | 
         process_before_response=process_before_response,
     )
     app.error(_error_handler(bot))
+    app.use(_ack_first)
     for module in (commands, events, actions, views):
         module.register(app, bot)
     return app
+
+
+ACK_FIRST = ("block_actions", "message_action", "shortcut")  # interactive payloads answered later, not in the ack
+
+
+def _ack_first(body: dict, ack: Any, next: Callable[[], None]) -> None:  # noqa: A002
+    """Acknowledge slash commands and buttons in the request's own thread, before Bolt queues the listener on
+    its five listener workers (issue 16): a busy pool made Slack see "didn't call ack()" while the work still
+    ran later, and people retried. The listeners answer through the response_url (`tell`) or the chat port.
+    Modal submissions keep their own ack (it carries validation errors); events are acknowledged after
+    their work is committed (listeners/events.py)."""
+    if "command" in body or body.get("type") in ACK_FIRST:
+        ack()
+    next()
 
 
 def _error_handler(bot: Bot) -> Callable[..., None]:
