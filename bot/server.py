@@ -51,6 +51,34 @@ SLACK_PORT = 3000
 TEAMS_PORT = 3978  # the Bot Framework's customary port
 TEXT = "text/plain"
 SCHEDULER_KEY = web.AppKey("uppsikt.scheduler", object)
+BACKLOG = 1024  # the listen backlog: a burst of connections waits for accept() instead of being reset (issue 16)
+BODY_TIMEOUT_ENV = "UPPSIKT_BODY_TIMEOUT_SECONDS"
+BODY_TIMEOUT_SECONDS = 15.0  # a request body not received within this long is answered 408 and dropped
+
+
+def body_timeout() -> float:
+    try:
+        return max(0.1, float(os.environ.get(BODY_TIMEOUT_ENV, "") or BODY_TIMEOUT_SECONDS))
+    except ValueError:
+        return BODY_TIMEOUT_SECONDS
+
+
+def bounded_body(timeout: float):
+    """Middleware: read a request's body within `timeout` seconds, or answer 408 and close the connection. A
+    stalled upload then costs a socket for `timeout` seconds and no worker thread (issue 16 point 8)."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        if request.body_exists:
+            try:
+                await asyncio.wait_for(request.read(), timeout)
+            except TimeoutError:
+                log.warning("HTTP: a %s %s body did not arrive within %g s; answered 408", request.method,
+                            request.path, timeout)
+                return web.Response(status=408, text="request timeout", headers={"Connection": "close"})
+        return await handler(request)
+
+    return middleware
 
 
 # --------------------------------------------------------------------------- the application
@@ -61,7 +89,7 @@ def build_server(bot: Bot | None, *, slack: Any = None, teams: Any = None, teams
     """The one application: /healthz and /metrics always (without a bot /healthz is a bare "ok" and there
     are no metrics), the intake webhooks given `secrets`, Slack given its Bolt `App`, Teams given its
     `TeamsAuth` (and optionally the `TeamsChat` to use)."""
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[bounded_body(body_timeout())])
 
     async def health(request: web.Request) -> web.Response:
         status, text = await asyncio.to_thread(metrics.health, bot) if bot is not None else (200, "ok")
@@ -126,7 +154,7 @@ class HttpServer:
 
     def __init__(self, app: web.Application, host: str, port: int):
         self.app = app
-        self.socket = socket.create_server((host, port), reuse_port=False)
+        self.socket = socket.create_server((host, port), reuse_port=False, backlog=BACKLOG)
         self.server_address = self.socket.getsockname()[:2]
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -145,7 +173,7 @@ class HttpServer:
         runner = web.AppRunner(self.app, access_log=None)
         await runner.setup()
         try:
-            await web.SockSite(runner, self.socket).start()
+            await web.SockSite(runner, self.socket, backlog=BACKLOG).start()
             self._ready.set()
             await self._stop.wait()
         finally:
@@ -276,7 +304,7 @@ def run_teams(bot: Bot, *, host: str = "0.0.0.0", port: int = TEAMS_PORT, anonym
                     secrets=secrets_from_env(env))
     out(t("teams.run.listening", lang, host=host, port=port))
     try:
-        web.run_app(app, host=host, port=port, print=None)
+        web.run_app(app, host=host, port=port, print=None, backlog=BACKLOG)
     finally:
         if lock is not None:
             lock.close()
