@@ -35,6 +35,7 @@ from bot.messages import Message, Reply
 from bot.outbox import ChatError, ChatPort, Outbox, RecordingChat
 from bot.paths import TEAMS_DIR
 from bot.settings import Account, Person, Secrets, Settings, secrets_from_env
+from bot.store.db import StoreError, check_identity
 from bot.watch import Watch
 
 log = logging.getLogger("uppsikt")
@@ -166,6 +167,20 @@ class Bot:
         with self.lock:
             row = self.db.execute("PRAGMA database_list").fetchone()
         return Path(row[2]) if row and row[2] else None
+
+    def check_store_identity(self, out) -> bool:
+        """At a service's start: False (after telling `out` why, in Swedish) when the database is new and empty
+        where another one lived before (see bot/store/db.py `check_identity`)."""
+        path = self.database_file()
+        if path is None:
+            return True
+        try:
+            with self.lock:
+                check_identity(self.db, path, self.lang)
+        except StoreError as exc:
+            out(str(exc))
+            return False
+        return True
 
     def memory(self, platform: str) -> ChatMemory:
         """What a chat platform's adapter remembers (cards, ids, conversation references)."""

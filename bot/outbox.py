@@ -45,8 +45,10 @@ class RecordingChat:
         self.sent.append((self.clock.now(), message))
 
 
+# What a person gets that may be folded into one digest when several wait for them (a backlog after an outage
+# or a burst of comments: issue 16 folds the new-item assignments too, so a burst reaches people in minutes)
 DIGEST_KINDS = ("nudge", "escalation", "oversight_reminder", "coverage_warning", "two_factor_reminder",
-                "snapshot_reminder")
+                "snapshot_reminder", "assignment")
 MAX_DIGEST_ACTIONS = 10
 # One digest message at most this long (characters of the reminders) and this many lines: within Slack's
 # 4,000-character notification text and 3 × 3,000-character sections, and Teams' 40 lines and 8,000 characters

@@ -236,6 +236,9 @@ def run_slack(bot: Bot, *, bot_token: str, app_token: str = "", signing_secret: 
     if lock is None:  # issue 16 point 10: one process per database (two would deliver every message twice)
         out(bot.t("robust.store_in_use", path=db_path, lock=jobs.lock_path(db_path)))
         return 2
+    if not bot.check_store_identity(out):  # issue 16 point 4: not on an empty database where one lived
+        lock.close()
+        return 2
     app = connect(bot, bot_token=bot_token, signing_secret=signing_secret, http=http, out=out)
     if app is None:
         lock.close()
@@ -297,6 +300,10 @@ def run_teams(bot: Bot, *, host: str = "0.0.0.0", port: int = TEAMS_PORT, anonym
     lock = jobs.scheduler_lock(db_file) if db_file else None
     if db_file is not None and lock is None:  # issue 16 point 10: one process per database
         out(t("robust.store_in_use", lang, path=db_file, lock=jobs.lock_path(db_file)))
+        return 2
+    if not bot.check_store_identity(out):  # issue 16 point 4: not on an empty database where one lived
+        if lock is not None:
+            lock.close()
         return 2
     if backup_folder is None and db_file is not None:
         backup_folder = db_file.parent / "backups"

@@ -30,16 +30,11 @@ def marker_of(path: Path) -> Path:
     return path.with_name(path.name + MARKER_SUFFIX)
 
 
-def open_db(path: str | Path | None = None, lang: str = "sv", allow_new: bool | None = None) -> sqlite_utils.Database:
+def open_db(path: str | Path | None = None, lang: str = "sv") -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the database; ``None`` means in-memory.
 
-    A StoreError is written in `lang` (Swedish by default). A file database that is missing or empty where
-    one lived before (its marker file, `marker_of`, says so) is refused unless `allow_new` (default: the
-    environment variable UPPSIKT_ALLOW_NEW_DATABASE=1): a deleted or truncated database must not turn into
-    a fresh, empty bot without a word.
+    A StoreError is written in `lang` (Swedish by default).
     """
-    if allow_new is None:
-        allow_new = os.environ.get(ALLOW_NEW_ENV, "").strip() in ("1", "yes", "true", "ja")
     db: sqlite_utils.Database | None = None
     try:
         if path is None or str(path) == ":memory:":
@@ -47,10 +42,6 @@ def open_db(path: str | Path | None = None, lang: str = "sv", allow_new: bool | 
         else:
             path = Path(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            marker = marker_of(path)
-            empty = not path.exists() or path.stat().st_size == 0
-            if empty and marker.exists() and not allow_new:
-                raise StoreError(t("robust.store_empty_replaces", lang, path=path, marker=marker))
             problem = _unwritable(path)
             if problem is not None:  # said before SQLite leaves read-only -wal/-shm files behind
                 raise StoreError(t("store.cannot_open", lang, path=path, error=problem))
@@ -62,8 +53,6 @@ def open_db(path: str | Path | None = None, lang: str = "sv", allow_new: bool | 
         migrations.apply(db)
         db.execute("BEGIN IMMEDIATE")  # a database SQLite opened read-only fails here, not in the first entry point
         db.execute("ROLLBACK")
-        if path is not None and str(path) != ":memory:":
-            _mark(db, Path(path), lang)
     except sqlite3.DatabaseError as exc:  # read-only, disk full, locked, not a database at all, …
         if db is not None:
             db.close()
@@ -73,18 +62,28 @@ def open_db(path: str | Path | None = None, lang: str = "sv", allow_new: bool | 
     return db
 
 
-def _mark(db: sqlite_utils.Database, path: Path, lang: str) -> None:
-    """Give the database an identity (state key ``store_id``) and remember it in the marker file beside it."""
-    row = db.execute("SELECT value FROM state WHERE key = 'store_id'").fetchone()
-    store_id = row[0] if row else uuid.uuid4().hex
-    if row is None:
-        with db.conn:
-            db.execute("INSERT OR IGNORE INTO state (key, value) VALUES ('store_id', ?)", [store_id])
+def check_identity(db: sqlite_utils.Database, path: Path, lang: str = "sv", allow_new: bool | None = None) -> None:
+    """At the start of a service (`uppsikt run`): give the database an identity (state key ``store_id``) and
+    remember it in a marker file beside it (`marker_of`). Raise StoreError when the marker says a database
+    lived here but this one is new and empty (the file was deleted or truncated, and opening it made a fresh
+    one), unless `allow_new` (default: the environment variable UPPSIKT_ALLOW_NEW_DATABASE=1): a lost
+    database must not turn into an empty bot without a word (issue 16)."""
+    if allow_new is None:
+        allow_new = os.environ.get(ALLOW_NEW_ENV, "").strip().lower() in ("1", "yes", "true", "ja")
     marker = marker_of(path)
     try:
         known = marker.read_text(encoding="ascii").strip() if marker.exists() else ""
     except (OSError, UnicodeDecodeError):
         known = ""
+    row = db.execute("SELECT value FROM state WHERE key = 'store_id'").fetchone()
+    if row is None and known and not allow_new:
+        used = db.execute("SELECT (SELECT COUNT(*) FROM items) + (SELECT COUNT(*) FROM audit)").fetchone()[0]
+        if not used:
+            raise StoreError(t("robust.store_empty_replaces", lang, path=path, marker=marker))
+    store_id = row[0] if row else uuid.uuid4().hex
+    if row is None:
+        with db.conn:
+            db.execute("INSERT OR IGNORE INTO state (key, value) VALUES ('store_id', ?)", [store_id])
     if known == store_id:
         return
     if known:

@@ -24,7 +24,7 @@ def start_refused(bots: Bots, extra_env: dict[str, str] | None = None) -> tuple[
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def test_the_database_file_deleted_while_running_is_seen_and_a_restart_on_nothing_is_refused(bots):
+def test_the_database_file_deleted_while_running_is_seen_and_a_restart_on_nothing_is_refused(bots, monkeypatch):
     run = bots.start()
     assert poll(lambda: get(run.base + "/healthz") == (200, "ok"))
     bots.db.unlink()
@@ -34,8 +34,14 @@ def test_the_database_file_deleted_while_running_is_seen_and_a_restart_on_nothin
     for suffix in ("-wal", "-shm"):
         bots.db.with_name(bots.db.name + suffix).unlink(missing_ok=True)
     code, said = start_refused(bots)
-    assert code != 0 and "här fanns en databas förut" in said and "UPPSIKT_ALLOW_NEW_DATABASE=1" in said, said
-    assert not bots.db.exists() or bots.db.stat().st_size == 0  # nothing created in its place
+    assert code == 2 and "här fanns en databas förut" in said and "UPPSIKT_ALLOW_NEW_DATABASE=1" in said, said
+    code, said = start_refused(bots)  # and again: the empty file opening made is no excuse
+    assert code == 2 and "här fanns en databas förut" in said, said
+    bots.runs.clear()
+    monkeypatch.setenv("UPPSIKT_ALLOW_NEW_DATABASE", "1")  # told to: starts on an empty database
+    run = bots.start()
+    assert get(run.base + "/healthz")[0] in (200, 503)
+    monkeypatch.delenv("UPPSIKT_ALLOW_NEW_DATABASE")
 
 
 def test_the_database_file_replaced_while_running_is_seen(bots):
