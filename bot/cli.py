@@ -61,7 +61,31 @@ def cmd_check_config(args) -> int:
     assert settings is not None
     print(t("cli.config_clean", settings.municipality.language, path=args.path, municipality=settings.municipality.name,
             accounts=len(settings.accounts), people=len(settings.people), policy=settings.policy.id))
+    for line in _departures(settings, Path(args.db)):  # --db, else UPPSIKT_DATA, else the default data folder
+        print(line)
     return 0
+
+
+def _departures(settings, db_path: Path) -> list[str]:
+    """People the database still names (open items, stored accounts, absences) who are not in this config.
+    The database is opened read-only; none there yet means nothing to say."""
+    import sqlite_utils
+
+    from bot.clock import SystemClock
+    from bot.core import departed
+    from bot.core.context import Context
+
+    if not db_path.is_file():
+        return []
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            ctx = Context(settings=settings, db=sqlite_utils.Database(conn), clock=SystemClock())
+            return departed.describe(ctx, departed.find(ctx))
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return [t("duty.check_db_unreadable", settings.municipality.language, path=db_path, error=exc)]
 
 
 def _stopped(code: int) -> int:
@@ -435,6 +459,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check-config", help="kontrollera en konfiguration")
     p.add_argument("path", nargs="?", help="konfigurationen; annars UPPSIKT_CONFIG")
+    p.add_argument("--db", default=None, help="databasen att jämföra med (standard: data/uppsikt.db om den finns)")
     p.set_defaults(func=cmd_check_config)
 
     p = sub.add_parser("simulate", help="kör ett scenario på en simulerad klocka")

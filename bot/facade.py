@@ -25,7 +25,7 @@ import sqlite_utils
 from bot import history, tick
 from bot.chat_memory import ChatMemory
 from bot.clock import Clock, FakeClock, from_epoch, to_epoch, to_local
-from bot.core import accounts, commands, deliveries, events, forms, intake, permissions, reactions, stored_accounts
+from bot.core import accounts, commands, deliveries, departed, events, forms, intake, permissions, reactions, stored_accounts
 from bot.core.context import Context, Problem, Refused
 from bot.core.dashboard import Dashboard, dashboard
 from bot.core.deliveries import INTAKE_MAX_SKEW_SECONDS, DeliveryResult, IntakeError, PlatformEvent
@@ -87,6 +87,7 @@ class Bot:
         self.outbox = Outbox(ctx, self.lock, chat, watch=self.watch)
         self._memories: dict[str, ChatMemory] = {}
         self._events_at_work: set[str] = set()
+        self.startup_notes: list[str] = []  # said at start-up: colleagues who left the config (departed.settle)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -249,7 +250,9 @@ class Bot:
     @serialized
     def sync_config(self) -> None:
         """Mirror configured accounts and people into the store (keeping runtime state)."""
-        stored_accounts.mirror_config(self.ctx)
+        with self.db.atomic():
+            stored_accounts.mirror_config(self.ctx)
+            self.startup_notes = departed.settle(self.ctx)
 
     # ------------------------------------------------------------------ inputs
     @serialized

@@ -47,7 +47,13 @@ GROUND_IDS = (
     "political",
     "personal_data",
     "personal_attack",
+    "off_topic",
 )
+# Removals the law requires whatever the preset (R3, M2; Lagen (1998:112) om ansvar för elektroniska
+# anslagstavlor 5 §): offensive and confidential personal data, threats and incitement, hets mot folkgrupp,
+# child sexual abuse material. A preset or override may add grounds, never take these away: a policy that
+# leaves one out is extended with it (docs/policies.md).
+LAW_GROUNDS = ("hate", "threats_crime", "illegal_imagery", "personal_data")
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 NUDGE_RE = re.compile(r"^(?:(\d{1,2})%|-(\d{1,2})h)$")
@@ -77,6 +83,9 @@ class Deadlines:
     nudges: tuple[str, ...] = ("50%", "-2h")
     escalate_owner_at_deadline: bool = True
     escalate_communicator_after_days: int = 1
+    # Synpunkter and critical comments get an assignee and a first-reply deadline like a question
+    # (Vaggeryd "besvarar och bemöter frågor och negativa kommentarer"; Nora §5; Lekeberg 6.2).
+    answer_synpunkter: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,12 @@ class Moderation:
     repeat_offender_removals: int = 2
     repeat_offender_days: int = 90
     notify_security_on_crime: bool = True
+
+    def __post_init__(self) -> None:
+        """The grounds the law requires are always there (LAW_GROUNDS): appended when a policy omits them."""
+        missing = tuple(g for g in LAW_GROUNDS if g not in self.grounds)
+        if missing:
+            object.__setattr__(self, "grounds", tuple(self.grounds) + missing)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from bot.clock import FakeClock, from_epoch, to_epoch, to_local
-from bot.core import accounts, crisis, items, oversight, records, staff
+from bot.core import accounts, crisis, handover, isolation, items, oversight, records, staff
 from bot.core.context import Context
 from bot.messages import Message
 from bot.report.post import monthly_post_due
@@ -31,14 +31,18 @@ OUTBOX_HEADS = ("SELECT o.id, o.next_attempt_at FROM outbox AS o JOIN "
 def run(ctx: Context) -> list[Message]:
     """Derive everything due now from the database; safe to call at any time, any number of times."""
     with ctx.db.atomic():
+        # One account's or one item's failure never rolls back the others' (bot/core/isolation.py):
+        # oversight and items isolate each account and item; the other parts are units of their own.
         out = oversight.tick(ctx)
-        out += crisis.tick(ctx)
+        out += crisis.tick_isolated(ctx)
         out += items.tick(ctx)
         if ctx.once(f"daily:{ctx.today().isoformat()}"):
-            out += staff.check_coverage(ctx)
-            out += records.daily(ctx)
-            out += monthly_post_due(ctx)  # issue 14: last month's report, from the month's first business day
-        out += accounts.daily(ctx)  # once a day itself, in office hours (a calm first start)
+            for name, daily in (("absences", handover.daily), ("coverage", staff.check_coverage),
+                                ("records", records.daily), ("monthly", monthly_post_due)):
+                out += isolation.run(ctx, f"daily:{name}", ctx.t(f"duty.unit.{name}"),
+                                     lambda daily=daily: daily(ctx), [])
+        # Once a day by itself, in office hours (a calm first start).
+        out += isolation.run(ctx, "daily:accounts", ctx.t("duty.unit.accounts"), lambda: accounts.daily(ctx), [])
         ctx.set_state("last_tick", str(ctx.now_ts()))
     return out
 

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
-from bot.core import accounts, crisis, intake, items, moderation, oversight, records, staff
+from bot.core import accounts, crisis, handover, intake, items, moderation, oversight, records, staff
 from bot.core.context import Context, Refused
 from bot.core.parsing import account_arg as _account_arg
 from bot.core.parsing import fold, int_option, is_number, options as _options, parse_date
@@ -63,9 +63,9 @@ def status_text(ctx: Context) -> str:
         checks = oversight.checks_on(ctx, acc.id, day)
         who, _ = staff.responsible_for(ctx, acc, day)
         if checks:
-            state = ctx.t("status.watched", who=ctx.person(checks[-1]["person"]).name)
+            state = ctx.t("status.watched", who=ctx.name_of(checks[-1]["person"]))
         elif oversight.is_watch_day(ctx, acc, day):
-            state = ctx.t("status.not_watched", who=ctx.person(who).name)
+            state = ctx.t("status.not_watched", who=ctx.name_of(who))
         else:
             state = ctx.t("status.no_watch_today")
         lines.append(ctx.t("status.line", account=acc.name, id=acc.id, state=state, open=open_counts.get(acc.id, 0),
@@ -128,8 +128,8 @@ def cmd_franvaro(ctx: Context, actor: str, words: list[str], channel: str | None
         if not rows:
             return Reply(ctx.t("absence.none"))
         return Reply("\n".join(
-            ctx.t("absence.line", id=a.id, person=ctx.person(a.person).name, start=a.start, end=a.end,
-                  substitute=ctx.person(a.substitute).name if a.substitute else "–", reason=a.reason or "–")
+            ctx.t("absence.line", id=a.id, person=ctx.name_of(a.person), start=a.start, end=a.end,
+                  substitute=ctx.name_of(a.substitute), reason=a.reason or "–")
             for a in rows
         ))
     if sub == "ta" and len(words) >= 3 and fold(words[1]) == "bort":
@@ -148,10 +148,10 @@ def cmd_franvaro(ctx: Context, actor: str, words: list[str], channel: str | None
     end = parse_date(ctx, rest[1], ctx.t("word.to"))
     reason = opts.get("reason", "") + (" " if opts.get("reason") and rest[2:] else "") + " ".join(rest[2:])
     substitute = opts.get("substitute", "").lower() or None
-    a = staff.add_absence(ctx, actor, person, start, end, substitute, reason.strip())
-    return Reply(ctx.t("absence.added", person=ctx.person(a.person).name, start=a.start, end=a.end,
-                       substitute=ctx.person(a.substitute).name if a.substitute else ctx.t("absence.no_substitute"),
-                       id=a.id))
+    a = handover.add_absence(ctx, actor, person, start, end, substitute, reason.strip())
+    return Reply("\n".join([ctx.t("absence.added", person=ctx.person(a.person).name, start=a.start, end=a.end,
+                                   substitute=ctx.person(a.substitute).name if a.substitute
+                                   else ctx.t("absence.no_substitute"), id=a.id), *a.notes]))
 
 
 # --------------------------------------------------------------------------- /fraga

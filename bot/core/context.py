@@ -185,6 +185,17 @@ class Context:
             raise Refused(self.t("item.not_found", id=item_id))
         return rows[0]
 
+    def name_of(self, email: str | None) -> str:
+        """A person's name for display; someone no longer in the config shows as their e-mail (never raises)."""
+        if not email:
+            return "–"
+        p = self.settings.person(email)
+        return p.name if p else email
+
+    def knows(self, email: str | None) -> bool:
+        """True for a person in the current config (a stored e-mail may name someone who has left)."""
+        return bool(email) and self.settings.person(email) is not None
+
     def role_holders(self, role: str) -> list[str]:
         return [p.email for p in self.settings.with_role(role)]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.clock import from_epoch
-from bot.core import items
+from bot.core import isolation, items, staff
 from bot.core.context import Context, Refused
 from bot.messages import Action, Message
 
@@ -54,7 +54,8 @@ def start(ctx: Context, actor: str, reason: str = "") -> dict:
         table.insert({"started_at": now, "started_by": actor, "reason": reason.strip(),
                       "next_prompt_at": now + _every(ctx) * 3600})
         ctx.set_state("crisis_since", str(now))
-        ctx.audit(actor, "crisis.on", "", reason=reason)
+        paused = items.pause_for_crisis(ctx)
+        ctx.audit(actor, "crisis.on", "", reason=reason, paused_items=paused)
         who = ctx.person(actor).name
         for acc in ctx.accounts.values():
             ctx.emit(Message(kind="crisis_notice", to="#" + acc.channel, account=acc.id,
@@ -74,8 +75,9 @@ def stop(ctx: Context, actor: str) -> dict:
     with ctx.db.atomic():
         ctx.update("crisis_periods", period["id"], {"ended_at": now, "ended_by": actor, "next_prompt_at": None})
         ctx.set_state("crisis_since", None)
+        restored = items.resume_after_crisis(ctx, period["started_at"])
         summary = _summary(ctx, period["started_at"], now)
-        ctx.audit(actor, "crisis.off", "", period=period["id"], summary=summary)
+        ctx.audit(actor, "crisis.off", "", period=period["id"], summary=summary, restored_items=restored)
         for acc in ctx.accounts.values():
             ctx.emit(Message(kind="all_clear", to="#" + acc.channel, account=acc.id, text=ctx.t("crisis.all_clear")))
         ctx.emit(Message(kind="all_clear", to=ctx.crisis_channel, text=summary))
@@ -95,7 +97,7 @@ def _summary(ctx: Context, start: int, end: int) -> str:
         if who:
             handlers[who] = handlers.get(who, 0) + 1
     done = sum(1 for r in rows if r["status"] in items.DONE_STATUSES)
-    by = ", ".join(f"{ctx.person(e).name} ({n})" for e, n in sorted(handlers.items(), key=lambda kv: (-kv[1], kv[0])))
+    by = ", ".join(f"{ctx.name_of(e)} ({n})" for e, n in sorted(handlers.items(), key=lambda kv: (-kv[1], kv[0])))
     return ctx.t("crisis.summary", start=from_epoch(start).strftime("%Y-%m-%d %H:%M"),
                  end=from_epoch(end).strftime("%Y-%m-%d %H:%M"), hours=minutes // 60, minutes=minutes % 60,
                  items=len(rows), done=done, open=len(rows) - done, handlers=by or "–")
@@ -106,12 +108,14 @@ def status_text(ctx: Context) -> str:
     if period is None:
         return ctx.t("crisis.status_off")
     return ctx.t("crisis.status_on", since=from_epoch(period["started_at"]).strftime("%Y-%m-%d %H:%M"),
-                 person=ctx.person(period["started_by"]).name, reason=period["reason"] or "–", primary=_primary(ctx))
+                 person=ctx.name_of(period["started_by"]), reason=period["reason"] or "–", primary=_primary(ctx))
 
 
 def alert(ctx: Context, item: dict, why: str, actor: str | None = None) -> bool:
     """Send a crisis item to the crisis group (once per item). Call inside db.atomic()."""
-    if not ctx.once(f"crisis_alert:{item['id']}"):
+    # Keyed on the item's arrival too: an id freed by an erasure or weeding is used again, and the
+    # new item's alert must not be taken for the old one's (a crisis post always reaches the group).
+    if not ctx.once(f"crisis_alert:{item['id']}:{item['source']}:{item['external_id']}"):
         return False
     account = ctx.account(item["account_id"])
     ctx.update("items", item["id"], {"crisis": 1})
@@ -162,15 +166,31 @@ def tick(ctx: Context) -> list[Message]:
     while nxt <= now:
         nxt += _every(ctx) * 3600
     ctx.update("crisis_periods", period["id"], {"next_prompt_at": nxt})
+    on_duty = staff.on_duty(ctx, "crisis_group", ctx.today())
+    names = ", ".join(ctx.person(e).name for e in on_duty) or ctx.t("duty.crisis_nobody_on_duty")
     out = [
         Message(kind="crisis_prompt", to="#" + acc.channel, account=acc.id,
-                text=ctx.t("crisis.prompt", account=ctx.label(acc), hours=_every(ctx)),
-                actions=(Action("oversight_done", ctx.t("action.oversight_done"), acc.id),))
+                text=ctx.t("crisis.prompt", account=ctx.label(acc), hours=_every(ctx)) + " "
+                + ctx.t("duty.crisis_on_duty", people=names),
+                actions=(Action("oversight_done", ctx.t("action.oversight_done"), acc.id),),
+                mentions=tuple(on_duty))
         for acc in ctx.accounts.values()
     ]
     for m in out:
         ctx.emit(m)
     return out
+
+
+def tick_isolated(ctx: Context) -> list[Message]:
+    """The crisis prompts as a unit of work of their own: a failure is rolled back and reported, and
+    the prompts are tried again an hour later (not at every tick). Call inside db.atomic()."""
+    sent = isolation.run(ctx, "crisis", ctx.t("duty.unit.crisis"), lambda: tick(ctx), None)
+    if sent is None:
+        period = active_period(ctx)
+        if period is not None:
+            ctx.update("crisis_periods", period["id"], {"next_prompt_at": ctx.now_ts() + isolation.RETRY_SECONDS})
+        return []
+    return sent
 
 
 def next_prompt_at(ctx: Context) -> dt.datetime | None:

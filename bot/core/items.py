@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 
 from bot.clock import from_epoch, to_epoch
-from bot.core import records, staff
+from bot.core import isolation, records, staff
 from bot.core.classify import Tag, classify
 from bot.core.context import Context, Refused
 from bot.core.permissions import HANDLER_ROLES, crisis_active, may_handle
@@ -93,12 +93,12 @@ def choose_assignee(ctx: Context, account: Account, text: str, day: dt.date) -> 
     best colleague present; equal scores go to the one with fewer open items. With
     no match at all the account's responsible person takes it.
     """
-    ranking = router(ctx).rank(text)
+    ranking = [r for r in router(ctx).rank(text) if ctx.knows(r.email)]  # not someone who has left (history)
     present = [r for r in ranking if staff.is_present(ctx, r.email, day)]
     if ranking and not staff.is_present(ctx, ranking[0].email, day):
         top = ranking[0]
         absence = staff.absence_on(ctx, top.email, day)
-        if absence and absence.substitute and staff.is_present(ctx, absence.substitute, day):
+        if absence and absence.substitute and staff.is_available(ctx, absence.substitute, day):
             return absence.substitute, ctx.t(
                 "route.substitute", person=ctx.person(top.email).first_name,
                 substitute=ctx.person(absence.substitute).first_name, reasons="; ".join(top.reasons),
@@ -120,6 +120,27 @@ def choose_assignee(ctx: Context, account: Account, text: str, day: dt.date) -> 
     return email, ctx.t("route.no_match") + (f" {why}" if why else "")
 
 
+def crisis_assignee(ctx: Context, day: dt.date) -> tuple[str, str] | None:
+    """K1: in crisis mode every new item goes to the crisis group: the member on duty (present) with
+    the fewest open items; None when nobody in the group is present (ordinary routing then)."""
+    on_duty = staff.on_duty(ctx, "crisis_group", day)
+    if not on_duty:
+        return None
+    workload = open_workload(ctx, on_duty)
+    pick = min(on_duty, key=lambda e: (workload.get(e, 0), on_duty.index(e)))
+    return pick, ctx.t("duty.crisis_assigned", person=ctx.person(pick).first_name)
+
+
+def is_tracked(account: Account, tags: list[Tag]) -> bool:
+    """A question, or (where the policy says so) a synpunkt or critical comment: gets an assignee and
+    a first-reply deadline (Q1, Q3; Vaggeryd, Nora §5, Lekeberg 6.2). Criticism that is a personal
+    attack is not answered but removed (M5: Nora §5 "skall inte bemötas"; Vaggeryd)."""
+    ids = {t.id for t in tags}
+    if "question" in ids:
+        return True
+    return "synpunkt" in ids and "personal_attack" not in ids and account.policy.deadlines.answer_synpunkter
+
+
 # --------------------------------------------------------------------------- deadlines
 
 
@@ -127,6 +148,39 @@ def first_reply_due(ctx: Context, account: Account, received: dt.datetime) -> dt
     if crisis_active(ctx):
         return received + dt.timedelta(hours=account.policy.crisis.first_reply_hours)
     return ctx.calendar(account.policy).deadline(received, account.policy.deadlines.first_reply_days)
+
+
+def pause_for_crisis(ctx: Context) -> int:
+    """K1 (policy choice, docs/policies.md): crisis mode pauses the reminders of the items already open;
+    the crisis prompts and the crisis group's own items take over. Call inside db.atomic()."""
+    placeholders = ",".join("?" * len(OPEN_STATUSES))
+    cur = ctx.db.execute(
+        f"UPDATE items SET next_nudge_at = NULL WHERE status IN ({placeholders}) AND next_nudge_at IS NOT NULL",
+        list(OPEN_STATUSES))
+    return cur.rowcount
+
+
+def resume_after_crisis(ctx: Context, started_at: int) -> int:
+    """When crisis mode ends, every open item gets its ordinary deadline and reminders back: items that
+    arrived during the crisis (crisis.first_reply_hours) get the business-day first-reply deadline from
+    when they arrived; the paused ones resume where they were. Call inside db.atomic()."""
+    placeholders = ",".join("?" * len(OPEN_STATUSES))
+    rows = list(ctx.db.query(f"SELECT * FROM items WHERE status IN ({placeholders}) ORDER BY id", list(OPEN_STATUSES)))
+    for item in rows:
+        account = ctx.accounts.get(item["account_id"])
+        if account is None:
+            continue
+        stage = item["nudge_stage"]
+        if item["status"] == "open" and item["received_at"] >= started_at:
+            due = ctx.calendar(account.policy).deadline(from_epoch(item["received_at"]),
+                                                        account.policy.deadlines.first_reply_days)
+            item = item | {"first_reply_due": to_epoch(due)}
+            stage = 0
+            ctx.update("items", item["id"], {"first_reply_due": item["first_reply_due"]})
+        ctx.update("items", item["id"], _schedule(ctx, account, item, stage))
+        if item["received_at"] >= started_at:
+            ctx.emit(card(ctx, get(ctx, item["id"])))
+    return len(rows)
 
 
 def full_answer_due(ctx: Context, account: Account, start: dt.datetime) -> dt.datetime:
@@ -217,7 +271,7 @@ def intake(
         if existing:
             return existing[0], False
         tags = classify(text, ctx.settings.municipality.public_contacts)
-        question = force_question or any(t.id == "question" for t in tags)
+        question = force_question or is_tracked(account, tags)
         now = ctx.now_ts()
         row: dict = {
             "source": source, "external_id": external_id, "account_id": account.id, "kind": kind,
@@ -227,7 +281,8 @@ def intake(
             "created_by": created_by, "updated_at": now,
         }
         if question:
-            assignee, reason = choose_assignee(ctx, account, text, received.date())
+            crisis_pick = crisis_assignee(ctx, received.date()) if crisis_active(ctx) else None
+            assignee, reason = crisis_pick or choose_assignee(ctx, account, text, received.date())
             row |= {
                 "assignee": assignee, "assigned_reason": reason,
                 "first_reply_due": to_epoch(first_reply_due(ctx, account, received)),
@@ -238,6 +293,8 @@ def intake(
             ctx.update("items", item_id, _schedule(ctx, account, row))
         ctx.db.execute("UPDATE accounts SET last_activity_at = ? WHERE id = ?", [now, account.id])
         record_history(ctx, item_id, created_by or "uppsikt", "intake", None, row["status"], row.get("assignee"), "")
+        if not question:  # R1: a synpunkt nobody is to answer is registered now (one to answer: with its answer)
+            records.auto_mark(ctx, get(ctx, item_id))
         item = get(ctx, item_id)
         ctx.emit(card(ctx, item, new=True))
         if question:
@@ -264,7 +321,9 @@ def card(ctx: Context, item: dict, new: bool = False) -> Message:
         (ctx.t("card.author"), item["author"] or "–"),
     ]
     if item["assignee"]:
-        fields.append((ctx.t("card.assignee"), ctx.person(item["assignee"]).name))
+        fields.append((ctx.t("card.assignee"), ctx.name_of(item["assignee"])))
+        if item["assigned_reason"] and item["status"] in OPEN_STATUSES:  # why this person (a hand-over says so)
+            fields.append((ctx.t("card.assigned_reason"), item["assigned_reason"]))
     if item["status"] == "open":
         fields.append((ctx.t("card.first_reply_due"), _fmt(item["first_reply_due"])))
     if item["full_answer_due"] and item["status"] in ("first_reply_sent", "forwarded"):
@@ -425,37 +484,66 @@ def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reas
     return item
 
 
+def hand_over(ctx: Context, item: dict, to: str, reason: str, action: str) -> list[Message]:
+    """Give an open item to `to` with the reason on its card (absence, a colleague who left the
+    config, crisis mode); the new assignee is told. Call inside db.atomic()."""
+    ctx.update("items", item["id"], {"assignee": to, "assigned_reason": reason, "updated_at": ctx.now_ts()})
+    record_history(ctx, item["id"], "uppsikt", action, item["status"], item["status"], to, reason)
+    ctx.audit("uppsikt", f"item.{action}", f"item:{item['id']}", to=to, before=item["assignee"], reason=reason)
+    moved = get(ctx, item["id"])
+    out = [card(ctx, moved), _assignment_message(ctx, moved)]
+    for m in out:
+        ctx.emit(m)
+    return out
+
+
 # --------------------------------------------------------------------------- tick
 
 
 def tick(ctx: Context, batch: int = 500) -> list[Message]:
-    """Send due nudges and escalations (call inside db.atomic())."""
+    """Send due nudges and escalations (call inside db.atomic()).
+
+    Each item is its own unit of work (a savepoint): one item that fails is rolled back,
+    reported and retried an hour later; the others' reminders go out.
+    """
     now = ctx.now_ts()
     out: list[Message] = []
     rows = list(ctx.db.query("SELECT * FROM items WHERE next_nudge_at <= ? ORDER BY next_nudge_at LIMIT ?", [now, batch]))
     for item in rows:
-        account = ctx.accounts.get(item["account_id"])
-        if account is None:  # the account was closed: nothing more to remind about on it
-            ctx.update("items", item["id"], {"next_nudge_at": None})
+        sent = isolation.run(ctx, f"item:{item['id']}", ctx.t("duty.unit.item", id=item["id"]),
+                             lambda item=item: _item_tick(ctx, item, now), None)
+        if sent is None:
+            ctx.update("items", item["id"], {"next_nudge_at": now + isolation.RETRY_SECONDS})  # not every tick
             continue
-        st = stages(ctx, account, item)
-        due = [i for i in range(item["nudge_stage"], len(st)) if st[i].at <= now]
-        if not due:
-            ctx.update("items", item["id"], _schedule(ctx, account, item, item["nudge_stage"]))
-            continue
-        idx = due[-1]
-        out += _stage_messages(ctx, account, item, st[idx])
-        ctx.update("items", item["id"], _schedule(ctx, account, item, idx + 1))
+        out += sent
+    return out
+
+
+def _item_tick(ctx: Context, item: dict, now: int) -> list[Message]:
+    account = ctx.accounts.get(item["account_id"])
+    if account is None:  # the account was closed: nothing more to remind about on it
+        ctx.update("items", item["id"], {"next_nudge_at": None})
+        return []
+    st = stages(ctx, account, item)
+    due = [i for i in range(item["nudge_stage"], len(st)) if st[i].at <= now]
+    if not due:
+        ctx.update("items", item["id"], _schedule(ctx, account, item, item["nudge_stage"]))
+        return []
+    idx = due[-1]
+    out = _stage_messages(ctx, account, item, st[idx])
+    ctx.update("items", item["id"], _schedule(ctx, account, item, idx + 1))
     for m in out:
         ctx.emit(m)
     return out
 
 
 def _stage_messages(ctx: Context, account: Account, item: dict, stage: Stage) -> list[Message]:
+    """The messages of one reminder stage; never to someone absent that day (the next present
+    person in the chain gets it, and the text says why)."""
     day = ctx.today()
     waiting_for = "first_reply" if item["status"] == "open" else "full_answer"
     due = item["first_reply_due"] if waiting_for == "first_reply" else item["full_answer_due"]
-    assignee_name = ctx.person(item["assignee"]).name if item["assignee"] else "–"
+    assignee_name = ctx.name_of(item["assignee"])
     common = dict(id=item["id"], account=ctx.label(account), due=_fmt(due), what=ctx.t(f"item.waiting_for.{waiting_for}"),
                   assignee=assignee_name, text=item["text"])
     if stage.kind == "nudge":
@@ -465,13 +553,13 @@ def _stage_messages(ctx: Context, account: Account, item: dict, stage: Stage) ->
                         actions=(Action("first_reply_sent", ctx.t("action.first_reply_sent"), str(item["id"])),
                                  Action("answered", ctx.t("action.answered"), str(item["id"]))))]
     if stage.kind == "escalation_owner":
-        to, _ = staff.responsible_for(ctx, account, day)
+        to, why = staff.responsible_for(ctx, account, day)
         return [Message(kind="escalation", to=to, account=account.id, item=item["id"], thread=f"item:{item['id']}",
-                        text=ctx.t("item.escalation_owner", **common))]
+                        text=ctx.t("item.escalation_owner", **common) + (f" {why}" if why else ""))]
     return [
         Message(kind="escalation", to=c, account=account.id, item=item["id"], thread=f"item:{item['id']}",
-                text=ctx.t("item.escalation_communicator", **common))
-        for c in staff.communicators(ctx, day, exclude=item["assignee"])
+                text=ctx.t("item.escalation_communicator", **common) + (f" {why}" if why else ""))
+        for c, why in staff.communicators_with_reasons(ctx, day, exclude=item["assignee"])
     ]
 
 

@@ -11,11 +11,15 @@ coordinator; a removal starts intensified oversight of the account (O3).
 
 from __future__ import annotations
 
+import functools
+
 from bot.clock import from_epoch
-from bot.core import items, oversight, staff
+from bot.core import items, oversight, records, staff
 from bot.core.context import Context, Refused
+from bot.core.parsing import fold
+from bot.i18n import LANGUAGES, catalogue
 from bot.messages import Action, Message
-from bot.settings import Account
+from bot.settings import GROUND_IDS, Account
 
 OFFENSIVE_PERSONAL_DATA_GROUNDS = ("personal_data", "offensive_remarks", "personal_attack")
 
@@ -28,6 +32,45 @@ def may_moderate(ctx: Context, account: Account, person: str) -> bool:
 
 def ground_label(ctx: Context, ground: str) -> str:
     return ctx.t(f"ground.{ground}")
+
+
+def ground_name(ctx: Context, ground: str) -> str:
+    """The short name people type and read (`personangrepp`, `hot`); the id is only for the config."""
+    return ctx.t(f"ground_name.{ground}")
+
+
+def ground_listing(ctx: Context, grounds: tuple[str, ...] | list[str]) -> str:
+    """'hot (hot, uppmaning till brott …), personangrepp, …': the name, and the label where it says more."""
+    parts = []
+    for g in grounds:
+        name, label = ground_name(ctx, g), ground_label(ctx, g)
+        parts.append(name if fold(name) == fold(label) else f"{name} ({label})")
+    return ", ".join(parts)
+
+
+def parse_ground(ctx: Context, word: str) -> str | None:
+    """A ground from what a person typed: its Swedish or English name, an alias, or the config id,
+    in any case and with or without å/ä/ö (`personangrepp`, `olampligt`, `personal_attack`)."""
+    return _ground_words().get(_fold_ground(word))
+
+
+def _fold_ground(word: str) -> str:
+    return fold(word.strip()).replace("_", "-")
+
+
+@functools.cache
+def _ground_words() -> dict[str, str]:
+    words: dict[str, str] = {}
+    for lang in LANGUAGES:
+        cat = catalogue(lang)
+        for g in GROUND_IDS:
+            spellings = [cat[f"ground_name.{g}"], *cat.get(f"ground_aliases.{g}", "").split(",")]
+            for w in spellings:
+                if w.strip():
+                    words.setdefault(_fold_ground(w), g)
+    for g in GROUND_IDS:
+        words[_fold_ground(g)] = g
+    return words
 
 
 def choices(ctx: Context, account: Account) -> list[tuple[str, str]]:
@@ -50,10 +93,9 @@ def removal_prompt(ctx: Context, actor: str, item_id: int) -> tuple[str, list[tu
     if _removal_of(ctx, item_id):
         raise Refused(ctx.t("moderation.already_removed", id=item_id))
     suggestion = suggested_ground(ctx, item)
-    text = ctx.t("moderation.pick_ground", id=item_id,
-                 grounds=", ".join(f"{g} ({label})" for g, label in choices(ctx, account)))
+    text = ctx.t("moderation.pick_ground", id=item_id, grounds=ground_listing(ctx, account.policy.moderation.grounds))
     if suggestion:
-        text += " " + ctx.t("moderation.suggested", ground=suggestion, label=ground_label(ctx, suggestion))
+        text += " " + ctx.t("moderation.suggested", ground=ground_listing(ctx, [suggestion]))
     others = _other_actions(ctx, account, item, actor)
     if others:
         text += "\n" + ctx.t("duty_removal.other_actions", actions="; ".join(others))
@@ -90,9 +132,9 @@ def remove(ctx: Context, actor: str, item_id: int, ground: str, note: str = "") 
     if not may_moderate(ctx, account, actor):
         raise Refused(ctx.t("moderation.not_allowed", account=ctx.label(account)))
     allowed = account.policy.moderation.grounds
+    typed, ground = ground, parse_ground(ctx, ground) or ground
     if ground not in allowed:
-        raise Refused(ctx.t("moderation.bad_ground", ground=ground,
-                            grounds=", ".join(f"{g} ({ground_label(ctx, g)})" for g in allowed)))
+        raise Refused(ctx.t("moderation.bad_ground", ground=typed, grounds=ground_listing(ctx, allowed)))
     if _removal_of(ctx, item_id):
         raise Refused(ctx.t("moderation.already_removed", id=item_id))
     tags = {t.id for t in items.tags_of(item)}
@@ -111,6 +153,7 @@ def remove(ctx: Context, actor: str, item_id: int, ground: str, note: str = "") 
         if confidential:
             changes |= {"diarium": 1, "diarium_reason": "sekretess"}
         ctx.update("items", item_id, changes)
+        records.auto_mark(ctx, items.get(ctx, item_id))  # R1: a removed synpunkt is registered too
         items.record_history(ctx, item_id, actor, "remove", item["status"], "closed", item["assignee"], ground)
         ctx.audit(actor, "moderation.remove", f"item:{item_id}", removal=removal["id"], ground=ground,
                   confidential=confidential)

@@ -15,26 +15,13 @@ import functools
 from dataclasses import dataclass, field
 
 from bot.clock import from_epoch, to_epoch
-from bot.core import staff
+from bot.core import isolation, staff
 from bot.core.context import Context, Refused
+from bot.core.watchdays import is_watch_day
 from bot.messages import Action, Message
 from bot.settings import Account, parse_time
 
 VIA = ("command", "button", "console", "reaction")
-
-
-def is_watch_day(ctx: Context, account: Account, day: dt.date) -> bool:
-    cal = ctx.calendar(account.policy)
-    if cal.is_business_day(day):
-        return True
-    limit = account.policy.oversight.max_days_without_check
-    prev = cal.previous_business_day(day)
-    nxt = cal.next_business_day(day)
-    if (nxt - prev).days <= limit:
-        return False
-    # Watch every `limit` days counted from the last business day; the last such
-    # day is then within `limit` days of the next business day as well.
-    return (day - prev).days % limit == 0
 
 
 def installed_at(ctx: Context) -> int:
@@ -81,7 +68,15 @@ def checks_on(ctx: Context, account_id: str, day: dt.date) -> list[dict]:
 def may_check(ctx: Context, account: Account, person: str) -> bool:
     """A4/Rättvik §1–4: only the account's designated staff and the communicators."""
     p = ctx.person(person)
-    return person in account.staff or any(r in p.roles for r in ("communicator", "crisis_group"))
+    if person in account.staff or any(r in p.roles for r in ("communicator", "crisis_group")):
+        return True
+    return is_named_substitute(ctx, account, person, ctx.today())
+
+
+def is_named_substitute(ctx: Context, account: Account, person: str, day: dt.date) -> bool:
+    """O4: the substitute named in the absence of one of the account's staff takes over, also when
+    they are not on the account's staff themselves."""
+    return any((a := staff.absence_on(ctx, s, day)) is not None and a.substitute == person for s in account.staff)
 
 
 def log_check(ctx: Context, account_id: str, person: str, note: str = "", via: str = "command") -> dict:
@@ -221,61 +216,94 @@ def tick(ctx: Context) -> list[Message]:
     for account in ctx.accounts.values():
         if account.id not in todo and account.id not in intensified:
             continue
-        if account.id in intensified:
-            out += _intensified(ctx, account, now)
-        if account.id not in todo:
+        # Each account is its own unit of work: a failure rolls back and is reported for it alone.
+        sent = isolation.run(
+            ctx, f"oversight:{account.id}", ctx.t("duty.unit.oversight", account=ctx.label(account)),
+            lambda account=account: _account_tick(ctx, account, now, account.id in intensified,
+                                                  account.id in todo, claimed, checked, today.installed), None)
+        if sent is None:
+            if account.id in intensified:  # tried again in an hour, not at every tick (nor every simulated second)
+                ctx.update("accounts", account.id, {"next_intensified_at": ts + isolation.RETRY_SECONDS})
             continue
-        pol = account.policy.oversight
-        base = f"{account.id}:{iso}"
-        who: tuple[str, str] | None = None
+        out += sent
+    followups = _slot_followups(ctx, now)  # O3: intensified checks not logged
+    for m in followups:
+        ctx.emit(m)
+    return out + followups
 
-        def before_install(hm: str) -> bool:
-            """Fell due before Uppsikt was installed: claimed, never sent (a calm first start). When the day's
-            prompt did, the whole day's round (its reminder and escalation too) belongs to before Uppsikt."""
-            cal = ctx.calendar(account.policy)
-            return min(to_epoch(cal.at(day, _time_of(hm))),
-                       to_epoch(cal.at(day, _time_of(pol.prompt_time)))) < today.installed
 
-        if (clock_time >= _time_of(pol.prompt_time) and f"prompt:{base}" not in claimed
-                and ctx.once(f"prompt:{base}") and not before_install(pol.prompt_time)):
-            who = staff.responsible_for(ctx, account, day)
-            holiday = not ctx.calendar(account.policy).is_business_day(day)
-            out.append(_prompt(ctx, account, day, who[0], who[1], holiday))
-        if clock_time < _time_of(pol.reminder_time) or account.id in checked:
-            continue
-        remind = f"reminder:{base}" not in claimed
-        escalate = clock_time >= _time_of(pol.escalation_time) and f"escalation:{base}" not in claimed
-        if not (remind or escalate):
-            continue
-        if remind and before_install(pol.reminder_time):
-            ctx.once(f"reminder:{base}")
-            remind = False
-        if escalate and before_install(pol.escalation_time):
-            ctx.once(f"escalation:{base}")
-            escalate = False
-        if not (remind or escalate):
-            continue
-        responsible = (who or staff.responsible_for(ctx, account, day))[0]
-        if remind and ctx.once(f"reminder:{base}"):
-            out.append(
-                Message(
-                    kind="oversight_reminder", to=responsible, account=account.id,
-                    text=ctx.t("oversight.reminder", account=ctx.label(account), time=pol.reminder_time),
-                    actions=(Action("oversight_done", ctx.t("action.oversight_done"), account.id),),
-                )
-            )
-        if escalate and ctx.once(f"escalation:{base}"):
-            name = ctx.person(responsible).name
-            for c in staff.communicators(ctx, day, exclude=responsible):
-                out.append(
-                    Message(
-                        kind="oversight_escalation", to=c, account=account.id,
-                        text=ctx.t("oversight.escalation", account=ctx.label(account), person=name, time=pol.escalation_time),
-                    )
-                )
-    out += _slot_followups(ctx, now)
+def _account_tick(ctx: Context, account: Account, now: dt.datetime, intensified: bool, todo: bool,
+                  claimed: set[str], checked: set[str], installed: int) -> list[Message]:
+    """One account's prompt, reminder, escalation and intensified prompt now due (emitted here)."""
+    day, clock_time, iso = now.date(), now.time(), now.date().isoformat()
+    out: list[Message] = []
+    if intensified:
+        out += _intensified(ctx, account, now)
+    if todo and not paused_by_crisis(ctx):
+        out += _daily_messages(ctx, account, day, clock_time, iso, claimed, checked, installed)
     for m in out:
         ctx.emit(m)
+    return out
+
+
+def paused_by_crisis(ctx: Context) -> bool:
+    """K1 (policy choice, docs/policies.md): while crisis mode is on, the crisis prompts replace the
+    ordinary daily prompt, reminder and escalation and the intensified prompts (O3). The daily ones
+    are not claimed, so what is still due when the crisis ends (an account nobody checked today) is
+    sent then; the intensified schedule runs on, silent, until the crisis ends."""
+    return ctx.get_state("crisis_since") is not None
+
+
+def _daily_messages(ctx: Context, account: Account, day: dt.date, clock_time: dt.time, iso: str,
+                    claimed: set[str], checked: set[str], installed: int) -> list[Message]:
+    out: list[Message] = []
+    pol = account.policy.oversight
+    base = f"{account.id}:{iso}"
+    who: tuple[str, str] | None = None
+
+    def before_install(hm: str) -> bool:
+        """Fell due before Uppsikt was installed: claimed, never sent (a calm first start). When the day's
+        prompt did, the whole day's round (its reminder and escalation too) belongs to before Uppsikt."""
+        cal = ctx.calendar(account.policy)
+        return min(to_epoch(cal.at(day, _time_of(hm))), to_epoch(cal.at(day, _time_of(pol.prompt_time)))) < installed
+
+    if (clock_time >= _time_of(pol.prompt_time) and f"prompt:{base}" not in claimed
+            and ctx.once(f"prompt:{base}") and not before_install(pol.prompt_time)):
+        who = staff.responsible_for(ctx, account, day)
+        holiday = not ctx.calendar(account.policy).is_business_day(day)
+        out.append(_prompt(ctx, account, day, who[0], who[1], holiday))
+    if clock_time < _time_of(pol.reminder_time) or account.id in checked:
+        return out
+    remind = f"reminder:{base}" not in claimed
+    escalate = clock_time >= _time_of(pol.escalation_time) and f"escalation:{base}" not in claimed
+    if remind and before_install(pol.reminder_time):
+        ctx.once(f"reminder:{base}")
+        remind = False
+    if escalate and before_install(pol.escalation_time):
+        ctx.once(f"escalation:{base}")
+        escalate = False
+    if not (remind or escalate):
+        return out
+    responsible, why = who or staff.responsible_for(ctx, account, day)
+    if remind and ctx.once(f"reminder:{base}"):
+        text = ctx.t("oversight.reminder", account=ctx.label(account), time=pol.reminder_time)
+        out.append(
+            Message(
+                kind="oversight_reminder", to=responsible, account=account.id,
+                text=text + (f" {why}" if why else ""),
+                actions=(Action("oversight_done", ctx.t("action.oversight_done"), account.id),),
+            )
+        )
+    if escalate and ctx.once(f"escalation:{base}"):
+        name = ctx.name_of(responsible)
+        for c, c_why in staff.communicators_with_reasons(ctx, day, exclude=responsible):
+            text = ctx.t("oversight.escalation", account=ctx.label(account), person=name, time=pol.escalation_time)
+            out.append(
+                Message(
+                    kind="oversight_escalation", to=c, account=account.id,
+                    text=text + (f" {c_why}" if c_why else ""),
+                )
+            )
     return out
 
 
@@ -329,6 +357,8 @@ def _intensified(ctx: Context, account: Account, now: dt.datetime) -> list[Messa
     while next_at <= ts:
         next_at += every * 3600
     ctx.update("accounts", account.id, {"next_intensified_at": next_at if next_at <= until else None})
+    if paused_by_crisis(ctx):  # K1: the crisis prompts (every crisis.oversight_every_hours) take this slot
+        return []
     # The slot is kept until it is checked: reminded, then escalated, then reported as missed (O3, O5).
     ctx.db.execute("UPDATE intensified_slots SET next_at = NULL WHERE account_id = ? AND next_at IS NOT NULL",
                    [account.id])  # an earlier slot still open is missed now; this one takes over
@@ -371,7 +401,7 @@ def _slot_followups(ctx: Context, now: dt.datetime) -> list[Message]:
         responsible, _ = staff.responsible_for(ctx, account, now.date())
         label = ctx.label(account)
         if ts >= escalation_at:  # only the latest stage that is due, also after a restart
-            name = ctx.person(responsible).name
+            name = ctx.name_of(responsible)
             for c in staff.communicators(ctx, now.date(), exclude=responsible):
                 out.append(Message(
                     kind="intensified_escalation", to=c, account=account.id,
@@ -487,7 +517,7 @@ def render_report(ctx: Context, rep: dict[str, list[DayStatus]]) -> str:
         for d in days:
             holiday = "" if d.business_day else ctx.t("report.holiday")
             if d.watched:
-                who = ", ".join(f"{ctx.person(p).name} {hm}" + (f" ({note})" if note else "") for p, hm, note in d.checks)
+                who = ", ".join(f"{ctx.name_of(p)} {hm}" + (f" ({note})" if note else "") for p, hm, note in d.checks)
                 lines.append(ctx.t("report.day_watched", day=d.day.isoformat() + holiday, who=who))
             else:
                 lines.append(ctx.t("report.day_missed", day=d.day.isoformat() + holiday))

@@ -145,6 +145,13 @@ def auto_mark(ctx: Context, item: dict) -> bool:
     return True
 
 
+def _should_be_registered(policy: Policy, kind: str, tags_json: str | None) -> bool:
+    """An item that is, or should have been, marked for the diarium even if nobody marked it: a direct
+    message (R6), confidential data (R3), a synpunkt where the policy registers them (R1). Never weeded."""
+    tags = {t["id"] for t in json.loads(tags_json or "[]")}
+    return kind == "dm" or "confidential" in tags or ("synpunkt" in tags and policy.records.register_synpunkter)
+
+
 # --------------------------------------------------------------------------- export (R1, R2, R3, R6)
 
 
@@ -163,8 +170,10 @@ def export_diarium(ctx: Context, start: dt.date, end: dt.date) -> list[dict]:
 
     Removal records (R2; confidential ones, R3) count by the day the removal was
     decided; items marked for the diarium (synpunkter with their answers, cases,
-    confidential data, direct messages) by the day they were received. An item
-    that has a removal record appears once, as that record.
+    confidential data, direct messages) by the day they were received, and so does
+    every synpunkt the policy registers that is not marked yet (one still waiting
+    for its answer: R1 registers it whether or not it is answered). An item that
+    has a removal record appears once, as that record.
     """
     lo, hi = _period(ctx, start, end)
     rows: list[tuple[int, int, dict]] = []
@@ -187,11 +196,20 @@ def export_diarium(ctx: Context, start: dt.date, end: dt.date) -> list[dict]:
             "note": r["note"], "decided_by": _who(ctx, r["decided_by"]),
             "diarium_reason": r["i_reason"] or ("sekretess" if confidential else ""), "status": r["i_status"] or "",
         }))
-    for i in ctx.db.query(
+    unmarked_synpunkter = [  # R1: registered whether or not anybody has answered or marked them yet
+        dict(i) | {"diarium_reason": "synpunkt"} for i in ctx.db.query(
+            "SELECT * FROM items WHERE diarium = 0 AND received_at >= ? AND received_at < ? AND tags LIKE ? "
+            "AND id NOT IN (SELECT item_id FROM removals) ORDER BY received_at, id",
+            [lo, hi, '%"synpunkt"%'],
+        )
+        if "synpunkt" in _tag_ids(i) and _policy_of(ctx, i["account_id"]).records.register_synpunkter
+    ]
+    marked = ctx.db.query(
         "SELECT * FROM items WHERE diarium = 1 AND received_at >= ? AND received_at < ? "
         "AND id NOT IN (SELECT item_id FROM removals) ORDER BY received_at, id",
         [lo, hi],
-    ):
+    )
+    for i in [*marked, *unmarked_synpunkter]:
         name, platform = _account_info(ctx, i["account_id"])
         rows.append((i["received_at"], 1, {
             "record_type": _item_record_type(i), "item_id": i["id"], "removal_id": None,
@@ -478,7 +496,7 @@ def inactive_reminders(ctx: Context) -> list[Message]:
         owner, _ = staff.responsible_for(ctx, account, today)
         text = ctx.t("records.inactive", account=account.name, platform=ctx.platform_label(account),
                      day=from_epoch(last).date().isoformat(), days=(now - last) // 86400, limit=limit,
-                     owner=ctx.person(account.owner).name)
+                     owner=ctx.name_of(account.owner))
         for to in [owner, *staff.communicators(ctx, today, exclude=owner)]:
             msg = Message(kind="inactive_account", to=to, account=account.id, text=text)
             ctx.emit(msg)
@@ -521,11 +539,16 @@ def weed(ctx: Context) -> int:
         for account_id in account_ids:
             cutoff = now - _policy_of(ctx, account_id).records.retention_days * 86400
             # `+diarium` keeps SQLite on the (account_id, received_at) index rather than idx_items_diarium.
-            ids = [r[0] for r in ctx.db.execute(
-                f"SELECT id FROM items WHERE account_id = ? AND received_at < ? AND status IN ({status_ph}) "
+            policy = _policy_of(ctx, account_id)
+            ids = []
+            for item_id, kind, tags in ctx.db.execute(
+                f"SELECT id, kind, tags FROM items WHERE account_id = ? AND received_at < ? AND status IN ({status_ph}) "
                 "AND +diarium = 0 AND crisis = 0 AND id NOT IN (SELECT item_id FROM removals)",
                 [account_id, cutoff, *WEEDABLE_STATUSES],
-            )]
+            ):
+                if _should_be_registered(policy, kind, tags):  # R1, R3, R6: a record, not of minor importance
+                    continue
+                ids.append(item_id)
             weeded += ids
             if ids:
                 per_account[account_id] = len(ids)

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.core.context import Context, Refused
+from bot.core.watchdays import is_watch_day
 from bot.messages import Message
 from bot.settings import Account
 
@@ -25,6 +26,11 @@ class Absence:
     end: dt.date
     substitute: str | None
     reason: str
+    notes: tuple[str, ...] = ()  # said to whoever registered it (e.g. the account is left without a stand-in)
+
+
+def absence_row(r: dict) -> Absence:
+    return _row(r)
 
 
 def _row(r: dict) -> Absence:
@@ -88,8 +94,9 @@ def add_absence(
         )
         absence_id = table.last_pk
         ctx.audit(actor, "absence.add", person, start=start, end=end, substitute=substitute, reason=reason)
+        absence = _row(ctx.db["absences"].get(absence_id))
         check_coverage(ctx)
-    return _row(ctx.db["absences"].get(absence_id))
+    return absence
 
 
 def absences_overlapping(ctx: Context, person: str, start: dt.date, end: dt.date) -> Absence | None:
@@ -131,27 +138,36 @@ def _may_remove_for(ctx: Context, actor: str, person: str) -> bool:
     return unit is not None and unit.manager == actor
 
 
+def is_available(ctx: Context, person: str | None, day: dt.date) -> bool:
+    """In the config and not absent on `day`: someone a message or an item may go to."""
+    return ctx.knows(person) and is_present(ctx, person, day)  # type: ignore[arg-type]
+
+
 def stand_in(ctx: Context, person: str, day: dt.date, account: Account | None = None) -> tuple[str, str]:
     """Who acts for `person` on `day`, with a readable reason (O4).
 
     The person if present; else the substitute named in their absence; else the
     account's substitute; else any present member of the account's staff; else a
-    present communicator. If nobody is present the person stays (and the
-    coverage warning has already told the communicator).
+    present communicator; else the communications chief. Someone who is no longer in
+    the config is passed over like someone absent. If nobody is present the person
+    stays (and the coverage warning has already told the communicator).
     """
-    absence = absence_on(ctx, person, day)
-    if absence is None:
+    known = ctx.knows(person)
+    absence = absence_on(ctx, person, day) if known else None
+    if known and absence is None:
         return person, ""
-    name = ctx.person(person).first_name
+    name = ctx.person(person).first_name if known else person
     candidates: list[str] = []
-    if absence.substitute:
+    if absence is not None and absence.substitute:
         candidates.append(absence.substitute)
     if account is not None:
         candidates += [account.substitute, *account.staff]
     candidates += ctx.role_holders("communicator")
+    candidates += ctx.role_holders("communications_chief")
     for c in dict.fromkeys(c for c in candidates if c and c != person):
-        if is_present(ctx, c, day):
-            return c, ctx.t("staff.stands_in", person=name, substitute=ctx.person(c).first_name)
+        if is_available(ctx, c, day):
+            key = "staff.stands_in" if known else "duty.departed_stands_in"
+            return c, ctx.t(key, person=name, substitute=ctx.person(c).first_name)
     return person, ctx.t("staff.nobody_present", person=name)
 
 
@@ -160,30 +176,65 @@ def responsible_for(ctx: Context, account: Account, day: dt.date) -> tuple[str, 
     return stand_in(ctx, account.owner, day, account)
 
 
-def communicators(ctx: Context, day: dt.date, exclude: str | None = None) -> list[str]:
-    """Who receives escalations: the communicators (or their stand-ins).
+def on_duty(ctx: Context, role: str, day: dt.date) -> list[str]:
+    """The holders of `role` who are present on `day` (the crisis group on duty, K1)."""
+    return [e for e in ctx.role_holders(role) if is_present(ctx, e, day)]
 
-    An escalation about `exclude` (the person responsible) is not sent to that
-    same person; if that leaves nobody, it goes to the communications chief.
+
+def communicators_with_reasons(ctx: Context, day: dt.date, exclude: str | None = None) -> list[tuple[str, str]]:
+    """Who receives escalations, each with why (empty when it is the communicator themself).
+
+    The communicators, or the next present person for one who is away that day (an
+    escalation never goes to someone absent). An escalation about `exclude` (the person
+    responsible) is not sent to that same person; if that leaves nobody, it goes to the
+    communications chief (or their stand-in).
     """
-    out = [stand_in(ctx, c, day)[0] for c in ctx.role_holders("communicator")]
-    out = [c for c in dict.fromkeys(out) if c != exclude]
-    if not out:
-        chiefs = [stand_in(ctx, c, day)[0] for c in ctx.role_holders("communications_chief")]
-        out = [c for c in dict.fromkeys(chiefs) if c != exclude]
+    def chain(people: list[str], skip: str | None) -> list[tuple[str, str]]:
+        out: dict[str, str] = {}
+        for c in people:
+            who, why = stand_in(ctx, c, day)
+            if who != skip and is_available(ctx, who, day):
+                out.setdefault(who, why)
+        return list(out.items())
+
+    communicators_, chiefs = ctx.role_holders("communicator"), ctx.role_holders("communications_chief")
+    out = chain(communicators_, exclude) or chain(chiefs, exclude)
+    if not out:  # the only one present is the person it is about: better them than someone away
+        out = chain(communicators_, None) or chain(chiefs, None)
+    if not out:  # everyone away: the communicators still get it rather than nobody
+        out = [(c, "") for c in communicators_ if c != exclude]
     return out
 
 
+def communicators(ctx: Context, day: dt.date, exclude: str | None = None) -> list[str]:
+    """Who receives escalations: the communicators (or their stand-ins), see communicators_with_reasons."""
+    return [c for c, _ in communicators_with_reasons(ctx, day, exclude)]
+
+
+def covered(ctx: Context, account: Account, day: dt.date) -> bool:
+    """Someone can watch the account on `day`: a present member of its staff, or the present
+    substitute named in the absence of one of them."""
+    for p in account.staff:
+        if is_available(ctx, p, day):
+            return True
+        absence = absence_on(ctx, p, day)
+        if absence and absence.substitute and is_available(ctx, absence.substitute, day):
+            return True
+    return False
+
+
 def check_coverage(ctx: Context) -> list[Message]:
-    """Warn the communicators 5 business days ahead of any business day on which
-    an account would have nobody present. One warning per account and period."""
+    """Warn the communicators 5 business days ahead of any watch day (business days and the O2
+    holiday watch days) on which an account would have nobody present. One warning per account
+    and period."""
     today = ctx.today()
     cal = ctx.calendar()
     horizon = cal.add_business_days(today, COVERAGE_WARNING_BUSINESS_DAYS)
-    days = cal.business_days(today, horizon)
     sent: list[Message] = []
     for acc in ctx.accounts.values():
-        uncovered = [d for d in days if not any(is_present(ctx, p, d) for p in acc.staff)]
+        days = [today + dt.timedelta(days=i) for i in range((horizon - today).days + 1)]
+        days = [d for d in days if is_watch_day(ctx, acc, d)]
+        uncovered = [d for d in days if not covered(ctx, acc, d)]
         if not uncovered:
             continue
         first = uncovered[0]
@@ -191,8 +242,10 @@ def check_coverage(ctx: Context) -> list[Message]:
         # period that is already under way is not warned about again each day.
         start = first
         for _ in range(366):
-            prev = cal.previous_business_day(start)
-            if any(is_present(ctx, p, prev) for p in acc.staff):
+            prev = start - dt.timedelta(days=1)
+            while not is_watch_day(ctx, acc, prev):
+                prev -= dt.timedelta(days=1)
+            if covered(ctx, acc, prev):
                 break
             start = prev
         if not ctx.once(f"coverage:{acc.id}:{start.isoformat()}"):

@@ -153,3 +153,18 @@ def test_bad_scenarios_get_clear_errors(tmp_path, capsys, body, needle):
     path.write_text(body, encoding="utf-8")
     assert main(["simulate", "--scenario", str(path)]) == 2
     assert needle in capsys.readouterr().err
+
+
+def test_absence_handover(settings):
+    """Issue 10 point 5: registering an absence moves the work at once, and the reason is on the card."""
+    records, state = run(settings, "absence-handover.toml")
+    item = state["items"][0]
+    assert item["assignee"] == "omar@example.se" and item["status"] == "answered"
+    moved = [m for at, m in kinds(records, "item_updated") if m.item == 1 and (at.date(), at.hour) == (dt.date(2026, 12, 7), 9)]
+    assert moved and any("Maria är frånvarande" in value for _, value in moved[-1].fields)
+    assert {m.to for _, m in kinds(records, "nudge")} == {"omar@example.se"}  # never to Maria, who is away
+    [(at, handed)] = kinds(records, "oversight_handover")
+    assert handed.to == "karin@example.se" and handed.account == "facebook" and at.hour == 10
+    told = {(m.to, m.account) for _, m in kinds(records, "no_stand_in")}
+    assert ("erik@example.se", "bibliotek") in told and ("karin@example.se", "bibliotek") in told
+    assert [m for _, m in kinds(records, "coverage_warning") if m.account == "bibliotek"]

@@ -16,6 +16,7 @@ from bot.adapters.slack.blocks import (
 from bot.adapters.slack.ids import ActionId
 from bot.bootstrap import DIGEST_KINDS
 from bot.messages import Action, Message
+from bot.settings import load_settings
 from tests.conftest import REPO, Harness, local
 from tests.slack.conftest import example_users
 
@@ -67,8 +68,26 @@ def platform_messages(settings) -> list[Message]:
     return [m for _, m in h.chat.sent]
 
 
+def duty_messages(settings, folder) -> list[Message]:
+    """A colleague removed from the config while holding an item, and one item whose tick work fails."""
+    db = folder / "duty.db"
+    h = Harness(settings, local(2026, 12, 7, 9, 0), db=str(db))
+    item, _ = h.bot.intake("facebook", "Behöver jag bygglov för ett attefallshus?", source="facebook", external_id="d1")
+    h.bot.db.close()
+    text = settings.path.read_text(encoding="utf-8")
+    start = text.index('[[person]]\nemail = "omar@example.se"')
+    path = folder / "without-omar.toml"
+    path.write_text(text[:start] + text[text.index("[[person]]", start + 1):], encoding="utf-8")
+    after = Harness(load_settings(path), local(2026, 12, 7, 9, 5), db=str(db))
+    after.bot.db.execute(  # a damaged row: its reminder fails, alone
+        "UPDATE items SET status = 'forwarded', first_reply_at = NULL, full_answer_due = 1, next_nudge_at = 1 "
+        "WHERE id = ?", [item["id"]])
+    after.run_until(local(2026, 12, 7, 10, 0))
+    return [m for _, m in after.chat.sent]
+
+
 @pytest.fixture(scope="module")
-def produced(settings) -> list[Message]:
+def produced(settings, tmp_path_factory) -> list[Message]:
     """Every message of every shipped scenario, the lifecycle run, and digests built from their reminders."""
     messages: list[Message] = []
     bot = None
@@ -77,6 +96,7 @@ def produced(settings) -> list[Message]:
         messages += [r.message for r in records]
     messages += lifecycle_messages(settings)
     messages += platform_messages(settings)
+    messages += duty_messages(settings, tmp_path_factory.mktemp("duty"))
     by_person: dict[str, list[Message]] = defaultdict(list)
     for m in messages:
         if m.kind in DIGEST_KINDS and not m.to_channel:

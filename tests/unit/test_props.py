@@ -495,7 +495,9 @@ def mutated_configs(draw) -> str:
         op = draw(st.sampled_from(["set", "delete", "add", "policy"]))
         if op == "policy":  # a policy number anywhere from nonsense to huge, for the whole municipality or an account
             section, key = draw(st.sampled_from(POLICY_NUMBERS))
-            owner = doc if draw(st.booleans()) else draw(st.sampled_from(doc.get("account") or [None]))
+            accounts = doc.get("account")  # an earlier edit may have replaced the list with a scalar
+            owner = doc if draw(st.booleans()) else draw(st.sampled_from(
+                accounts if isinstance(accounts, list) and accounts else [None]))
             if isinstance(owner, dict):
                 target = owner.setdefault("policy_overrides" if owner is doc else "policy", {})
                 target = target.setdefault(section, {}) if isinstance(target, dict) else None
