@@ -101,7 +101,7 @@ def health(bot: Bot, max_tick_age: int = MAX_TICK_AGE) -> tuple[int, str]:
         return 503, ("unhealthy: the database connection has stayed inside one transaction for more than "
                      f"{STUCK_SECONDS:g} s: nothing is being committed")
     reasons = list(watch.problems()) if watch is not None else []
-    if watch is not None and watch.unmarked:
+    if watch is not None and watch.unmarked and watch.store_error:  # (unmarked for a moment while marking is normal)
         reasons.append(f"{len(watch.unmarked)} message(s) were delivered but cannot be marked sent; delivery is "
                        "paused until the database is writable")
     if delivery:
@@ -352,7 +352,7 @@ def health_families(bot: Bot) -> list[Family]:
             problems["database_file" if "database file" in store or "file system" in store or "disk of" in store
                      else "database_unwritable"] = 1
         unmarked = len(watch.unmarked)
-        problems["unmarked_sent"] = 1 if unmarked else 0
+        problems["unmarked_sent"] = 1 if unmarked and watch.store_error else 0
         problems["chat_platform"] = 1 if watch.chat_problem() else 0
         problems["clock_backwards"] = 1 if watch.clock_problem() else 0
     if bot.lock.acquire(timeout=LOCK_TIMEOUT):
