@@ -235,14 +235,15 @@ def run(seconds: float, rate: float, burst: int, seed: int) -> int:
         burst_send = time.monotonic() - burst_start
         burst_acks = acks["message"][len(steady_acks):]
         # deliver everything: move the process's clock on until the outbox is empty
-        # The process's clock moves on one second per step, and only once the process has caught up (fewer
-        # than 40 messages due now), so the figure is Slack's limit or the process's own speed, whichever binds.
+        # The process's clock moves on one second per step, and only once the process has caught up (no target's
+        # first waiting message is due now), so the figure is Slack's limit or the process's speed, whichever binds.
         drain_start = time.monotonic()
         posts_before = len(api.accepted())
         while bots.pending():
-            due = bots.query("SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?",
-                             (int(bots.now().timestamp()),))[0][0]
-            if due < 40:
+            due = bots.query("SELECT COUNT(*) FROM outbox AS o JOIN (SELECT MIN(id) AS id FROM outbox WHERE "
+                             "status = 'pending' GROUP BY target) AS head ON o.id = head.id "
+                             "WHERE o.next_attempt_at <= ?", (int(bots.now().timestamp()),))[0][0]
+            if due == 0:  # every target waits for its rate limit or back-off: time may move on
                 bots.advance(dt.timedelta(seconds=1))
             time.sleep(0.05)
             if time.monotonic() - drain_start > 1500:
