@@ -107,3 +107,31 @@ def test_healthz_sees_the_clock_go_backwards(settings, tmp_path):
     clock.at = MONDAY + dt.timedelta(minutes=1)  # caught up again
     h.bot.tick()
     assert metrics.health(h.bot) == (200, "ok")
+
+
+class DownChat:
+    """A chat platform that cannot be reached."""
+
+    def send(self, message):
+        from bot.outbox import ChatError
+
+        raise ChatError("could not reach Slack (URLError)")
+
+
+def test_healthz_and_metrics_say_when_delivery_is_stuck_and_the_platform_is_unreachable(settings, tmp_path):
+    h = started(settings, tmp_path)
+    h.bot.chat = DownChat()
+    with h.bot.lock:
+        h.bot.ctx.emit(__import__("bot.messages", fromlist=["Message"]).Message(
+            kind="oversight_prompt", to="#konto-facebook", text="Dags för tillsyn"))
+    for _ in range(8):  # the outbox backs off: 2, 4, 8 … s
+        h.bot.flush()
+        h.clock.advance(dt.timedelta(minutes=5))
+        h.bot.tick()
+    status, text = metrics.health(h.bot)
+    assert status == 503
+    assert "delivery is stuck" in text and "chat platform connection is broken" in text, text
+    scraped = metrics.parse(metrics.render(h.bot))
+    assert scraped['uppsikt_health_problem{reason="delivery_stuck"}'] == 1
+    assert scraped['uppsikt_health_problem{reason="chat_platform"}'] == 1
+    assert scraped['uppsikt_health_problem{reason="database_file"}'] == 0
