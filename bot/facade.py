@@ -25,7 +25,8 @@ import sqlite_utils
 from bot import history, tick
 from bot.chat_memory import ChatMemory
 from bot.clock import Clock, FakeClock, from_epoch, to_epoch, to_local
-from bot.core import accounts, commands, deliveries, departed, events, forms, intake, permissions, reactions, stored_accounts
+from bot.core import (accounts, commands, deliveries, departed, events, forms, intake, monthly, permissions, reactions,
+                      stored_accounts)
 from bot.core.context import Context, Problem, Refused
 from bot.core.dashboard import Dashboard, dashboard
 from bot.core.deliveries import INTAKE_MAX_SKEW_SECONDS, DeliveryResult, IntakeError, PlatformEvent
@@ -34,6 +35,7 @@ from bot.core.parsing import fold, is_number
 from bot.messages import Message, Reply
 from bot.outbox import ChatError, ChatPort, Outbox, RecordingChat
 from bot.paths import TEAMS_DIR
+from bot.report.links import ReportLinks, links_from_env
 from bot.settings import Account, Person, Secrets, Settings, secrets_from_env
 from bot.store.db import StoreError, check_identity
 from bot.watch import Watch
@@ -209,6 +211,39 @@ class Bot:
         with self.lock:
             return dashboard(self.ctx, email, **limits)
 
+    # ------------------------------------------------------------------ the full monthly report behind a link
+    @property
+    def report_links(self) -> ReportLinks | None:
+        """Signed links to the full monthly report (bot/report/links.py); None: the post makes none."""
+        return self.ctx.report_links  # type: ignore[return-value]
+
+    @report_links.setter
+    def report_links(self, links: ReportLinks | None) -> None:
+        self.ctx.report_links = links
+
+    def report_page(self, key: str, exp: str, sig: str) -> tuple[int, str]:
+        """The full HTML report of month `key` ('2026-11') behind a signed link (issue 14):
+        (200, the page), (403, why) for a missing, wrong or expired signature, (404, why) for a month
+        that is not one or has not begun, or when this process makes no links. The figures are read
+        under the lock; the charts are drawn outside it."""
+        links = self.report_links
+        if links is None:
+            return 404, self.t("monthly.link.not_found")
+        if not links.check(key, exp, sig, self.now_ts()):
+            return 403, self.t("monthly.link.forbidden")
+        try:
+            month = monthly.parse_month(self.ctx, key)
+        except Refused:
+            return 404, self.t("monthly.link.not_found")
+        with self.lock:
+            if month.first > self.ctx.today():
+                return 404, self.t("monthly.link.not_found")
+            figures = monthly.month_figures(self.ctx, month)
+            reminder = self.settings.policy.oversight.reminder_time
+        from bot.report import page  # matplotlib: only when a report is made
+
+        return 200, page.render(figures, self.lang, reminder).html
+
     # ------------------------------------------------------------------ event claims (Slack and Teams)
     def claim_event(self, event_id: str) -> bool:
         """One rule for both platforms' redeliveries: False when the event's work was committed already
@@ -340,6 +375,6 @@ class Bot:
 __all__ = [
     "INTAKE_MAX_SKEW_SECONDS", "TEAMS_DIR", "Account", "AccountForm", "Bot", "ChatError", "ChatMemory", "ChatPort", "Clock", "Dashboard", "DeliveryResult",
     "FakeClock", "IntakeError", "ItemForm", "Message", "Person", "PlatformEvent", "Problem", "RecordingChat",
-    "Refused", "Reply", "Secrets", "fold", "from_epoch", "is_number", "secrets_from_env", "serialized", "to_epoch",
+    "Refused", "Reply", "ReportLinks", "Secrets", "fold", "links_from_env", "from_epoch", "is_number", "secrets_from_env", "serialized", "to_epoch",
     "to_local",
 ]

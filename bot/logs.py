@@ -14,7 +14,7 @@
   a Slack token (``xoxb-…``, ``xoxp-…``, ``xoxa-…``, ``xapp-…``, …) and the
   value of every configured secret (``SLACK_BOT_TOKEN``, ``SLACK_APP_TOKEN``,
   ``SLACK_SIGNING_SECRET``, ``META_APP_SECRET``, ``META_VERIFY_TOKEN``,
-  ``INTAKE_SECRET``, the Teams client secret) is replaced by ``***`` in the
+  ``INTAKE_SECRET``, ``UPPSIKT_LINK_SECRET``, the Teams client secret) is replaced by ``***`` in the
   message, its arguments, extra fields and tracebacks.
 
 Like `logging.basicConfig`, `configure` leaves a root logger that already has
@@ -37,6 +37,7 @@ MASK = "***"
 SECRET_ENV = (
     "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "META_APP_SECRET", "META_VERIFY_TOKEN",
     "INTAKE_SECRET", "MicrosoftAppPassword", "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET",
+    "UPPSIKT_LINK_SECRET",
 )
 MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words; no real secret is that short
 TOKEN_RE = re.compile(r"(xox[a-z]|xapp)-[A-Za-z0-9-]+")

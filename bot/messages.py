@@ -9,11 +9,13 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass(frozen=True)
 class Action:
-    """A button: `name` is the core action (take, answered, oversight_done, …)."""
+    """A button: `name` is the core action (take, answered, oversight_done, …), or with `url` a link
+    that opens in the browser (Teams: Action.OpenUrl; Slack: a link) and never reaches the core."""
 
     name: str
     label: str
     value: str = ""
+    url: str = ""
 
 
 # How every chat platform treats the core's buttons (one list for Slack and Teams alike):

@@ -9,6 +9,8 @@ Routes, mounted by run mode (`build_server`):
                             intake (bot/adapters/webhooks.py)
 ``POST /slack/events``      Slack's HTTP mode (bot/adapters/slack/app.py `mount`)        ``--http``
 ``POST /api/messages``      Teams (bot/adapters/teams/app.py `mount`)                    ``--teams``
+``GET  /rapporter/M.html``  the full monthly report behind a signed, expiring link      every HTTP mode
+                            (``?exp=&sig=``, bot/report/links.py; 403/404 otherwise)
 ==========================  ==========================================================  ===================
 
 A municipality that uses both Slack and Teams can mount both on one application and serve them
@@ -37,7 +39,8 @@ from aiohttp import web
 
 from bot import jobs, metrics
 from bot.adapters import webhooks
-from bot.facade import Bot
+from bot.facade import Bot, links_from_env
+from bot.report import links
 from bot.i18n import t
 from bot.settings import Secrets, secrets_from_env
 
@@ -46,10 +49,20 @@ log = logging.getLogger("uppsikt.server")
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
 WEBHOOKS_PATH = "/webhooks/{kind}"
+REPORT_PATH = links.ROUTE
 MAX_BODY_BYTES = 1_000_000
 SLACK_PORT = 3000
 TEAMS_PORT = 3978  # the Bot Framework's customary port
 TEXT = "text/plain"
+HTML = "text/html"
+# The report is self-contained: inline styles, charts as data: images, nothing else may load or run.
+REPORT_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+                               "form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",  # the link's signature never leaves in a Referer
+    "Cache-Control": "private, no-store",
+}
 SCHEDULER_KEY = web.AppKey("uppsikt.scheduler", object)
 BACKLOG = 1024  # the listen backlog: a burst of connections waits for accept() instead of being reset (issue 16)
 BODY_TIMEOUT_ENV = "UPPSIKT_BODY_TIMEOUT_SECONDS"
@@ -103,6 +116,14 @@ def build_server(bot: Bot | None, *, slack: Any = None, teams: Any = None, teams
             return web.Response(status=503, text=f"metrics unavailable: {exc}", content_type=TEXT)
         return web.Response(body=body.encode("utf-8"), headers={"Content-Type": metrics.CONTENT_TYPE})
 
+    async def report(request: web.Request) -> web.Response:
+        """The full monthly report behind a signed, expiring link (the monthly post carries it)."""
+        query = request.rel_url.query
+        status, text = await asyncio.to_thread(bot.report_page, request.match_info["month"],  # type: ignore[union-attr]
+                                               query.get("exp", ""), query.get("sig", ""))
+        kind = HTML if status == 200 else TEXT
+        return web.Response(status=status, text=text, content_type=kind, charset="utf-8", headers=REPORT_HEADERS)
+
     async def webhook(request: web.Request) -> web.Response:
         body = await request.read()
         resp = await asyncio.to_thread(webhooks.handle, bot, secrets or Secrets(), request.method, request.path,
@@ -114,6 +135,7 @@ def build_server(bot: Bot | None, *, slack: Any = None, teams: Any = None, teams
     app.router.add_get(HEALTH_PATH, health)
     if bot is not None:
         app.router.add_get(METRICS_PATH, scrape)
+        app.router.add_get(REPORT_PATH, report)
         if secrets is not None:
             app.router.add_route("*", WEBHOOKS_PATH, webhook)
     if slack is not None:
@@ -243,6 +265,8 @@ def run_slack(bot: Bot, *, bot_token: str, app_token: str = "", signing_secret: 
     if app is None:
         lock.close()
         return 2
+    if http:  # only an HTTP mode serves the full report behind the monthly post's link (before the first tick)
+        bot.report_links = links_from_env()
     bot.deliver_in_background()  # listeners acknowledge as soon as their work is committed
     scheduler = jobs.start(bot, backup_folder)
     server: HttpServer | None = None
@@ -307,6 +331,7 @@ def run_teams(bot: Bot, *, host: str = "0.0.0.0", port: int = TEAMS_PORT, anonym
         return 2
     if backup_folder is None and db_file is not None:
         backup_folder = db_file.parent / "backups"
+    bot.report_links = links_from_env(env)  # the monthly post links to GET /rapporter/ÅÅÅÅ-MM.html
     app = serve_app(bot, auth, backup_folder=backup_folder, scheduler=db_file is None or lock is not None,
                     secrets=secrets_from_env(env))
     out(t("teams.run.listening", lang, host=host, port=port))

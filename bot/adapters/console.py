@@ -86,6 +86,9 @@ class ConsoleChat:
             print(f"    📎 {att.title or att.filename} ({att.filename}, {len(att.content()) // 1024} kB)", file=self.stream)
         button = t("console.button", lang)
         for a in message.actions:
+            if a.url:  # a link, not a button
+                print(f"    [{a.label}]  → {a.url}", file=self.stream)
+                continue
             name = BUTTON_WORDS.get(a.name, a.name) if lang == "sv" else a.name
             print(f"    [{a.label}]  → {button} {name} {a.value}", file=self.stream)
 

@@ -66,6 +66,7 @@ class Context:
     clock: Clock
     calendars: dict[str, BusinessCalendar] = field(default_factory=dict)
     cache: dict[str, object] = field(default_factory=dict)  # derived, rebuildable state (the router)
+    report_links: object | None = None  # bot.report.links.ReportLinks: signed links to the full monthly report
 
     # ------------------------------------------------------------------ time
     def now(self) -> dt.datetime:

@@ -2,8 +2,10 @@
 
 `monthly_message` builds one platform-neutral `Message` (text, key figures as
 fields, the summary chart as a PNG attachment with its text alternative, the
-full HTML report as a second attachment); the chat adapters render it (Slack:
-file upload; Teams: the image in the Adaptive Card).
+full HTML report as a second attachment and, when the server can serve it, a
+signed, expiring link to the full report as a link button, bot/report/links.py);
+the chat adapters render it (Slack: file upload with the link in the comment;
+Teams: the image in the Adaptive Card and an Action.OpenUrl).
 
 `monthly_post_due` is the small call the daily job makes: on the first business
 day of a month (or the first day after it that the bot runs) it posts last
@@ -17,7 +19,7 @@ import logging
 from bot.clock import from_epoch
 from bot.core.context import Context
 from bot.core.monthly import Month
-from bot.messages import Attachment, Message
+from bot.messages import Action, Attachment, Message
 
 log = logging.getLogger("uppsikt.report")
 
@@ -49,6 +51,13 @@ def key_fields(rendered, lang: str) -> tuple[tuple[str, str], ...]:
     ))
 
 
+def full_report_link(ctx: Context, month: Month):
+    """(signed URL of the full HTML report, the last day it works), or None without UPPSIKT_PUBLIC_URL and
+    UPPSIKT_LINK_SECRET (bot/report/links.py)."""
+    links = ctx.report_links
+    return None if links is None else links.url(month.key, ctx.now_ts())
+
+
 def monthly_message(ctx: Context, month: Month, to: str) -> Message:
     from bot.report import page
     from bot.report.charts import month_label
@@ -58,10 +67,18 @@ def monthly_message(ctx: Context, month: Month, to: str) -> Message:
     tr = page.translator(lang)
     label = month_label(tr, rendered.figures)
     summary = rendered.charts["summary"]
+    link = full_report_link(ctx, month)
+    if link is None:  # no public address or secret: how IT makes the full report
+        full, actions = tr("monthly.post.full_report", key=month.key), ()
+    else:
+        url, last_day = link
+        full, actions = tr("monthly.link.valid_until", date=last_day.isoformat()), \
+            (Action("open_report", tr("monthly.link.open"), url=url),)
     return Message(
         kind="monthly_report", to=to,
-        text=tr("monthly.post.text", month=label) + "\n" + tr("monthly.post.full_report", key=month.key),
+        text=tr("monthly.post.text", month=label) + "\n" + full,
         fields=key_fields(rendered, lang),
+        actions=actions,
         attachments=(
             Attachment.of(f"uppsikt-{month.key}-sammanfattning.png", "image/png", summary.png,
                           title=tr("monthly.post.alt", month=label), alt=summary.alt),

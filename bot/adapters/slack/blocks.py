@@ -156,6 +156,8 @@ def button(action: Action, *, label_suffix: str = "") -> dict:
         element["style"] = "danger"
     if not element["value"]:
         del element["value"]
+    if action.url:  # a link button: opens the address in the browser
+        element["url"] = action.url
     return element
 
 

@@ -269,7 +269,8 @@ class SlackChat:
     def _send_files(self, message: Message, channel: str) -> None:
         """Share a message's attachments in the channel with Slack's upload flow: for each file
         ``files.getUploadURLExternal`` and a POST of its bytes to the URL Slack gives, then one
-        ``files.completeUploadExternal`` that shares them all with the text (and key figures) as the comment.
+        ``files.completeUploadExternal`` that shares them all with the text (and key figures) as the comment,
+        followed by the message's links (the signed link to the full report) as ``<url|label>``.
         ``files.upload`` is not used: Slack retired it for new apps in 2024 and for all in November 2025.
         Needs the ``files:write`` scope."""
         files = []
@@ -279,8 +280,9 @@ class SlackChat:
                 filename=att.filename, length=len(data), alt_txt=att.alt[:1000] or None), target=message.to)
             self._upload(str(resp["upload_url"]), att.filename, att.mime, data, message.to)
             files.append({"id": str(resp["file_id"]), "title": att.title or att.filename})
+        links = "".join(f"\n<{escape(a.url)}|{escape(a.label)}>" for a in message.actions if a.url)
         comment = truncate(escape(message.text + "".join(f"\n• {label}: {value}" for label, value in message.fields)),
-                           FALLBACK_TEXT_MAX)
+                           FALLBACK_TEXT_MAX - len(links)) + links
         self._call("files.completeUploadExternal", lambda: self.client.files_completeUploadExternal(
             files=files, channel_id=channel, initial_comment=comment), target=message.to)
 

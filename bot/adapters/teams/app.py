@@ -15,7 +15,9 @@ and shows the `Reply`:
   first word is the command, typed without slash (``uppsikt klart``, ``kris på``,
   ``frånvaro 2026-12-22 2027-01-06 ersättare=per@…``, ``hjälp``) and handed on
   as ``/<text>`` with the channel's name, so the core finds the channel's
-  account. The answer is a reply to the message. A top-level message in an
+  account. The answer is a reply to the message. ``hem`` (``översikt``,
+  ``mina ärenden``, ``home``) answers with the person's dashboard card
+  (`Bot.dashboard`, `cards.dashboard_card`), Teams' counterpart of App Home. A top-level message in an
   account's channel that does not mention the bot (an integration's post;
   needs the ChannelMessage.Read.Group permission in the manifest) becomes an
   item, like in Slack.
@@ -92,6 +94,9 @@ AGENT_KEY = web.AppKey("uppsikt.agent", object)
 ADAPTER_KEY = web.AppKey("uppsikt.adapter", object)
 
 HELP_WORDS = ("hjalp", "help", "?")
+# What opens a person's dashboard card (folded: lower case, no diacritics), Teams' counterpart of App Home.
+HOME_WORDS = ("hem", "home", "oversikt", "overview", "mina arenden", "my items")
+HOME_MAX_ACCOUNTS = cards.HOME_ACCOUNTS
 AT_TAG_RE = re.compile(r"</?at>", re.IGNORECASE)
 HTML_TAG_RE = re.compile(r"<[^>]+>")
 
@@ -432,15 +437,26 @@ class Handlers:
             await self.take_in(context, await self.remember(context, None), text)
             return
         handled, reply = await self.once(context, lambda: self.run_command(context, text))  # at most once
-        if handled:
+        if isinstance(reply, dict):  # a card: the dashboard
+            await context.send_activity(card_activity(reply, summary=self.t("teams.home.title")))
+        elif handled:
             await context.send_activity(text_activity(reply.text))
 
-    async def run_command(self, context: TurnContext, text: str) -> Reply:
+    async def run_command(self, context: TurnContext, text: str) -> Reply | dict:
         actor = await self.actor(context)
         channel = await self.remember(context, actor)
         if actor is None:
             return Reply(self.t("teams.unknown_user"), ok=False)
+        if fold(" ".join(text.lstrip("/").split())) in HOME_WORDS:
+            return await asyncio.to_thread(self.home, actor)
         return await self.command(actor, text, channel)
+
+    def home(self, actor: str) -> dict:
+        """The person's dashboard card (worker thread: reads the store)."""
+        board = self.bot.dashboard(actor, max_accounts=HOME_MAX_ACCOUNTS)
+        card = cards.dashboard_card(self.bot, board)
+        cards.validate_card(card)
+        return card
 
     async def command(self, actor: str, text: str, channel: str | None) -> Reply:
         words = text.lstrip("/").split()

@@ -12,6 +12,7 @@ A card is built from plain JSON dicts (no templating library):
 * image attachments (the monthly report's summary, issue 14) as ``Image``
   elements with a base64 data URI and their text alternative (Teams shows data
   URIs in cards; its message size limit does not count base64 images);
+* links (an `Action` with a `url`: the full monthly report) as ``Action.OpenUrl``;
 * the buttons as ``Action.Execute`` (Universal Actions) with
   ``verb = <core action name>`` and ``data = {"uppsikt": <core action name>,
   "value": <item id / account id / request id>}``, in ActionSets of at most
@@ -21,6 +22,12 @@ Buttons that need input (`FORM_ACTIONS`: reassign, no reply needed, answered,
 remove and rejecting an account request) get a follow-up card with
 ``Input.ChoiceSet`` / ``Input.Text`` (`form_card`); its submit button carries
 ``"form": "1"`` and Teams merges the inputs into the action's data.
+
+`dashboard_card` is the Teams counterpart of Slack's App Home (issue 9): a
+person's open items with their deadlines (each with its "answered" button),
+today's oversight duties (with "done"), their absences, the crisis status and,
+for communicators, every account's state, from `Bot.dashboard`. Citizens'
+texts are RichTextBlocks, names go through `md_escape`.
 
 Teams' limits: a message may be about 28 KB; text is cut (`TEXT_MAX`,
 `LINES_MAX`) long before that. `validate_card` checks what the bot builds
@@ -34,7 +41,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.facade import Bot
+from bot.facade import Bot, Dashboard, from_epoch
 from bot.messages import DESTRUCTIVE_ACTIONS, FORM_ACTIONS, POSITIVE_ACTIONS, Action, Attachment, Message
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -129,6 +136,8 @@ def fact_set(fields: Sequence[tuple[str, str]]) -> dict:
 
 
 def execute(action: Action, *, label_suffix: str = "") -> dict:
+    if action.url:  # a link (the full monthly report): opens in the browser, never reaches the bot
+        return {"type": "Action.OpenUrl", "title": cut(action.label + label_suffix, TITLE_MAX), "url": action.url}
     element: dict[str, Any] = {
         "type": "Action.Execute", "title": cut((action.label or action.name) + label_suffix, TITLE_MAX),
         "verb": action.name, "data": {KEY: action.name, "value": action.value},
@@ -262,6 +271,121 @@ def form_card(bot: Bot, name: str, value: str, *, choices: Sequence[tuple[str, s
     return card(body)
 
 
+# --------------------------------------------------------------------------- the dashboard (issue 9)
+
+
+HOME_ITEMS = 15
+HOME_DUTIES = 10
+HOME_ACCOUNTS = 40
+HOME_EXCERPT = 200
+
+
+def _heading(text: str) -> dict:
+    return {"type": "TextBlock", "text": md_escape(text), "weight": "Bolder", "size": "Medium", "wrap": True,
+            "separator": True, "spacing": "Large"}
+
+
+def _plain(text: str, **style: Any) -> dict:
+    return {"type": "TextBlock", "text": md_escape(cut(text, LINE_MAX)), "wrap": True, **style}
+
+
+def _when(ts: int | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return from_epoch(ts).strftime(fmt) if ts else ""
+
+
+def _home_items(bot: Bot, board: Dashboard) -> list[dict]:
+    t = bot.t
+    body = [_heading(t("teams.home.items_header"))]
+    if not board.items:
+        return body + [_plain(t("teams.home.no_items"))]
+    for item in board.items[:HOME_ITEMS]:
+        key = "teams.home.due_first" if item.status == "open" else "teams.home.due_full"
+        due = t(key, due=_when(item.due_at)) if item.due_at else t("teams.home.no_due")
+        if item.overdue:
+            due = t("teams.home.overdue", due=due)
+        body.append(_plain(t("teams.home.item_line", id=item.id, account=item.account,
+                             status=t(f"status.{item.status}")), weight="Bolder", spacing="Medium"))
+        body.append(_plain(due, color="attention" if item.overdue else "default", spacing="None"))
+        body += text_blocks(cut(" ".join(item.text.split()), HOME_EXCERPT))
+        body += action_sets([Action("answered", t("action.answered"), str(item.id))])
+    if len(board.items) > HOME_ITEMS:
+        body.append(_plain(t("teams.home.more_items", count=len(board.items) - HOME_ITEMS), isSubtle=True))
+    return body
+
+
+def _home_duties(bot: Bot, board: Dashboard) -> list[dict]:
+    t = bot.t
+    body = [_heading(t("teams.home.duties_header"))]
+    if not board.duties:
+        return body + [_plain(t("teams.home.no_duties"))]
+    done = [d for d in board.duties[:HOME_DUTIES] if d.done_by is not None]
+    todo = [d for d in board.duties[:HOME_DUTIES] if d.done_by is None]
+    label = lambda d: t("teams.home.duty_label", account=d.account, platform=d.platform)  # noqa: E731
+    facts = [(label(d), t("teams.home.duty_done", who=d.done_by, time=_when(d.done_at, "%H:%M"))) for d in done]
+    facts += [(label(d), t("teams.home.duty_stand_in", why=d.stand_in) if d.stand_in else t("teams.home.duty_todo"))
+              for d in todo]
+    body.append(fact_set(facts))
+    body += action_sets([Action("oversight_done", t("action.oversight_done"), d.account_id) for d in todo])
+    return body
+
+
+def _home_absences(bot: Bot, board: Dashboard) -> list[dict]:
+    t = bot.t
+    body = [_heading(t("teams.home.absences_header"))]
+    if not board.absences:
+        return body + [_plain(t("teams.home.no_absences"))]
+    return body + [fact_set([
+        (t("teams.home.absence_label", start=a.start, end=a.end),
+         t("teams.home.absence_value", substitute=a.substitute or "–", reason=a.reason))
+        for a in board.absences
+    ])]
+
+
+def _home_overview(bot: Bot, board: Dashboard) -> list[dict]:
+    t = bot.t
+    facts = []
+    for acc in (board.overview or [])[:HOME_ACCOUNTS]:
+        if acc.watched_by is not None:
+            watched = t("teams.home.watched", who=acc.watched_by)
+        elif acc.responsible is not None:
+            watched = t("teams.home.not_watched", who=acc.responsible)
+        else:
+            watched = t("teams.home.no_watch")
+        snapshot = "–"
+        if acc.snapshot_due:
+            snapshot = t("teams.home.snapshot_late", date=acc.snapshot_due) if acc.snapshot_overdue \
+                else acc.snapshot_due
+        facts.append((f"{acc.account} ({acc.account_id})",
+                      t("teams.home.overview_value", watched=watched, overdue=acc.overdue, snapshot=snapshot)))
+    body = [_heading(t("teams.home.overview_header"))]
+    if facts:
+        body.append(fact_set(facts))
+    if board.accounts_total > HOME_ACCOUNTS:
+        body.append(_plain(t("teams.home.more_accounts", count=board.accounts_total - HOME_ACCOUNTS), isSubtle=True))
+    return body
+
+
+def dashboard_card(bot: Bot, board: Dashboard) -> dict:
+    """A person's dashboard (`Bot.dashboard`) as one card: Teams' counterpart of Slack's App Home."""
+    t = bot.t
+    title = {"type": "TextBlock", "text": md_escape(t("teams.home.title")), "weight": "Bolder", "size": "Large",
+             "wrap": True}
+    if not board.known:
+        return card([title, _plain(t("teams.home.unknown"))])
+    body = [
+        title,
+        _plain(t("teams.home.hello", name=board.first_name, time=board.now.strftime("%Y-%m-%d %H:%M"))),
+        _heading(t("teams.home.crisis_header")),
+        *text_blocks(board.crisis),
+        *_home_items(bot, board),
+        *_home_duties(bot, board),
+        *_home_absences(bot, board),
+    ]
+    if board.overview is not None:
+        body += _home_overview(bot, board)
+    return card(body)
+
+
 # --------------------------------------------------------------------------- checking
 
 
@@ -297,7 +421,10 @@ def validate_card(content: dict) -> None:
             if not 0 < len(actions) <= ACTIONS_PER_SET:
                 raise ValueError("an ActionSet needs 1 to 5 actions")
             for a in actions:
-                if a.get("type") != "Action.Execute" or not a.get("verb") or not (a.get("data") or {}).get(KEY):
+                if a.get("type") == "Action.OpenUrl":
+                    if not str(a.get("url") or "").startswith(("https://", "http://")) or not a.get("title"):
+                        raise ValueError(f"bad link {a!r}")
+                elif a.get("type") != "Action.Execute" or not a.get("verb") or not (a.get("data") or {}).get(KEY):
                     raise ValueError(f"bad action {a!r}")
         elif kind == "Image":
             url = element.get("url") or ""
@@ -319,5 +446,5 @@ def validate_card(content: dict) -> None:
 
 __all__ = [
     "ANSWER", "CANCEL", "COLLEAGUE", "CONTENT_TYPE", "FORM", "FORM_ACTIONS", "GROUND", "KEY", "NOTE", "REASON",
-    "form_card", "image_blocks", "md_escape", "needs_card", "render", "summary", "text_blocks", "text_card", "validate_card",
+    "dashboard_card", "form_card", "image_blocks", "md_escape", "needs_card", "render", "summary", "text_blocks", "text_card", "validate_card",
 ]
