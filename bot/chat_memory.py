@@ -75,6 +75,29 @@ class ChatMemory:
         """False when no such name was remembered."""
         return self._write("DELETE FROM chat_channels WHERE platform = ? AND name = ?", [name]) > 0
 
+    # ------------------------------------------------------------------ parked posts (issue 16)
+    def park_post(self, channel_id: str, ts: str, text: str, author: str, error: str) -> None:
+        """Keep a post whose channel's name could not be read (acknowledged already: never dropped)."""
+        self._write("INSERT OR IGNORE INTO parked_posts (platform, channel_id, ts, text, author, parked_at, last_error) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)", [channel_id, ts, text, author, self._now(), error[:500]])
+
+    def parked_posts(self, limit: int = 100) -> list[dict]:
+        with self.lock:
+            rows = self.db.execute("SELECT channel_id, ts, text, author, attempts FROM parked_posts WHERE platform = ? "
+                                   "ORDER BY parked_at, ts LIMIT ?", [self.platform, limit]).fetchall()
+        return [dict(zip(("channel_id", "ts", "text", "author", "attempts"), r)) for r in rows]
+
+    def has_parked_posts(self) -> bool:
+        return self._one("SELECT 1 FROM parked_posts WHERE platform = ? LIMIT 1", []) is not None
+
+    def parked_failed(self, channel_id: str, ts: str, error: str) -> None:
+        with self.lock, self.db.atomic():
+            self.db.execute("UPDATE parked_posts SET attempts = attempts + 1, last_error = ? "
+                            "WHERE platform = ? AND channel_id = ? AND ts = ?", [error[:500], self.platform, channel_id, ts])
+
+    def unpark(self, channel_id: str, ts: str) -> None:
+        self._write("DELETE FROM parked_posts WHERE platform = ? AND channel_id = ? AND ts = ?", [channel_id, ts])
+
     # ------------------------------------------------------------------ people
     def user(self, email: str) -> tuple[str, int] | None:
         """(platform user id, when it was learned) for an e-mail address, if known."""

@@ -40,6 +40,10 @@ class FakeClock:
     def now(self) -> dt.datetime:
         return self._now
 
+    def monotonic(self) -> float:
+        """A fake clock never goes backwards: its own time is monotonic (rate limits follow simulated time)."""
+        return self._now.timestamp()
+
     def set(self, when: dt.datetime) -> None:
         when = to_local(when)
         if when < self._now:

@@ -18,12 +18,15 @@ import logging
 import threading
 from pathlib import Path
 
+import sqlite3
+
 import sqlite_utils
 
 from bot import history, tick
 from bot.chat_memory import ChatMemory
 from bot.clock import Clock, FakeClock, from_epoch, to_epoch, to_local
-from bot.core import accounts, commands, deliveries, departed, events, forms, intake, monthly, reactions, router_index, stored_accounts
+from bot.core import (accounts, commands, deliveries, departed, events, forms, intake, monthly, permissions, reactions,
+                      router_index, stored_accounts)
 from bot.core.context import Context, Problem, Refused
 from bot.core.dashboard import Dashboard, dashboard
 from bot.core.deliveries import INTAKE_MAX_SKEW_SECONDS, DeliveryResult, IntakeError, PlatformEvent
@@ -38,6 +41,8 @@ from bot.paths import TEAMS_DIR
 from bot.report.links import ReportLinks, links_from_env
 from bot.settings import Account, Person, Secrets, Settings, secrets_from_env
 from bot.store import db as store_db
+from bot.store.db import StoreError, check_identity
+from bot.watch import Watch
 
 log = logging.getLogger("uppsikt")
 
@@ -50,7 +55,11 @@ def serialized(method):
     @functools.wraps(method)
     def wrapper(self: "Bot", *args, **kwargs):
         with self.lock:
-            result = method(self, *args, **kwargs)
+            try:
+                result = method(self, *args, **kwargs)
+            except sqlite3.DatabaseError as exc:
+                self.watch.store_failed(exc)  # disk full, read-only: /healthz says so (issue 16)
+                raise
         self.deliver()
         return result
 
@@ -80,7 +89,8 @@ class Bot:
     def __init__(self, ctx: Context, chat: ChatPort | None = None):
         self.ctx = ctx
         self.lock = threading.RLock()
-        self.outbox = Outbox(ctx, self.lock, chat)
+        self.watch = Watch.for_database(self.database_file())  # what /healthz cannot read from the database
+        self.outbox = Outbox(ctx, self.lock, chat, watch=self.watch)
         self._memories: dict[str, ChatMemory] = {}
         self._events_at_work: set[str] = set()
         self.startup_notes: list[str] = []  # said at start-up: colleagues who left the config (departed.settle)
@@ -171,6 +181,20 @@ class Bot:
             row = self.db.execute("PRAGMA database_list").fetchone()
         return Path(row[2]) if row and row[2] else None
 
+    def check_store_identity(self, out) -> bool:
+        """At a service's start: False (after telling `out` why, in Swedish) when the database is new and empty
+        where another one lived before (see bot/store/db.py `check_identity`)."""
+        path = self.database_file()
+        if path is None:
+            return True
+        try:
+            with self.lock:
+                check_identity(self.db, path, self.lang)
+        except StoreError as exc:
+            out(str(exc))
+            return False
+        return True
+
     def memory(self, platform: str) -> ChatMemory:
         """What a chat platform's adapter remembers (cards, ids, conversation references)."""
         memory = self._memories.get(platform)
@@ -258,6 +282,15 @@ class Bot:
         with self.lock:
             self._events_at_work.discard(event_id)
 
+    def refusal_before_form(self, actor: str, name: str, value: str) -> Reply | None:
+        """The refusal `action(actor, name, value)` will give whatever is filled into its form (not allowed to
+        give the item away or close it unanswered), or None: a chat asks this before opening the form."""
+        if name not in ("reassign", "no_reply") or not is_number(value):
+            return None
+        with self.lock:
+            text = permissions.refusal_before_form(self.ctx, actor.lower(), int(value))
+        return Reply(text, ok=False) if text else None
+
     # ------------------------------------------------------------------ config -> store
     @serialized
     def sync_config(self) -> None:
@@ -334,7 +367,10 @@ class Bot:
     @serialized
     def tick(self) -> list[Message]:
         """Derive everything due now from the database; safe to call at any time, any number of times."""
-        return tick.run(self.ctx)
+        self.watch.clock_seen(self.ctx.now().timestamp())
+        out = tick.run(self.ctx)
+        self.watch.store_ok()  # the tick wrote (state last_tick): the store is writable again
+        return out
 
     def advance(self, clock: FakeClock, until: dt.datetime) -> None:
         """Move a fake clock to `until`, ticking at every moment something falls due on the way."""

@@ -81,12 +81,17 @@ class SchedulerLock:
             self._lock.release(force=True)
 
 
+def lock_path(db_path: Path) -> Path:
+    """The lock file beside the database: held by the one process that serves it."""
+    return db_path.with_name(db_path.name + ".scheduler.lock")
+
+
 def scheduler_lock(db_path: Path) -> SchedulerLock | None:
     """Claim the right to run the scheduler for this database (a non-blocking lock on
     ``<database>.scheduler.lock`` next to it, held for the life of the process); None when another process
     already runs it. `filelock` takes an OS lock on an open file (flock on Linux and macOS, msvcrt.locking on
     Windows), so a crashed process leaves no stale lock, and two opens in one process exclude each other."""
-    path = db_path.with_name(db_path.name + ".scheduler.lock")
+    path = lock_path(db_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(path, timeout=0, thread_local=False, is_singleton=False)
     try:

@@ -69,6 +69,9 @@ MAX_TICK_AGE = 300  # seconds: the scheduler ticks every minute; five missed tic
 LOCK_TIMEOUT = 5.0  # seconds to wait for the bot's lock before calling the bot unhealthy
 CACHE_SECONDS = 5.0  # /metrics figures are reused for this long (real seconds)
 STUCK_SECONDS = 0.5  # a transaction still open this long while /healthz holds the bot's lock has leaked
+STUCK_DELIVERY_SECONDS = 900  # the oldest waiting message older than this: delivery is stuck (issue 16)
+MAX_ATTEMPTS_HEALTHY = 5  # a message that failed this many times in a row: delivery is stuck
+CLOCK_BEHIND_SECONDS = 60  # the last tick this far in the future: the clock went backwards
 ITEM_STATUSES = (*OPEN_STATUSES, "noted", *DONE_STATUSES)
 
 
@@ -76,13 +79,18 @@ ITEM_STATUSES = (*OPEN_STATUSES, "noted", *DONE_STATUSES)
 
 
 def health(bot: Bot, max_tick_age: int = MAX_TICK_AGE) -> tuple[int, str]:
-    """(200, "ok") or (503, "unhealthy: <reason>")."""
+    """(200, "ok") or (503, "unhealthy: <reason>[; <reason>…]"); every reason is in docs/operations-health.md."""
+    watch = getattr(bot, "watch", None)
+    now_seen = bot.ctx.now().timestamp()
+    if watch is not None:
+        watch.clock_seen(now_seen)
     if not bot.lock.acquire(timeout=LOCK_TIMEOUT):
         return 503, f"unhealthy: the bot has been busy for more than {LOCK_TIMEOUT:g} s"
     try:
         row = bot.db.execute("SELECT value FROM state WHERE key = 'last_tick'").fetchone()
         now = bot.ctx.now_ts()
         stuck = _stuck_in_a_transaction(bot)
+        delivery = _delivery_problem(bot.db.conn, now)
     except sqlite3.Error as exc:
         log.error("healthz: the database cannot be read: %s", exc)
         return 503, f"unhealthy: the database cannot be read ({exc})"
@@ -92,15 +100,45 @@ def health(bot: Bot, max_tick_age: int = MAX_TICK_AGE) -> tuple[int, str]:
         log.error("healthz: the bot's database connection is stuck inside a transaction; nothing is committed")
         return 503, ("unhealthy: the database connection has stayed inside one transaction for more than "
                      f"{STUCK_SECONDS:g} s: nothing is being committed")
+    reasons = list(watch.problems()) if watch is not None else []
+    if watch is not None and watch.unmarked and watch.store_error:  # (unmarked for a moment while marking is normal)
+        reasons.append(f"{len(watch.unmarked)} message(s) were delivered but cannot be marked sent; delivery is "
+                       "paused until the database is writable")
+    if delivery:
+        reasons.append(delivery)
     if row is None:
-        return 503, "unhealthy: the scheduler has not ticked yet"
-    try:
-        age = now - int(row[0])
-    except (TypeError, ValueError):
-        return 503, f"unhealthy: unreadable last tick {row[0]!r}"
-    if age > max_tick_age:
-        return 503, f"unhealthy: the last scheduler tick was {age} s ago (limit {max_tick_age} s)"
+        reasons.append("the scheduler has not ticked yet")
+    else:
+        try:
+            last = int(row[0])
+        except (TypeError, ValueError):
+            reasons.append(f"unreadable last tick {row[0]!r}")
+        else:
+            age = now - last
+            if age > max_tick_age:
+                reasons.append(f"the last scheduler tick was {age} s ago (limit {max_tick_age} s)")
+            elif -age > CLOCK_BEHIND_SECONDS and not any("clock went backwards" in r for r in reasons):
+                reasons.append(f"the clock went backwards: the last scheduler tick is {-age} s in the future")
+    if reasons:
+        return 503, "unhealthy: " + "; ".join(reasons)
     return 200, "ok"
+
+
+def _delivery_problem(conn: sqlite3.Connection, now: int) -> str | None:
+    """Delivery is stuck: the oldest waiting message is older than STUCK_DELIVERY_SECONDS, or one message has
+    failed MAX_ATTEMPTS_HEALTHY times in a row."""
+    oldest, attempts = conn.execute("SELECT MIN(created_at), MAX(attempts) FROM outbox "
+                                    "WHERE status = 'pending'").fetchone()
+    if oldest is not None and now - oldest > STUCK_DELIVERY_SECONDS:
+        return (f"delivery is stuck: the oldest waiting message was queued {now - oldest} s ago "
+                f"(limit {STUCK_DELIVERY_SECONDS} s)")
+    if attempts is not None and attempts >= MAX_ATTEMPTS_HEALTHY:
+        return f"delivery is stuck: a message has failed {attempts} times in a row"
+    parked = conn.execute("SELECT MIN(parked_at), COUNT(*) FROM parked_posts").fetchone()
+    if parked[0] is not None and now - parked[0] > STUCK_DELIVERY_SECONDS:
+        return (f"{parked[1]} chat post(s) are kept but not taken in: their channel's name has not been readable "
+                f"for {now - parked[0]} s")
+    return None
 
 
 def _stuck_in_a_transaction(bot: Bot) -> bool:
@@ -295,9 +333,54 @@ def _forget(key: int, found: Reader) -> None:
     found.close()
 
 
+HEALTH_REASONS = ("database_file", "database_unwritable", "unmarked_sent", "chat_platform", "clock_backwards",
+                  "delivery_stuck", "parked_posts")
+
+
+def health_families(bot: Bot) -> list[Family]:
+    """The /healthz signals as gauges (read fresh on every scrape, not cached): one sample per reason, 1 while
+    it holds; and the counts behind them."""
+    watch = getattr(bot, "watch", None)
+    now = bot.ctx.now_ts()
+    problems = dict.fromkeys(HEALTH_REASONS, 0)
+    unmarked = parked = 0
+    attempts = 0
+    if watch is not None:
+        watch.clock_seen(float(now))
+        store = watch.store_problem()
+        if store:
+            problems["database_file" if "database file" in store or "file system" in store or "disk of" in store
+                     else "database_unwritable"] = 1
+        unmarked = len(watch.unmarked)
+        problems["unmarked_sent"] = 1 if unmarked and watch.store_error else 0
+        problems["chat_platform"] = 1 if watch.chat_problem() else 0
+        problems["clock_backwards"] = 1 if watch.clock_problem() else 0
+    if bot.lock.acquire(timeout=LOCK_TIMEOUT):
+        try:
+            problems["delivery_stuck"] = 1 if _delivery_problem(bot.db.conn, now) else 0
+            attempts = bot.db.execute("SELECT COALESCE(MAX(attempts), 0) FROM outbox WHERE status = 'pending'"
+                                      ).fetchone()[0]
+            parked = bot.db.execute("SELECT COUNT(*) FROM parked_posts").fetchone()[0]
+        except sqlite3.Error:
+            problems["database_unwritable"] = 1
+        finally:
+            bot.lock.release()
+    problems["parked_posts"] = 1 if parked else 0
+    family = Family("uppsikt_health_problem", "gauge", "1 while a /healthz reason holds (docs/operations-health.md).")
+    for reason, value in problems.items():
+        family.add(value, reason=reason)
+    return [
+        family,
+        Family("uppsikt_outbox_unmarked_sent", "gauge", "Messages delivered but not yet marked sent (disk full, "
+               "read-only).").add(unmarked),
+        Family("uppsikt_outbox_max_attempts", "gauge", "The most failed attempts of one waiting message.").add(attempts),
+        Family("uppsikt_parked_posts", "gauge", "Chat posts kept until their channel's name can be read.").add(parked),
+    ]
+
+
 def render(bot: Bot) -> str:
     """The /metrics body for `bot`."""
-    return exposition(reader(bot).families())
+    return exposition([*reader(bot).families(), *health_families(bot)])
 
 
 def parse(text: str) -> dict[str, float]:

@@ -64,6 +64,34 @@ REPORT_HEADERS = {
     "Cache-Control": "private, no-store",
 }
 SCHEDULER_KEY = web.AppKey("uppsikt.scheduler", object)
+BACKLOG = 1024  # the listen backlog: a burst of connections waits for accept() instead of being reset (issue 16)
+BODY_TIMEOUT_ENV = "UPPSIKT_BODY_TIMEOUT_SECONDS"
+BODY_TIMEOUT_SECONDS = 15.0  # a request body not received within this long is answered 408 and dropped
+
+
+def body_timeout() -> float:
+    try:
+        return max(0.1, float(os.environ.get(BODY_TIMEOUT_ENV, "") or BODY_TIMEOUT_SECONDS))
+    except ValueError:
+        return BODY_TIMEOUT_SECONDS
+
+
+def bounded_body(timeout: float):
+    """Middleware: read a request's body within `timeout` seconds, or answer 408 and close the connection. A
+    stalled upload then costs a socket for `timeout` seconds and no worker thread (issue 16 point 8)."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        if request.body_exists:
+            try:
+                await asyncio.wait_for(request.read(), timeout)
+            except TimeoutError:
+                log.warning("HTTP: a %s %s body did not arrive within %g s; answered 408", request.method,
+                            request.path, timeout)
+                return web.Response(status=408, text="request timeout", headers={"Connection": "close"})
+        return await handler(request)
+
+    return middleware
 
 
 # --------------------------------------------------------------------------- the application
@@ -74,7 +102,7 @@ def build_server(bot: Bot | None, *, slack: Any = None, teams: Any = None, teams
     """The one application: /healthz and /metrics always (without a bot /healthz is a bare "ok" and there
     are no metrics), the intake webhooks given `secrets`, Slack given its Bolt `App`, Teams given its
     `TeamsAuth` (and optionally the `TeamsChat` to use)."""
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[bounded_body(body_timeout())])
 
     async def health(request: web.Request) -> web.Response:
         status, text = await asyncio.to_thread(metrics.health, bot) if bot is not None else (200, "ok")
@@ -148,7 +176,7 @@ class HttpServer:
 
     def __init__(self, app: web.Application, host: str, port: int):
         self.app = app
-        self.socket = socket.create_server((host, port), reuse_port=False)
+        self.socket = socket.create_server((host, port), reuse_port=False, backlog=BACKLOG)
         self.server_address = self.socket.getsockname()[:2]
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -167,7 +195,7 @@ class HttpServer:
         runner = web.AppRunner(self.app, access_log=None)
         await runner.setup()
         try:
-            await web.SockSite(runner, self.socket).start()
+            await web.SockSite(runner, self.socket, backlog=BACKLOG).start()
             self._ready.set()
             await self._stop.wait()
         finally:
@@ -226,16 +254,21 @@ def run_slack(bot: Bot, *, bot_token: str, app_token: str = "", signing_secret: 
     too on the same server). Returns the exit code."""
     from bot.adapters.slack.app import connect, socket_mode
 
+    lock = jobs.scheduler_lock(db_path)
+    if lock is None:  # issue 16 point 10: one process per database (two would deliver every message twice)
+        out(bot.t("robust.store_in_use", path=db_path, lock=jobs.lock_path(db_path)))
+        return 2
+    if not bot.check_store_identity(out):  # issue 16 point 4: not on an empty database where one lived
+        lock.close()
+        return 2
     app = connect(bot, bot_token=bot_token, signing_secret=signing_secret, http=http, out=out)
     if app is None:
+        lock.close()
         return 2
     if http:  # only an HTTP mode serves the full report behind the monthly post's link (before the first tick)
         bot.report_links = links_from_env()
     bot.deliver_in_background()  # listeners acknowledge as soon as their work is committed
-    lock = jobs.scheduler_lock(db_path)
-    scheduler = jobs.start(bot, backup_folder) if lock is not None else None
-    if lock is None:
-        out(bot.t("slack.run.second_scheduler"))
+    scheduler = jobs.start(bot, backup_folder)
     server: HttpServer | None = None
     stop_on_signals()
     try:
@@ -289,8 +322,13 @@ def run_teams(bot: Bot, *, host: str = "0.0.0.0", port: int = TEAMS_PORT, anonym
         out(t("teams.run.anonymous", lang))
     db_file = database_file(bot)
     lock = jobs.scheduler_lock(db_file) if db_file else None
-    if db_file is not None and lock is None:
-        out(t("teams.run.second_scheduler", lang))
+    if db_file is not None and lock is None:  # issue 16 point 10: one process per database
+        out(t("robust.store_in_use", lang, path=db_file, lock=jobs.lock_path(db_file)))
+        return 2
+    if not bot.check_store_identity(out):  # issue 16 point 4: not on an empty database where one lived
+        if lock is not None:
+            lock.close()
+        return 2
     if backup_folder is None and db_file is not None:
         backup_folder = db_file.parent / "backups"
     bot.report_links = links_from_env(env)  # the monthly post links to GET /rapporter/ÅÅÅÅ-MM.html
@@ -298,7 +336,7 @@ def run_teams(bot: Bot, *, host: str = "0.0.0.0", port: int = TEAMS_PORT, anonym
                     secrets=secrets_from_env(env))
     out(t("teams.run.listening", lang, host=host, port=port))
     try:
-        web.run_app(app, host=host, port=port, print=None)
+        web.run_app(app, host=host, port=port, print=None, backlog=BACKLOG)
     finally:
         if lock is not None:
             lock.close()

@@ -63,6 +63,34 @@ def ticker(bot, clock: FileClock) -> None:
         last = now
 
 
+def disk_faults(bot) -> None:
+    """SIGUSR1: the disk is full (the database may not grow beyond its pages now); SIGUSR2: space again.
+    The soak test (tests/perf/soak.py) injects a full disk this way; a thread does the work under the bot's lock."""
+    import signal
+
+    wanted: list[bool] = []
+    changed = threading.Event()
+
+    def apply() -> None:
+        while True:
+            changed.wait()
+            changed.clear()
+            while wanted:
+                full = wanted.pop(0)
+                with bot.lock:
+                    pages = bot.db.execute("PRAGMA page_count").fetchone()[0]
+                    bot.db.execute(f"PRAGMA max_page_count = {pages if full else 1073741823}")
+                log.warning("crash_bot: the disk is %s", "full" if full else "free again")
+
+    def on_signal(signum, frame) -> None:
+        wanted.append(signum == signal.SIGUSR1)
+        changed.set()
+
+    threading.Thread(target=apply, name="crash-bot-disk", daemon=True).start()
+    signal.signal(signal.SIGUSR1, on_signal)
+    signal.signal(signal.SIGUSR2, on_signal)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="crash_bot")
     ap.add_argument("--db", required=True)
@@ -78,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
     clock = FileClock(Path(args.clock))
     bot = build(load_settings(args.config), clock=clock, db=args.db)
+    disk_faults(bot)
     threading.Thread(target=ticker, args=(bot, clock), name="crash-bot-ticker", daemon=True).start()
     secrets = secrets_from_env()
     return run(bot, bot_token=secrets.slack_bot_token, signing_secret=secrets.slack_signing_secret, http=True,

@@ -362,6 +362,9 @@ def _meta_post(bot: Bot, secrets: Secrets, headers: Mapping[str, str], body: byt
         delivery = parse_meta(json.loads(body.decode("utf-8")))
     except UnicodeDecodeError:
         return _text(400, bot.t("webhooks.bad_encoding"))
+    except RecursionError:  # issue 16: a signed body nested 100,000 deep
+        log.warning("Meta webhook: signed body nested too deep to read (%d bytes); nothing stored", len(body))
+        return _text(400, bot.t("robust.json_too_deep"))
     except json.JSONDecodeError as exc:
         log.warning("Meta webhook: signed body is not JSON (line %s, column %s); nothing stored", exc.lineno, exc.colno)
         return _text(400, bot.t("webhooks.meta.bad_json", line=exc.lineno, column=exc.colno))
@@ -411,6 +414,9 @@ def _intake_post(bot: Bot, secrets: Secrets, headers: Mapping[str, str], body: b
         data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         return _json(400, _error(bot.t("webhooks.bad_encoding")))
+    except RecursionError:  # issue 16: a signed body nested 100,000 deep
+        log.warning("Intake webhook: signed body nested too deep to read (%d bytes); nothing stored", len(body))
+        return _json(400, _error(bot.t("robust.json_too_deep")))
     except json.JSONDecodeError as exc:
         return _json(400, _error(bot.t("webhooks.intake.bad_json", line=exc.lineno, column=exc.colno)))
     try:

@@ -753,8 +753,12 @@ def cmd_sok(ctx: Context, actor: str, words: list[str], channel: str | None) -> 
     end = parse_date(ctx, opts["to"], ctx.t("word.to")) if "to" in opts else None
     account = opts["account"].lower() if "account" in opts else None
     query = " ".join(rest)
+    if len(query) > SEARCH_QUERY_MAX:  # issue 16: 100,000 characters gave "Något gick fel"
+        raise Refused(ctx.t("robust.search_too_long", length=len(query), max=SEARCH_QUERY_MAX))
     results = search(ctx, query, start, end, account)
     return Reply(render_search(ctx, query, results, SEARCH_CHAT_LIMIT), data={"results": results})
 
+
+SEARCH_QUERY_MAX = 500  # characters of search text
 
 COMMANDS = {"diarium": cmd_diarium, "snapshot": cmd_snapshot, "sok": cmd_sok}

@@ -113,7 +113,7 @@ def remove_absence(ctx: Context, actor: str, absence_id: int) -> Absence:
     if not rows:
         raise Refused(ctx.t("absence.not_found", id=absence_id))
     absence = _row(rows[0])
-    if absence.person != actor and not _may_manage_others(ctx, actor):
+    if absence.person != actor and not _may_remove_for(ctx, actor, absence.person):
         raise Refused(ctx.t("absence.not_allowed_for_other"))
     with ctx.db.atomic():
         ctx.db["absences"].update(absence_id, {"removed_at": ctx.now_ts()})
@@ -124,6 +124,18 @@ def remove_absence(ctx: Context, actor: str, absence_id: int) -> Absence:
 def _may_manage_others(ctx: Context, actor: str) -> bool:
     p = ctx.person(actor)
     return any(r in p.roles for r in ("communicator", "communications_chief", "manager"))
+
+
+def _may_remove_for(ctx: Context, actor: str, person: str) -> bool:
+    """Removing an absence takes cover away (O4), so a manager may do it only for the people of a unit they
+    manage (issue 16); communicators and the communications chief for anyone, as before."""
+    p = ctx.person(actor)
+    if any(r in p.roles for r in ("communicator", "communications_chief")):
+        return True
+    if "manager" not in p.roles:
+        return False
+    unit = ctx.settings.units.get(ctx.person(person).unit) if ctx.settings.person(person) is not None else None
+    return unit is not None and unit.manager == actor
 
 
 def is_available(ctx: Context, person: str | None, day: dt.date) -> bool:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import sqlite3
+import uuid
 from pathlib import Path
 
 import sqlite_utils
@@ -12,9 +14,20 @@ import sqlite_utils
 from bot.i18n import t
 from bot.store.migrations import migrations
 
+log = logging.getLogger("uppsikt.store")
+
 
 class StoreError(Exception):
     """The database cannot be opened or written; the message says why, in the language asked for."""
+
+
+ALLOW_NEW_ENV = "UPPSIKT_ALLOW_NEW_DATABASE"
+MARKER_SUFFIX = ".uppsikt-id"
+
+
+def marker_of(path: Path) -> Path:
+    """The file beside the database that remembers which database lived there (issue 16)."""
+    return path.with_name(path.name + MARKER_SUFFIX)
 
 
 def open_db(path: str | Path | None = None, lang: str = "sv") -> sqlite_utils.Database:
@@ -64,6 +77,37 @@ def open_reader(path: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA query_only=ON")
     return conn
+
+
+def check_identity(db: sqlite_utils.Database, path: Path, lang: str = "sv", allow_new: bool | None = None) -> None:
+    """At the start of a service (`uppsikt run`): give the database an identity (state key ``store_id``) and
+    remember it in a marker file beside it (`marker_of`). Raise StoreError when the marker says a database
+    lived here but this one is new and empty (the file was deleted or truncated, and opening it made a fresh
+    one), unless `allow_new` (default: the environment variable UPPSIKT_ALLOW_NEW_DATABASE=1): a lost
+    database must not turn into an empty bot without a word (issue 16)."""
+    if allow_new is None:
+        allow_new = os.environ.get(ALLOW_NEW_ENV, "").strip().lower() in ("1", "yes", "true", "ja")
+    marker = marker_of(path)
+    try:
+        known = marker.read_text(encoding="ascii").strip() if marker.exists() else ""
+    except (OSError, UnicodeDecodeError):
+        known = ""
+    row = db.execute("SELECT value FROM state WHERE key = 'store_id'").fetchone()
+    if row is None and known and not allow_new:
+        used = db.execute("SELECT (SELECT COUNT(*) FROM items) + (SELECT COUNT(*) FROM audit)").fetchone()[0]
+        if not used:
+            raise StoreError(t("robust.store_empty_replaces", lang, path=path, marker=marker))
+    store_id = row[0] if row else uuid.uuid4().hex
+    if row is None:
+        with db.conn:
+            db.execute("INSERT OR IGNORE INTO state (key, value) VALUES ('store_id', ?)", [store_id])
+    if known == store_id:
+        return
+    if known:
+        log.warning(t("robust.store_other_database", lang, path=path, marker=marker))
+    tmp = marker.with_name(marker.name + ".tmp")
+    tmp.write_text(store_id + "\n", encoding="ascii")
+    os.replace(tmp, marker)
 
 
 def _unwritable(path: Path) -> OSError | None:

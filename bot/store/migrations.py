@@ -415,3 +415,24 @@ M008_SEARCH_INDEX = """CREATE TABLE IF NOT EXISTS search_exotic (tbl TEXT NOT NU
             INSERT OR IGNORE INTO search_exotic (tbl, row_id) SELECT 'removals', new.id WHERE new.text GLOB '*[\u00b5\u00df\u0130\u0149\u017f\u01f0\u0250-\u029e\u0345\u0370-\u0587\u10a0-\u10ff\u13a0-\u13fd\u1c80-\u1cbf\u1d79-\u1d8e\u1e00-\u1ffc\u2126-\u2184\u24b6-\u24e9\u2c00-\u2d2d\ua640-\ua69b\ua722-\ua7f6\uab53-\uabbf\ufb00-\ufb17\uff21-\uff5a\U00010400-\U0001044f\U000104b0-\U000104fb\U00010570-\U000105bc\U00010c80-\U00010cf2\U000118a0-\U000118df\U00016e40-\U00016e7f\U0001e900-\U0001e943]*' OR new.author GLOB '*[\u00b5\u00df\u0130\u0149\u017f\u01f0\u0250-\u029e\u0345\u0370-\u0587\u10a0-\u10ff\u13a0-\u13fd\u1c80-\u1cbf\u1d79-\u1d8e\u1e00-\u1ffc\u2126-\u2184\u24b6-\u24e9\u2c00-\u2d2d\ua640-\ua69b\ua722-\ua7f6\uab53-\uabbf\ufb00-\ufb17\uff21-\uff5a\U00010400-\U0001044f\U000104b0-\U000104fb\U00010570-\U000105bc\U00010c80-\U00010cf2\U000118a0-\U000118df\U00016e40-\U00016e7f\U0001e900-\U0001e943]*' OR new.note GLOB '*[\u00b5\u00df\u0130\u0149\u017f\u01f0\u0250-\u029e\u0345\u0370-\u0587\u10a0-\u10ff\u13a0-\u13fd\u1c80-\u1cbf\u1d79-\u1d8e\u1e00-\u1ffc\u2126-\u2184\u24b6-\u24e9\u2c00-\u2d2d\ua640-\ua69b\ua722-\ua7f6\uab53-\uabbf\ufb00-\ufb17\uff21-\uff5a\U00010400-\U0001044f\U000104b0-\U000104fb\U00010570-\U000105bc\U00010c80-\U00010cf2\U000118a0-\U000118df\U00016e40-\U00016e7f\U0001e900-\U0001e943]*';
         END;
 """
+
+
+@migrations()
+def m009_robust_parked_posts(db: Database) -> None:
+    """Issue 16: a chat post acknowledged while its channel's name could not be read (the platform's API
+    failed) is parked here until the name can be read, then taken in; nothing acknowledged is dropped."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS parked_posts (
+            platform TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            text TEXT NOT NULL,
+            author TEXT NOT NULL,
+            parked_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (platform, channel_id, ts)
+        );
+        """
+    )

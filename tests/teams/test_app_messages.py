@@ -200,3 +200,55 @@ def test_a_redelivered_citizen_post_is_stored_once_and_never_dropped(teams):
     env.post(post)
     env.post(post)
     assert env.bot.db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("token", ["no-kid", "not-a-jwt"])
+def test_a_bearer_token_without_a_key_id_is_a_401_without_a_traceback(settings, tmp_path, connector, caplog, token):
+    """Issue 16: a JWT without `kid` made the SDK raise (500 and an ERROR traceback); still refused, now as 401."""
+    import base64
+    import json
+    import logging
+    import urllib.error
+    import urllib.request
+
+    from aiohttp import web
+
+    from tests.conftest import Harness
+
+    loop, mock = connector
+    h = Harness(settings, MONDAY, db=tmp_path / "uppsikt.db")
+    auth = anonymous_auth()
+    auth.anonymous = False
+    auth.auth_config.ANONYMOUS_ALLOWED = False
+    app = build_server(h.bot, teams=auth)
+
+    def b64(obj: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    bearer = (f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{b64({'aud': 'x', 'iss': 'y'})}.c2ln" if token == "no-kid"
+              else "just-some-text")
+
+    async def serve():
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        return runner, site._server.sockets[0].getsockname()[1]
+
+    runner, port = loop.run(serve())
+    try:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/messages", method="POST",
+                                     data=json.dumps({"type": "message", "conversation": {"id": "a:1"},
+                                                      "text": "kris på"}).encode(),
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {bearer}"})
+        with caplog.at_level(logging.WARNING):
+            try:
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    status = resp.status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+        assert status == 401
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
+        assert h.bot.db.execute("SELECT COUNT(*) FROM crisis_periods").fetchone()[0] == 0
+    finally:
+        loop.run(runner.cleanup())

@@ -19,7 +19,7 @@ BOT = REPO / "bot"
 ADAPTERS = BOT / "adapters"
 # What an adapter may import of Uppsikt: the facade, the message types and the catalogue (and other adapters).
 ALLOWED_BOT_MODULES = {"bot.facade", "bot.messages", "bot.i18n"}
-PLATFORM_LIBRARIES = {"slack_bolt", "slack_sdk", "aiohttp", "microsoft_agents"}
+PLATFORM_LIBRARIES = {"slack_bolt", "slack_sdk", "aiohttp", "microsoft_agents", "jwt"}  # jwt: the Teams SDK's own token library
 FORBIDDEN_ATTRIBUTES = {"lock", "db", "ctx"}
 
 

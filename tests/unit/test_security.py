@@ -214,6 +214,7 @@ MODERATORS = ACCOUNT_STAFF | {"communicator"}  # moderation.may_moderate
 ESCALATORS = ACCOUNT_STAFF | {"communicator", "crisis_group", "communications_chief"}  # crisis.escalate
 TOGGLERS = frozenset({"crisis_group", "communications_chief"})  # crisis.MAY_TOGGLE
 ABSENCE_FOR_OTHERS = frozenset({"communicator", "communications_chief", "unit_manager"})  # staff._may_manage_others
+ABSENCE_REMOVERS = frozenset({"communicator", "communications_chief"})  # staff._may_remove_for (other units)
 DECIDERS = frozenset({"unit_manager", "communicator"})  # accounts.decide (the unit's manager; a communicator)
 SNAPSHOTTERS = ACCOUNT_STAFF | {"communicator", "communications_chief"}  # records._may_edit
 BLOCKERS = frozenset({"owner", "editor", "communicator"})  # platform.may_block (owner, admins; prov's editor is an admin)
@@ -228,6 +229,7 @@ class Op:
     run: Run
     setup: Callable[[Bot, dict[str, int]], None] | None = None
     note: str = ""
+    before: Run | None = None  # run by the same actor before the operation (its changes are not compared)
 
 
 def cmd(text: str) -> Run:
@@ -240,6 +242,12 @@ def button(name: str, value: str, **kwargs: str) -> Run:
 
 def reaction(emoji: str, item: str) -> Run:
     return lambda bot, actor, ids: bot.react(actor, ids[item], emoji)
+
+
+def taken(item: str) -> Run:
+    """The actor first takes the item (open to everyone configured; refused for an unknown user or the
+    assignee): issue 16 point 5, taking an item must not give the rights of the account's staff."""
+    return lambda bot, actor, ids: bot.command(actor, f"/arende {ids[item]} ta", "konto-prov")
 
 
 def crisis_on(bot: Bot, ids: dict[str, int]) -> None:
@@ -279,8 +287,8 @@ OPERATIONS: list[Op] = [
     Op("command", "/frånvaro FRÅN TILL (own)", ALL, "", cmd("/franvaro 2026-12-21 2026-12-23 semester")),
     Op("command", "/frånvaro för PERSON FRÅN TILL", ABSENCE_FOR_OTHERS, "absence.not_allowed_for_other",
        cmd("/franvaro för omar@example.se 2026-12-21 2026-12-23"), note="any-manager"),
-    Op("command", "/frånvaro ta bort NR (someone else's)", ABSENCE_FOR_OTHERS, "absence.not_allowed_for_other",
-       cmd("/franvaro ta bort {absence}")),
+    Op("command", "/frånvaro ta bort NR (someone else's, another unit)", ABSENCE_REMOVERS,
+       "absence.not_allowed_for_other", cmd("/franvaro ta bort {absence}"), note="own-unit-absence"),
     Op("command", "/frånvaro lista", ALL, "", cmd("/franvaro lista")),
     # ---- items
     Op("command", "/fråga KONTO TEXT", ALL, "", cmd("/fraga prov Hur söker jag bygglov?"), note="track"),
@@ -295,6 +303,10 @@ OPERATIONS: list[Op] = [
        cmd("/arende {open} ge omar@example.se Gäller bygglov"), setup=crisis_on, note="tightened"),
     Op("command", "/ärende NR inget-svar ORSAK", HANDLERS, "item.not_allowed",
        cmd("/arende {open} inget-svar Samtal mellan invånare"), note="tightened"),
+    Op("command", "/ärende NR ge PERSON ORSAK (after taking it)", HANDLERS, "item.not_allowed",
+       cmd("/arende {open} ge omar@example.se Gäller bygglov"), before=taken("open"), note="tightened"),
+    Op("command", "/ärende NR inget-svar ORSAK (after taking it)", HANDLERS, "item.not_allowed",
+       cmd("/arende {open} inget-svar Samtal mellan invånare"), before=taken("open"), note="tightened"),
     Op("button", "take", ALL, "", button("take", "{noted}"), note="answer-open"),
     Op("button", "first_reply_sent", ALL, "", button("first_reply_sent", "{open}"), note="answer-open"),
     Op("button", "forwarded", ALL, "", button("forwarded", "{open}"), note="answer-open"),
@@ -347,6 +359,8 @@ OPERATIONS: list[Op] = [
     Op("command", "/diarium NR ORSAK (not yet marked)", ALL, "", cmd("/diarium {noted} synpunkt")),
     Op("command", "/diarium NR ORSAK (change a mark)", HANDLERS, "records.remark_not_allowed",
        cmd("/diarium {secret} synpunkt"), note="tightened"),
+    Op("command", "/diarium NR ORSAK (change a mark, after taking it)", HANDLERS, "records.remark_not_allowed",
+       cmd("/diarium {secret} synpunkt"), before=taken("secret"), note="tightened"),
     Op("command", "/sök TEXT", ALL, "", cmd("/sok Kalle"), note="search"),
     Op("command", "/klarspråk TEXT", ALL, "", cmd("/klarsprak Hej! Vi svarar i morgon.")),
     # ---- reactions (config [reactions])
@@ -368,6 +382,9 @@ NOTES = {
     "answer-open": "Deliberately open to every configured person: see *Decisions* below.",
     "any-manager": "Any person with the `manager` role may register absence for anyone, not only for their own "
                    "unit; any communicator likewise. Kept: absence registration only ever adds cover (O4).",
+    "own-unit-absence": "Tightened (issue 16): removing an absence takes cover away, so a manager may remove "
+                        "only the absences of people in a unit they manage; communicators and the communications "
+                        "chief anyone's.",
     "track": "Any configured person can start tracking a question on any account (`created_by` records who). "
              "It is internal tracking, nothing is published.",
     "chief-no-remove": "The communications chief may *not* remove posts unless named on the account or a "
@@ -472,6 +489,8 @@ def test_the_role_table(op: Op, role: str):
     if op.setup:
         op.setup(bot, ids)
     actor = ROLES[role][1]
+    if op.before:
+        op.before(bot, actor, ids)
     before = snapshot(bot)
     reply = op.run(bot, actor, ids)
     assert reply is not None
@@ -503,6 +522,14 @@ def test_the_assignee_may_give_away_and_close_their_own_item():
     assert bot.command("omar@example.se", f"/arende {ids['open']} inget-svar Frågan är redan besvarad").ok
 
 
+def test_a_manager_removes_absences_in_their_own_unit_only():
+    """Issue 16: a manager could remove anyone's absence, taking cover away; now only in a unit they manage."""
+    bot, ids = role_bot()
+    assert bot.command("gustav@example.se", f"/franvaro ta bort {ids['absence']}").ok  # Omar's unit's manager
+    bot, ids = role_bot()
+    assert not bot.command("enhetschef@example.se", f"/franvaro ta bort {ids['absence']}").ok
+
+
 def test_the_crisis_group_handles_crisis_items_also_outside_crisis_mode():
     bot, ids = role_bot()
     assert bot.command("kommunikator@example.se", f"/arende {ids['open']} kris").ok
@@ -512,7 +539,8 @@ def test_the_crisis_group_handles_crisis_items_also_outside_crisis_mode():
 # --------------------------------------------------------------------------- signatures (what is not covered elsewhere)
 
 
-@pytest.mark.parametrize("case", ["v1-prefix", "signature-of-another-timestamp", "empty-signature", "two-signatures"])
+@pytest.mark.parametrize("case", ["v1-prefix", "signature-of-another-timestamp", "empty-signature", "two-signatures",
+                                  "two-signatures-valid-first", "two-timestamps"])
 def test_slack_signatures_refused(slack_driver, case):
     """tests/slack/test_app_http.py covers bad, missing, old, future, other secret, tampered and garbled
     timestamps; these are the remaining ways to get it wrong."""
@@ -533,6 +561,10 @@ def test_slack_signatures_refused(slack_driver, case):
         headers["x-slack-signature"] = [""]
     elif case == "two-signatures":
         headers["x-slack-signature"] = ["v0=" + "0" * 64, good]
+    elif case == "two-signatures-valid-first":  # issue 16: Bolt checked only the first
+        headers["x-slack-signature"] = [good, "v0=" + "0" * 64]
+    elif case == "two-timestamps":
+        headers["x-slack-request-timestamp"] = [str(now), str(now - 3600)]
     from slack_bolt import BoltRequest
 
     resp = s.app.dispatch(BoltRequest(body=body, headers=headers))

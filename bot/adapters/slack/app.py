@@ -53,6 +53,7 @@ from bot.facade import Bot, Clock
 log = logging.getLogger("uppsikt.slack")
 
 EVENTS_PATH = "/slack/events"
+SIGNED_HEADERS = ("x-slack-signature", "x-slack-request-timestamp")
 MAX_BODY_BYTES = 1_000_000
 
 
@@ -76,6 +77,11 @@ class ClockedRequestVerification(RequestVerification):
         super().__init__(signing_secret)
         self._clock = _EpochClock(clock)
 
+    def _debug_log_error(self, signature, timestamp, body) -> None:
+        """Bolt logs the whole body at INFO (citizens' text, megabytes per request); say only that it happened."""
+        log.warning("Slack: a request with an invalid signature (timestamp %s, %d characters); answered 401",
+                    str(timestamp)[:20], len(body or ""))
+
     @property
     def verifier(self) -> SignatureVerifier:
         if self._verifier is None:
@@ -86,6 +92,9 @@ class ClockedRequestVerification(RequestVerification):
         timestamp = req.headers.get("x-slack-request-timestamp", ["0"])[0]
         if req.mode != "socket_mode" and not re.fullmatch(r"\d{1,12}", timestamp or ""):
             return self._build_error_response()
+        if req.mode != "socket_mode" and any(len(req.headers.get(h, [])) > 1 for h in SIGNED_HEADERS):
+            log.warning("Slack: a request with more than one signature or timestamp header; answered 401")
+            return self._build_error_response()  # issue 16: the first of two signatures was checked
 
         def readable() -> BoltResponse:  # signed (or Socket Mode), but is it shaped like a Slack payload?
             if not _readable(req.body):
@@ -166,9 +175,24 @@ def build_app(bot: Bot, *, token: str, signing_secret: str, client: WebClient | 
         process_before_response=process_before_response,
     )
     app.error(_error_handler(bot))
+    app.use(_ack_first)
     for module in (commands, events, actions, views):
         module.register(app, bot)
     return app
+
+
+ACK_FIRST = ("block_actions", "message_action", "shortcut")  # interactive payloads answered later, not in the ack
+
+
+def _ack_first(body: dict, ack: Any, next: Callable[[], None]) -> None:  # noqa: A002
+    """Acknowledge slash commands and buttons in the request's own thread, before Bolt queues the listener on
+    its five listener workers (issue 16): a busy pool made Slack see "didn't call ack()" while the work still
+    ran later, and people retried. The listeners answer through the response_url (`tell`) or the chat port.
+    Modal submissions keep their own ack (it carries validation errors); events are acknowledged after
+    their work is committed (listeners/events.py)."""
+    if "command" in body or body.get("type") in ACK_FIRST:
+        ack()
+    next()
 
 
 def _error_handler(bot: Bot) -> Callable[..., None]:
@@ -243,7 +267,9 @@ def connect(bot: Bot, *, bot_token: str, signing_secret: str = "", http: bool = 
     except SlackApiError as exc:
         out(t("slack.run.bad_token", error=exc.response.get("error", "?")))
         return None
-    return build_app(bot, token=bot_token, signing_secret=signing_secret, client=client)
+    app = build_app(bot, token=bot_token, signing_secret=signing_secret, client=client)
+    events.keep_retrying_parked(bot, client)  # posts kept while a channel's name could not be read (issue 16)
+    return app
 
 
 def socket_mode(app: App, app_token: str) -> None:

@@ -140,17 +140,45 @@ RATES: dict[str, Rate] = {
 PER_CHANNEL = frozenset({"chat.postMessage"})
 
 
-class RateLimiter:
-    """Per-method token buckets on the injected clock; `take` raises instead of sleeping."""
+class SteadyTime:
+    """Seconds that only move forward, for measuring intervals (issue 16 point 7).
 
-    def __init__(self, clock: Clock, rates: Mapping[str, Rate] = RATES):
+    The injected clock's ``monotonic()`` when it has one (`SystemClock`: time.monotonic); otherwise the
+    clock's wall time with every backwards step ignored: time goes on from the new reading, so a step back
+    of a day costs nothing instead of freezing the rate limits for a day."""
+
+    def __init__(self, clock: Clock, monotonic: Callable[[], float] | None = None):
         self.clock = clock
+        self.monotonic = monotonic or getattr(clock, "monotonic", None)
+        self._wall: float | None = None
+        self._steady = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        if self.monotonic is not None:
+            return float(self.monotonic())
+        wall = self.clock.now().timestamp()
+        with self._lock:
+            if self._wall is None:
+                self._steady = wall
+            elif wall > self._wall:
+                self._steady += wall - self._wall
+            self._wall = wall
+            return self._steady
+
+
+class RateLimiter:
+    """Per-method token buckets measured on a monotonic clock (`SteadyTime`); `take` raises instead of sleeping."""
+
+    def __init__(self, clock: Clock, rates: Mapping[str, Rate] = RATES, monotonic: Callable[[], float] | None = None):
+        self.clock = clock
+        self.steady = SteadyTime(clock, monotonic)
         self.rates = dict(rates)
         self._buckets: dict[tuple[str, str], tuple[float, float]] = {}  # (method, key) -> (tokens, at)
         self._held: dict[tuple[str, str], float] = {}  # (method, key) -> not before (after a 429)
 
     def _now(self) -> float:
-        return self.clock.now().timestamp()
+        return self.steady()
 
     def take(self, method: str, key: str = "") -> None:
         now = self._now()
@@ -187,14 +215,15 @@ class SlackChat:
     digests = True  # the outbox sends a person's reminders as one `digest` message
 
     def __init__(self, client: WebClient, memory: ChatMemory | Any, clock: Clock, *,
-                 people: Mapping[str, str] | None = None, rates: Mapping[str, Rate] = RATES):
+                 people: Mapping[str, str] | None = None, rates: Mapping[str, Rate] = RATES,
+                 monotonic: Callable[[], float] | None = None):
         """`memory` is the bot's `Bot.memory("slack")`; a bare store (tests) gets a memory of its own."""
         self.client = client
         self.memory = memory if isinstance(memory, ChatMemory) else ChatMemory(memory, PLATFORM, clock)
         self.clock = clock
         # Person.chat_id by e-mail; only values shaped like Slack user ids are used.
         self.people = {email.lower(): uid for email, uid in (people or {}).items() if uid and USER_ID_RE.match(uid)}
-        self.limiter = RateLimiter(clock, rates)
+        self.limiter = RateLimiter(clock, rates, monotonic)  # intervals on a monotonic clock (issue 16)
         self._dm: dict[str, str] = {}  # user id -> DM channel id
         self._misses: dict[str, float] = {}  # "channel:x" / "user:x" -> until
         self._list_cursor = ""  # where an interrupted conversations.list resumes
@@ -460,10 +489,10 @@ class SlackChat:
 
     # ------------------------------------------------------------------ negative cache
     def _missed(self, key: str) -> bool:
-        return self._misses.get(key, 0.0) > self.clock.now().timestamp()
+        return self._misses.get(key, float("-inf")) > self.limiter.steady()
 
     def _miss(self, key: str) -> None:
-        self._misses[key] = self.clock.now().timestamp() + MISS_CACHE_SECONDS
+        self._misses[key] = self.limiter.steady() + MISS_CACHE_SECONDS
 
     # ------------------------------------------------------------------ the one place that calls Slack
     def _call(self, method: str, request: Callable[[], SlackResponse], *, key: str = "",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,15 @@ LINK_RE = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 
 
 # --------------------------------------------------------------------------- people and channels
+
+LOOKUP_ATTEMPTS = 3
+LOOKUP_PAUSE_SECONDS = 0.1
+GONE = frozenset({"channel_not_found"})  # Slack says the bot cannot see such a channel: not an account's
+
+
+class ChannelUnreadable(Exception):
+    """Slack could not say a channel's name just now (it may later)."""
+
 
 
 class Directory:
@@ -59,21 +69,45 @@ class Directory:
         return email
 
     def channel_name(self, channel_id: str | None) -> str | None:
-        """The channel's name (without #), or None for direct messages and channels the bot cannot see."""
+        """The channel's name (without #), or None for direct messages and channels the bot cannot see
+        (also when Slack cannot answer now: use `lookup_channel` where that must not be mistaken for "none")."""
+        try:
+            return self.lookup_channel(channel_id)
+        except ChannelUnreadable:
+            return None
+
+    def lookup_channel(self, channel_id: str | None) -> str | None:
+        """`channel_name`, but a failure that may pass (HTTP 500, 429, ``fatal_error``, a network error) raises
+        ChannelUnreadable after a few quick tries instead of passing for "not an account channel"."""
         if not channel_id or channel_id.startswith("D"):  # a direct message has no name and no account
             return None
         known = self.bot.memory(PLATFORM).channel_name(channel_id)
         if known:
             return known
-        try:
-            name = (self.client.conversations_info(channel=channel_id).get("channel") or {}).get("name")
-        except (SlackApiError, SlackClientError, OSError) as exc:
-            log.info("Slack: conversations.info %s failed: %s", channel_id, exc)
-            return None
-        if not name:
-            return None
-        self.bot.memory(PLATFORM).remember_channels({str(name).lower(): channel_id})
-        return str(name).lower()
+        error: Exception | None = None
+        for attempt in range(LOOKUP_ATTEMPTS):
+            if attempt:
+                self.pause(LOOKUP_PAUSE_SECONDS * attempt)
+            try:
+                name = (self.client.conversations_info(channel=channel_id).get("channel") or {}).get("name")
+            except SlackApiError as exc:
+                if exc.response.get("error") in GONE:
+                    log.info("Slack: conversations.info %s: %s", channel_id, exc.response.get("error"))
+                    return None
+                error = exc
+                continue
+            except (SlackClientError, OSError) as exc:
+                error = exc
+                continue
+            if not name:
+                return None
+            self.bot.memory(PLATFORM).remember_channels({str(name).lower(): channel_id})
+            return str(name).lower()
+        raise ChannelUnreadable(f"conversations.info {channel_id}: {error}")
+
+    @staticmethod
+    def pause(seconds: float) -> None:
+        time.sleep(seconds)
 
     def author(self, event: dict) -> str:
         """Who wrote a message: the integration's name, or the person's Slack display name."""
@@ -135,4 +169,4 @@ def tell(client: WebClient, text: str, *, user: str, channel: str | None = None,
         client.chat_postMessage(channel=user, text=fallback, blocks=blocks)
 
 
-__all__ = ["Directory", "plain_text", "tell", "usable"]
+__all__ = ["ChannelUnreadable", "Directory", "plain_text", "tell", "usable"]

@@ -53,6 +53,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
 from aiohttp import web
 from microsoft_agents.activity import (
     Activity,
@@ -531,6 +532,9 @@ class Handlers:
         return Outcome(reply.text, public=reply.public and reply.ok)
 
     async def open_form(self, actor: str, name: str, value: str) -> Outcome:
+        refusal = await asyncio.to_thread(self.bot.refusal_before_form, actor, name, value)
+        if refusal is not None:  # issue 16: no form for someone who will be refused
+            return Outcome(refusal.text)
         if name == "remove":  # ask the core first: not allowed or already removed -> no form
             reply = await asyncio.to_thread(self.bot.action, actor, "remove", value)
             if not reply.ok:
@@ -657,6 +661,20 @@ def build_agent(bot: Bot, chat: TeamsChat, auth: TeamsAuth) -> tuple[AgentApplic
     return agent, adapter
 
 
+def _token_shaped(header: str | None) -> bool:
+    """A missing header is the SDK's to refuse; a bearer token must be a JWT whose header names its key (kid)."""
+    if header is None:
+        return True
+    parts = header.split(maxsplit=1)
+    if len(parts) != 2 or parts[0].lower() != "bearer":
+        return True  # the SDK answers 401 itself
+    try:
+        head = jwt.get_unverified_header(parts[1].strip())
+    except jwt.PyJWTError:
+        return False
+    return isinstance(head.get("kid"), str) and bool(head["kid"])
+
+
 def mount(server: web.Application, bot: Bot, *, auth: TeamsAuth, chat: TeamsChat | None = None) -> TeamsChat:
     """Serve ``POST /api/messages`` on the one aiohttp application (bot/server.py). The bot's chat port
     becomes a TeamsChat, attached to the SDK's adapter and the running loop at start-up."""
@@ -666,8 +684,15 @@ def mount(server: web.Application, bot: Bot, *, auth: TeamsAuth, chat: TeamsChat
     agent, adapter = build_agent(bot, chat, auth)
 
     @jwt_authorization_decorator
-    async def messages(request: web.Request) -> web.StreamResponse:
+    async def authorized(request: web.Request) -> web.StreamResponse:
         return await start_agent_process(request, agent, adapter)
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        if not auth.anonymous and not _token_shaped(request.headers.get("Authorization")):
+            # issue 16: a token without a key id (or not a JWT at all) made the SDK raise (500, a traceback)
+            log.warning("Teams: a request whose bearer token is not a signed JWT with a key id; answered 401")
+            return web.json_response({"error": "Invalid token or authentication failed."}, status=401)
+        return await authorized(request)
 
     async def attach(app: web.Application) -> None:
         chat.attach(adapter, asyncio.get_running_loop(), auth.app_id, anonymous=auth.anonymous)

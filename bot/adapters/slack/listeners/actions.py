@@ -69,6 +69,10 @@ def register(app: App, bot: Bot) -> None:
             return
         name, value = ActionId(action["action_id"]).core_name, action.get("value", "")
         extra: dict[str, Any] = {}
+        refusal = bot.refusal_before_form(actor, name, value)  # issue 16: no form for someone who will be refused
+        if refusal is not None:
+            answer(client, body, respond, refusal.text)
+            return
         if name == "remove":  # ask the core first: not allowed or already removed -> no modal
             reply = bot.action(actor, "remove", value)
             if not reply.ok:

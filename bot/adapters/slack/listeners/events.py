@@ -23,13 +23,15 @@ thread replies (talk about an item in its thread without creating items).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.adapters.slack import home
-from bot.adapters.slack.directory import Directory, plain_text, tell
+from bot.adapters.slack.chat import PLATFORM
+from bot.adapters.slack.directory import ChannelUnreadable, Directory, plain_text, tell
 from bot.adapters.slack.blocks import fallback_text
 from bot.adapters.slack.listeners.actions import ground_picker
 from bot.facade import Bot
@@ -66,6 +68,48 @@ def before_ack(bot: Bot, work: Callable[[dict, BoltContext], None]) -> Callable[
     return middleware
 
 
+PARKED_RETRY_SECONDS = 30.0
+
+
+def retry_parked(bot: Bot, client: WebClient, directory: Directory | None = None) -> int:
+    """Take in the parked posts whose channel name can now be read (issue 16); returns how many were taken in
+    (a post in a channel that is not an account's is let go). A name still unreadable keeps its post parked."""
+    directory = directory or Directory(bot, client)
+    memory = bot.memory(PLATFORM)
+    taken = 0
+    for post in memory.parked_posts():
+        try:
+            name = directory.lookup_channel(post["channel_id"])
+        except ChannelUnreadable as exc:
+            memory.parked_failed(post["channel_id"], post["ts"], str(exc))
+            return taken  # Slack still cannot answer: try again later, in order
+        account = bot.account_by_channel(name) if name else None
+        if account is not None:
+            bot.intake(account.id, post["text"], author=post["author"], source="slack",
+                       external_id=f"{post['channel_id']}:{post['ts']}")
+            taken += 1
+            log.info("Slack: the parked post %s in %s is taken in", post["ts"], name)
+        memory.unpark(post["channel_id"], post["ts"])
+    return taken
+
+
+def keep_retrying_parked(bot: Bot, client: WebClient, every: float = PARKED_RETRY_SECONDS) -> threading.Thread:
+    """A daemon thread that retries parked posts every `every` seconds while there are any."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                if bot.memory(PLATFORM).has_parked_posts():
+                    retry_parked(bot, client)
+            except Exception:  # noqa: BLE001 (the posts stay parked; log it and try again)
+                log.exception("Slack: retrying parked posts failed; trying again in %s s", every)
+
+    thread = threading.Thread(target=loop, name="uppsikt-slack-parked", daemon=True)
+    thread.start()
+    return thread
+
+
 def register(app: App, bot: Bot) -> None:
     directory = Directory(bot, app.client)
 
@@ -75,13 +119,26 @@ def register(app: App, bot: Bot) -> None:
             return
         if event.get("app_id") and event.get("app_id") == body.get("api_app_id"):
             return  # our own post (Bolt also drops messages from our bot user)
-        name = directory.channel_name(event.get("channel"))
-        account = bot.account_by_channel(name) if name else None
         text = plain_text(event.get("text") or "").strip()
-        if account is None or not text:
+        if not text:
+            return
+        memory = bot.memory(PLATFORM)
+        if memory.has_parked_posts():
+            retry_parked(bot, app.client, directory)  # Slack answers again: take the parked posts in first
+        channel = str(event.get("channel") or "")
+        try:
+            name = directory.lookup_channel(channel)
+        except ChannelUnreadable as exc:
+            # acknowledged, so never dropped: kept until the channel's name can be read (issue 16)
+            memory.park_post(channel, str(event["ts"]), text, directory.author(event), str(exc))
+            log.warning("Slack: the name of channel %s cannot be read now (%s); the post %s is parked and "
+                        "taken in when it can", channel, exc, event.get("ts"))
+            return
+        account = bot.account_by_channel(name) if name else None
+        if account is None:
             return
         bot.intake(account.id, text, author=directory.author(event), source="slack",
-                   external_id=f"{event['channel']}:{event['ts']}")
+                   external_id=f"{channel}:{event['ts']}")
 
     def react(body: dict, context: BoltContext) -> None:
         event = body.get("event") or {}
