@@ -244,7 +244,7 @@ def cmd_report_month(args) -> int:
     ctx = bot.ctx
     try:
         if args.lang and args.lang not in LANGUAGES:
-            raise Refused(ctx.t("monthly.cli.bad_lang", value=args.lang))
+            raise ctx.refusal("monthly.cli.bad_lang", value=args.lang)
         month = monthly.parse_month(ctx, args.month) if args.month else monthly.Month(
             ctx.today().year, ctx.today().month).previous()
         from bot.report import page
@@ -332,7 +332,7 @@ def cmd_export_diarium(args) -> int:
     ctx = bot.ctx
     try:
         if args.format not in ("csv", "json"):
-            raise Refused(ctx.t("records.cli_bad_format", value=args.format, known="csv, json"))
+            raise ctx.refusal("records.cli_bad_format", value=args.format, known="csv, json")
         start, end = _records_dates(ctx, args)
         rows = records.export_diarium(ctx, start, end)
     except Refused as exc:

@@ -101,8 +101,8 @@ ACTION_NAMES = ("account_approve", "account_reject", "two_factor_attest")
 def _normalise(ctx: Context, fields: dict) -> dict:
     unknown = [k for k in fields if k not in FIELDS]
     if unknown:
-        raise Refused(ctx.t("lifecycle.unknown_fields", fields=", ".join(unknown),
-                            allowed=", ".join(f"{FIELD_WORDS[f]}=" for f in FIELDS)))
+        raise ctx.refusal("lifecycle.unknown_fields", fields=", ".join(unknown),
+                            allowed=", ".join(f"{FIELD_WORDS[f]}=" for f in FIELDS))
     data: dict[str, object] = {}
     for f in FIELDS:
         value = fields.get(f, "")
@@ -249,7 +249,7 @@ def _doc_fields(ctx: Context, data: dict) -> tuple[tuple[str, str], ...]:
 def get_request(ctx: Context, request_id: int) -> dict:
     rows = list(ctx.db.query("SELECT * FROM account_requests WHERE id = ?", [request_id]))
     if not rows:
-        raise Refused(ctx.t("lifecycle.request_not_found", id=request_id))
+        raise ctx.refusal("lifecycle.request_not_found", id=request_id)
     return rows[0]
 
 
@@ -268,24 +268,24 @@ def decide(ctx: Context, actor: str, request_id: int, approve: bool, reason: str
     person = ctx.person(actor)
     row = get_request(ctx, request_id)
     if row["status"] != "pending":
-        raise Refused(ctx.t("lifecycle.already_closed", id=request_id,
-                            status=ctx.t(f"lifecycle.status.{row['status']}")))
+        raise ctx.refusal("lifecycle.already_closed", id=request_id,
+                            status=ctx.t(f"lifecycle.status.{row['status']}"))
     data = json.loads(row["data"])
     unit = ctx.settings.units.get(data["unit"])
     is_manager = unit is not None and unit.manager == actor
     is_communicator = person.has_role("communicator")
     if not (is_manager or is_communicator):
-        raise Refused(ctx.t("lifecycle.not_decider", id=request_id,
-                            manager=_name(ctx, unit.manager) if unit else "–"))
+        raise ctx.refusal("lifecycle.not_decider", id=request_id,
+                            manager=_name(ctx, unit.manager) if unit else "–")
     if is_manager and row["manager_decision"] is None:
         part = "manager"
     elif is_communicator and row["communicator_decision"] is None:
         part = "communicator"
     else:
-        raise Refused(ctx.t("lifecycle.already_decided", id=request_id))
+        raise ctx.refusal("lifecycle.already_decided", id=request_id)
     reason = reason.strip()
     if not approve and not reason:
-        raise Refused(ctx.t("lifecycle.reason_required", id=request_id))
+        raise ctx.refusal("lifecycle.reason_required", id=request_id)
     other = "communicator" if part == "manager" else "manager"
     complete = approve and row[f"{other}_decision"] == "approved"
     if complete:
@@ -374,10 +374,10 @@ def close_account(ctx: Context, actor: str, account_id: str, reason: str) -> Acc
     account = ctx.account(account_id)
     person = ctx.person(actor)
     if actor != account.owner and not person.has_role("communicator"):
-        raise Refused(ctx.t("lifecycle.close_not_allowed", account=ctx.label(account), owner=_name(ctx, account.owner)))
+        raise ctx.refusal("lifecycle.close_not_allowed", account=ctx.label(account), owner=_name(ctx, account.owner))
     reason = reason.strip()
     if not reason:
-        raise Refused(ctx.t("lifecycle.close_reason_required", id=account.id))
+        raise ctx.refusal("lifecycle.close_reason_required", id=account.id)
     open_items = [r[0] for r in ctx.db.execute(
         f"SELECT id FROM items WHERE account_id = ? AND (status IN ({','.join('?' * len(OPEN_STATUSES))}) "
         "OR next_nudge_at IS NOT NULL) ORDER BY id",
@@ -385,8 +385,8 @@ def close_account(ctx: Context, actor: str, account_id: str, reason: str) -> Acc
     )]
     if open_items:
         # Questions are answered first (Q1); the scheduler also needs the account for their reminders.
-        raise Refused(ctx.t("lifecycle.close_open_items", account=ctx.label(account), count=len(open_items),
-                            items=", ".join(str(i) for i in open_items[:10])))
+        raise ctx.refusal("lifecycle.close_open_items", account=ctx.label(account), count=len(open_items),
+                            items=", ".join(str(i) for i in open_items[:10]))
     now = ctx.now_ts()
     closed = {"status": "closed", "intensified_until": None, "intensified_every_hours": None,
               "next_intensified_at": None}  # fmt: skip
@@ -422,7 +422,7 @@ def attest_two_factor(ctx: Context, actor: str, account_id: str, note: str = "")
     account = ctx.account(account_id)
     ctx.person(actor)
     if not may_attest(account, actor):
-        raise Refused(ctx.t("lifecycle.attest_not_staff", account=ctx.label(account)))
+        raise ctx.refusal("lifecycle.attest_not_staff", account=ctx.label(account))
     row = {"account_id": account.id, "person": actor, "attested_at": ctx.now_ts(), "note": note.strip()[:200]}
     with ctx.db.atomic():
         ctx.db["attestations"].insert(row)
@@ -496,7 +496,7 @@ def information_text(ctx: Context, account_id: str, lang: str = "sv") -> str:
     account = ctx.account(account_id)
     missing = [FIELD_WORDS[f] for f in ("purpose", "contact") if not getattr(account, f)]
     if missing:
-        raise Refused(ctx.t("lifecycle.info_missing", account=ctx.label(account), fields=", ".join(missing)))
+        raise ctx.refusal("lifecycle.info_missing", account=ctx.label(account), fields=", ".join(missing))
     pol = account.policy
     unit = ctx.settings.units.get(account.unit)
     unit_name = unit.name if unit else account.unit
@@ -566,29 +566,29 @@ def parse_fields(ctx: Context, words: list[str]) -> dict[str, object]:
     try:
         tokens = shlex.split(text)
     except ValueError:
-        raise Refused(ctx.t("lifecycle.unbalanced_quotes")) from None
+        raise ctx.refusal("lifecycle.unbalanced_quotes") from None
     if not tokens:
-        raise Refused(ctx.t("lifecycle.usage_request"))
+        raise ctx.refusal("lifecycle.usage_request")
     fields: dict[str, object] = {}
     allowed = ", ".join(f"{w}=" for w in FIELD_WORDS.values())
     for token in tokens:
         key, eq, value = token.partition("=")
         if not eq:
-            raise Refused(ctx.t("lifecycle.not_key_value", word=token))
+            raise ctx.refusal("lifecycle.not_key_value", word=token)
         name = OPTION_NAMES.get(fold(key.strip()))
         if name is None:
-            raise Refused(ctx.t("lifecycle.unknown_key", key=key, allowed=allowed))
+            raise ctx.refusal("lifecycle.unknown_key", key=key, allowed=allowed)
         if name in fields:
-            raise Refused(ctx.t("lifecycle.duplicate_key", key=key))
+            raise ctx.refusal("lifecycle.duplicate_key", key=key)
         fields[name] = value
     return fields
 
 
 def _request_number(ctx: Context, words: list[str], usage: str) -> int:
     if not words:
-        raise Refused(ctx.t(usage))
+        raise ctx.refusal(usage)
     if not is_number(words[0]):
-        raise Refused(ctx.t("error.bad_number", what=ctx.t("lifecycle.word_request"), value=words[0]))
+        raise ctx.refusal("error.bad_number", what=ctx.t("lifecycle.word_request"), value=words[0])
     return int(words[0])
 
 
@@ -614,7 +614,7 @@ def cmd_konto_lifecycle(ctx: Context, actor: str, words: list[str], channel: str
     if sub == "godkann":
         number = _request_number(ctx, rest, "lifecycle.usage_approve")
         if len(rest) > 1:
-            raise Refused(ctx.t("lifecycle.usage_approve"))
+            raise ctx.refusal("lifecycle.usage_approve")
         return _decision_reply(ctx, decide(ctx, actor, number, True))
     if sub in ("avsla", "avslag"):
         number = _request_number(ctx, rest, "lifecycle.usage_reject")
@@ -624,7 +624,7 @@ def cmd_konto_lifecycle(ctx: Context, actor: str, words: list[str], channel: str
     if sub in ("intyga", "tvafaktor", "2fa"):
         account_id, extra = account_arg(ctx, rest, channel, "lifecycle.usage_attest")
         if extra:
-            raise Refused(ctx.t("lifecycle.attest_no_text", id=account_id))
+            raise ctx.refusal("lifecycle.attest_no_text", id=account_id)
         attest_two_factor(ctx, actor, account_id)
         return Reply(ctx.t("lifecycle.reply_attested", account=ctx.label(account_id),
                            months=ctx.account(account_id).policy.accounts.two_factor_reattest_months))
@@ -635,7 +635,7 @@ def cmd_konto_lifecycle(ctx: Context, actor: str, words: list[str], channel: str
         account_id, reason = account_arg(ctx, rest, channel, "lifecycle.usage_close")
         account = close_account(ctx, actor, account_id, " ".join(reason))
         return Reply(ctx.t("lifecycle.reply_closed", name=account.name), public=True)
-    raise Refused(ctx.t("lifecycle.help"))
+    raise ctx.refusal("lifecycle.help")
 
 
 def cmd_klarsprak(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:
@@ -645,7 +645,7 @@ def cmd_klarsprak(ctx: Context, actor: str, words: list[str], channel: str | Non
     text = " ".join(words).strip()
     feedback = reply_check(ctx, text) if text else ""
     if not feedback:
-        raise Refused(ctx.t("lifecycle.klarsprak.usage"))
+        raise ctx.refusal("lifecycle.klarsprak.usage")
     return Reply(feedback)
 
 
@@ -657,9 +657,9 @@ def do_action(ctx: Context, actor: str, name: str, value: str, reason: str = "")
         return Reply(ctx.t("lifecycle.reply_attested", account=ctx.label(account),
                            months=account.policy.accounts.two_factor_reattest_months))
     if name not in ("account_approve", "account_reject"):
-        raise Refused(ctx.t("lifecycle.help"))
+        raise ctx.refusal("lifecycle.help")
     if not is_number(str(value)):
-        raise Refused(ctx.t("error.bad_number", what=ctx.t("lifecycle.word_request"), value=value))
+        raise ctx.refusal("error.bad_number", what=ctx.t("lifecycle.word_request"), value=value)
     return _decision_reply(ctx, decide(ctx, actor, int(value), name == "account_approve", reason))
 
 

@@ -85,7 +85,7 @@ def cmd_rapport(ctx: Context, actor: str, words: list[str], channel: str | None)
     start = parse_date(ctx, words[0], ctx.t("word.from")) if words else today - dt.timedelta(days=today.weekday())
     end = parse_date(ctx, words[1], ctx.t("word.to")) if len(words) > 1 else today
     if len(words) > 2:
-        raise Refused(ctx.t("help.rapport"))
+        raise ctx.refusal("help.rapport")
     return Reply(oversight.render_report(ctx, oversight.report(ctx, start, end)))
 
 
@@ -97,11 +97,11 @@ def cmd_rapport_manad(ctx: Context, actor: str, words: list[str], channel: str |
     if words and fold(words[0]) in ("hjalp", "help"):
         return Reply(ctx.t("monthly.post.usage"))
     if len(words) > 1:
-        raise Refused(ctx.t("monthly.post.usage"))
+        raise ctx.refusal("monthly.post.usage")
     today = ctx.today()
     month = monthly.parse_month(ctx, words[0]) if words else monthly.Month(today.year, today.month).previous()
     if month.first > today:
-        raise Refused(ctx.t("monthly.future_month", month=month.key))
+        raise ctx.refusal("monthly.future_month", month=month.key)
     from bot.report.charts import month_name
     from bot.report.post import monthly_message
 
@@ -134,7 +134,7 @@ def cmd_franvaro(ctx: Context, actor: str, words: list[str], channel: str | None
         ))
     if sub == "ta" and len(words) >= 3 and fold(words[1]) == "bort":
         if not is_number(words[2]):
-            raise Refused(ctx.t("error.bad_number", what="id", value=words[2]))
+            raise ctx.refusal("error.bad_number", what="id", value=words[2])
         a = staff.remove_absence(ctx, actor, int(words[2]))
         return Reply(ctx.t("absence.removed", id=a.id, person=ctx.person(a.person).name))
     person = actor
@@ -143,7 +143,7 @@ def cmd_franvaro(ctx: Context, actor: str, words: list[str], channel: str | None
         words = words[2:]
     opts, rest = _options(words, {"ersattare": "substitute", "vikarie": "substitute", "orsak": "reason"})
     if len(rest) < 2:
-        raise Refused(ctx.t("help.franvaro"))
+        raise ctx.refusal("help.franvaro")
     start = parse_date(ctx, rest[0], ctx.t("word.from"))
     end = parse_date(ctx, rest[1], ctx.t("word.to"))
     reason = opts.get("reason", "") + (" " if opts.get("reason") and rest[2:] else "") + " ".join(rest[2:])
@@ -161,10 +161,10 @@ def cmd_fraga(ctx: Context, actor: str, words: list[str], channel: str | None) -
     if words and fold(words[0]) in ("hjalp", "help"):
         return Reply(ctx.t("help.fraga"))
     if not words:
-        raise Refused(ctx.t("help.fraga"))
+        raise ctx.refusal("help.fraga")
     account_id, rest = _account_arg(ctx, words, channel, "item.usage_track")
     if not rest:
-        raise Refused(ctx.t("help.fraga"))
+        raise ctx.refusal("help.fraga")
     item, _ = intake.receive(ctx, account_id, " ".join(rest), author="", source="manual", created_by=actor,
                              force_question=True)
     return Reply(ctx.t("item.tracked", id=item["id"], assignee=ctx.person(item["assignee"]).name,
@@ -189,21 +189,21 @@ def cmd_arende(ctx: Context, actor: str, words: list[str], channel: str | None) 
     if len(words) < 2 or fold(words[0]) in ("hjalp", "help"):
         return Reply(ctx.t("help.arende"))
     if not is_number(words[0]):
-        raise Refused(ctx.t("error.bad_number", what=ctx.t("word.item_id"), value=words[0]))
+        raise ctx.refusal("error.bad_number", what=ctx.t("word.item_id"), value=words[0])
     name = ACTION_WORDS.get(fold(words[1]))
     if name is None:
-        raise Refused(ctx.t("item.unknown_action_word", word=words[1], help=ctx.t("help.arende")))
+        raise ctx.refusal("item.unknown_action_word", word=words[1], help=ctx.t("help.arende"))
     args = words[2:]
     to = reason = answer = author = ""
     if name == "reassign":
         if not args:
-            raise Refused(ctx.t("item.reassign_needs_target"))
+            raise ctx.refusal("item.reassign_needs_target")
         to, reason = args[0].lower(), " ".join(args[1:])
     elif name == "forwarded":
         opts, args = _options(args, {"till": "to", "to": "to"})
         to = opts.get("to", "").lower()
         if not to:  # Q2: forwarded to whom? Never silently to the person who typed it.
-            raise Refused(ctx.t("item.forward_needs_target", id=words[0]))
+            raise ctx.refusal("item.forward_needs_target", id=words[0])
     elif name == "answered":
         opts, args = _options(args, {"av": "author", "forfattare": "author", "author": "author"})
         answer = " ".join(args)
@@ -224,7 +224,7 @@ def button(ctx: Context, actor: str, name: str, value: str, **kwargs: str) -> Re
         return Reply(ctx.t("oversight.logged", account=ctx.label(value), time=ctx.now().strftime("%H:%M")),
                      public=True)
     if not is_number(str(value)):
-        raise Refused(ctx.t("error.bad_number", what=ctx.t("word.item_id"), value=value))
+        raise ctx.refusal("error.bad_number", what=ctx.t("word.item_id"), value=value)
     return item_action(ctx, actor, int(value), name, **kwargs)
 
 
@@ -270,7 +270,7 @@ def cmd_tabort(ctx: Context, actor: str, words: list[str], channel: str | None) 
     if not words or fold(words[0]) in ("hjalp", "help"):
         return Reply(ctx.t("help.tabort"))
     if not is_number(words[0]):
-        raise Refused(ctx.t("error.bad_number", what=ctx.t("word.item_id"), value=words[0]))
+        raise ctx.refusal("error.bad_number", what=ctx.t("word.item_id"), value=words[0])
     return item_action(ctx, actor, int(words[0]), "remove", reason=" ".join(words[1:]))
 
 
@@ -286,7 +286,7 @@ def cmd_kris(ctx: Context, actor: str, words: list[str], channel: str | None) ->
     if sub in ("av", "off"):
         crisis.stop(ctx, actor)
         return Reply(ctx.t("crisis.off_reply"), public=True)
-    raise Refused(ctx.t("help.kris"))
+    raise ctx.refusal("help.kris")
 
 
 def action_reply(ctx: Context, item: dict, name: str) -> str:
@@ -420,4 +420,4 @@ def handle(ctx: Context, actor: str, text: str, channel: str | None = None) -> R
             return help_for(ctx, name, words[1:], actor.lower(), channel)
         return handler(ctx, actor.lower(), words[1:], channel)
     except Refused as exc:
-        return Reply(str(exc), ok=False)
+        return Reply(str(exc), ok=False, data={"problems": exc.problems} if exc.problems else {})

@@ -127,7 +127,7 @@ class Context:
         try:
             return self.accounts[account_id]
         except KeyError:
-            raise Refused(self.t("error.unknown_account", account=account_id, known=", ".join(self.accounts))) from None
+            raise self.refusal("error.unknown_account", account=account_id, known=", ".join(self.accounts)) from None
 
     def label(self, account: Account | str) -> str:
         """How an account is named in messages and reports: its name, and its platform too when another
@@ -176,14 +176,14 @@ class Context:
     def person(self, email: str) -> Person:
         p = self.settings.person(email)
         if p is None:
-            raise Refused(self.t("error.unknown_person", email=email))
+            raise self.refusal("error.unknown_person", email=email)
         return p
 
     def item(self, item_id: int) -> dict:
         """An item's row; Refused (item.not_found) when there is none."""
         rows = list(self.db.query("SELECT * FROM items WHERE id = ?", [item_id]))
         if not rows:
-            raise Refused(self.t("item.not_found", id=item_id))
+            raise self.refusal("item.not_found", id=item_id)
         return rows[0]
 
     def name_of(self, email: str | None) -> str:

@@ -31,7 +31,7 @@ def _check_role(ctx: Context, actor: str) -> None:
     person = ctx.person(actor)
     if not any(r in person.roles for r in MAY_TOGGLE):
         members = ", ".join(ctx.person(e).name for e in ctx.role_holders("crisis_group"))
-        raise Refused(ctx.t("crisis.not_allowed", members=members))
+        raise ctx.refusal("crisis.not_allowed", members=members)
 
 
 def _primary(ctx: Context) -> str:
@@ -47,7 +47,7 @@ def _every(ctx: Context) -> int:
 def start(ctx: Context, actor: str, reason: str = "") -> dict:
     _check_role(ctx, actor)
     if active_period(ctx):
-        raise Refused(ctx.t("crisis.already_on"))
+        raise ctx.refusal("crisis.already_on")
     now = ctx.now_ts()
     with ctx.db.atomic():
         table = ctx.db["crisis_periods"]
@@ -70,7 +70,7 @@ def stop(ctx: Context, actor: str) -> dict:
     _check_role(ctx, actor)
     period = active_period(ctx)
     if period is None:
-        raise Refused(ctx.t("crisis.not_on"))
+        raise ctx.refusal("crisis.not_on")
     now = ctx.now_ts()
     with ctx.db.atomic():
         ctx.update("crisis_periods", period["id"], {"ended_at": now, "ended_by": actor, "next_prompt_at": None})
@@ -137,10 +137,10 @@ def escalate(ctx: Context, actor: str, item_id: int) -> dict:
     account = ctx.account(item["account_id"])
     person = ctx.person(actor)
     if actor not in account.staff and not any(r in person.roles for r in ("communicator", *MAY_TOGGLE)):
-        raise Refused(ctx.t("crisis.escalate_not_allowed", account=ctx.label(account)))
+        raise ctx.refusal("crisis.escalate_not_allowed", account=ctx.label(account))
     with ctx.db.atomic():
         if not alert(ctx, item, ctx.t("crisis.by_person"), actor):
-            raise Refused(ctx.t("crisis.already_alerted", id=item_id))
+            raise ctx.refusal("crisis.already_alerted", id=item_id)
     return items.get(ctx, item_id)
 
 

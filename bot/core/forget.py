@@ -100,7 +100,7 @@ def forget(ctx: Context, author: str, actor: str, *, dry_run: bool = False) -> R
     """Handle an erasure request for everything `author` wrote; returns what was erased and kept, and why."""
     name = _normalise(author)
     if not name:
-        raise Refused(ctx.t("forget.no_name"))
+        raise ctx.refusal("forget.no_name")
     ctx.db.register_function(_fold, deterministic=True, name=FOLD)
     report = Report(author=" ".join(author.split()), dry_run=dry_run)
     with ctx.db.atomic():

@@ -284,7 +284,7 @@ def intake(
     account = ctx.account(account_id)
     text = text.strip()
     if not text:
-        raise Refused(ctx.t("item.empty"))
+        raise ctx.refusal("item.empty")
     received = received_at or ctx.now()
     with ctx.db.atomic():
         if external_id is None:
@@ -434,21 +434,21 @@ def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reas
     """Apply one of ACTIONS; raises Refused with a Swedish explanation when not possible."""
     person = ctx.person(actor)
     if name not in ACTIONS:
-        raise Refused(ctx.t("item.unknown_action", name=name, known=", ".join(ACTIONS)))
+        raise ctx.refusal("item.unknown_action", name=name, known=", ".join(ACTIONS))
     with ctx.db.atomic():
         item = get(ctx, item_id)
         account = ctx.account(item["account_id"])
         if name in RESTRICTED_ACTIONS and not may_handle(ctx, account, item, actor):
-            raise Refused(ctx.t("item.not_allowed", account=ctx.label(account), id=item_id))
+            raise ctx.refusal("item.not_allowed", account=ctx.label(account), id=item_id)
         before = item["status"]
         if before in DONE_STATUSES:
-            raise Refused(ctx.t("item.already_done", id=item_id, status=ctx.t(f"status.{before}")))
+            raise ctx.refusal("item.already_done", id=item_id, status=ctx.t(f"status.{before}"))
         now = ctx.now()
         changes: dict = {"updated_at": to_epoch(now)}
         notify: str | None = None
         if name == "take":
             if item["assignee"] == actor and before != "noted":
-                raise Refused(ctx.t("item.already_yours", id=item_id))
+                raise ctx.refusal("item.already_yours", id=item_id)
             changes["assignee"] = actor
             changes["assigned_reason"] = ctx.t("route.took", person=person.first_name)
             if before == "noted":
@@ -456,18 +456,18 @@ def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reas
                             "first_reply_due": to_epoch(first_reply_due(ctx, account, from_epoch(item["received_at"])))}
         elif name == "reassign":
             if not to:
-                raise Refused(ctx.t("item.reassign_needs_target"))
+                raise ctx.refusal("item.reassign_needs_target")
             target = ctx.person(to)
             if not reason.strip():
                 raise ctx.refusal("item.reassign_needs_reason", "reason")
             if before == "noted":
-                raise Refused(ctx.t("item.take_first", id=item_id))
+                raise ctx.refusal("item.take_first", id=item_id)
             changes["assignee"] = target.email
             changes["assigned_reason"] = ctx.t("route.reassigned", person=person.first_name, reason=reason.strip())
             notify = target.email
         elif name in ("first_reply_sent", "forwarded"):
             if before != "open":
-                raise Refused(ctx.t("item.first_reply_twice", id=item_id))
+                raise ctx.refusal("item.first_reply_twice", id=item_id)
             # Q2 (Lekeberg 6.2): the full answer is due N business days after the question arrived,
             # however late the first reply or the forward came.
             changes |= {"status": name, "first_reply_at": to_epoch(now),
@@ -480,7 +480,7 @@ def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reas
                 notify = target.email
         elif name == "answered":
             if before == "noted":
-                raise Refused(ctx.t("item.take_first", id=item_id))
+                raise ctx.refusal("item.take_first", id=item_id)
             answer_author = _answer_author(ctx, account, item, actor, author)
             changes |= {"status": "answered", "answered_at": to_epoch(now), "answered_by": answer_author,
                         "answer_recorded_by": actor, "answer": answer.strip(), "next_nudge_at": None}
@@ -489,7 +489,7 @@ def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reas
                 changes |= _late_first_reply(item, now)
         elif name == "no_reply":
             if not reason.strip():
-                raise Refused(ctx.t("item.no_reply_needs_reason"))
+                raise ctx.refusal("item.no_reply_needs_reason")
             changes |= {"status": "closed", "closed_reason": reason.strip(), "next_nudge_at": None}
         ctx.update("items", item_id, changes)
         item = get(ctx, item_id)

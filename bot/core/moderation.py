@@ -89,9 +89,9 @@ def removal_prompt(ctx: Context, actor: str, item_id: int) -> tuple[str, list[tu
     item = items.get(ctx, item_id)
     account = ctx.account(item["account_id"])
     if not may_moderate(ctx, account, actor):
-        raise Refused(ctx.t("moderation.not_allowed", account=ctx.label(account)))
+        raise ctx.refusal("moderation.not_allowed", account=ctx.label(account))
     if _removal_of(ctx, item_id):
-        raise Refused(ctx.t("moderation.already_removed", id=item_id))
+        raise ctx.refusal("moderation.already_removed", id=item_id)
     suggestion = suggested_ground(ctx, item)
     text = ctx.t("moderation.pick_ground", id=item_id, grounds=ground_listing(ctx, account.policy.moderation.grounds))
     if suggestion:
@@ -130,13 +130,13 @@ def remove(ctx: Context, actor: str, item_id: int, ground: str, note: str = "") 
     item = items.get(ctx, item_id)
     account = ctx.account(item["account_id"])
     if not may_moderate(ctx, account, actor):
-        raise Refused(ctx.t("moderation.not_allowed", account=ctx.label(account)))
+        raise ctx.refusal("moderation.not_allowed", account=ctx.label(account))
     allowed = account.policy.moderation.grounds
     typed, ground = ground, parse_ground(ctx, ground) or ground
     if ground not in allowed:
-        raise Refused(ctx.t("moderation.bad_ground", ground=typed, grounds=ground_listing(ctx, allowed)))
+        raise ctx.refusal("moderation.bad_ground", ground=typed, grounds=ground_listing(ctx, allowed))
     if _removal_of(ctx, item_id):
-        raise Refused(ctx.t("moderation.already_removed", id=item_id))
+        raise ctx.refusal("moderation.already_removed", id=item_id)
     tags = {t.id for t in items.tags_of(item)}
     confidential = ground == "personal_data" and "confidential" in tags
     now = ctx.now_ts()

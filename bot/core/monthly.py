@@ -79,7 +79,7 @@ def parse_month(ctx: Context, text: str) -> Month:
     """'2026-11' -> Month; anything else is refused with a Swedish explanation."""
     m = MONTH_RE.match((text or "").strip())
     if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
-        raise Refused(ctx.t("monthly.bad_month", value=text))
+        raise ctx.refusal("monthly.bad_month", value=text)
     return Month(int(m.group(1)), int(m.group(2)))
 
 
@@ -467,7 +467,7 @@ class MonthFigures:
 
 def month_figures(ctx: Context, month: Month) -> MonthFigures:
     if month.first > ctx.today():
-        raise Refused(ctx.t("monthly.future_month", month=month.key))
+        raise ctx.refusal("monthly.future_month", month=month.key)
     return MonthFigures(
         month=month, municipality=ctx.settings.municipality.name, made_at=ctx.now(),
         oversight=oversight_calendar(ctx, month), replies=reply_times(ctx, month),

@@ -82,7 +82,7 @@ def is_named_substitute(ctx: Context, account: Account, person: str, day: dt.dat
 def log_check(ctx: Context, account_id: str, person: str, note: str = "", via: str = "command") -> dict:
     account = ctx.account(account_id)
     if not may_check(ctx, account, person):
-        raise Refused(ctx.t("oversight.not_allowed", account=ctx.label(account)))
+        raise ctx.refusal("oversight.not_allowed", account=ctx.label(account))
     now = ctx.now()
     row = {
         "account_id": account.id, "day": now.date().isoformat(), "checked_at": to_epoch(now),
@@ -314,11 +314,11 @@ def intensify(ctx: Context, account_id: str, actor: str, reason: str, hours: int
     """Check the account every `hours` for `days`, evenings and weekends included."""
     account = ctx.account(account_id)
     if not may_check(ctx, account, actor):
-        raise Refused(ctx.t("oversight.intensify_not_allowed", account=ctx.label(account)))
+        raise ctx.refusal("oversight.intensify_not_allowed", account=ctx.label(account))
     pol = account.policy.oversight
     every = hours or pol.intensified_every_hours
     if every < 1 or every > 24:
-        raise Refused(ctx.t("oversight.bad_hours"))
+        raise ctx.refusal("oversight.bad_hours")
     now = ctx.now_ts()
     until = now + (days or pol.intensified_days) * 86400
     row = ctx.db["accounts"].get(account.id)
@@ -450,7 +450,7 @@ def report(ctx: Context, start: dt.date, end: dt.date) -> Report:
     watch days) with who checked, or nothing if missed. Only days up to today count, and only
     days since the account was watched by Uppsikt (never days before the install)."""
     if end < start:
-        raise Refused(ctx.t("report.end_before_start"))
+        raise ctx.refusal("report.end_before_start")
     last = min(end, ctx.today())
     logs: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     for r in ctx.db.query(

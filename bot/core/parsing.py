@@ -26,13 +26,13 @@ def fold(word: str) -> str:
 
 def parse_date(ctx: Context, text: str, what: str) -> dt.date:
     if not DATE_RE.match(text):
-        raise Refused(ctx.t("error.bad_date", what=what, value=text))
+        raise ctx.refusal("error.bad_date", what=what, value=text)
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise Refused(ctx.t("error.bad_date", what=what, value=text)) from None
+        raise ctx.refusal("error.bad_date", what=what, value=text) from None
     if not MIN_DATE <= day <= MAX_DATE:
-        raise Refused(ctx.t("error.bad_date", what=what, value=text))
+        raise ctx.refusal("error.bad_date", what=what, value=text)
     return day
 
 
@@ -57,7 +57,7 @@ def account_arg(ctx: Context, words: list[str], channel: str | None, usage_key: 
         return words[0].lower(), words[1:]
     acc = ctx.account_by_channel(channel) if channel else None
     if acc is None:
-        raise Refused(ctx.t(usage_key, accounts=", ".join(ctx.accounts)))
+        raise ctx.refusal(usage_key, accounts=", ".join(ctx.accounts))
     return acc.id, words
 
 
@@ -66,5 +66,5 @@ def int_option(ctx: Context, opts: dict[str, str], key: str, label: str, maximum
     if key not in opts:
         return None
     if not is_number(opts[key]) or int(opts[key]) < 1 or (maximum is not None and int(opts[key]) > maximum):
-        raise Refused(ctx.t("error.bad_number", what=label, value=opts[key]))
+        raise ctx.refusal("error.bad_number", what=label, value=opts[key])
     return int(opts[key])

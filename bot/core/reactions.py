@@ -21,6 +21,6 @@ def react(ctx: Context, actor: str, item_id: int, emoji: str) -> Reply | None:
         return commands.item_action(ctx, actor, item_id, name)
     item = items.get(ctx, item_id)
     if name == "answered" and item["status"] == "noted":
-        raise Refused(ctx.t("item.take_first", id=item_id))
+        raise ctx.refusal("item.take_first", id=item_id)
     items.act(ctx, actor, item_id, name)
     return Reply(ctx.t(f"item.done.{name}", id=item_id, assignee=ctx.person(actor).name))

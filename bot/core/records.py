@@ -105,7 +105,7 @@ def _tag_ids(item: dict) -> set[str]:
 def _period(ctx: Context, start: dt.date, end: dt.date) -> tuple[int, int]:
     """[start 00:00, end+1 00:00) Stockholm as epoch seconds."""
     if end < start:
-        raise Refused(ctx.t("records.end_before_start", start=start.isoformat(), end=end.isoformat()))
+        raise ctx.refusal("records.end_before_start", start=start.isoformat(), end=end.isoformat())
     cal = ctx.calendar()
     return to_epoch(cal.local_midnight(start)), to_epoch(cal.local_midnight(end + dt.timedelta(days=1)))
 
@@ -116,7 +116,7 @@ def _period(ctx: Context, start: dt.date, end: dt.date) -> tuple[int, int]:
 def parse_reason(ctx: Context, word: str) -> str:
     reason = REASON_ALIASES.get(fold(word.strip()))
     if reason is None:
-        raise Refused(ctx.t("records.unknown_reason", reason=word, known=", ".join(REASONS)))
+        raise ctx.refusal("records.unknown_reason", reason=word, known=", ".join(REASONS))
     return reason
 
 
@@ -332,10 +332,10 @@ def mark_major_change(ctx: Context, account_id: str, actor: str, description: st
     """R4: a major change (name, purpose, look) calls for a snapshot now."""
     account = ctx.account(account_id)
     if not _may_edit(ctx, account, actor):
-        raise Refused(ctx.t("records.not_allowed", account=ctx.label(account)))
+        raise ctx.refusal("records.not_allowed", account=ctx.label(account))
     description = description.strip()
     if not description:
-        raise Refused(ctx.t("records.change_needs_description", id=account.id))
+        raise ctx.refusal("records.change_needs_description", id=account.id)
     to, why = staff.responsible_for(ctx, account, ctx.today())
     with ctx.db.atomic():
         table = ctx.db["major_changes"]
@@ -353,10 +353,10 @@ def log_snapshot(ctx: Context, account_id: str, actor: str, reference: str) -> d
     """A snapshot was taken and saved at `reference`; resolves pending major changes."""
     account = ctx.account(account_id)
     if not _may_edit(ctx, account, actor):
-        raise Refused(ctx.t("records.not_allowed", account=ctx.label(account)))
+        raise ctx.refusal("records.not_allowed", account=ctx.label(account))
     reference = reference.strip()
     if not reference:
-        raise Refused(ctx.t("records.snapshot_needs_reference", id=account.id))
+        raise ctx.refusal("records.snapshot_needs_reference", id=account.id)
     with ctx.db.atomic():
         pending = pending_changes(ctx, account.id)
         table = ctx.db["snapshots"]
@@ -611,13 +611,13 @@ def search(
     """
     query = query.strip()
     if not query:
-        raise Refused(ctx.t("records.empty_query"))
+        raise ctx.refusal("records.empty_query")
     if account is not None and account not in ctx.accounts and not ctx.db["accounts"].count_where("id = ?", [account]):
-        raise Refused(ctx.t("error.unknown_account", account=account, known=", ".join(ctx.accounts)))
+        raise ctx.refusal("error.unknown_account", account=account, known=", ".join(ctx.accounts))
     lo = to_epoch(ctx.calendar().local_midnight(start)) if start else None
     hi = to_epoch(ctx.calendar().local_midnight(end + dt.timedelta(days=1))) if end else None
     if start and end and end < start:
-        raise Refused(ctx.t("records.end_before_start", start=start.isoformat(), end=end.isoformat()))
+        raise ctx.refusal("records.end_before_start", start=start.isoformat(), end=end.isoformat())
     ctx.db.register_function(_sql_fold, deterministic=True, name="uppsikt_fold")
     pattern = _like_pattern(query)
 
@@ -697,14 +697,14 @@ def cmd_diarium(ctx: Context, actor: str, words: list[str], channel: str | None)
     if not words or fold(words[0]) in ("hjalp", "help"):
         return Reply(ctx.t("records.help.diarium"))
     if not is_number(words[0]):
-        raise Refused(ctx.t("error.bad_number", what=ctx.t("word.item_id"), value=words[0]))
+        raise ctx.refusal("error.bad_number", what=ctx.t("word.item_id"), value=words[0])
     if len(words) > 2:
-        raise Refused(ctx.t("records.help.diarium"))
+        raise ctx.refusal("records.help.diarium")
     reason = parse_reason(ctx, words[1] if len(words) > 1 else DEFAULT_REASON)
     item = ctx.item(int(words[0]))
     if item["diarium"] and item["diarium_reason"] != reason and not _may_change_mark(ctx, item, actor):
         # Marking keeps more on record; changing a mark (e.g. sekretess -> synpunkt, R3) is a decision.
-        raise Refused(ctx.t("records.remark_not_allowed", id=item["id"], reason=item["diarium_reason"]))
+        raise ctx.refusal("records.remark_not_allowed", id=item["id"], reason=item["diarium_reason"])
     item = mark_for_diarium(ctx, item["id"], reason, actor)
     return Reply(ctx.t("records.marked", id=item["id"], reason=item["diarium_reason"]))
 
@@ -739,7 +739,7 @@ def cmd_snapshot(ctx: Context, actor: str, words: list[str], channel: str | None
         msg = mark_major_change(ctx, account_id, actor, " ".join(rest))
         return Reply(ctx.t("records.change_logged", account=ctx.label(account_id),
                            person=ctx.person(msg.to).name), public=True)
-    raise Refused(ctx.t("records.help.snapshot"))
+    raise ctx.refusal("records.help.snapshot")
 
 
 def cmd_sok(ctx: Context, actor: str, words: list[str], channel: str | None) -> Reply:
@@ -747,14 +747,14 @@ def cmd_sok(ctx: Context, actor: str, words: list[str], channel: str | None) -> 
     if len(words) == 1 and fold(words[0]) in ("hjalp", "help"):
         return Reply(ctx.t("records.help.sok"))
     if not words:
-        raise Refused(ctx.t("records.help.sok"))
+        raise ctx.refusal("records.help.sok")
     opts, rest = options(words, {"konto": "account", "fran": "from", "till": "to"})
     start = parse_date(ctx, opts["from"], ctx.t("word.from")) if "from" in opts else None
     end = parse_date(ctx, opts["to"], ctx.t("word.to")) if "to" in opts else None
     account = opts["account"].lower() if "account" in opts else None
     query = " ".join(rest)
     if len(query) > SEARCH_QUERY_MAX:  # issue 16: 100,000 characters gave "Något gick fel"
-        raise Refused(ctx.t("robust.search_too_long", length=len(query), max=SEARCH_QUERY_MAX))
+        raise ctx.refusal("robust.search_too_long", length=len(query), max=SEARCH_QUERY_MAX)
     results = search(ctx, query, start, end, account)
     return Reply(render_search(ctx, query, results, SEARCH_CHAT_LIMIT), data={"results": results})
 

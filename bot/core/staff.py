@@ -74,16 +74,16 @@ def add_absence(
     ctx.person(actor)
     ctx.person(person)
     if person != actor and not _may_manage_others(ctx, actor):
-        raise Refused(ctx.t("absence.not_allowed_for_other"))
+        raise ctx.refusal("absence.not_allowed_for_other")
     if end < start:
-        raise Refused(ctx.t("absence.end_before_start", start=start, end=end))
+        raise ctx.refusal("absence.end_before_start", start=start, end=end)
     if substitute:
         ctx.person(substitute)
         if substitute == person:
-            raise Refused(ctx.t("absence.self_substitute"))
+            raise ctx.refusal("absence.self_substitute")
         clash = absences_overlapping(ctx, substitute, start, end)
         if clash:
-            raise Refused(ctx.t("absence.substitute_away", substitute=substitute, start=clash.start, end=clash.end))
+            raise ctx.refusal("absence.substitute_away", substitute=substitute, start=clash.start, end=clash.end)
     with ctx.db.atomic():
         table = ctx.db["absences"]
         table.insert(
@@ -111,10 +111,10 @@ def absences_overlapping(ctx: Context, person: str, start: dt.date, end: dt.date
 def remove_absence(ctx: Context, actor: str, absence_id: int) -> Absence:
     rows = list(ctx.db.query("SELECT * FROM absences WHERE id = ? AND removed_at IS NULL", [absence_id]))
     if not rows:
-        raise Refused(ctx.t("absence.not_found", id=absence_id))
+        raise ctx.refusal("absence.not_found", id=absence_id)
     absence = _row(rows[0])
     if absence.person != actor and not _may_remove_for(ctx, actor, absence.person):
-        raise Refused(ctx.t("absence.not_allowed_for_other"))
+        raise ctx.refusal("absence.not_allowed_for_other")
     with ctx.db.atomic():
         ctx.db["absences"].update(absence_id, {"removed_at": ctx.now_ts()})
         ctx.audit(actor, "absence.remove", absence.person, id=absence_id)

@@ -186,3 +186,29 @@ def test_a_plain_refusal_has_no_problems_and_ctx_refusal_has_one(settings):
     assert exc.problems == (Problem("error.unknown_person", ("owner",), (("email", "a@b.se"),)),)
     assert str(exc) == h.ctx.t("error.unknown_person", email="a@b.se")
     assert isinstance(h.ctx, Context)
+
+
+def test_every_refusal_in_the_code_carries_its_catalogue_key():
+    """Structured refusals (issue 9 point 3): a sentence from the catalogue is never wrapped in a bare
+    Refused(...); `ctx.refusal(key, field, **values)` carries the key, the field and the values, so an
+    adapter never parses the text back. Only refusals that join several sentences (with their problems)
+    or pass text that is not a catalogue sentence may build Refused themselves."""
+    wrong = []
+    for path in sorted(BOT.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Refused"
+                    and node.args and isinstance(node.args[0], ast.Call)
+                    and isinstance(node.args[0].func, ast.Attribute) and node.args[0].func.attr == "t"
+                    and not node.keywords):
+                wrong.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert not wrong, "raise ctx.refusal(key, ...) instead of Refused(ctx.t(key, ...)):\n" + "\n".join(wrong)
+
+
+def test_a_command_refusal_reaches_the_adapter_with_its_key(settings):
+    """What the facade hands an adapter: the sentence and, structured, the key and values it came from."""
+    h = Harness(settings, local(2026, 12, 7, 9, 0))
+    reply = h.bot.command("lena@example.se", "/ärende 99999 ta")
+    assert not reply.ok
+    problems = reply.data["problems"]
+    assert [p.key for p in problems] == ["item.not_found"] and dict(problems[0].values) == {"id": 99999}
+    assert reply.text == h.ctx.t("item.not_found", id=99999)
