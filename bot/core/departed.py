@@ -13,11 +13,10 @@ stop the bot (the duty of oversight goes on for everyone else):
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 
-from bot.core import isolation, items, staff
+from bot.core import isolation, items, staff, stored_accounts
 from bot.core.context import Context
 from bot.messages import Message
 
@@ -48,20 +47,12 @@ def find(ctx: Context) -> list[Departure]:
     ):
         if (d := add(assignee)) is not None:
             d.open_items.append(item_id)
-    for row in ctx.db.query("SELECT id, documentation FROM accounts WHERE status = 'approved' ORDER BY id"):
-        if row["id"] in ctx.settings.accounts:
-            continue
-        try:
-            doc = json.loads(row["documentation"] or "{}")
-        except json.JSONDecodeError:
-            continue
-        if not doc.get("request_id"):
-            continue
+    for account_id, doc in stored_accounts.requested_documentation(ctx):
         for key in ROLE_FIELDS:
             value = doc.get(key) or ()
             for email in ([value] if isinstance(value, str) else value):
                 if (d := add(str(email).lower())) is not None:
-                    d.named.append((f"duty.departed_role.{key}", row["id"]))
+                    d.named.append((f"duty.departed_role.{key}", account_id))
     for row in ctx.db.query(
         "SELECT id, person, substitute FROM absences WHERE removed_at IS NULL AND end_date >= ? ORDER BY id",
         [ctx.today().isoformat()],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from bot.settings import Account
@@ -18,14 +19,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("uppsikt.accounts")
 
 
-def stored_accounts(ctx: Context) -> dict[str, Account]:
-    """Accounts approved through a request (A1) that are not in the config file.
-
-    Built from the approved rows' documentation; the policy is the municipality's.
-    A row without documentation (e.g. an account since removed from the config
-    file) is not an approved request and is not watched.
-    """
-    out: dict[str, Account] = {}
+def requested_documentation(ctx: Context) -> Iterator[tuple[str, dict]]:
+    """(account id, documentation) of every account approved through a request (A1) that is not in the
+    config file, oldest first. A row without a request (e.g. an account since removed from the config
+    file) is not an approved request and is left out."""
     for row in ctx.db.query("SELECT id, documentation FROM accounts WHERE status = 'approved' ORDER BY created_at, id"):
         if row["id"] in ctx.settings.accounts:
             continue
@@ -34,10 +31,14 @@ def stored_accounts(ctx: Context) -> dict[str, Account]:
         except json.JSONDecodeError:
             log.warning("account %s: documentation is not JSON; not watched", row["id"])
             continue
-        if not doc.get("request_id"):
-            continue
-        out[row["id"]] = _account_from_doc(ctx, row["id"], doc)
-    return out
+        if doc.get("request_id"):
+            yield row["id"], doc
+
+
+def stored_accounts(ctx: Context) -> dict[str, Account]:
+    """Accounts approved through a request (A1) that are not in the config file, built from their
+    documentation; the policy is the municipality's."""
+    return {account_id: _account_from_doc(ctx, account_id, doc) for account_id, doc in requested_documentation(ctx)}
 
 
 def _account_from_doc(ctx: Context, account_id: str, doc: dict) -> Account:
