@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,17 @@ from bot.clock import STOCKHOLM, FakeClock
 from bot.settings import DEFAULT_CONFIG, Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def stop_with_ctrl_c(proc: subprocess.Popen) -> int | None:
+    """Stop a started `uppsikt run` as Ctrl+C does; its exit code, or None when it had to be killed."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+        return None
 
 
 def local(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> dt.datetime:

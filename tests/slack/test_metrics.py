@@ -21,7 +21,7 @@ import pytest
 
 from bot import logs, metrics
 from bot.server import serve_http, serve_in_thread
-from tests.conftest import REPO, Harness, local
+from tests.conftest import REPO, Harness, local, stop_with_ctrl_c
 from tests.slack.signing import SIGNING_SECRET, response_urls, slack, wait_for  # noqa: F401 (fixtures)
 
 QUESTION = "När öppnar återvinningscentralen efter jul?"
@@ -282,13 +282,7 @@ def test_uppsikt_run_http_serves_healthz_and_metrics_and_logs_json_without_secre
         assert m["uppsikt_last_tick_timestamp_seconds"] == pytest.approx(time.time(), abs=120)
         assert slack_api.calls_to("auth.test")  # SLACK_API_URL: the token was checked against the mock
     finally:
-        proc.send_signal(signal.SIGINT)  # what Ctrl+C does: run() stops the server and the scheduler
-        try:
-            code = proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-            code = None
+        code = stop_with_ctrl_c(proc)  # what Ctrl+C does: run() stops the server and the scheduler
     assert code == 0, stderr.read_text()[-3000:]  # what the process said, if it did not stop
     text = stderr.read_text()
     assert slack_api.token not in text and SIGNING_SECRET not in text

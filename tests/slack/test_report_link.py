@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.adapters.slack.chat import SlackChat
 from bot.report.links import ReportLinks
-from tests.conftest import Harness, local
+from tests.conftest import Harness, local, stop_with_ctrl_c
 from tests.report_world import november_world
 from tests.slack.conftest import example_channels
 
@@ -73,11 +73,5 @@ def test_uppsikt_run_http_serves_the_report_behind_a_link_from_the_environment(t
         assert status == 200 and kind == "text/html; charset=utf-8" and '<html lang="sv"' in body, body[:300]
         assert get(url.replace("sig=", "sig=0"))[0] == 403
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            code = proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-            code = None
+        code = stop_with_ctrl_c(proc)  # what Ctrl+C does: run() stops the server and the scheduler
     assert code == 0, stderr.read_text()[-3000:]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 
-from tests.conftest import REPO
+from tests.conftest import REPO, stop_with_ctrl_c
 from tests.slack.signing import SIGNING_SECRET, wait_for
 from tests.slack.test_metrics import free_port, get
 
@@ -46,11 +45,5 @@ def test_uppsikt_run_teams_http_serves_slack_and_teams_on_one_port(tmp_path, sla
         # Teams's route, on the same port: the SDK refuses an activity without a conversation
         assert post(base + "/api/messages", json.dumps({"type": "message"}).encode(), "application/json") == 400
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            code = proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-            code = None
+        code = stop_with_ctrl_c(proc)  # what Ctrl+C does: run() stops the server and the scheduler
     assert code == 0, stderr.read_text()[-3000:]
