@@ -243,14 +243,7 @@ class _Profiles:
         # The same sums as a loop over every posting, a gram at a time in the same order and with the same
         # operations, so the floats are identical; numpy does each gram's postings at once (issue 17).
         bm25_v, inner_v = np.zeros(len(bm25)), np.zeros(len(inner))
-        for gram, count in Counter(g for w in text_words for g in _grams(w)).items():
-            postings = self._postings.get(gram)
-            if postings is None or len(postings[0]) == n > 1:
-                continue
-            ids_a, tfs_a, centroid_a, _ = postings
-            idf = _idf(n, len(ids_a))
-            saturation = (1.0 + math.log(count)) * idf * (_K1 + 1)
-            weight = (1.0 + math.log(count)) * idf * idf
+        for (ids_a, tfs_a, centroid_a, _), saturation, weight in self._weighted_postings(text_words, n):
             ids = np.frombuffer(ids_a, dtype=np.uint32)
             tfs = np.frombuffer(tfs_a, dtype=np.uint32).astype(np.float64)
             bm25_v[ids] += saturation * tfs / (tfs + norms[ids])
@@ -260,17 +253,20 @@ class _Profiles:
         np.divide(inner_v, np.array(self._centroid_norm), out=scaled, where=inner_v != 0)
         return bm25_v, scaled  # type: ignore[return-value]
 
-    def _views_loop(self, text_words: list[str], n: int, norms, bm25: list[float],
-                    inner: list[float]) -> tuple[list[float], list[float]]:
-        """`views` for a few experts, where numpy's cost per call outweighs short postings."""
+    def _weighted_postings(self, text_words: list[str], n: int):
+        """Each of the question's grams that some (not every) expert has: its postings and its BM25
+        saturation and centroid weights, in the order both `views` paths sum them (so their floats agree)."""
         for gram, count in Counter(g for w in text_words for g in _grams(w)).items():
             postings = self._postings.get(gram)
             if postings is None or len(postings[0]) == n > 1:
                 continue
-            ids, tfs, centroid, _ = postings
-            idf = _idf(n, len(ids))
-            saturation = (1.0 + math.log(count)) * idf * (_K1 + 1)
-            weight = (1.0 + math.log(count)) * idf * idf
+            idf = _idf(n, len(postings[0]))
+            yield postings, (1.0 + math.log(count)) * idf * (_K1 + 1), (1.0 + math.log(count)) * idf * idf
+
+    def _views_loop(self, text_words: list[str], n: int, norms, bm25: list[float],
+                    inner: list[float]) -> tuple[list[float], list[float]]:
+        """`views` for a few experts, where numpy's cost per call outweighs short postings."""
+        for (ids, tfs, centroid, _), saturation, weight in self._weighted_postings(text_words, n):
             for e, tf, c in zip(ids, tfs, centroid):
                 bm25[e] += saturation * tf / (tf + norms[e])
                 inner[e] += weight * c
