@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from bot.clock import to_epoch, to_local
-from bot.core import intake, items, platform
+from bot.core import archive, intake, items, platform
 from bot.core.context import Context, Refused
 from bot.messages import Message
 
@@ -49,7 +49,7 @@ class PlatformEvent:
     """One thing a citizen did on a platform: add, edit or remove."""
 
     entry_id: str
-    action: str  # add | edit | remove
+    action: str  # add | edit | remove | hide | unhide
     source: str  # facebook | instagram | messenger | instagram_dm
     external_id: str
     kind: str = "comment"  # comment | post | dm
@@ -59,6 +59,11 @@ class PlatformEvent:
     created: dt.datetime | None = None
     edit_key: str = ""
     author_id: str = ""  # the platform's id of the citizen (comment `from.id`, message sender PSID): replies, blocks
+    # Issue 12 (the archive): action may also be hide | unhide; own content never becomes an item
+    own: bool = False  # written by the municipality's page or account itself (its posts and replies)
+    parent_id: str = ""  # a comment's post (or parent comment)
+    raw: str = ""  # the platform's original JSON of this change, kept in the archive
+    via: str = "webhook"  # webhook | backfill
 
 
 @dataclass
@@ -99,13 +104,25 @@ def _unknown_entry(ctx: Context, obj: str, entry_id: str) -> None:
 
 
 def _apply(ctx: Context, account_id: str, event: PlatformEvent) -> str:
-    """Store one event (inside the delivery's transaction). Returns created, noted, duplicate or ignored."""
+    """Store one event (inside the delivery's transaction). Returns created, noted, duplicate or ignored.
+
+    Everything on a watched account is kept in the archive (issue 12); the municipality's own content and
+    hides never become items."""
     try:
+        _, archived = archive.capture(ctx, account_id, event)
+        if event.own or event.action in ("hide", "unhide"):
+            return "noted" if archived != "known" else "duplicate"
         if event.action == "add":
-            return _add(ctx, account_id, event)
-        if event.action == "edit":
-            return _edit(ctx, account_id, event)
-        return _remove(ctx, event)
+            outcome = _add(ctx, account_id, event)
+        elif event.action == "edit":
+            outcome = _edit(ctx, account_id, event)
+        else:
+            outcome = _remove(ctx, event)
+        item = intake.find(ctx, event.source, event.external_id)
+        if item is not None:
+            ctx.db.execute("UPDATE archive_objects SET item_id = ? WHERE source = ? AND external_id = ?"
+                           " AND item_id IS NULL", [item["id"], event.source, event.external_id])
+        return outcome
     except Refused as exc:  # a core refusal skips this event only (its savepoint is rolled back)
         log.warning("Meta webhook: %s %s %s on account %s refused: %s", event.source, event.action,
                     event.external_id, account_id, exc)

@@ -436,3 +436,68 @@ def m009_robust_parked_posts(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m010_archive(db: Database) -> None:
+    """Issue 12: the complete archive. Every post, comment, reply and message on a watched account, the
+    municipality's own included, with every version of its text and every event in its life (captured,
+    edited, hidden, unhidden, deleted, removed, registered, weeded), and legal holds that stop weeding.
+    Read by snapshots (R4), the E-ARK SIP export and search (R7); weeded by the records-management plan (R5)."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS archive_objects (
+            id INTEGER PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            source TEXT NOT NULL,                    -- facebook | instagram | messenger | instagram_dm | intake
+            external_id TEXT NOT NULL,               -- the platform's id of the post, comment or message
+            kind TEXT NOT NULL,                      -- post | comment | dm
+            parent_external_id TEXT NOT NULL DEFAULT '',  -- a comment's post or parent comment
+            own INTEGER NOT NULL DEFAULT 0,          -- 1: written by the municipality (its posts and replies)
+            author TEXT NOT NULL DEFAULT '',
+            author_id TEXT NOT NULL DEFAULT '',
+            permalink TEXT NOT NULL DEFAULT '',
+            created_at INTEGER NOT NULL,             -- when it was posted on the platform
+            first_seen_at INTEGER NOT NULL,          -- when Uppsikt first learned of it
+            via TEXT NOT NULL DEFAULT 'webhook',     -- webhook | backfill | uppsikt (published through Uppsikt)
+            state TEXT NOT NULL DEFAULT 'visible',   -- visible | hidden | deleted
+            item_id INTEGER,                         -- the item it became, if any
+            record INTEGER NOT NULL DEFAULT 0,       -- 1: a public record to keep (not of minor importance)
+            weeded_at INTEGER,                       -- its content was weeded (R5); the row and events stay
+            UNIQUE (source, external_id)
+        );
+        CREATE INDEX IF NOT EXISTS idx_archive_objects_account ON archive_objects(account_id, created_at);
+        CREATE INDEX IF NOT EXISTS idx_archive_objects_parent ON archive_objects(source, parent_external_id);
+        CREATE INDEX IF NOT EXISTS idx_archive_objects_item ON archive_objects(item_id);
+        CREATE TABLE IF NOT EXISTS archive_versions (
+            id INTEGER PRIMARY KEY,
+            object_id INTEGER NOT NULL REFERENCES archive_objects(id),
+            version INTEGER NOT NULL,                -- 1 is the text as first seen
+            text TEXT NOT NULL,
+            raw_json TEXT NOT NULL DEFAULT '',       -- the platform's original JSON of this version
+            captured_at INTEGER NOT NULL,
+            UNIQUE (object_id, version)
+        );
+        CREATE TABLE IF NOT EXISTS archive_events (
+            id INTEGER PRIMARY KEY,
+            object_id INTEGER NOT NULL REFERENCES archive_objects(id),
+            kind TEXT NOT NULL,                      -- captured | edited | hidden | unhidden | deleted | removed
+                                                     -- | registered | weeded | held | released
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL DEFAULT '',          -- author | platform | uppsikt | a colleague's id
+            detail TEXT NOT NULL DEFAULT '{}'        -- JSON: ground, decision-maker, diarium reference, ...
+        );
+        CREATE INDEX IF NOT EXISTS idx_archive_events_object ON archive_events(object_id, at);
+        CREATE TABLE IF NOT EXISTS archive_holds (
+            id INTEGER PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            object_id INTEGER,                       -- NULL: the whole account is held
+            reason TEXT NOT NULL,
+            set_by TEXT NOT NULL,
+            set_at INTEGER NOT NULL,
+            released_by TEXT,
+            released_at INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS idx_archive_holds_account ON archive_holds(account_id);
+        """
+    )
