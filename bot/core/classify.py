@@ -1,7 +1,8 @@
 """Deterministic Swedish classification of incoming items (posts, comments, messages).
 
-Every tag explains itself in Swedish. The rules are explicit lexicons of stems and
-phrases with small negative lists; nothing is learnt from data.
+Every tag explains itself: its explanation is a list of catalogue keys with the words that matched
+(bot/locales/*-classify.toml), rendered in the municipality's language (`explain`). The rules are
+explicit lexicons of stems and phrases with small negative lists; nothing is learnt from data.
 
 Conventions:
 - Word boundaries are Unicode-aware (``\\w`` covers å, ä, ö).
@@ -29,6 +30,8 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date
 
+from bot.i18n import t as translate
+
 from bot.settings import GROUND_IDS, PublicContacts  # the removal grounds (M1) are defined once, with the config
 
 TAG_IDS = (
@@ -47,12 +50,52 @@ TAG_IDS = (
 )
 
 
+# One part of an explanation: a catalogue key and its values. A value is text from the comment (shown as
+# written), a nested part {"t": key, ...values} (translated), or a list of either (joined by ", ").
+Part = tuple[str, dict]
+
+
+def part(key: str, **values: object) -> Part:
+    return (f"classify.{key}", values)
+
+
+def _render(value: object, lang: str) -> str:
+    if isinstance(value, dict) and "t" in value:
+        inner = {k: _render(v, lang) for k, v in value.items() if k != "t"}
+        return translate(f"classify.{value['t']}", lang, **inner)
+    if isinstance(value, list):
+        return ", ".join(_render(v, lang) for v in value)
+    return str(value)
+
+
 @dataclass(frozen=True)
 class Tag:
     id: str
-    explanation: str
+    parts: tuple[Part, ...] = ()
     ground: str | None = None
-    detail: str | None = None
+    detail: str | None = None  # confidential: the kinds of data found (Swedish words, kept for the record)
+    stored: str = ""  # an explanation stored as text before explanations had parts (items taken in before)
+
+    def explain(self, lang: str = "sv") -> str:
+        """The explanation in `lang`: what matched and what to do, parts joined by a dash."""
+        if not self.parts:
+            return self.stored
+        return " – ".join(translate(key, lang, **{k: _render(v, lang) for k, v in values.items()})
+                          for key, values in self.parts)
+
+    @property
+    def explanation(self) -> str:
+        return self.explain("sv")
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "parts": [[key, values] for key, values in self.parts], "ground": self.ground,
+                "detail": self.detail, "explanation": self.explain("sv")}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Tag:
+        parts = tuple((str(key), dict(values)) for key, values in data.get("parts") or ())
+        return cls(id=data["id"], parts=parts, ground=data.get("ground"), detail=data.get("detail"),
+                   stored="" if parts else str(data.get("explanation") or ""))
 
 
 _F = re.IGNORECASE
@@ -130,12 +173,12 @@ def is_question(text: str) -> bool:
     return _question_reason(text) is not None
 
 
-def _question_reason(text: str) -> str | None:
+def _question_reason(text: str) -> Part | None:
     bare = _URL.sub(" ", text)
     if "?" in bare:
-        return "frågetecken"
+        return part("question_mark")
     if m := _QUESTION_PHRASE.search(bare):
-        return f"matchade '{m.group(0).lower()}'"
+        return part("matched", words=f"'{m.group(0).lower()}'")
     for sentence in _sentences(bare):
         for clause in re.split(r"[,;:]\s*", _GREETING.sub("", sentence)):
             if reason := _clause_question(clause.strip()):
@@ -147,7 +190,7 @@ def _looks_finite(word: str) -> bool:
     return bool(re.fullmatch(_V1_VERB, word)) or word.endswith(("r", "s", "de", "te"))
 
 
-def _clause_question(clause: str) -> str | None:
+def _clause_question(clause: str) -> Part | None:
     if m := _INTERROGATIVE.match(clause):
         words = [w.lower() for w in re.findall(r"\w+", clause)[:3]] + ["", ""]
         word, following = words[0], m.group(1)
@@ -158,9 +201,9 @@ def _clause_question(clause: str) -> str | None:
         # "Vilket jobb ni har gjort!": subject before the verb means an exclamation, not a question.
         if re.fullmatch(_SUBJECT_PRONOUN, words[2]) and not _looks_finite(words[1]):
             return None
-        return f"frågeord '{word}'"
+        return part("interrogative", word=word)
     if _V1_SUBJECT.match(clause) or _V1_ALWAYS.match(clause) or _V1_PROPER.match(clause):
-        return "verb först: '" + " ".join(clause.split()[:2]).lower() + "'"
+        return part("verb_first", words=" ".join(clause.split()[:2]).lower())
     return None
 
 
@@ -231,7 +274,7 @@ def _synpunkt(text: str) -> Tag | None:
         or [m.group(0).strip(" .!?") for m in _REPROACH.finditer(text)]
         or [m.group(1) for m in _SYNPUNKT_CLAUSE.finditer(text)]
     )
-    return Tag("synpunkt", f"matchade {_quote(hits[:3])} – registrera i diariet (R1)") if hits else None
+    return Tag("synpunkt", (part("matched", words=_quote(hits[:3])), part("advice.synpunkt"))) if hits else None
 
 
 # --------------------------------------------------------------------------- crisis
@@ -328,7 +371,7 @@ _PERSON = (
 )
 _SITUATIONS: list[tuple[str, re.Pattern[str], re.Pattern[str] | None, re.Pattern[str] | None]] = [
     (
-        "försvunnen person",
+        "missing_person",  # försvunnen person
         _rx(r"efterlys\w*", r"letar efter (?:en|ett|vår|min|mitt|vårt) \w+", r"gått hemifrån", r"skallgång\w*",
             r"(?:polis\w*|frivilliga) (?:\w+ )?letar"),
         _rx(r"försvunn\w*|försvann|försvinner|saknas|saknad|inte kommit hem|hittas inte|hittades inte|hittade inte|är borta|"
@@ -336,7 +379,7 @@ _SITUATIONS: list[tuple[str, re.Pattern[str], re.Pattern[str] | None, re.Pattern
         _rx(_PERSON),
     ),
     (
-        "våld eller vapen",
+        "violence",  # våld eller vapen
         _rx(r"sköts|sköt (?:mot|på|ihjäl|ner)|blev skjuten|skjutits|skjutna|skjuten", r"kulhål",
             r"knivh[öu]gg\w*", r"knivskur\w*", r"knivslagsmål\w*", r"\w*huggen", r"hittats död|hittades död",
             r"(?:hotade|hotar) (?:\w+ )?med (?:kniv|vapen|pistol|gevär)",
@@ -346,7 +389,7 @@ _SITUATIONS: list[tuple[str, re.Pattern[str], re.Pattern[str] | None, re.Pattern
         _rx(r"polis\w*|ambulans\w*|skola\w*|\w*gård(?:en)?|skadade?s?|sjukhus\w*|avspärr\w*|spärrat av"),
     ),
     (
-        "brand eller explosion",
+        "fire",  # brand eller explosion
         _rx(r"brinner (?:i|på|vid|upp|ner|ordentligt|fortfarande)(?! i knutarna)", r"det brann", r"brann (?:i|vid|ner|upp)",
             r"larmet (?:går|gick|har gått) (?:\w+ ){0,4}(?:gå|gått|springa) ut",
             r"\w+brand(?:en)?", r"i lågor", r"rök(?:en)? väller", r"(?:svart|tjock|kraftig) rök", r"rökskad\w*",
@@ -356,7 +399,7 @@ _SITUATIONS: list[tuple[str, re.Pattern[str], re.Pattern[str] | None, re.Pattern
             r"folk|skadade?|räddningstjänst\w*|brandkår\w*|112|springer ut|ut ur"),
     ),
     (
-        "förorenat vatten eller mat",
+        "contamination",  # förorenat vatten eller mat
         _rx(r"\w*kokningsrekommendation\w*", r"salmonella\w*", r"legionella\w*", r"kolibakteri\w*", r"e-?coli",
             r"matförgift\w*", r"vattnet (?:är|har blivit) (?:\w+ )?(?:brunt|grönt|missfärgat|grumligt)"),
         _rx(r"magsjuk\w*|kräk\w*|diarré\w*|(?:blivit|blev|är) (?:\w+ )?sjuka?|förgift\w*|luktar avlopp|stinker|"
@@ -364,7 +407,7 @@ _SITUATIONS: list[tuple[str, re.Pattern[str], re.Pattern[str] | None, re.Pattern
         _rx(r"\w*vatt(?:en|net)|kranen|\w*lunch\w*|\w*mat(?:en)?|\w*skolmat\w*|\w*fisk\w*|\w*förskola\w*|\w*skola\w*"),
     ),
     (
-        "översvämning eller oväder",
+        "flooding",  # översvämning eller oväder
         _rx(r"spola(?:ts|des) bort", r"\w*ras(?:at|ade) (?:in|ihop|ner)", r"avskur(?:en|et|na)",
             r"(?:fällt|fallit|blåst ner) (?:\w+ )?träd|träd (?:över|på) vägen", r"våg av vatten",
             r"(?:vatten|vattnet) (?:upp till|forsar|tränger in)", r"\w*översvämmad\w*"),
@@ -372,7 +415,7 @@ _SITUATIONS: list[tuple[str, re.Pattern[str], re.Pattern[str] | None, re.Pattern
         _rx(r"vägen|bron|taket|husen|\w*hall(?:en)?|avstängd|strömlös\w*|lägenhet\w*|byn|evakuer\w*|in i"),
     ),
     (
-        "stort avbrott",
+        "outage",  # stort avbrott
         _rx(r"(?:ligger|är) nere i hela", r"(?:mobilnät\w*|internet|telefon\w*|elnät\w*|nät(?:et)?) (?:ligger|är) nere",
             r"utan (?:ström|el|vatten|värme)(?: och \w+)? (?:i|sedan|sen) \w+", r"strömlöst", r"inget vatten i kranen",
             r"(?:går|gick) inte att nå", r"kan inte ringa 112", r"utan värme"),
@@ -380,7 +423,7 @@ _SITUATIONS: list[tuple[str, re.Pattern[str], re.Pattern[str] | None, re.Pattern
         None,
     ),
     (
-        "hot mot skola eller offentlig byggnad",
+        "school_threat",  # hot mot skola eller offentlig byggnad
         _rx(r"bombhot\w*", r"hotar att (?:skjuta|spränga|bränna)", r"hot mot (?:\w+ )?skola\w*"),
         None,
         None,
@@ -419,14 +462,15 @@ def _crisis(text: str, threatened: bool) -> Tag | None:
     if _CRISIS_VETO.search(text):
         return None
     literal = _FIGURATIVE.sub(" ", text)
-    advice = "kriskommunikationsgruppen samordnar (K1)"
+    advice = part("advice.crisis")
     if not threatened and (found := _situation(literal)):
         name, words = found
-        return Tag("crisis", f"{name}: matchade {_quote(words)} – {advice}")
+        return Tag("crisis", (part("situation_matched", situation={"t": f"situation.{name}"}, words=_quote(words)),
+                              advice))
     strong, weak = _hits(_CRISIS_STRONG, literal), _hits(_CRISIS_WEAK, literal)
     evidence = len({w.lower() for w in strong + weak})
     if (strong and not threatened) or evidence >= 2:
-        return Tag("crisis", f"matchade {_quote(strong + weak)} – {advice}")
+        return Tag("crisis", (part("matched", words=_quote(strong + weak)), advice))
     return None
 
 
@@ -524,22 +568,22 @@ _MENACE = (
 def _threat(text: str) -> Tag | None:
     text = _THREAT_FIGURATIVE.sub(" ", text)
     if m := _THREAT_PHRASE.search(text):
-        return _threat_tag(f"matchade '{m.group(0).lower()}'")
+        return _threat_tag(part("matched", words=f"'{m.group(0).lower()}'"))
     for sentence in _sentences(text):
         question = sentence.rstrip().endswith("?")
         if not question and (m := _INTIMIDATION.search(sentence)):
             if not re.search(r"\b(?:för (?:jag|vi)|eftersom)\b", sentence[m.end() :], _F):
-                return _threat_tag(f"hotfullt: '{m.group(0).lower()}'")
+                return _threat_tag(part("menacing", words=f"'{m.group(0).lower()}'"))
         if (w := _WISH.search(sentence)) and (h := _HARM_WORD.search(sentence, w.end())):
             if not re.search(r"\b(?:inte|aldrig|ingen|inga|slipp\w*)\b", sentence[w.start() : h.start()], _F):
-                return _threat_tag(f"önskan om våld eller död: {_quote([w.group(0), h.group(0)])}")
+                return _threat_tag(part("wish_of_harm", words=_quote([w.group(0), h.group(0)])))
         if (a := _ARSON.search(sentence)) and (b := _BUILDING.search(sentence, a.end())):
-            return _threat_tag(f"matchade '{a.group(0).lower()}' + hot mot egendom ('{b.group(0)}')")
+            return _threat_tag(part("threat_property", verb=a.group(0).lower(), target=b.group(0)))
         if not question and (b := _BRING.search(sentence)) and (wp := _WEAPON.search(sentence)) and _PLACE.search(sentence):
-            return _threat_tag(f"avsikt + vapen: {_quote([b.group(0).split()[0], wp.group(0)])}")
+            return _threat_tag(part("intent_weapon", words=_quote([b.group(0).split()[0], wp.group(0)])))
     for first, second in (_WEAPON_USE, _MENACE):
         if (a := first.search(text)) and (b := second.search(text)):
-            return _threat_tag(f"matchade {_quote([a.group(0), b.group(0)])}")
+            return _threat_tag(part("matched", words=_quote([a.group(0), b.group(0)])))
     for sentence in _sentences(text):
         # Each pattern runs once per sentence (per verb it made long sentences quadratic, issue 16).
         intents = [m.end() for m in _INTENT.finditer(sentence)]
@@ -550,11 +594,11 @@ def _threat(text: str) -> Tag | None:
             if not (imperative or (intents and intents[0] <= verb.end())):
                 continue
             if target := _first_after(people, verb.end()):
-                return _threat_tag(f"matchade '{verb.group(0).lower()}' + hot mot person ('{target.group(0)}')")
+                return _threat_tag(part("threat_person", verb=verb.group(0).lower(), target=target.group(0)))
             if target := _first_after(things, verb.end()):
-                return _threat_tag(f"matchade '{verb.group(0).lower()}' + hot mot egendom ('{target.group(0)}')")
+                return _threat_tag(part("threat_property", verb=verb.group(0).lower(), target=target.group(0)))
             if _KILL_ONLY.match(verb.group(0)):
-                return _threat_tag(f"matchade '{verb.group(0).lower()}' + avsikt")
+                return _threat_tag(part("threat_intent", verb=verb.group(0).lower()))
     return None
 
 
@@ -564,9 +608,8 @@ def _first_after(matches: list[re.Match[str]], end: int) -> re.Match[str] | None
     return matches[i] if i < len(matches) else None
 
 
-def _threat_tag(why: str) -> Tag:
-    advice = "överväg polisanmälan, kontakta säkerhetssamordnaren (M4)"
-    return Tag("threat", f"{why} – {advice}", ground="threats_crime")
+def _threat_tag(why: Part) -> Tag:
+    return Tag("threat", (why, part("advice.threat")), ground="threats_crime")
 
 
 # --------------------------------------------------------------------------- personal attack
@@ -614,11 +657,8 @@ def _personal_attack(text: str, named: str | None) -> Tag | None:
                 or sentence.startswith(" som ", m.end())  # "idioten som planerat korsningen"
             )
             if named or pointed or addressed:
-                return Tag(
-                    "personal_attack",
-                    f"förolämpning '{word.lower()}' riktad mot person – besvara inte, ta bort",
-                    ground="personal_attack",
-                )
+                return Tag("personal_attack", (part("insult", word=word.lower()), part("advice.personal_attack")),
+                           ground="personal_attack")
     return None
 
 
@@ -662,9 +702,8 @@ def _identified_person(text: str) -> str | None:
 
 def _offensive_personal_data(text: str, named: str | None) -> Tag | None:
     if named and (m := _ACCUSATION.search(text)):
-        why = f"identifierbar person ('{named}') + '{m.group(0).lower()}'"
-        advice = "kränkande personuppgift, ta bort och registrera (M2)"
-        return Tag("offensive_personal_data", f"{why} – {advice}", ground="personal_data")
+        why = part("identified_person", who=named, word=m.group(0).lower())
+        return Tag("offensive_personal_data", (why, part("advice.offensive_personal_data")), ground="personal_data")
     return None
 
 
@@ -737,7 +776,7 @@ def _confidential(text: str, public: PublicContacts) -> Tag | None:
             continue  # a bare 07x-number is read as a phone number
         if kind := _identity_kind(m):
             head, sep, _ = m.groups()
-            found.append((kind, f"{head}{sep or '-'}****"))
+            found.append((kind, f"{head}{sep or '-'}****"))  # kind: personnummer | samordningsnummer
             taken.append(m.span())
     for pattern in (_MOBILE, _LANDLINE):
         for m in pattern.finditer(text):
@@ -753,8 +792,12 @@ def _confidential(text: str, public: PublicContacts) -> Tag | None:
     if not found:
         return None
     kinds = ", ".join(dict.fromkeys(kind for kind, _ in found))
-    shown = ", ".join(f"{kind} {masked}" for kind, masked in found)
-    return Tag("confidential", f"{shown} – avpublicera och för över till diariet (R3)", "personal_data", kinds)
+    shown = [{"t": "found_data", "kind": {"t": f"data.{_DATA_KINDS[kind]}"}, "masked": masked} for kind, masked in found]
+    return Tag("confidential", (part("listed", items=shown), part("advice.confidential")), "personal_data", kinds)
+
+
+_DATA_KINDS = {"personnummer": "personnummer", "samordningsnummer": "samordningsnummer",
+               "telefonnummer": "phone", "e-postadress": "email"}
 
 
 # --------------------------------------------------------------------------- political
@@ -783,7 +826,7 @@ def _political(text: str) -> Tag | None:
         if not (party and stance):
             return None
         why = _quote([party.group(0), stance.group(0)])
-    return Tag("political", f"partipolitisk fråga ({why}) – hänvisa till partierna (Q5)")
+    return Tag("political", (part("party_political", words=why), part("advice.political")))
 
 
 # --------------------------------------------------------------------------- authority advice
@@ -817,11 +860,7 @@ _ADVICE = _rx(
 
 def _authority_advice(text: str) -> Tag | None:
     if m := _ADVICE.search(text):
-        return Tag(
-            "authority_advice",
-            f"matchade '{m.group(0).lower()}' – råd med ekonomiska följder eller myndighetsutövning: "
-            "hänvisa till e-tjänst eller handläggare (Q7)",
-        )
+        return Tag("authority_advice", (part("matched", words=f"'{m.group(0).lower()}'"), part("advice.authority_advice")))
     return None
 
 
@@ -830,10 +869,9 @@ def _authority_advice(text: str) -> Tag | None:
 _FOLK = r"(?:invandrar\w*|muslim\w*|jud(?:ar|arna|e)|romer\w*|somalier\w*|araber\w*|flykting(?:ar|arna))"
 # A sum of money: digits in groups of thousands ("10 000 kr"), one way to read each (issue 16: linear).
 _AMOUNT = r"\d+(?:[ \u00a0]\d+)*\s*(?:kr|kronor|:-)"
-_GROUND_RULES: list[tuple[str, str, re.Pattern[str]]] = [
+_GROUND_RULES: list[tuple[str, re.Pattern[str]]] = [  # shown as classify.ground_label.<ground>
     (
         "offensive_remarks",
-        "kränkande om kön, ålder, sexuell läggning eller funktion",
         _rx(
             r"kärring\w*|fjoll\w*|mongo\w*|efterbliv\w*|hor(?:a|an|or)",
             r"(?:typiskt|alla|såna|sådana|jävla) "
@@ -843,7 +881,6 @@ _GROUND_RULES: list[tuple[str, str, re.Pattern[str]]] = [
     ),
     (
         "hate",
-        "hets mot folkgrupp eller främlingsfientlighet",
         _rx(
             r"zigenar\w*|svartskall\w*|blatt(?:e|ar|arna)|negr\w*",
             r"\w*pack(?:et)?(?= har| ska| borde)",
@@ -852,12 +889,10 @@ _GROUND_RULES: list[tuple[str, str, re.Pattern[str]]] = [
     ),
     (
         "illegal_imagery",
-        "pornografi eller olagligt bildmaterial",
         _rx(r"\w*porr\w*", r"porn\w*", r"nakenbild\w*", r"nudes", r"xxx"),
     ),
     (
         "copyright",
-        "intrång i upphovsrätt",
         _rx(
             r"piratkopi\w*|torrent\w*|piratebay",
             r"(?:streama|ladda ner|se hela) (?:\S+ ){0,3}gratis",
@@ -866,7 +901,6 @@ _GROUND_RULES: list[tuple[str, str, re.Pattern[str]]] = [
     ),
     (
         "impersonation",
-        "utger sig för att vara någon annan",
         _rx(
             r"jag är (?:kommunchef(?:en)?|kommundirektör(?:en)?|kommunstyrelsens ordförande|borgmästare(?:n)?|"
             r"polis(?:en)?) (?:och|som) (?:\w+ )?(?:meddelar|beslutat|beslutar|informerar)",
@@ -875,7 +909,6 @@ _GROUND_RULES: list[tuple[str, str, re.Pattern[str]]] = [
     ),
     (
         "money_offers",
-        "erbjudande om pengar eller gåva",
         _rx(
             rf"(?:jag|vi) (?:betalar|ger|bjuder) (?:\w+ )?{_AMOUNT}",
             rf"(?<!\d[ \u00a0]){_AMOUNT} till (?:den|de) som",
@@ -887,7 +920,6 @@ _GROUND_RULES: list[tuple[str, str, re.Pattern[str]]] = [
     ),
     (
         "harmful_links",
-        "misstänkt länk",
         _rx(
             r"(?:bit\.ly|tinyurl\.com|goo\.gl|t\.co|is\.gd)/\S+",
             r"(?<!\S)\S*(?:faceb00k|g00gle|paypa1|swedbenk|bankid-\w+)\S*",  # whole tokens: linear
@@ -898,7 +930,6 @@ _GROUND_RULES: list[tuple[str, str, re.Pattern[str]]] = [
     ),
     (
         "advertising",
-        "reklam",
         _rx(
             r"köp (?:nu|här|\w*billig\w*)",
             r"\w*rabattkod\w*",
@@ -931,8 +962,8 @@ _PROFANITY = _rx(
 
 def _profanity(text: str) -> Tag | None:
     if hits := _hits(_PROFANITY, text):
-        why = f"svordom: {_quote(hits[:3])} – ingen grund för borttagning i sig; ta bort bara om policyn anger svordomar"
-        return Tag("profanity", why, ground="profanity")
+        return Tag("profanity", (part("profanity", words=_quote(hits[:3])), part("advice.profanity")),
+                   ground="profanity")
     return None
 
 
@@ -965,18 +996,19 @@ _HATE_CUE = _rx(
 
 def _removals(text: str) -> list[Tag]:
     tags = []
-    for ground, label, pattern in _GROUND_RULES:
+    for ground, pattern in _GROUND_RULES:
         hits = _hits(pattern, text)
         if ground == "hate" and (group := _HATE_GROUP.search(text)) and (cue := _HATE_CUE.search(text)):
             hits += [group.group(0), cue.group(0)]
         if ground == "offensive_remarks" and (group := _OTHER_GROUP.search(text)) and (cue := _HATE_CUE.search(text)):
             hits += [group.group(0), cue.group(0)]
         if hits:
-            tags.append(Tag("removal", f"{label}: {_quote(hits[:3])}", ground=ground))
+            tags.append(Tag("removal", (part("ground_matched", ground={"t": f"ground_label.{ground}"},
+                                                 words=_quote(hits[:3])),), ground=ground))
     if m := _CAMPAIGN_COLOUR.search(text):
-        tags.append(Tag("removal", f"politisk kampanj: '{m.group(0).lower()}'", ground="political"))
+        tags.append(Tag("removal", (part("campaign", words=f"'{m.group(0).lower()}'"),), ground="political"))
     elif (m := _CAMPAIGN.search(text)) and (party := _PARTY.search(text) or _PARTY_LETTER.search(text)):
-        tags.append(Tag("removal", f"politisk kampanj: {_quote([m.group(1), party.group(0)])}", ground="political"))
+        tags.append(Tag("removal", (part("campaign", words=_quote([m.group(1), party.group(0)])),), ground="political"))
     return sorted(tags, key=lambda t: GROUND_IDS.index(t.ground or ""))
 
 
@@ -992,10 +1024,9 @@ _CHATTER = re.compile(
 
 def _no_reply_needed(text: str) -> Tag | None:
     if not re.search(r"[^\W\d_]", text):
-        return Tag("no_reply_needed", "bara emojis eller tecken – inget svar behövs (Q6)")
+        return Tag("no_reply_needed", (part("only_symbols"), part("advice.no_reply_needed")))
     if m := _CHATTER.match(text):
-        why = f"samtal mellan medborgare eller tack ('{m.group(0).strip()}')"
-        return Tag("no_reply_needed", f"{why} – inget svar behövs (Q6)")
+        return Tag("no_reply_needed", (part("chatter", words=m.group(0).strip()), part("advice.no_reply_needed")))
     return None
 
 
@@ -1011,7 +1042,7 @@ def classify(text: str, public: PublicContacts | None = None) -> list[Tag]:
     question = _question_reason(text)
     threat = _threat(text)
     tags: list[Tag | None] = [
-        Tag("question", question) if question else None,
+        Tag("question", (question,)) if question else None,
         _synpunkt(text),
         _crisis(text, threat is not None),
         *_removals(text),

@@ -148,7 +148,7 @@ def on_intake(ctx: Context, item: dict) -> None:
     """Detected crisis items go to the group; in crisis mode every new item does (call inside db.atomic())."""
     tag = next((t for t in items.tags_of(item) if t.id == "crisis"), None)
     if tag is not None:
-        alert(ctx, item, tag.explanation)
+        alert(ctx, item, tag.explain(ctx.lang))
     elif active_period(ctx) is not None:
         account = ctx.account(item["account_id"])
         ctx.emit(Message(kind="crisis_item", to=ctx.crisis_channel, account=account.id, item=item["id"],

@@ -259,7 +259,7 @@ def get(ctx: Context, item_id: int) -> dict:
 
 
 def tags_of(item: dict) -> list[Tag]:
-    return [Tag(**t) for t in json.loads(item["tags"])]
+    return [Tag.from_json(t) for t in json.loads(item["tags"])]
 
 
 def intake(
@@ -300,7 +300,7 @@ def intake(
             "source": source, "external_id": external_id, "account_id": account.id, "kind": kind,
             "author": author, "text": text, "permalink": permalink, "received_at": to_epoch(received),
             "status": "open" if question else "noted", "is_question": int(question),
-            "tags": json.dumps([t.__dict__ for t in tags], ensure_ascii=False),
+            "tags": json.dumps([t.to_json() for t in tags], ensure_ascii=False),
             "created_by": created_by, "updated_at": now,
         }
         if question:
@@ -353,7 +353,7 @@ def card(ctx: Context, item: dict, new: bool = False) -> Message:
         fields.append((ctx.t("card.full_answer_due"), _fmt(item["full_answer_due"])))
     for tag in tags_of(item):
         if tag.id != "question":
-            fields.append((ctx.t("card.tag"), f"{ctx.t(f'tag.{tag.id}')}: {tag.explanation}"))
+            fields.append((ctx.t("card.tag"), f"{ctx.t(f'tag.{tag.id}')}: {tag.explain(ctx.lang)}"))
     if item["flag"]:
         fields.append((ctx.t("card.flag"), item["flag"]))
     if item["closed_reason"]:

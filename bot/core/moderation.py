@@ -224,12 +224,12 @@ def on_intake(ctx: Context, item: dict) -> None:
     if "personal_attack" in tags:
         ctx.update("items", item["id"], {"flag": ctx.t("moderation.flag_attack")})
     if "threat" in tags and account.policy.moderation.notify_security_on_crime:
-        _notify_security(ctx, account, item, ctx.t("moderation.security_suspected", why=tags["threat"].explanation))
+        _notify_security(ctx, account, item, ctx.t("moderation.security_suspected", why=tags["threat"].explain(ctx.lang)))
     if "confidential" in tags:
         responsible, _ = staff.responsible_for(ctx, account, ctx.today())
         ctx.emit(Message(
             kind="confidential_alert", to="#" + account.channel, account=account.id, item=item["id"],
             thread=f"item:{item['id']}", mentions=(responsible,),
-            text=ctx.t("moderation.confidential_alert", id=item["id"], why=tags["confidential"].explanation),
+            text=ctx.t("moderation.confidential_alert", id=item["id"], why=tags["confidential"].explain(ctx.lang)),
             actions=(Action("remove", ctx.t("action.remove"), str(item["id"])),),
         ))
