@@ -357,3 +357,34 @@ def test_accounts_without_a_page_token_are_not_checked(settings, api):
     w.graph._tokens.pop("instagram")
     assert set(w.bot.check_channels(startup=True)) == {"facebook"}
     assert re.search(r"linkedin|bibliotek", " ".join(w.bot.check_channels(startup=True))) is None
+
+
+def test_late_cards_and_alarms_render_in_slack_teams_and_the_console(settings):
+    import io
+    import json
+
+    from bot.adapters.console import ConsoleChat
+    from bot.adapters.slack import blocks
+    from bot.adapters.teams import cards
+    from bot.clock import FakeClock
+    from tests.meta.conftest import channel_health_messages
+
+    produced = channel_health_messages(settings)
+    late = [m for m in produced if m.kind == "item" and any(f[0] == "Kom in sent" for f in m.fields)]
+    alarm = [m for m in produced if m.kind == "channel_alarm" and m.to_channel]
+    prompt = [m for m in produced if m.kind == "oversight_prompt" and m.account == "facebook"]
+    assert late and alarm and prompt and any(m.kind == "channel_warning" for m in produced)
+    assert "fungerar inte (sidan är inte kopplad till appen)" in prompt[-1].text
+    for message, words in ((late[0], "Kom in sent"), (alarm[0], "Gör så här")):
+        _, slack = blocks.render(message, user_ids={})
+        blocks.validate_blocks(slack)
+        assert words in json.dumps(slack, ensure_ascii=False)
+        teams = cards.render(message)
+        cards.validate_card(teams)
+        assert words in json.dumps(teams, ensure_ascii=False)
+        out = io.StringIO()
+        ConsoleChat(FakeClock(local(2026, 12, 9, 7, 0)), out=out).send(message)
+        assert words in out.getvalue()
+    out = io.StringIO()
+    ConsoleChat(FakeClock(local(2026, 12, 9, 7, 0)), out=out).send(alarm[0])
+    assert "kopplingen är bruten" in out.getvalue()
