@@ -173,14 +173,15 @@ def broken(ctx: Context, account_id: str) -> list[dict]:
 
 def since(ctx: Context, account_id: str) -> int:
     """Where a backfill reads from: the last event seen (or the last complete backfill, whichever is later),
-    less an overlap, never more than MAX_BACKFILL_DAYS back."""
+    less an overlap; never more than MAX_BACKFILL_DAYS back, nor (much) before Uppsikt watched the account."""
     now = ctx.now_ts()
     row = state(ctx, account_id)
     marks = [m for m in (last_event(ctx, account_id), row["seen_until"]) if m is not None]
     start = max(marks) - OVERLAP_SECONDS if marks else 0
     if row["backfill_since"] is not None:  # a backfill that failed starts where it was meant to
         start = min(start, int(row["backfill_since"]))
-    return max(now - MAX_BACKFILL_DAYS * 86400, start)
+    # Never before Uppsikt watched the account (a first start takes in no old comments as overdue items).
+    return max(now - MAX_BACKFILL_DAYS * 86400, watched_since(ctx, account_id) - OVERLAP_SECONDS, start)
 
 
 def plans(ctx: Context, has_token, startup: bool = False) -> list[Plan]:
@@ -270,12 +271,21 @@ def findings(ctx: Context, account: Account, check: Check, silence: bool = True)
         if last is None:
             last = watched_since(ctx, account.id)
         known = max(last, state(ctx, account.id)["seen_until"] or 0)
-        newer = [c for c in (created_of(r) for r in check.rows)
+        newer = [c for c in (created_of(r) for r in check.rows if _heard_by_webhook(account, r))
                  if c is not None and known + GRACE_SECONDS < c <= now - GRACE_SECONDS]
         quiet = now - last
         if newer and quiet > usual_gap(ctx, account.id):
             found.append(_problem("silent", str(round(quiet / 3600))))
     return found
+
+
+def _heard_by_webhook(account: Account, row: dict) -> bool:
+    """Whether a webhook announces this kind of row: a Page's feed field brings posts and comments, its own too;
+    Instagram's comments field brings others' comments only (no webhook for the account's own media)."""
+    if account.platform != "instagram":
+        return True
+    sender = row.get("from") if isinstance(row.get("from"), dict) else {}
+    return row.get("_kind") != "post" and str(sender.get("id", "")) != account.external_id
 
 
 def watched_since(ctx: Context, account_id: str) -> int:

@@ -166,6 +166,7 @@ def test_an_account_silent_longer_than_usual_while_the_platform_has_news_is_an_a
     api.add_post("P1", "Vinterväghållning", to_epoch(local(2026, 12, 7, 9, 0)))
     api.add_comment("P1_1", "När plogas Storgatan?", *CITIZEN, post="P1", created=to_epoch(local(2026, 12, 7, 9, 30)))
     webhook(w, "P1_1", "När plogas Storgatan?", local(2026, 12, 7, 9, 30))
+    assert channels.state(w.ctx, "facebook")["last_event_at"] == to_epoch(local(2026, 12, 7, 10, 0))
     w.bot.check_channels(startup=True)
     # The webhooks stop; citizens go on commenting.
     for n, at in enumerate((local(2026, 12, 7, 12, 0), local(2026, 12, 7, 15, 0), local(2026, 12, 8, 14, 0)), 2):
@@ -272,6 +273,16 @@ def test_a_two_hour_outage_then_backfill_takes_every_comment_in_exactly_once(set
         in html
 
 
+def test_a_first_start_takes_in_nothing_from_before_uppsikt_watched_the_account(settings, api):
+    api.add_post("OLD", "Sommarlov", to_epoch(local(2026, 12, 4, 9, 0)))
+    api.add_comment("OLD_1", "Gammal fråga", *CITIZEN, post="OLD", created=to_epoch(local(2026, 12, 4, 10, 0)))
+    api.add_comment("OLD_2", "Strax före start", *CITIZEN, post="OLD", created=to_epoch(local(2026, 12, 7, 9, 30)))
+    w = make(settings, api, local(2026, 12, 7, 10, 0))
+    w.bot.check_channels(startup=True)
+    assert items_of(w, "OLD_1") == [] and archived(w, "OLD_1") == []
+    assert len(items_of(w, "OLD_2")) == 1  # within the overlap of an hour
+
+
 def test_backfill_pages_through_posts_and_comments_with_after_cursors(settings, api):
     w = make(settings, api, local(2026, 12, 7, 8, 0))
     w.bot.check_channels(startup=True)
@@ -315,10 +326,11 @@ def test_a_graph_error_during_backfill_leaves_nothing_half_done_and_is_retried(s
 
 
 def test_a_failed_store_rolls_the_whole_backfill_back(settings, api, monkeypatch):
-    w = make(settings, api, local(2026, 12, 7, 10, 0))
+    w = make(settings, api, local(2026, 12, 7, 9, 0))
     api.add_post("P1", "Först", to_epoch(local(2026, 12, 7, 9, 30)))
     api.add_comment("P1_1", "Fråga ett", *CITIZEN, post="P1", created=to_epoch(local(2026, 12, 7, 9, 40)))
     api.add_comment("P1_2", "Fråga två", *CITIZEN, post="P1", created=to_epoch(local(2026, 12, 7, 9, 50)))
+    w.clock.set(local(2026, 12, 7, 10, 0))
     real = backfill.events_from
 
     def poisoned(ctx, account, rows):
