@@ -1,7 +1,8 @@
 """The Bot facade: the one door every adapter (console, simulator, Slack, Teams, webhooks) uses.
 
 Entry points (`command`, `action`, `react`, `intake`, `request_account`, `platform_delivery`,
-`receive_intake`, `tick`, `import_history`) run under the entry-point lock (scheduler and chat
+`receive_intake`, `tick`, `import_history`; issue 12's `channel_plans`, `channel_checked`, `backfill_delivery`,
+`backfill_failed`, driven by `check_channels`) run under the entry-point lock (scheduler and chat
 threads share one SQLite connection) and what they caused leaves through the outbox after the
 lock is released. Read-only views (`t`, `settings`, `accounts()`, `form`, `dashboard`, …), the
 event claims and `memory(platform)` take the lock only for their own reads. The work itself lives
