@@ -103,6 +103,7 @@ class MockGraphAPI:
         self.messages: list[dict[str, Any]] = []
         self.window_closed: set[str] = set()  # recipients outside the messaging window
         self.faults: deque[Fault] = deque()
+        self.holds: dict[str, threading.Event] = {}  # path part -> answered only once the event is set
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -144,6 +145,11 @@ class MockGraphAPI:
     def stall(self, part: str, seconds: float, times: int = 1) -> None:
         """The write is carried out, but the answer comes after `seconds` (the client has timed out by then)."""
         self.faults.append(Fault(part, 200, accepted=True, stall=seconds, times=times))
+
+    def hold(self, part: str) -> threading.Event:
+        """Requests whose path contains `part` are answered only after the returned event is set (at most 30 s)."""
+        self.holds[part] = threading.Event()
+        return self.holds[part]
 
     def expire(self, token: str = PAGE_TOKEN) -> None:
         self.expired.add(token)
@@ -198,6 +204,9 @@ class MockGraphAPI:
         if length:
             params |= dict(parse_qsl(req.rfile.read(length).decode("utf-8")))
         path = url.path
+        for part, released in list(self.holds.items()):
+            if part in path:
+                released.wait(30)
         with self._lock:
             self.calls.append(Call(verb, path, {k: v for k, v in params.items() if k != "access_token"}))
             fault = self._fault(path)
