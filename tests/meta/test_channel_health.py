@@ -243,7 +243,7 @@ def test_a_two_hour_outage_then_backfill_takes_every_comment_in_exactly_once(set
     # the card says it arrived late (the fields every renderer shows: Slack blocks, Teams card, console)
     card = [m for _, m in w.chat.sent if m.kind == "item" and m.item == p2["id"]][0]
     assert ("Kom in sent", "Publicerades 2026-12-07 11:30 men kom in i Uppsikt 2026-12-07 12:00 (30 min senare"
-            ", kopplingen var bruten). Svarstiden räknas från när den publicerades.") in card.fields
+            ": den hämtades i efterhand). Svarstiden räknas från när den publicerades.") in card.fields
     assert not any(f[0] == "Kom in sent" for f in
                    [m for _, m in w.chat.sent if m.kind == "item" and m.item == items_of(w, "P1_1")[0]["id"]][0].fields)
     raw = w.ctx.db.execute("SELECT raw_json FROM archive_versions v JOIN archive_objects o ON o.id = v.object_id "
