@@ -132,8 +132,7 @@ def state(ctx: Context, account_id: str) -> dict:
 
 def _save(ctx: Context, account_id: str, values: dict) -> None:
     ctx.db.execute("INSERT OR IGNORE INTO channel_health (account_id) VALUES (?)", [account_id])
-    sets = ", ".join(f"{k} = ?" for k in values)
-    ctx.db.execute(f"UPDATE channel_health SET {sets} WHERE account_id = ?", [*values.values(), account_id])  # noqa: S608 (keys are ours)
+    ctx.db["channel_health"].update(account_id, values)
 
 
 def heard(ctx: Context, account_id: str) -> None:
