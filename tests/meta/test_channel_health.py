@@ -33,8 +33,7 @@ def api():
 
 
 def make(settings, api, start: dt.datetime, db=None) -> MetaWorld:
-    world = MetaWorld.__new__(MetaWorld)
-    MetaWorld.__init__(world, writing_settings(settings), api, start)
+    world = MetaWorld(writing_settings(settings), api, start)
     if db is not None:  # the same world on a database file (a restart builds a new bot on it)
         world.bot = build(writing_settings(settings), clock=world.clock, db=db, chat=world.chat, graph=world.graph)
     return world
