@@ -1,7 +1,8 @@
 """The Bot facade: the one door every adapter (console, simulator, Slack, Teams, webhooks) uses.
 
 Entry points (`command`, `action`, `react`, `intake`, `request_account`, `platform_delivery`,
-`receive_intake`, `tick`, `import_history`) run under the entry-point lock (scheduler and chat
+`receive_intake`, `tick`, `import_history`; issue 12's `channel_plans`, `channel_checked`, `backfill_delivery`,
+`backfill_failed`, driven by `check_channels`) run under the entry-point lock (scheduler and chat
 threads share one SQLite connection) and what they caused leaves through the outbox after the
 lock is released. Read-only views (`t`, `settings`, `accounts()`, `form`, `dashboard`, …), the
 event claims and `memory(platform)` take the lock only for their own reads. The work itself lives
@@ -25,17 +26,18 @@ import sqlite_utils
 from bot import history, tick
 from bot.chat_memory import ChatMemory
 from bot.clock import Clock, FakeClock, from_epoch, to_epoch, to_local
-from bot.core import (accounts, commands, deliveries, departed, events, forms, intake, monthly, permissions, reactions,
-                      router_index, stored_accounts)
+from bot.core import (accounts, backfill, channels, commands, deliveries, departed, events, forms, intake, monthly,
+                      permissions, reactions, router_index, stored_accounts)
 from bot.core.context import Context, Problem, Refused
 from bot.core.dashboard import Dashboard, dashboard
 from bot.core.deliveries import INTAKE_MAX_SKEW_SECONDS, DeliveryResult, IntakeError, PlatformEvent
 from bot.core.forms import AccountForm, ItemForm
 from bot.core.parsing import fold, is_number
-from bot.core.platform import GraphError, MetaPort, Published
+from bot.core.platform import Chunk, GraphError, MetaPort, Published, TokenInfo
 from bot.core.platform import token_env as platform_token_env
 from bot.messages import Message, Reply
 from bot.outbox import ChatError, ChatPort, Outbox, RecordingChat
+from bot.channel_watch import ChannelWatch
 from bot.platform_writer import PlatformWriter
 from bot.paths import TEAMS_DIR
 from bot.report.links import ReportLinks, links_from_env
@@ -96,6 +98,7 @@ class Bot:
         self.startup_notes: list[str] = []  # said at start-up: colleagues who left the config (departed.settle)
         self._readers = threading.local()  # each thread's read-only connection (see `reader`)
         self._db_file = store_db.file_of(ctx.db)
+        self.channel_watch: ChannelWatch | None = None  # issue 12: channel health and backfill (attach_meta)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -112,6 +115,7 @@ class Bot:
     def attach_meta(self, port: MetaPort) -> None:
         """Issue 11: platform writes (`meta:` outbox targets) go out through this Graph API port."""
         self.outbox.platforms["meta:"] = PlatformWriter(self.ctx, self.lock, port)
+        self.channel_watch = ChannelWatch(self, port)  # issue 12: channel health and backfill read through it
 
     @property
     def wake(self) -> threading.Event | None:
@@ -349,6 +353,45 @@ class Bot:
         """A platform's webhook delivery (additions, edits, removals, unknown pages), all stored or none."""
         return deliveries.receive_delivery(self.ctx, obj, entry_ids, events, ignored)
 
+    # ------------------------------------------------------------------ channel health and backfill (issue 12)
+    def check_channels(self, startup: bool = False) -> dict[str, list[str]]:
+        """Check the platform connections that are due (all at `startup`) and take in what webhooks missed;
+        account -> problem codes. The Graph API is read outside the lock (bot/channel_watch.py)."""
+        if self.channel_watch is None:
+            return {}
+        return self.channel_watch.run(startup)
+
+    def check_channels_in_background(self) -> threading.Thread | None:
+        """The start-up check and backfill in a thread of its own: the start never waits for the Graph API."""
+        if self.channel_watch is None:
+            return None
+        thread = threading.Thread(target=self.check_channels, kwargs={"startup": True}, name="uppsikt-channels",
+                                  daemon=True)
+        thread.start()
+        return thread
+
+    @serialized
+    def channel_plans(self, startup: bool, has_token) -> list[channels.Plan]:
+        """The accounts whose platform connection is to be checked now."""
+        return channels.plans(self.ctx, has_token, startup)
+
+    @serialized
+    def channel_checked(self, account_id: str, check: channels.Check, reason: str) -> channels.Outcome:
+        """Record what a check found: problems, alarms (once a day each), a repaired connection."""
+        with self.db.atomic():
+            return channels.checked(self.ctx, self.ctx.account(account_id), check, reason)
+
+    @quietly_delivered
+    def backfill_delivery(self, account_id: str, check: channels.Check) -> DeliveryResult:
+        """What a check read from the platform, taken in like a webhook delivery (via="backfill"): all or none."""
+        return backfill.deliver(self.ctx, self.ctx.account(account_id), check)
+
+    @serialized
+    def backfill_failed(self, account_id: str, since: int, error: str) -> int:
+        """A backfill that could not be read or stored is tried again later from `since`; returns when."""
+        with self.db.atomic():
+            return channels.backfill_failed(self.ctx, account_id, since, error)
+
     @quietly_delivered
     def receive_intake(self, data: object) -> tuple[dict, bool]:
         """A generic signed intake body -> (item, created); IntakeError or Refused when it is not accepted."""
@@ -445,7 +488,7 @@ class Bot:
 # What adapters may use besides the Bot: the types its methods take and return, and the small
 # pure helpers of the core (adapters import nothing else of Uppsikt but bot.messages and bot.i18n).
 __all__ = [
-    "INTAKE_MAX_SKEW_SECONDS", "TEAMS_DIR", "Account", "AccountForm", "Bot", "ChatError", "ChatMemory", "ChatPort", "Clock", "Dashboard", "DeliveryResult",
+    "INTAKE_MAX_SKEW_SECONDS", "TEAMS_DIR", "Account", "AccountForm", "Bot", "ChatError", "Chunk", "TokenInfo", "ChatMemory", "ChatPort", "Clock", "Dashboard", "DeliveryResult",
     "FakeClock", "GraphError", "IntakeError", "MetaPort", "Published", "platform_token_env", "ItemForm", "Message", "Person", "PlatformEvent", "Problem", "RecordingChat",
     "Refused", "Reply", "ReportLinks", "Secrets", "fold", "links_from_env", "from_epoch", "is_number", "secrets_from_env", "serialized", "to_epoch",
     "to_local",

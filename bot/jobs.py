@@ -25,6 +25,7 @@ from bot.store.db import backup
 log = logging.getLogger("uppsikt.jobs")
 BACKUPS_KEPT = 7
 FLUSH_SECONDS = 5
+CHANNELS_MINUTES = 10  # issue 12: the core says what is due (the daily channel check from 06:30, retries)
 
 
 def nightly_backup(bot: Bot, folder: Path) -> Path:
@@ -50,6 +51,9 @@ def build_scheduler(bot: Bot, backup_folder: Path | None = None) -> BackgroundSc
     # Retries after a 429 or an outage are due within seconds, not at the next minute.
     scheduler.add_job(bot.flush, IntervalTrigger(seconds=FLUSH_SECONDS, timezone=STOCKHOLM), id="flush",
                       name="deliver due outbox messages")
+    if bot.channel_watch is not None:  # a Meta connection (page tokens): the channels' health (issue 12)
+        scheduler.add_job(bot.check_channels, IntervalTrigger(minutes=CHANNELS_MINUTES, timezone=STOCKHOLM),
+                          id="channels", name="daily channel health check and backfill retries")
     if backup_folder is not None:
         scheduler.add_job(nightly_backup, CronTrigger(hour=2, minute=30, timezone=STOCKHOLM), args=(bot, backup_folder),
                           id="backup", name="nightly backup")
@@ -59,6 +63,7 @@ def build_scheduler(bot: Bot, backup_folder: Path | None = None) -> BackgroundSc
 def start(bot: Bot, backup_folder: Path | None = None) -> BackgroundScheduler:
     """Catch up at start-up, then run the jobs in the background."""
     bot.tick()
+    bot.check_channels_in_background()  # issue 12: token, subscription, backfill after downtime; never waited for
     scheduler = build_scheduler(bot, backup_folder)
     scheduler.start()
     next_tick = scheduler.get_job("tick").next_run_time

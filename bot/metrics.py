@@ -30,6 +30,12 @@ The metrics (times are the bot's clock, in UTC epoch seconds):
                                                       the one to alert on during a chat outage
 ``uppsikt_last_tick_timestamp_seconds``      gauge    when the scheduler last ticked (0 if never)
 ``uppsikt_crisis_mode``                      gauge    1 while a crisis period is open, else 0
+``uppsikt_channel_problem{account,problem,   gauge    1 per problem the last channel check found
+severity}``                                           (issue 12; severity alarm or warning)
+``uppsikt_channel_last_event_timestamp_      gauge    the last webhook delivery for the account
+seconds{account}``
+``uppsikt_channel_last_check_timestamp_      gauge    the last channel check that could read Meta
+seconds{account}``
 ``uppsikt_metrics_age_seconds``              gauge    how old these figures are (see caching below)
 ==========================================  =======  ===============================================
 
@@ -46,6 +52,7 @@ simulator) is read through the bot's connection under its lock.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import sqlite3
@@ -91,6 +98,7 @@ def health(bot: Bot, max_tick_age: int = MAX_TICK_AGE) -> tuple[int, str]:
         now = bot.ctx.now_ts()
         stuck = _stuck_in_a_transaction(bot)
         delivery = _delivery_problem(bot.db.conn, now)
+        channel = _channel_reasons(bot.db.conn)
     except sqlite3.Error as exc:
         log.error("healthz: the database cannot be read: %s", exc)
         return 503, f"unhealthy: the database cannot be read ({exc})"
@@ -106,6 +114,7 @@ def health(bot: Bot, max_tick_age: int = MAX_TICK_AGE) -> tuple[int, str]:
                        "paused until the database is writable")
     if delivery:
         reasons.append(delivery)
+    reasons += channel
     if row is None:
         reasons.append("the scheduler has not ticked yet")
     else:
@@ -139,6 +148,36 @@ def _delivery_problem(conn: sqlite3.Connection, now: int) -> str | None:
         return (f"{parked[1]} chat post(s) are kept but not taken in: their channel's name has not been readable "
                 f"for {now - parked[0]} s")
     return None
+
+
+def channel_problems(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
+    """(account, problem, severity, detail) of every problem the last channel checks found (issue 12)."""
+    out = []
+    for account, found in conn.execute("SELECT account_id, problems FROM channel_health ORDER BY account_id"):
+        try:
+            problems = json.loads(found or "[]")
+        except ValueError:
+            continue
+        out += [(account, str(p.get("code", "")), str(p.get("severity", "")), str(p.get("detail", "")))
+                for p in problems if isinstance(p, dict)]
+    return out
+
+
+CHANNEL_REASONS = {
+    "token_invalid": "the page token has expired or is invalid",
+    "permissions_missing": "the app lacks the permission(s) {detail}",
+    "subscription_lost": "the page is no longer subscribed to the app's webhooks",
+    "subscription_fields": "the page's webhook subscription lacks the field(s) {detail}",
+    "silent": "no webhook for {detail} h while the platform shows newer posts or comments",
+    "unreachable": "the Graph API could not be reached for more than a day",
+}
+
+
+def _channel_reasons(conn: sqlite3.Connection) -> list[str]:
+    """A broken platform connection (an alarm of the last channel check) as /healthz reasons."""
+    return [f"the platform connection of account {account} is broken: "
+            + CHANNEL_REASONS.get(code, code).format(detail=detail)
+            for account, code, severity, detail in channel_problems(conn) if severity == "alarm"]
 
 
 def _stuck_in_a_transaction(bot: Bot) -> bool:
@@ -219,7 +258,25 @@ def collect(conn: sqlite3.Connection, now: int) -> list[Family]:
         Family("uppsikt_last_tick_timestamp_seconds", "gauge", "When the scheduler last ticked (UTC epoch seconds).")
         .add(tick),
         Family("uppsikt_crisis_mode", "gauge", "1 while a crisis period is open, else 0.").add(1 if crisis else 0),
+        *_channel_families(conn),
     ]
+
+
+def _channel_families(conn: sqlite3.Connection) -> list[Family]:
+    """Issue 12: what the channel checks found, per account."""
+    problems = Family("uppsikt_channel_problem", "gauge",
+                      "1 per problem the last channel check found (docs/operations-health.md).")
+    for account, code, severity, _ in channel_problems(conn):
+        problems.add(1, account=account, problem=code, severity=severity)
+    last_event = Family("uppsikt_channel_last_event_timestamp_seconds", "gauge",
+                        "The last webhook delivery for the account (UTC epoch seconds).")
+    last_check = Family("uppsikt_channel_last_check_timestamp_seconds", "gauge",
+                        "The last channel check that could read the Graph API (UTC epoch seconds).")
+    for account, event, check in conn.execute("SELECT account_id, last_event_at, last_check FROM channel_health "
+                                              "ORDER BY account_id"):
+        last_event.add(event or 0, account=account)
+        last_check.add(check or 0, account=account)
+    return [problems, last_event, last_check]
 
 
 def exposition(families: Iterable[Family]) -> str:
@@ -334,7 +391,7 @@ def _forget(key: int, found: Reader) -> None:
 
 
 HEALTH_REASONS = ("database_file", "database_unwritable", "unmarked_sent", "chat_platform", "clock_backwards",
-                  "delivery_stuck", "parked_posts")
+                  "delivery_stuck", "parked_posts", "channel_broken")
 
 
 def health_families(bot: Bot) -> list[Family]:
@@ -361,6 +418,7 @@ def health_families(bot: Bot) -> list[Family]:
             attempts = bot.db.execute("SELECT COALESCE(MAX(attempts), 0) FROM outbox WHERE status = 'pending'"
                                       ).fetchone()[0]
             parked = bot.db.execute("SELECT COUNT(*) FROM parked_posts").fetchone()[0]
+            problems["channel_broken"] = 1 if _channel_reasons(bot.db.conn) else 0
         except sqlite3.Error:
             problems["database_unwritable"] = 1
         finally:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from bot.clock import to_epoch, to_local
-from bot.core import archive, intake, items, platform
+from bot.core import archive, channels, intake, items, platform
 from bot.core.context import Context, Refused
 from bot.messages import Message
 
@@ -89,6 +89,9 @@ def receive_delivery(ctx: Context, obj: str, entry_ids: list[str], events: list[
             account_id = by_external.get(event.entry_id)
             if account_id is not None:
                 result.counts[_apply(ctx, account_id, event)] += 1
+        if all(e.via == "webhook" for e in events):  # issue 12: the webhook still brings the account's news
+            for account_id in sorted({by_external[e] for e in entry_ids if e in by_external}):
+                channels.heard(ctx, account_id)
     return result
 
 

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 
 from bot.clock import from_epoch, to_epoch
-from bot.core import isolation, records, router_index, staff
+from bot.core import channels, isolation, records, router_index, staff
 from bot.core.classify import Tag, classify
 from bot.core.context import Context, Refused
 from bot.core.permissions import HANDLER_ROLES, crisis_active, may_handle
@@ -361,6 +361,10 @@ def card(ctx: Context, item: dict, new: bool = False) -> Message:
     if item["first_reply_late"]:
         fields.append((ctx.t("card.first_reply_late"),
                        ctx.t("card.first_reply_late_value", at=_fmt(item["first_reply_at"]), due=_fmt(item["first_reply_due"]))))
+    late = channels.late(ctx, item["source"], item["external_id"]) if item["source"] in _META_SOURCES else None
+    if late:  # issue 12: a backfill brought it after the connection was broken; its deadline counts from posting
+        fields.append((ctx.t("card.late"), ctx.t("card.late_value", posted=_fmt(late[0]), taken=_fmt(late[1]),
+                                                 delay=channels.duration(ctx, late[1] - late[0]))))
     if item["status"] == "answered" and item["answered_by"]:
         author = ctx.person(item["answered_by"]).name
         recorder = item["answer_recorded_by"]

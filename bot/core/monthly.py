@@ -413,6 +413,27 @@ def crisis_periods(ctx: Context, month: Month) -> list[CrisisSpan]:
 
 
 @dataclass(frozen=True)
+class LateIntake:
+    """Issue 12: citizens' comments and messages posted in the month that a backfill brought in late (the
+    webhook never did), and the median time from posting to intake."""
+
+    count: int = 0
+    median_seconds: float | None = None
+
+
+def late_intake(ctx: Context, month: Month) -> LateIntake:
+    lo, hi = _month_span(ctx, month)
+    delays = sorted(r[0] for r in ctx.db.execute(
+        "SELECT first_seen_at - created_at FROM archive_objects WHERE via = 'backfill' AND own = 0 AND kind != 'post'"
+        " AND created_at >= ? AND created_at < ?", [lo, hi]))
+    if not delays:
+        return LateIntake()
+    mid = len(delays) // 2
+    median = delays[mid] if len(delays) % 2 else (delays[mid - 1] + delays[mid]) / 2
+    return LateIntake(len(delays), float(median))
+
+
+@dataclass(frozen=True)
 class MonthFigures:
     month: Month
     municipality: str
@@ -423,6 +444,7 @@ class MonthFigures:
     assignees: list[AssigneeLoad]
     removals: list[tuple[str, int]]
     crises: list[CrisisSpan]
+    late: LateIntake = LateIntake()  # issue 12: comments a backfill brought in late
 
     # Key figures, over all accounts.
     @property
@@ -472,7 +494,7 @@ def month_figures(ctx: Context, month: Month) -> MonthFigures:
         month=month, municipality=ctx.settings.municipality.name, made_at=ctx.now(),
         oversight=oversight_calendar(ctx, month), replies=reply_times(ctx, month),
         load=open_overdue_by_day(ctx, month), assignees=items_per_assignee(ctx, month),
-        removals=removals_by_ground(ctx, month), crises=crisis_periods(ctx, month),
+        removals=removals_by_ground(ctx, month), crises=crisis_periods(ctx, month), late=late_intake(ctx, month),
     )
 
 

@@ -15,7 +15,7 @@ import functools
 from dataclasses import dataclass, field
 
 from bot.clock import from_epoch, to_epoch
-from bot.core import isolation, staff
+from bot.core import channels, isolation, staff
 from bot.core.context import Context, Refused
 from bot.core.watchdays import is_watch_day
 from bot.messages import Action, Message
@@ -104,6 +104,9 @@ def _prompt(ctx: Context, account: Account, day: dt.date, responsible: str, reas
     text = ctx.t(key, account=account.name, platform=ctx.platform_label(account), day=day.isoformat())
     if reason:
         text += " " + reason
+    broken = channels.prompt_note(ctx, account)  # issue 12: the account's intake is broken
+    if broken:
+        text += "\n" + broken
     return Message(
         kind="oversight_prompt", to="#" + account.channel, account=account.id, text=text,
         actions=(Action("oversight_done", ctx.t("action.oversight_done"), account.id),),

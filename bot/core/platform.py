@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.clock import from_epoch, to_epoch
-from bot.core import accounts, items
+from bot.core import accounts, channels, items
 from bot.core.context import Context, Refused
 from bot.core.moderation import ground_label, may_moderate
 from bot.messages import Action, Message
@@ -71,8 +71,30 @@ class GraphError(Exception):
         self.uncertain = uncertain
 
 
+@dataclass(frozen=True)
+class TokenInfo:
+    """What Meta says about an account's page token (`GET /debug_token`, issue 12 channel health)."""
+
+    valid: bool
+    app_id: str = ""  # the app the token belongs to: ours, so the subscription check looks for it
+    profile_id: str = ""  # the Page of a page token (an Instagram account's linked Page)
+    expires_at: int = 0  # epoch seconds; 0: never expires
+    scopes: tuple[str, ...] = ()
+    error: str = ""  # why it is not valid (Meta's message)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One page of a Graph API list: the rows as Meta returned them and the `after` cursor of the next page
+    ("" when this was the last)."""
+
+    rows: tuple[dict, ...]
+    after: str = ""
+
+
 class MetaPort(Protocol):
-    """The outbound Meta port: one page access token per account (the client looks it up)."""
+    """The Meta port: one page access token per account (the client looks it up). Writes (issue 11) and the
+    reads of channel health and backfill (issue 12)."""
 
     def has_token(self, account_id: str) -> bool: ...
 
@@ -87,6 +109,14 @@ class MetaPort(Protocol):
     def delete(self, account_id: str, source: str, object_id: str) -> None: ...
 
     def block(self, account_id: str, page_id: str, user_id: str) -> None: ...
+
+    def token_info(self, account_id: str) -> TokenInfo: ...
+
+    def subscribed_apps(self, account_id: str, page_id: str) -> list[dict]: ...
+
+    def posts(self, account_id: str, source: str, owner_id: str, after: str = "") -> Chunk: ...
+
+    def comments(self, account_id: str, source: str, object_id: str, after: str = "") -> Chunk: ...
 
 
 # --------------------------------------------------------------------------- reading
@@ -446,7 +476,7 @@ FAILURE_KINDS = ("token", "permission", "gone", "blocked", "window", "rate_limit
 
 def token_env(account_id: str) -> str:
     """The environment variable that holds the account's page access token."""
-    return "META_PAGE_TOKEN_" + "".join(c if c.isalnum() else "_" for c in account_id.upper())
+    return channels.token_env(account_id)
 
 
 def missing_tokens(accounts_: dict[str, Account], env: dict[str, str]) -> list[Account]:
@@ -454,5 +484,5 @@ def missing_tokens(accounts_: dict[str, Account], env: dict[str, str]) -> list[A
     return [a for a in accounts_.values() if writes_on(a) and not env.get(token_env(a.id), "").strip()]
 
 
-__all__ = ["GraphError", "MetaPort", "Published", "TARGET_PREFIX", "after_removal", "block", "can_reply", "compose",
+__all__ = ["Chunk", "GraphError", "MetaPort", "Published", "TokenInfo", "TARGET_PREFIX", "after_removal", "block", "can_reply", "compose",
            "failed", "missing_tokens", "queue", "reply", "resend", "succeeded", "templates", "token_env", "undo"]

@@ -36,6 +36,18 @@ class Rendered:
     figures: MonthFigures
 
 
+def _late(figures: MonthFigures, tr: Tr, lang: str, month: str) -> str:
+    """Issue 12: how many comments arrived late (a backfill brought them) and the median lateness."""
+    late = figures.late
+    if not late.count:
+        text = tr("monthly.late.none", month=month)
+    else:
+        text = tr("monthly.late.line", count=late.count, month=month,
+                  median=_hours(tr, (late.median_seconds or 0) / 3600, lang))
+    return (f'<h3 id="late">{e(tr("monthly.late.heading"))}</h3>\n<p>{e(tr("monthly.late.explain"))}</p>\n'
+            f'<p class="late-intake">{e(text)}</p>')
+
+
 def translator(lang: str) -> Tr:
     return lambda key_, /, **values: t(key_, lang, **values)
 
@@ -135,7 +147,8 @@ def render(figures: MonthFigures, lang: str, reminder_time: str = "12:00") -> Re
                           f"<p>{e(tr('monthly.replies.explain'))}</p>\n"
                           '<div class="pair wide">' + _figure(charts["replies"], tr) + reply_table + "</div>\n"
                           f'<h3>{e(tr("monthly.replies.dist_heading"))}</h3>\n'
-                          '<div class="pair">' + _figure(charts["distribution"], tr) + dist_table + "</div>"))
+                          '<div class="pair">' + _figure(charts["distribution"], tr) + dist_table + "</div>\n"
+                          + _late(figures, tr, lang, month)))
 
     # Open and overdue over the month.
     rows = [[e(d.day.isoformat()), str(d.open), str(d.overdue)] for d in figures.load]

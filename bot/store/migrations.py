@@ -501,3 +501,28 @@ def m010_archive(db: Database) -> None:
         CREATE INDEX IF NOT EXISTS idx_archive_holds_account ON archive_holds(account_id);
         """
     )
+
+
+@migrations()
+def m011_health_channel_health(db: Database) -> None:
+    """Issue 12 (channel health and backfill): per account with a platform connection, what the daily check
+    found and when intake last heard from the platform; a backfill that failed waits here to be tried again."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS channel_health (
+            account_id TEXT PRIMARY KEY,
+            last_event_at INTEGER,                   -- the last webhook delivery for the account (bot clock)
+            last_check INTEGER,                      -- the last check that could read the platform
+            last_attempt INTEGER,                    -- the last check tried (it may have failed)
+            problems TEXT NOT NULL DEFAULT '[]',     -- JSON: [{"code", "severity", "detail"}] found by the last check
+            token_expires_at INTEGER,                -- 0: never; NULL: unknown
+            seen_until INTEGER,                      -- everything created before this is taken in (last backfill)
+            backfill_since INTEGER,                  -- a backfill to do (or try again) from this time
+            backfill_due_at INTEGER,                 -- when to try it (again)
+            backfill_attempts INTEGER NOT NULL DEFAULT 0,
+            backfill_error TEXT NOT NULL DEFAULT '',
+            last_backfill_at INTEGER,
+            last_backfill_count INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    )

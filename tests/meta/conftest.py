@@ -115,3 +115,25 @@ def write_back_messages(settings: Settings) -> list:
         assert w.bot.action("lena@example.se", "reply", str(late), answer="Hej! På återvinningscentralen.",
                             confirm="1").ok
         return [m for _, m in w.chat.sent]
+
+
+def channel_health_messages(settings: Settings) -> list:
+    """Every chat message channel health and backfill produce (issue 12): an alarm, a warning, a repair, a card that
+    arrived late and the prompt that says intake is broken (for the renderers' coverage tests)."""
+    from bot.clock import to_epoch
+    from tests.meta.mock_graph_api import PAGE_TOKEN as TOKEN
+
+    with MockGraphAPI(page_id=FB_PAGE, tokens={TOKEN: FB_PAGE}, ig_id=IG_ACCOUNT) as mock:
+        w = MetaWorld(writing_settings(settings), mock, local(2026, 12, 7, 10, 0))
+        mock.expires_at[TOKEN] = to_epoch(local(2026, 12, 10, 12, 0))
+        mock.add_post("P1", "Nu öppnar isbanan", to_epoch(local(2026, 12, 7, 9, 0)))
+        mock.add_comment("P1_1", "Är det gratis att åka?", post="P1", created=to_epoch(local(2026, 12, 7, 9, 30)))
+        w.bot.check_channels(startup=True)  # a warning, and the comment taken in late
+        mock.unsubscribe()
+        w.clock.set(local(2026, 12, 8, 6, 30))
+        w.bot.check_channels()  # an alarm
+        w.bot.advance(w.clock, local(2026, 12, 8, 9, 0))  # the prompt says intake is broken
+        mock.subscribe()
+        w.clock.set(local(2026, 12, 9, 6, 30))
+        w.bot.check_channels()  # repaired
+        return [m for _, m in w.chat.sent]

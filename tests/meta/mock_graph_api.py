@@ -19,6 +19,18 @@ Errors are Meta's error object, ``{"error": {"message", "type": "OAuthException"
 32 and 613 with their usage headers (``X-App-Usage``, ``X-Business-Use-Case-Usage`` with
 ``estimated_time_to_regain_access`` in minutes).
 
+Reads for channel health and backfill (issue 12), in the shapes of Meta's reference pages:
+
+- ``GET /{version}/debug_token?input_token=`` -> ``{"data": {"app_id", "type": "PAGE", "application", "expires_at",
+  "data_access_expires_at", "is_valid", "issued_at", "profile_id", "scopes", "granular_scopes", "user_id"}}``; an
+  expired or unknown token used as the access token is refused with 190 (subcode 463 expired) like every call;
+- ``GET /{version}/{page-id}/subscribed_apps`` -> ``{"data": [{"category", "link", "name", "id",
+  "subscribed_fields"}]}`` (``unsubscribe(page)`` empties it, as when someone removes the app from the Page);
+- ``GET /{version}/{page-id}/feed`` and ``/{ig-user-id}/media`` -> the newest first, ``limit`` per page, with
+  ``paging: {"cursors": {"before", "after"}, "next"}`` (no ``next`` on the last page);
+- ``GET /{version}/{post-id}/comments`` (``filter=stream``: replies too, with ``parent``; ``order``) and
+  ``/{ig-media-id}/comments`` (top-level, their ``replies`` nested), paged the same way.
+
 Faults for the tests: ``fail(path_part, code=..., status=..., times=...)`` scripts Meta errors,
 ``fail(path_part, status=500)`` a bare 500 after the write was carried out (``accepted=True``) or not,
 ``stall(path_part, seconds)`` a response that arrives after the client gave up although the write was carried
@@ -40,6 +52,17 @@ from urllib.parse import parse_qsl, urlsplit
 VERSION = "v21.0"
 PAGE_ID = "1000001"
 PAGE_TOKEN = "EAAPAGETOKENFORTESTS0000000001"
+APP_ID = "700000000000001"  # Uppsikt's Meta app in the mock
+ALL_SCOPES = ("pages_show_list", "pages_manage_metadata", "pages_read_engagement", "pages_read_user_content",
+              "pages_manage_engagement", "pages_messaging", "instagram_basic", "instagram_manage_comments",
+              "instagram_manage_messages")
+
+
+def graph_time(epoch: float) -> str:
+    """Meta's timestamp format: ISO 8601 in UTC with +0000."""
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
 @dataclass(frozen=True)
@@ -62,10 +85,17 @@ class Fault:
 
 
 class MockGraphAPI:
-    def __init__(self, *, page_id: str = PAGE_ID, tokens: dict[str, str] | None = None):
+    def __init__(self, *, page_id: str = PAGE_ID, tokens: dict[str, str] | None = None, ig_id: str = "",
+                 ig_username: str = "ekbykommun"):
         self.page_id = page_id
+        self.ig_id = ig_id  # the Instagram professional account linked to the Page, if any
+        self.ig_username = ig_username
         self.tokens = dict(tokens or {PAGE_TOKEN: page_id})
         self.expired: set[str] = set()
+        self.expires_at: dict[str, int] = {}  # token -> epoch seconds (absent: never expires)
+        self.scopes: dict[str, list[str]] = {}  # token -> granted permissions (absent: ALL_SCOPES)
+        self.subscriptions: dict[str, list[str]] = {page_id: ["feed", "messages"]}  # page -> our app's fields
+        self.posts: dict[str, dict[str, Any]] = {}  # id -> {"owner", "message", "created", "updated", "from", "comments"}
         self.calls: list[Call] = []
         self.comments: dict[str, dict[str, Any]] = {}  # id -> {"message", "from", "hidden", "replies": [ids]}
         self.deleted: set[str] = set()
@@ -73,14 +103,37 @@ class MockGraphAPI:
         self.messages: list[dict[str, Any]] = []
         self.window_closed: set[str] = set()  # recipients outside the messaging window
         self.faults: deque[Fault] = deque()
+        self.holds: dict[str, threading.Event] = {}  # path part -> answered only once the event is set
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
     # ------------------------------------------------------------------ set-up
-    def add_comment(self, comment_id: str, message: str, author_id: str = "2000001", name: str = "Anna Andersson") -> None:
+    def add_comment(self, comment_id: str, message: str, author_id: str = "2000001", name: str = "Anna Andersson",
+                    *, post: str = "", created: float | None = None, parent: str = "") -> None:
+        """A comment; with `post` it is on that post (a reply with `parent`), `created` in epoch seconds."""
         self.comments[comment_id] = {"message": message, "from": {"id": author_id, "name": name}, "hidden": False,
-                                     "replies": []}
+                                     "replies": [], "post": post, "parent": parent,
+                                     "created": created if created is not None else time.time()}
+        if post:
+            self.posts[post]["comments"].append(comment_id)
+            self.posts[post]["updated"] = max(self.posts[post]["updated"], self.comments[comment_id]["created"])
+        if parent and parent in self.comments:
+            self.comments[parent]["replies"].append(comment_id)
+
+    def add_post(self, post_id: str, message: str, created: float, *, owner: str = "", author_id: str = "",
+                 name: str = "Ekby kommun") -> None:
+        """A post on the Page's feed (or, with owner=ig_id, a medium of the Instagram account)."""
+        owner = owner or self.page_id
+        self.posts[post_id] = {"owner": owner, "message": message, "created": created, "updated": created,
+                               "from": {"id": author_id or owner, "name": name}, "comments": []}
+
+    def unsubscribe(self, page_id: str | None = None) -> None:
+        """Someone removed the app from the Page (or its webhooks): subscribed_apps no longer lists it."""
+        self.subscriptions.pop(page_id or self.page_id, None)
+
+    def subscribe(self, page_id: str | None = None, fields: tuple[str, ...] = ("feed", "messages")) -> None:
+        self.subscriptions[page_id or self.page_id] = list(fields)
 
     def replies(self, comment_id: str) -> list[dict[str, Any]]:
         return [self.comments[r] | {"id": r} for r in self.comments.get(comment_id, {}).get("replies", [])]
@@ -92,6 +145,11 @@ class MockGraphAPI:
     def stall(self, part: str, seconds: float, times: int = 1) -> None:
         """The write is carried out, but the answer comes after `seconds` (the client has timed out by then)."""
         self.faults.append(Fault(part, 200, accepted=True, stall=seconds, times=times))
+
+    def hold(self, part: str) -> threading.Event:
+        """Requests whose path contains `part` are answered only after the returned event is set (at most 30 s)."""
+        self.holds[part] = threading.Event()
+        return self.holds[part]
 
     def expire(self, token: str = PAGE_TOKEN) -> None:
         self.expired.add(token)
@@ -146,6 +204,9 @@ class MockGraphAPI:
         if length:
             params |= dict(parse_qsl(req.rfile.read(length).decode("utf-8")))
         path = url.path
+        for part, released in list(self.holds.items()):
+            if part in path:
+                released.wait(30)
         with self._lock:
             self.calls.append(Call(verb, path, {k: v for k, v in params.items() if k != "access_token"}))
             fault = self._fault(path)
@@ -191,6 +252,10 @@ class MockGraphAPI:
             return 400, self.error(190, "Error validating access token: Session has expired", 463), {}
         if fault is not None and not fault.accepted and not fault.stall:
             return self._fault_answer(fault)
+        if verb == "GET" and len(parts) >= 2:
+            read = self._read(parts[1:], params, token)
+            if read is not None:
+                return read
         result = self._do(verb, parts[1:], params)
         if fault is not None and fault.accepted and not fault.stall:
             return self._fault_answer(fault)
@@ -207,6 +272,85 @@ class MockGraphAPI:
                     4: "Application request limit reached", 17: "User request limit reached",
                     32: "Page request limit reached", 613: "Calls to this api have exceeded the rate limit."}
         return fault.status, self.error(fault.code, messages.get(fault.code, "Error"), fault.subcode), fault.headers
+
+    # ------------------------------------------------------------------ reads (issue 12)
+    def _read(self, parts: list[str], params: dict[str, str], token: str) -> tuple[int, dict, dict] | None:
+        obj = parts[0]
+        edge = parts[1] if len(parts) > 1 else ""
+        if obj == "debug_token":
+            page = self.tokens.get(params.get("input_token", ""), "")
+            if not page:
+                return 200, {"data": {"is_valid": False, "error": {"code": 190, "message": "Invalid OAuth access "
+                                                                   "token - Cannot parse access token"},
+                                      "scopes": []}}, {}
+            scopes = list(self.scopes.get(params["input_token"], ALL_SCOPES))
+            return 200, {"data": {
+                "app_id": APP_ID, "type": "PAGE", "application": "Uppsikt", "is_valid": True,
+                "expires_at": self.expires_at.get(params["input_token"], 0), "data_access_expires_at": 0,
+                "issued_at": 1700000000, "profile_id": page, "user_id": "3000001", "scopes": scopes,
+                "granular_scopes": [{"scope": s} for s in scopes]}}, {}
+        if edge == "subscribed_apps" and obj in (self.page_id,):
+            fields = self.subscriptions.get(obj)
+            data = [] if fields is None else [{"category": "Business", "link": "https://uppsikt.example/",
+                                               "name": "Uppsikt", "id": APP_ID, "subscribed_fields": fields}]
+            return 200, {"data": data}, {}
+        if edge in ("feed", "media") and obj in (self.page_id, self.ig_id) and obj:
+            if self._missing_scope(token, "pages_read_engagement"):
+                return 403, self.error(10, "(#10) Requires pages_read_engagement permission"), {}
+            rows = [self._post_row(pid, p) for pid, p in sorted(self.posts.items(), key=lambda kv: -kv[1]["created"])
+                    if p["owner"] == obj]
+            return self._page(rows, params)
+        if edge == "comments" and obj in self.posts:
+            post = self.posts[obj]
+            ids = [c for c in post["comments"] if c not in self.deleted]
+            if post["owner"] == self.ig_id and self.ig_id:  # Instagram: top level, replies nested
+                top = [c for c in ids if not self.comments[c]["parent"]]
+                rows = [self._ig_comment(c) | {"replies": {"data": [self._ig_comment(r) for r in
+                                                                      self.comments[c]["replies"]
+                                                                      if r not in self.deleted]}} for c in top]
+                rows.sort(key=lambda r: r["timestamp"], reverse=True)
+                return self._page(rows, params)
+            if params.get("filter") != "stream":
+                ids = [c for c in ids if not self.comments[c]["parent"]]
+            rows = [self._fb_comment(c) for c in ids]
+            rows.sort(key=lambda r: r["created_time"], reverse=params.get("order") == "reverse_chronological")
+            return self._page(rows, params)
+        return None
+
+    def _missing_scope(self, token: str, scope: str) -> bool:
+        return scope not in self.scopes.get(token, ALL_SCOPES)
+
+    def _post_row(self, post_id: str, post: dict[str, Any]) -> dict[str, Any]:
+        if post["owner"] == self.ig_id and self.ig_id:
+            return {"id": post_id, "caption": post["message"], "timestamp": graph_time(post["created"]),
+                    "permalink": f"https://www.instagram.com/p/{post_id}/", "username": self.ig_username,
+                    "comments_count": len(post["comments"])}
+        return {"id": post_id, "message": post["message"], "created_time": graph_time(post["created"]),
+                "updated_time": graph_time(post["updated"]), "from": post["from"],
+                "permalink_url": f"https://www.facebook.com/{post_id}"}
+
+    def _fb_comment(self, comment_id: str) -> dict[str, Any]:
+        c = self.comments[comment_id]
+        row = {"id": comment_id, "message": c["message"], "created_time": graph_time(c["created"]), "from": c["from"],
+               "permalink_url": f"https://www.facebook.com/{comment_id}"}
+        if c["parent"]:
+            row["parent"] = {"id": c["parent"]}
+        return row
+
+    def _ig_comment(self, comment_id: str) -> dict[str, Any]:
+        c = self.comments[comment_id]
+        return {"id": comment_id, "text": c["message"], "timestamp": graph_time(c["created"]),
+                "username": c["from"]["name"], "from": {"id": c["from"]["id"], "username": c["from"]["name"]}}
+
+    def _page(self, rows: list[dict[str, Any]], params: dict[str, str]) -> tuple[int, dict, dict]:
+        """One page of a list with Meta's cursor paging (opaque cursors; `next` only when more follow)."""
+        limit = max(1, min(100, int(params.get("limit") or 25)))
+        start = int(params["after"][1:]) if params.get("after", "").startswith("c") else 0
+        chunk = rows[start:start + limit]
+        paging: dict[str, Any] = {"cursors": {"before": f"c{start}", "after": f"c{start + len(chunk)}"}}
+        if start + limit < len(rows):
+            paging["next"] = f"https://graph.facebook.com/{VERSION}/next?after=c{start + len(chunk)}"
+        return 200, {"data": chunk, "paging": paging}, {}
 
     def _gone(self) -> tuple[int, dict, dict]:
         return 400, self.error(100, "Unsupported post request. Object with ID does not exist, cannot be loaded due "

@@ -19,7 +19,7 @@ from bot.messages import Action, Message
 from bot.settings import load_settings
 from tests.conftest import REPO, Harness, local
 from bot.core.platform import WRITE_KIND
-from tests.meta.conftest import write_back_messages
+from tests.meta.conftest import channel_health_messages, write_back_messages
 from tests.slack.conftest import example_users
 
 CORE = REPO / "bot" / "core"
@@ -99,6 +99,7 @@ def produced(settings, tmp_path_factory) -> list[Message]:
     messages += lifecycle_messages(settings)
     messages += platform_messages(settings)
     messages += write_back_messages(settings)  # issue 11: replies, hides, deletes, blocks, token alerts
+    messages += channel_health_messages(settings)  # issue 12: alarms, warnings, repairs, late cards
     messages += duty_messages(settings, tmp_path_factory.mktemp("duty"))
     by_person: dict[str, list[Message]] = defaultdict(list)
     for m in messages:

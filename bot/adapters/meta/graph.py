@@ -17,6 +17,15 @@ Calls (docs/meta-write.md lists the permissions each needs):
 - direct messages: ``POST /me/messages`` with the page token (Send API, ``messaging_type=RESPONSE``);
 - hide: ``POST /{comment-id}`` ``is_hidden=true|false`` (Instagram: ``hide=true|false``);
 - delete: ``DELETE /{comment-id}``; block: ``POST /{page-id}/blocked`` ``user=<id>``.
+
+Reads for channel health and backfill (issue 12, docs/operations-health.md):
+
+- the token: ``GET /debug_token?input_token=<token>`` (is_valid, expires_at, scopes, app_id, profile_id);
+- the webhook subscription: ``GET /{page-id}/subscribed_apps`` (the apps and their ``subscribed_fields``);
+- recent posts: ``GET /{page-id}/feed`` (Facebook) and ``GET /{ig-user-id}/media`` (Instagram), newest first;
+- their comments and replies: ``GET /{post-id}/comments?filter=stream&order=reverse_chronological`` (Facebook:
+  replies too, with ``parent``) and ``GET /{ig-media-id}/comments`` with the ``replies`` field expanded (Instagram);
+  every list is read a page at a time with Meta's ``after`` cursor.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 
-from bot.facade import GraphError, Published, platform_token_env
+from bot.facade import Chunk, GraphError, Published, TokenInfo, platform_token_env
 
 log = logging.getLogger("uppsikt.meta")
 
@@ -41,6 +50,12 @@ RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80001, 80002, 80004, 80005, 80006,
 PERMISSION_CODES = frozenset({10, *range(200, 300)})
 WINDOW_SUBCODES = frozenset({2018278, 2018108, 2534022})  # outside the allowed messaging window
 TOKEN_CODES = frozenset({102, 190})
+PAGE_SIZE = 50  # rows asked for per page of a list (Meta caps most lists at 100)
+FB_POST_FIELDS = "id,message,created_time,updated_time,from,permalink_url"
+FB_COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url"
+IG_MEDIA_FIELDS = "id,caption,timestamp,permalink,username,comments_count"
+IG_REPLY_FIELDS = "id,text,timestamp,username,from"
+IG_COMMENT_FIELDS = f"id,text,timestamp,username,from,replies.limit(100){{{IG_REPLY_FIELDS}}}"
 
 
 class GraphClient:
@@ -108,6 +123,45 @@ class GraphClient:
 
     def block(self, account_id: str, page_id: str, user_id: str) -> None:
         self._call(account_id, "POST", f"/{page_id}/blocked", {"user": user_id})
+
+    # ------------------------------------------------------------------ reads (issue 12: channel health, backfill)
+    def token_info(self, account_id: str) -> TokenInfo:
+        """The account's page token as Meta sees it. A token Meta refuses outright (190) raises GraphError."""
+        token = self._tokens.get(account_id, "")
+        data = self._call(account_id, "GET", "/debug_token", {"input_token": token}).get("data") or {}
+        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        scopes = data.get("scopes") if isinstance(data.get("scopes"), list) else []
+        expires = data.get("expires_at")
+        return TokenInfo(valid=bool(data.get("is_valid")), app_id=str(data.get("app_id", "")),
+                         profile_id=str(data.get("profile_id", "")),
+                         expires_at=int(expires) if isinstance(expires, (int, float)) else 0,
+                         scopes=tuple(str(s) for s in scopes), error=str(error.get("message", ""))[:200])
+
+    def subscribed_apps(self, account_id: str, page_id: str) -> list[dict]:
+        data = self._call(account_id, "GET", f"/{page_id}/subscribed_apps", {})
+        return [r for r in data.get("data") or [] if isinstance(r, dict)]
+
+    def posts(self, account_id: str, source: str, owner_id: str, after: str = "") -> Chunk:
+        if source == "instagram":
+            return self._chunk(account_id, f"/{owner_id}/media", {"fields": IG_MEDIA_FIELDS}, after)
+        return self._chunk(account_id, f"/{owner_id}/feed", {"fields": FB_POST_FIELDS}, after)
+
+    def comments(self, account_id: str, source: str, object_id: str, after: str = "") -> Chunk:
+        if source == "instagram":  # top-level comments with their replies (one page of up to 100 each)
+            return self._chunk(account_id, f"/{object_id}/comments", {"fields": IG_COMMENT_FIELDS}, after)
+        return self._chunk(account_id, f"/{object_id}/comments", {
+            "fields": FB_COMMENT_FIELDS, "filter": "stream", "order": "reverse_chronological"}, after)
+
+    def _chunk(self, account_id: str, path: str, params: dict[str, str], after: str) -> Chunk:
+        params = {**params, "limit": str(PAGE_SIZE)}
+        if after:
+            params["after"] = after
+        data = self._call(account_id, "GET", path, params)
+        paging = data.get("paging") if isinstance(data.get("paging"), dict) else {}
+        cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+        # Meta: the `next` link is absent on the last page even though `cursors.after` may be there.
+        nxt = str(cursors.get("after", "")) if paging.get("next") else ""
+        return Chunk(tuple(r for r in data.get("data") or [] if isinstance(r, dict)), nxt)
 
     # ------------------------------------------------------------------ HTTP
     def _call(self, account_id: str, method: str, path: str, params: dict[str, str]) -> dict:
