@@ -5,8 +5,9 @@ derived from `history_answers` alone, read in id order. They are saved beside th
 (`<database>.router`) with the id of the last answer they contain and how many answers up to that id
 existed; a start loads them and adds only the answers recorded since (incremental, the same result
 as a build from scratch: see `Router.add_history`). The saved index is discarded and rebuilt when it
-no longer matches: another list of people (the index is per person, in configuration order), answers
-erased (`records.forget` also deletes the file: erased answers must not stay in it), or a new format.
+no longer matches: another list of people (the index is per person, in configuration order), another
+precedent window (`routing.PRECEDENT_WINDOW`), answers erased (`records.forget` also deletes the file:
+erased answers must not stay in it), or a new format.
 The keywords are never saved: they come from the configuration at every start.
 
 A running bot prepares the router in a background thread on its own read-only connection
@@ -29,13 +30,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+from bot.core import routing
 from bot.core.routing import Expert, HistoryAnswer, Router
 from bot.settings import Settings
 
 log = logging.getLogger("uppsikt")
 
-FORMAT = 1
+FORMAT = 2
+"""Bumped whenever the saved views change shape (2: issue 17 arrays, bit sets and the precedent window)."""
 SUFFIX = ".router"
 RESAVE_AFTER = 2000
 """Answers added since the saved index after which a start saves it again."""
@@ -66,7 +70,8 @@ def _read(path: Path, people: list[Expert], conn: sqlite3.Connection) -> Loaded 
     try:
         with path.open("rb") as f:
             header = pickle.load(f)
-            if header.get("format") != FORMAT or tuple(header.get("people", ())) != _signature(people):
+            if (header.get("format") != FORMAT or tuple(header.get("people", ())) != _signature(people)
+                    or header.get("window") != routing.PRECEDENT_WINDOW):
                 return None
             last_id, count = int(header["last_id"]), int(header["count"])
             # Erased answers (records.forget) or another database: the saved views are not this history's.
@@ -101,29 +106,42 @@ def catch_up(loaded: Loaded, conn: sqlite3.Connection, cancelled: Callable[[], b
     return added
 
 
-def snapshot(loaded: Loaded) -> bytes:
-    """The index as bytes (taken under the lock for a live router; written after it is released)."""
-    header = {"format": FORMAT, "people": _signature_of(loaded.router), "last_id": loaded.last_id,
-              "count": loaded.count}
-    return pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL) + pickle.dumps(
-        loaded.router, protocol=pickle.HIGHEST_PROTOCOL)
+def _header(loaded: Loaded) -> dict:
+    return {"format": FORMAT, "people": _signature_of(loaded.router), "last_id": loaded.last_id,
+            "count": loaded.count, "window": routing.PRECEDENT_WINDOW}
 
 
-def write(path: Path, data: bytes) -> None:
+def snapshot(loaded: Loaded) -> tuple[bytes, bytes]:
+    """The index as bytes, header and router (taken under the lock for a live router; written after it is
+    released). Two parts, not joined: joining would copy the whole index once more at the peak."""
+    return (pickle.dumps(_header(loaded), protocol=pickle.HIGHEST_PROTOCOL),
+            pickle.dumps(loaded.router, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def write(path: Path, data: tuple[bytes, ...]) -> None:
     """Write a snapshot atomically (a temporary file renamed over the old one)."""
+    _atomically(path, lambda f: [f.write(part) for part in data])
+
+
+def save(path: Path, loaded: Loaded) -> None:
+    """Save the index, pickled straight into the file (no copy of it in memory)."""
+    def fill(f: BinaryIO) -> None:
+        pickle.dump(_header(loaded), f, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(loaded.router, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+    _atomically(path, fill)
+    loaded.saved_last_id = loaded.last_id
+
+
+def _atomically(path: Path, fill: Callable[[BinaryIO], object]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            fill(f)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def save(path: Path, loaded: Loaded) -> None:
-    write(path, snapshot(loaded))
-    loaded.saved_last_id = loaded.last_id
 
 
 def _signature_of(router: Router) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """The router at scale on real Swedish sentences (issue 17 points 1 and 6).
 
     python tests/perf/bench_router.py                               # 1,000 people; 1k, 10k, 100k answers
-    python tests/perf/bench_router.py --answers 1000000 --people 1000
+    python tests/perf/bench_router.py --million                     # 100k and 1M answers: memory and load at 1M
     python tests/perf/bench_router.py --answers 100000 --people 10 100 1000
 
 The history is built from real sentences, not random words: the questions of
@@ -17,10 +17,12 @@ in no history.
 
 Each size runs in fresh child processes: one builds the index from a real SQLite
 file (`router_index.load_or_build`, as a first start does) and saves it; one is a
-restart that loads the saved index, adds 1,000 answers recorded since, and routes
-its first question (what the first citizen after a restart waits for); it then
-times every decision. Peak RSS is the child's (the restart child holds what a
-running bot holds).
+restart that loads the saved index, adds the answers recorded since (`--since`,
+default 100: a day's, as the nightly save leaves it), and routes its first
+question (what the first citizen after a restart waits for); it then times every
+decision. Peak RSS is the child's (`resource.getrusage`: ru_maxrss), taken before
+the baseline is built: the restart child holds what a running bot holds; "without
+router" is its RSS before the index is read (interpreter, numpy, the bot's modules).
 
 Baseline in the same run: a plain BM25 router (k1 1.2, b 0.75, character
 3-5-grams within words, an inverted index of each person's concatenated history,
@@ -108,11 +110,15 @@ def people(n: int) -> list[str]:
 
 
 def history(n_people: int, answers: int, seed: int = 17) -> list[HistoryAnswer]:
+    return list(generate(n_people, answers, seed))
+
+
+def generate(n_people: int, answers: int, seed: int = 17):
+    """The history's answers one by one (a million need not be in memory at once)."""
     rng = random.Random(seed)
     pools = topics()
     emails = people(n_people)
     home = [(i % len(pools), (i * 7 + 3) % len(pools)) for i in range(n_people)]
-    out = []
     for _ in range(answers):
         p = rng.randrange(n_people)
         questions, sentences = pools[home[p][0] if rng.random() < 0.7 else home[p][1]]
@@ -120,8 +126,7 @@ def history(n_people: int, answers: int, seed: int = 17) -> list[HistoryAnswer]:
         if rng.random() < 1 / 3:
             question += " " + rng.choice(questions)
         answer = " ".join(rng.sample(sentences, min(len(sentences), rng.randint(1, 3))))
-        out.append(HistoryAnswer(question, answer, emails[p]))
-    return out
+        yield HistoryAnswer(question, answer, emails[p])
 
 
 def settings_for(n_people: int) -> SimpleNamespace:
@@ -184,17 +189,19 @@ def _timings(rank, questions: list[str]) -> dict:
 
 def child_build(db: Path, n_people: int, answers: int) -> dict:
     start = time.perf_counter()
-    rows = history(n_people, answers)
-    generated = time.perf_counter() - start
     conn = open_db(db).conn
     conn.executemany("INSERT INTO history_answers (question, answer, answered_by, answered_at, source) "
-                     "VALUES (?, ?, ?, 0, 'bench')", [(a.question, a.answer, a.answered_by) for a in rows])
+                     "VALUES (?, ?, ?, 0, 'bench')", ((a.question, a.answer, a.answered_by)
+                                                      for a in generate(n_people, answers)))
     conn.commit()
+    generated = time.perf_counter() - start
+    before = _rss_mb()
     cpu, start = time.process_time(), time.perf_counter()
     loaded = router_index.load_or_build(conn, settings_for(n_people), db)
     built, built_cpu = time.perf_counter() - start, time.process_time() - cpu
     return {"generated_s": generated, "build_s": built, "build_cpu_s": built_cpu, "answers": loaded.count,
-            "index_mb": router_index.path_for(db).stat().st_size / 2**20, "build_rss_mb": _rss_mb()}
+            "index_mb": router_index.path_for(db).stat().st_size / 2**20, "build_rss_mb": _rss_mb(),
+            "rss_before_build_mb": before}
 
 
 def child_restart(db: Path, n_people: int, baseline: bool, since: int) -> dict:
@@ -206,6 +213,7 @@ def child_restart(db: Path, n_people: int, baseline: bool, since: int) -> dict:
     conn.commit()
     questions = new_questions()
     people = router_index.experts(settings_for(n_people))
+    before = _rss_mb()  # the interpreter, numpy, the bot's modules and SQLite: what is not the router
     cpu, start = time.process_time(), time.perf_counter()
     read = router_index._read(router_index.path_for(db), people, conn)
     read_s = time.perf_counter() - start
@@ -214,7 +222,7 @@ def child_restart(db: Path, n_people: int, baseline: bool, since: int) -> dict:
     read.router.rank(questions[0])
     first, first_cpu = time.perf_counter() - start, time.process_time() - cpu
     out = {"read_s": read_s, "load_s": loaded_s, "load_cpu_s": loaded_cpu, "first_decision_s": first,
-           "first_cpu_s": first_cpu, "caught_up": caught, "questions": len(questions)}
+           "first_cpu_s": first_cpu, "caught_up": caught, "questions": len(questions), "rss_before_mb": before}
     loaded = read
     rank = loaded.router.rank
     best = min((_timings(rank, questions) for _ in range(3)), key=lambda t: t["mean"])
@@ -241,6 +249,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--answers", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--people", type=int, nargs="+", default=[1_000])
     parser.add_argument("--no-baseline", action="store_true", help="skip the plain BM25 router")
+    parser.add_argument("--million", action="store_true",
+                        help="100k and 1,000,000 answers (the memory budget); the baseline only at 100k")
     parser.add_argument("--since", type=int, default=100,
                         help="answers recorded after the index was last saved (the nightly save: a day's)")
     parser.add_argument("--child", nargs=4, metavar=("KIND", "DB", "PEOPLE", "ANSWERS"), help=argparse.SUPPRESS)
@@ -252,24 +262,29 @@ def main(argv: list[str] | None = None) -> None:
         else:
             print(json.dumps(child_restart(Path(db), int(n_people), kind.endswith("+baseline"), int(kind.split(":")[1].split("+")[0]))))
         return
+    if args.million:
+        args.answers = [100_000, 1_000_000]
     print(machine())
     pools = topics()
     print(f"text: {len(pools)} topics, {sum(len(q) for q, _ in pools)} real questions, "
           f"{sum(len(a) for _, a in pools)} real answer sentences; {len(new_questions())} new questions routed")
     print(f"restart: the saved index read, {args.since} answers recorded since added, the first question routed")
-    print("people  answers   build (cpu)     index  build-rss | restart: read / +catch-up (cpu)  first-decision (cpu)  rss | "
+    print("people  answers   build (cpu)     index  build-peak-rss | restart: read / +catch-up (cpu)  "
+          "first-decision (cpu)  peak-rss (without router) | "
           "ms/decision mean / median / p99  (top 5) | plain BM25 build, ms mean / p99 | ratio")
     for n_people in args.people:
         for answers in args.answers:
             with tempfile.TemporaryDirectory() as tmp:
                 db = Path(tmp) / "uppsikt.db"
                 b = _child(["--child", "build", str(db), str(n_people), str(answers)])
-                r = _child(["--child", f"restart:{args.since}" + ("" if args.no_baseline else "+baseline"), str(db),
+                baseline = not args.no_baseline and not (args.million and answers > 100_000)
+                r = _child(["--child", f"restart:{args.since}" + ("+baseline" if baseline else ""), str(db),
                             str(n_people), str(answers)])
             ms = r["ms"]
             line = (f"{n_people:6d} {answers:8,d} {b['build_s']:7.1f}s ({b['build_cpu_s']:.1f}s) {b['index_mb']:6.0f}MB "
                     f"{b['build_rss_mb']:6.0f}MB | {r['read_s']:5.2f}s / {r['load_s']:5.2f}s ({r['load_cpu_s']:.2f}s) "
-                    f"{r['first_decision_s']:6.2f}s ({r['first_cpu_s']:.2f}s) {r['rss_mb']:6.0f}MB | "
+                    f"{r['first_decision_s']:6.2f}s ({r['first_cpu_s']:.2f}s) {r['rss_mb']:6.0f}MB "
+                    f"({r['rss_before_mb']:.0f}MB) | "
                     f"{ms['mean']:6.2f} / {ms['median']:5.2f} / {ms['p99']:6.2f} ({r['ms_top5']['mean']:.2f})")
             if "baseline_ms" in r:
                 base = r["baseline_ms"]
