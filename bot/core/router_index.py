@@ -30,7 +30,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from bot.core import routing
 from bot.core.routing import Expert, HistoryAnswer, Router
@@ -111,37 +110,19 @@ def _header(loaded: Loaded) -> dict:
             "count": loaded.count, "window": routing.PRECEDENT_WINDOW}
 
 
-def snapshot(loaded: Loaded) -> tuple[bytes, bytes]:
-    """The index as bytes, header and router (taken under the lock for a live router; written after it is
-    released). Two parts, not joined: joining would copy the whole index once more at the peak."""
-    return (pickle.dumps(_header(loaded), protocol=pickle.HIGHEST_PROTOCOL),
-            pickle.dumps(loaded.router, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-def write(path: Path, data: tuple[bytes, ...]) -> None:
-    """Write a snapshot atomically (a temporary file renamed over the old one)."""
-    _atomically(path, lambda f: [f.write(part) for part in data])
-
-
 def save(path: Path, loaded: Loaded) -> None:
-    """Save the index, pickled straight into the file (no copy of it in memory)."""
-    def fill(f: BinaryIO) -> None:
-        pickle.dump(_header(loaded), f, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump(loaded.router, f, protocol=pickle.HIGHEST_PROTOCOL)
-
-    _atomically(path, fill)
-    loaded.saved_last_id = loaded.last_id
-
-
-def _atomically(path: Path, fill: Callable[[BinaryIO], object]) -> None:
+    """Save the index atomically (a temporary file renamed over the old one), pickled straight into the
+    file: no copy of the whole index in memory."""
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            fill(f)
+            pickle.dump(_header(loaded), f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(loaded.router, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    loaded.saved_last_id = loaded.last_id
 
 
 def _signature_of(router: Router) -> tuple[str, ...]:

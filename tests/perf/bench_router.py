@@ -199,7 +199,11 @@ def child_build(db: Path, n_people: int, answers: int) -> dict:
     cpu, start = time.process_time(), time.perf_counter()
     loaded = router_index.load_or_build(conn, settings_for(n_people), db)
     built, built_cpu = time.perf_counter() - start, time.process_time() - cpu
+    start = time.perf_counter()
+    router_index.save(router_index.path_for(db), loaded)  # what the nightly save costs (under the bot's lock)
+    saved = time.perf_counter() - start
     return {"generated_s": generated, "build_s": built, "build_cpu_s": built_cpu, "answers": loaded.count,
+            "save_s": saved,
             "index_mb": router_index.path_for(db).stat().st_size / 2**20, "build_rss_mb": _rss_mb(),
             "rss_before_build_mb": before}
 
@@ -269,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"text: {len(pools)} topics, {sum(len(q) for q, _ in pools)} real questions, "
           f"{sum(len(a) for _, a in pools)} real answer sentences; {len(new_questions())} new questions routed")
     print(f"restart: the saved index read, {args.since} answers recorded since added, the first question routed")
-    print("people  answers   build (cpu)     index  build-peak-rss | restart: read / +catch-up (cpu)  "
+    print("people  answers   build (cpu)     index (save)  build-peak-rss | restart: read / +catch-up (cpu)  "
           "first-decision (cpu)  peak-rss (without router) | "
           "ms/decision mean / median / p99  (top 5) | plain BM25 build, ms mean / p99 | ratio")
     for n_people in args.people:
@@ -281,7 +285,7 @@ def main(argv: list[str] | None = None) -> None:
                 r = _child(["--child", f"restart:{args.since}" + ("+baseline" if baseline else ""), str(db),
                             str(n_people), str(answers)])
             ms = r["ms"]
-            line = (f"{n_people:6d} {answers:8,d} {b['build_s']:7.1f}s ({b['build_cpu_s']:.1f}s) {b['index_mb']:6.0f}MB "
+            line = (f"{n_people:6d} {answers:8,d} {b['build_s']:7.1f}s ({b['build_cpu_s']:.1f}s) {b['index_mb']:6.0f}MB ({b['save_s']:.2f}s) "
                     f"{b['build_rss_mb']:6.0f}MB | {r['read_s']:5.2f}s / {r['load_s']:5.2f}s ({r['load_cpu_s']:.2f}s) "
                     f"{r['first_decision_s']:6.2f}s ({r['first_cpu_s']:.2f}s) {r['rss_mb']:6.0f}MB "
                     f"({r['rss_before_mb']:.0f}MB) | "
