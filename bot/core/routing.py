@@ -20,7 +20,8 @@ weigh 1 + ln tf in all three views:
    tell experts apart);
 3. precedent: the best idf²-weighted inner product of the text's word stems
    with the unit stem vector of a past question the expert answered, among
-   the NEIGHBOURS most similar past questions overall. It explains a ranking
+   the NEIGHBOURS most similar of the PRECEDENT_WINDOW most recent past
+   questions. It explains a ranking
    ("har svarat på 3 liknande frågor") but does not score: it did not win on
    question sets it was not designed on (docs/quality.md, issue 15).
 
@@ -37,6 +38,16 @@ Availability and workload are the caller's concern. All of it lives in
 inverted indexes updated in place by `add_history`; idf and length norms are
 derived from counts when asked, so incremental and batch construction give
 the same result.
+
+Speed and memory (issue 17): a decision is a few sums over arrays, with no
+Python loop per past answer or per posting: the postings of all the question's
+n-grams (per-person counts and centroid components) are laid end to end and
+summed per person with `numpy.bincount`; the precedent view runs MaxScore on
+arrays; the evidence floor keeps each term's people as a bit set. The profile
+views and the evidence grow with the vocabulary times the people, the
+precedent view with its window, none with the history. The arithmetic is the
+one of the plain loops it replaced, in the same order, so the floats and the
+rankings are the same (`tests/unit/test_router_decisions.py`).
 """
 
 from __future__ import annotations
