@@ -2,6 +2,7 @@
 
     python tests/perf/bench_router.py                               # 1,000 people; 1k, 10k, 100k answers
     python tests/perf/bench_router.py --million                     # 100k and 1M answers: memory and load at 1M
+    python tests/perf/bench_router.py --answers 1000000 --no-baseline --dir /tmp/b   # again: only the restart
     python tests/perf/bench_router.py --answers 100000 --people 10 100 1000
 
 The history is built from real sentences, not random words: the questions of
@@ -178,13 +179,15 @@ def _rss_mb() -> float:
 
 def _timings(rank, questions: list[str]) -> dict:
     times = []
+    cpu = time.process_time()
     for q in questions:
         start = time.perf_counter()
         rank(q)
         times.append(1000 * (time.perf_counter() - start))
+    cpu = 1000 * (time.process_time() - cpu) / len(questions)
     times.sort()
     return {"mean": statistics.fmean(times), "median": times[len(times) // 2],
-            "p99": times[min(len(times) - 1, int(len(times) * 0.99))]}
+            "p99": times[min(len(times) - 1, int(len(times) * 0.99))], "cpu": cpu}
 
 
 def child_build(db: Path, n_people: int, answers: int) -> dict:
@@ -257,6 +260,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="100k and 1,000,000 answers (the memory budget); the baseline only at 100k")
     parser.add_argument("--since", type=int, default=100,
                         help="answers recorded after the index was last saved (the nightly save: a day's)")
+    parser.add_argument("--dir", type=Path, help="keep the database and the saved index here; when they are "
+                        "there already (same people and answers), skip the build and measure the restart again")
     parser.add_argument("--child", nargs=4, metavar=("KIND", "DB", "PEOPLE", "ANSWERS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -275,12 +280,20 @@ def main(argv: list[str] | None = None) -> None:
     print(f"restart: the saved index read, {args.since} answers recorded since added, the first question routed")
     print("people  answers   build (cpu)     index (save)  build-peak-rss | restart: read / +catch-up (cpu)  "
           "first-decision (cpu)  peak-rss (without router) | "
-          "ms/decision mean / median / p99  (top 5) | plain BM25 build, ms mean / p99 | ratio")
+          "ms/decision mean / median / p99 cpu-mean (top 5) | plain BM25 build, ms mean / p99 cpu | ratio")
     for n_people in args.people:
         for answers in args.answers:
             with tempfile.TemporaryDirectory() as tmp:
-                db = Path(tmp) / "uppsikt.db"
-                b = _child(["--child", "build", str(db), str(n_people), str(answers)])
+                folder = Path(tmp) if args.dir is None else args.dir / f"{n_people}-{answers}"
+                folder.mkdir(parents=True, exist_ok=True)
+                db = folder / "uppsikt.db"
+                kept = folder / "build.json"
+                if kept.is_file() and router_index.path_for(db).is_file():
+                    b = json.loads(kept.read_text()) | {"reused": True}
+                    print(f"(reusing the database and index built in {folder}: the build figures are that run's)")
+                else:
+                    b = _child(["--child", "build", str(db), str(n_people), str(answers)])
+                    kept.write_text(json.dumps(b))
                 baseline = not args.no_baseline and not (args.million and answers > 100_000)
                 r = _child(["--child", f"restart:{args.since}" + ("+baseline" if baseline else ""), str(db),
                             str(n_people), str(answers)])
@@ -289,10 +302,11 @@ def main(argv: list[str] | None = None) -> None:
                     f"{b['build_rss_mb']:6.0f}MB | {r['read_s']:5.2f}s / {r['load_s']:5.2f}s ({r['load_cpu_s']:.2f}s) "
                     f"{r['first_decision_s']:6.2f}s ({r['first_cpu_s']:.2f}s) {r['rss_mb']:6.0f}MB "
                     f"({r['rss_before_mb']:.0f}MB) | "
-                    f"{ms['mean']:6.2f} / {ms['median']:5.2f} / {ms['p99']:6.2f} ({r['ms_top5']['mean']:.2f})")
+                    f"{ms['mean']:6.2f} / {ms['median']:5.2f} / {ms['p99']:6.2f} cpu {ms['cpu']:5.2f} "
+                    f"({r['ms_top5']['mean']:.2f})")
             if "baseline_ms" in r:
                 base = r["baseline_ms"]
-                line += (f" | {r['baseline_build_s']:6.1f}s {base['mean']:6.2f} / {base['p99']:6.2f}"
+                line += (f" | {r['baseline_build_s']:6.1f}s {base['mean']:6.2f} / {base['p99']:6.2f} cpu {base['cpu']:5.2f}"
                          f" | {ms['mean'] / base['mean']:.2f}")
             print(line, flush=True)
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
