@@ -307,3 +307,22 @@ def test_the_precedent_view_keeps_only_its_window_and_an_update_equals_a_rebuild
         assert similar == similar_recent and best.keys() == best_recent.keys()
         assert all(math.isclose(best[e], best_recent[e], rel_tol=1e-12) for e in best)
     assert any(batch._questions.nearest(routing.words(q))[0] for q in questions[:50])
+
+
+def test_a_saved_index_cut_short_or_with_trailing_bytes_is_rebuilt(settings, tmp_path, caplog):
+    path = tmp_path / "uppsikt.db"
+    bot = _bot(settings, path)
+    _record(bot, HISTORY)
+    items.router(bot.ctx)
+    saved = router_index.path_for(path)
+    whole = saved.read_bytes()
+    reader = open_reader(path)
+    assert router_index._read(saved, router_index.experts(settings), reader) is not None
+    for damaged in (whole[:-5], whole + b"\x00"):  # the raw arrays after the pickled structure
+        saved.write_bytes(damaged)
+        assert router_index._read(saved, router_index.experts(settings), reader) is None
+        loaded = router_index.load_or_build(bot.db.conn, settings, path)
+        assert loaded.count == len(HISTORY) and saved.read_bytes() == whole  # built and saved again, the same
+        for q in QUESTIONS:
+            assert loaded.router.rank(q) == _fresh(settings, HISTORY).rank(q)
+    assert "cannot be read" in caplog.text
