@@ -3,6 +3,7 @@
     python tests/perf/bench_router.py                               # 1,000 people; 1k, 10k, 100k answers
     python tests/perf/bench_router.py --million                     # 100k and 1M answers: memory and load at 1M
     python tests/perf/bench_router.py --answers 1000000 --no-baseline --dir /tmp/b   # again: only the restart
+    python tests/perf/bench_router.py --grow 1000000 --step 100000  # memory and CPU as one router grows to 1M
     python tests/perf/bench_router.py --answers 100000 --people 10 100 1000
 
 The history is built from real sentences, not random words: the questions of
@@ -244,6 +245,67 @@ def child_restart(db: Path, n_people: int, baseline: bool, since: int) -> dict:
     return out
 
 
+def _rss_now_mb() -> float:
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def grow(n_people: int, answers: int, step: int, folder: Path) -> None:
+    """Memory and CPU as the history grows: one router fed the history in batches of 5,000 answers (as a
+    start's catch-up reads them), the figures printed every `step` answers; then saved, and read back in a
+    fresh child (load time, RSS, decisions). No SQLite: only the router is measured."""
+    sys.path.insert(0, str(REPO))
+    from bot.core.routing import Router
+
+    router = Router(router_index.experts(settings_for(n_people)))
+    before = _rss_now_mb()
+    print(f"grow: {n_people} people, RSS before the router {before:.0f} MB", flush=True)
+    print("answers   cpu(s)  rss-now  peak-rss  profile-postings  precedent-postings", flush=True)
+    batch: list[HistoryAnswer] = []
+    cpu = time.process_time()
+    for i, answer in enumerate(generate(n_people, answers), 1):
+        batch.append(answer)
+        if len(batch) == 5000 or i == answers:
+            router.add_history(batch)
+            batch = []
+        if i % step == 0 or i == answers:
+            postings = sum(len(v[0]) for v in router._profiles._postings.values())
+            precedent = sum(len(v[0]) for v in router._questions._postings.values())
+            print(f"{i:9,d} {time.process_time() - cpu:8.1f} {_rss_now_mb():7.0f}MB {_rss_mb():7.0f}MB "
+                  f"{postings:12,d} {precedent:12,d}", flush=True)
+    path = folder / "grown.router"
+    start = time.perf_counter()
+    router_index.save(path, router_index.Loaded(router, answers, answers, 0))
+    print(f"saved in {time.perf_counter() - start:.2f}s: {path.stat().st_size / 2**20:.0f} MB", flush=True)
+    del router
+    r = _child(["--child", "load", str(path), str(n_people), str(answers)])
+    print(f"fresh process: read {r['read_s']:.2f}s (cpu {r['read_cpu_s']:.2f}s), RSS {r['rss_now_mb']:.0f} MB "
+          f"(before reading {r['rss_before_mb']:.0f} MB), peak RSS {r['rss_mb']:.0f} MB; ms/decision mean / median / "
+          f"p99 {r['ms']['mean']:.2f} / {r['ms']['median']:.2f} / {r['ms']['p99']:.2f} cpu {r['ms']['cpu']:.2f}",
+          flush=True)
+
+
+def child_load(path: Path, n_people: int) -> dict:
+    """Read a saved index (no database: `_load` directly) and time decisions."""
+    import pickle
+
+    questions = new_questions()
+    people = router_index.experts(settings_for(n_people))
+    before = _rss_now_mb()
+    cpu, start = time.process_time(), time.perf_counter()
+    with path.open("rb") as f:
+        pickle.load(f)
+        router = router_index._load(f)
+    router.use_keywords(people)
+    out = {"read_s": time.perf_counter() - start, "read_cpu_s": time.process_time() - cpu, "rss_before_mb": before}
+    out["rss_now_mb"] = _rss_now_mb()
+    out["ms"] = min((_timings(router.rank, questions) for _ in range(3)), key=lambda t: t["mean"])
+    out["rss_mb"] = _rss_mb()
+    return out
+
+
 def _child(args: list[str]) -> dict:
     result = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=False)
     if result.returncode:
@@ -262,18 +324,28 @@ def main(argv: list[str] | None = None) -> None:
                         help="answers recorded after the index was last saved (the nightly save: a day's)")
     parser.add_argument("--dir", type=Path, help="keep the database and the saved index here; when they are "
                         "there already (same people and answers), skip the build and measure the restart again")
+    parser.add_argument("--grow", type=int, metavar="ANSWERS",
+                        help="feed one router up to ANSWERS answers (first --people), printing memory every --step")
+    parser.add_argument("--step", type=int, default=100_000)
     parser.add_argument("--child", nargs=4, metavar=("KIND", "DB", "PEOPLE", "ANSWERS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         kind, db, n_people, answers = args.child
         if kind == "build":
             print(json.dumps(child_build(Path(db), int(n_people), int(answers))))
+        elif kind == "load":
+            print(json.dumps(child_load(Path(db), int(n_people))))
         else:
             print(json.dumps(child_restart(Path(db), int(n_people), kind.endswith("+baseline"), int(kind.split(":")[1].split("+")[0]))))
         return
     if args.million:
         args.answers = [100_000, 1_000_000]
     print(machine())
+    if args.grow:
+        with tempfile.TemporaryDirectory() as tmp:
+            grow(args.people[0], args.grow, args.step, Path(tmp))
+        print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return
     pools = topics()
     print(f"text: {len(pools)} topics, {sum(len(q) for q, _ in pools)} real questions, "
           f"{sum(len(a) for _, a in pools)} real answer sentences; {len(new_questions())} new questions routed")
