@@ -4,6 +4,7 @@
     python tests/perf/bench_router.py --million                     # 100k and 1M answers: memory and load at 1M
     python tests/perf/bench_router.py --answers 1000000 --no-baseline --dir /tmp/b   # again: only the restart
     python tests/perf/bench_router.py --grow 1000000 --step 100000  # memory and CPU as one router grows to 1M
+    python tests/perf/bench_router.py --count 100000 1000000        # what the index holds, counted, not built
     python tests/perf/bench_router.py --answers 100000 --people 10 100 1000
 
 The history is built from real sentences, not random words: the questions of
@@ -287,6 +288,27 @@ def grow(n_people: int, answers: int, step: int, folder: Path) -> None:
           flush=True)
 
 
+def count(n_people: int, sizes: list[int]) -> None:
+    """What the index holds at each size, counted without building it: profile postings (distinct
+    person x n-gram pairs, the bulk of its memory) and evidence entries (distinct person x term pairs).
+    The same answers as every other mode, so the count at 100k can be checked against a built index."""
+    from bot.core.routing import _grams, _terms
+
+    words_of: list[set[str]] = [set() for _ in range(n_people)]
+    index = {e: i for i, e in enumerate(people(n_people))}
+    done = 0
+    print("answers   profile-postings  evidence-entries  n-grams  terms", flush=True)
+    for i, answer in enumerate(generate(n_people, max(sizes)), 1):
+        words_of[index[answer.answered_by]].update(words(answer.question), words(answer.answer))
+        if i in sizes:
+            grams = [set(g for w in ws for g in _grams(w)) for ws in words_of]
+            terms = [_terms(tuple(sorted(ws))) for ws in words_of]
+            print(f"{i:9,d} {sum(map(len, grams)):16,d} {sum(map(len, terms)):16,d} "
+                  f"{len(set().union(*grams)):8,d} {len(set().union(*terms)):6,d}", flush=True)
+            done += 1
+    assert done == len(set(sizes))
+
+
 def child_load(path: Path, n_people: int) -> dict:
     """Read a saved index (no database: `_load` directly) and time decisions."""
     import pickle
@@ -327,6 +349,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--grow", type=int, metavar="ANSWERS",
                         help="feed one router up to ANSWERS answers (first --people), printing memory every --step")
     parser.add_argument("--step", type=int, default=100_000)
+    parser.add_argument("--count", type=int, nargs="+", metavar="ANSWERS",
+                        help="count what the index holds at these sizes without building it (first --people)")
     parser.add_argument("--child", nargs=4, metavar=("KIND", "DB", "PEOPLE", "ANSWERS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -341,6 +365,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.million:
         args.answers = [100_000, 1_000_000]
     print(machine())
+    if args.count:
+        count(args.people[0], args.count)
+        return
     if args.grow:
         with tempfile.TemporaryDirectory() as tmp:
             grow(args.people[0], args.grow, args.step, Path(tmp))
