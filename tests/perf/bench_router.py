@@ -5,6 +5,7 @@
     python tests/perf/bench_router.py --answers 1000000 --no-baseline --dir /tmp/b   # again: only the restart
     python tests/perf/bench_router.py --grow 1000000 --step 100000  # memory and CPU as one router grows to 1M
     python tests/perf/bench_router.py --count 100000 1000000        # what the index holds, counted, not built
+    python tests/perf/bench_router.py --answers 100000 --profile /tmp/router.prof   # cProfile of the decisions
     python tests/perf/bench_router.py --answers 100000 --people 10 100 1000
 
 The history is built from real sentences, not random words: the questions of
@@ -234,6 +235,12 @@ def child_restart(db: Path, n_people: int, baseline: bool, since: int) -> dict:
            "first_cpu_s": first_cpu, "caught_up": caught, "questions": len(questions), "rss_before_mb": before}
     loaded = read
     rank = loaded.router.rank
+    if os.environ.get("BENCH_ROUTER_PROFILE"):  # --profile FILE: where a decision's time goes
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda: [rank(q) for q in questions])
+        profiler.dump_stats(os.environ["BENCH_ROUTER_PROFILE"])
     best = min((_timings(rank, questions) for _ in range(3)), key=lambda t: t["mean"])
     out |= {"ms": best, "ms_top5": min((_timings(lambda q: rank(q, 5), questions) for _ in range(3)),
                                        key=lambda t: t["mean"]), "rss_mb": _rss_mb()}
@@ -349,6 +356,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--grow", type=int, metavar="ANSWERS",
                         help="feed one router up to ANSWERS answers (first --people), printing memory every --step")
     parser.add_argument("--step", type=int, default=100_000)
+    parser.add_argument("--profile", type=Path, metavar="FILE",
+                        help="cProfile one pass of the decisions in the restart child into FILE "
+                        "(read it with: python -m pstats FILE, then sort tottime, stats 15)")
     parser.add_argument("--count", type=int, nargs="+", metavar="ANSWERS",
                         help="count what the index holds at these sizes without building it (first --people)")
     parser.add_argument("--child", nargs=4, metavar=("KIND", "DB", "PEOPLE", "ANSWERS"), help=argparse.SUPPRESS)
@@ -364,6 +374,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.million:
         args.answers = [100_000, 1_000_000]
+    if args.profile:
+        os.environ["BENCH_ROUTER_PROFILE"] = str(args.profile.resolve())
     print(machine())
     if args.count:
         count(args.people[0], args.count)
