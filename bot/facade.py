@@ -453,17 +453,17 @@ class Bot:
             return start()
 
     def save_router(self) -> bool:
-        """Save the live router's index (a nightly job), so a restart adds only the day's answers. The
-        snapshot is taken under the lock (every recorded answer is in the live router then), the file is
-        written after. False when there is nothing to save (no file database, no router yet)."""
+        """Save the live router's index (a nightly job), so a restart adds only the day's answers. It is
+        pickled under the lock (every recorded answer is in the live router then) straight into the file:
+        a copy in memory first would double the router's memory at night (issue 17). False when there is
+        nothing to save (no file database, no router yet)."""
         path = router_index.path_for(self._db_file)
         with self.lock:
             live = self.ctx.cache.get("router")
             if path is None or live is None:
                 return False
             last_id, count = self.db.execute("SELECT COALESCE(MAX(id), 0), COUNT(*) FROM history_answers").fetchone()
-            data = router_index.snapshot(router_index.Loaded(live, last_id, count, 0))  # type: ignore[arg-type]
-        router_index.write(path, data)
+            router_index.save(path, router_index.Loaded(live, last_id, count, 0))  # type: ignore[arg-type]
         return True
 
     # ------------------------------------------------------------------ outbox

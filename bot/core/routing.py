@@ -20,7 +20,8 @@ weigh 1 + ln tf in all three views:
    tell experts apart);
 3. precedent: the best idf²-weighted inner product of the text's word stems
    with the unit stem vector of a past question the expert answered, among
-   the NEIGHBOURS most similar past questions overall. It explains a ranking
+   the NEIGHBOURS most similar of the PRECEDENT_WINDOW most recent past
+   questions. It explains a ranking
    ("har svarat på 3 liknande frågor") but does not score: it did not win on
    question sets it was not designed on (docs/quality.md, issue 15).
 
@@ -37,6 +38,16 @@ Availability and workload are the caller's concern. All of it lives in
 inverted indexes updated in place by `add_history`; idf and length norms are
 derived from counts when asked, so incremental and batch construction give
 the same result.
+
+Speed and memory (issue 17): a decision is a few sums over arrays, with no
+Python loop per past answer or per posting: the postings of all the question's
+n-grams (per-person counts and centroid components) are laid end to end and
+summed per person with `numpy.bincount`; the precedent view runs MaxScore on
+arrays; the evidence floor keeps each term's people as a bit set. The profile
+views and the evidence grow with the vocabulary times the people, the
+precedent view with its window, none with the history. The arithmetic is the
+one of the plain loops it replaced, in the same order, so the floats and the
+rankings are the same (`tests/unit/test_router_decisions.py`).
 """
 
 from __future__ import annotations
@@ -67,6 +78,8 @@ from bot.core.textnorm import (
 
 NEIGHBOURS = 20
 """How many of the most similar past questions vote in the precedent view."""
+PRECEDENT_WINDOW = 100_000
+"""The precedent view looks among the most recent past questions only (its memory is bounded)."""
 _K1, _B = 1.2, 0.75
 _SLACK = 1 + 1e-9  # float rounding margin on MaxScore bounds
 _NUMPY_FROM = 64  # experts from which the profile views add each n-gram's postings with numpy
@@ -132,6 +145,7 @@ class _Keywords:
         for expert in experts:
             keywords = [words(k) for k in expert.keywords]
             self._entries.append([(" ".join(k), frozenset(map(self._part, k))) for k in keywords if k])
+        self._keyworded = [(i, entries) for i, entries in enumerate(self._entries) if entries]  # experts with some
         self._word_hits = lru_cache(maxsize=1 << 16)(self._hits)
 
     def _part(self, word: str) -> int:
@@ -151,14 +165,14 @@ class _Keywords:
             hits |= self._compound.get(part, set())
         return frozenset(hits)
 
-    def matches(self, text_words: Iterable[str]) -> dict[int, list[str]]:
+    def matches(self, text_words: Iterable[str]) -> dict[int, tuple[str, ...]]:
         """Expert index -> labels of the keywords the words match."""
         hits: set[int] = set()
         for word in set(text_words):
             hits |= self._word_hits(word)
-        out: dict[int, list[str]] = {}
-        for i, entries in enumerate(self._entries):
-            labels = [label for label, parts in entries if parts <= hits]
+        out: dict[int, tuple[str, ...]] = {}
+        for i, entries in self._keyworded:
+            labels = tuple(label for label, parts in entries if parts <= hits)
             if labels:
                 out[i] = labels
         return out
@@ -240,15 +254,25 @@ class _Profiles:
         norms = self._bm25_norms
         if len(bm25) < _NUMPY_FROM:
             return self._views_loop(text_words, n, norms.tolist(), bm25, inner)
-        # The same sums as a loop over every posting, a gram at a time in the same order and with the same
-        # operations, so the floats are identical; numpy does each gram's postings at once (issue 17).
-        bm25_v, inner_v = np.zeros(len(bm25)), np.zeros(len(inner))
+        # One sum over the postings of all the question's grams at once (issue 17): the postings are laid end
+        # to end in gram order and `bincount` adds each expert's contributions in that order, from zero, with
+        # the same operations per posting as the loop, so the floats are identical to it.
+        ids_l, tfs_l, centroid_l, saturations, weights, lengths = [], [], [], [], [], []
         for (ids_a, tfs_a, centroid_a, _), saturation, weight in self._weighted_postings(text_words, n):
-            ids = np.frombuffer(ids_a, dtype=np.uint32)
-            tfs = np.frombuffer(tfs_a, dtype=np.uint32).astype(np.float64)
-            bm25_v[ids] += saturation * tfs / (tfs + norms[ids])
-            inner_v[ids] += weight * np.frombuffer(centroid_a, dtype=np.float64)
-            del ids  # no buffer of the postings may outlive the call: add() resizes them
+            ids_l.append(np.frombuffer(ids_a, dtype=np.uint32))
+            tfs_l.append(np.frombuffer(tfs_a, dtype=np.uint32))
+            centroid_l.append(np.frombuffer(centroid_a, dtype=np.float64))
+            saturations.append(saturation)
+            weights.append(weight)
+            lengths.append(len(ids_a))
+        if not lengths:
+            return np.zeros(len(bm25)), np.zeros(len(inner))  # type: ignore[return-value]
+        ids = np.concatenate(ids_l)
+        tfs = np.concatenate(tfs_l).astype(np.float64)
+        centroid = np.concatenate(centroid_l)
+        del ids_l, tfs_l, centroid_l  # no buffer of the postings may outlive the call: add() resizes them
+        bm25_v = np.bincount(ids, np.repeat(saturations, lengths) * tfs / (tfs + norms[ids]), len(bm25))
+        inner_v = np.bincount(ids, np.repeat(weights, lengths) * centroid, len(inner))
         scaled = np.zeros(len(inner))
         np.divide(inner_v, np.array(self._centroid_norm), out=scaled, where=inner_v != 0)
         return bm25_v, scaled  # type: ignore[return-value]
@@ -274,25 +298,58 @@ class _Profiles:
 
 
 class _Questions:
-    """Word-stem index over past questions (view 3)."""
+    """Word-stem index over the most recent PRECEDENT_WINDOW past questions (view 3).
+
+    Questions are numbered in the order they came; each stem's postings list them in that order, so
+    the questions that fell out of the window are a prefix of every list, cut off as they age (issue
+    17: memory bounded by the window, not the history). The scores are summed on arrays, stem by
+    stem in the same order and with the same operations as the exact MaxScore loop before (same
+    floats, same neighbours)."""
 
     def __init__(self) -> None:
-        self._postings: dict[str, tuple[array, array]] = {}  # stem -> (question ids, unit weights)
+        self._postings: dict[str, tuple[array, array]] = {}  # stem -> (question numbers, unit weights)
         self._max_weight: dict[str, float] = {}
-        self._owner = array("I")  # question id -> expert
+        self._owner = array("I")  # question number % PRECEDENT_WINDOW -> expert
+        self._count = 0  # questions ever added
 
     def add(self, expert: int, question_words: list[str]) -> None:
         if not question_words:
             return
-        qid = len(self._owner)
-        self._owner.append(expert)
+        qid = self._count
+        self._count += 1
+        if len(self._owner) < PRECEDENT_WINDOW:
+            self._owner.append(expert)
+        else:
+            self._owner[qid % PRECEDENT_WINDOW] = expert
+        low = self._count - PRECEDENT_WINDOW
         for term, weight in _unit(Counter(stem(w) for w in question_words)).items():
             postings = self._postings.get(term)
             if postings is None:
                 postings = self._postings[term] = (array("I"), array("d"))
+            elif low > 0 and postings[0] and postings[0][0] < low:
+                self._trim(postings, low)
             postings[0].append(qid)
             postings[1].append(weight)
             self._max_weight[term] = max(weight, self._max_weight.get(term, 0.0))
+        if low > 0 and low % PRECEDENT_WINDOW == 0:  # once per window: stems no new question has used
+            for postings in self._postings.values():
+                self._trim(postings, low)
+
+    @staticmethod
+    def _trim(postings: tuple[array, array], low: int) -> None:
+        """Drop the questions numbered below `low` (out of the window) once they are a quarter of the list."""
+        ids, weights = postings
+        cut = bisect_left(ids, low)
+        if cut and cut * 4 >= len(ids):
+            del ids[:cut]
+            del weights[:cut]
+
+    def _live(self, term: str, low: int) -> tuple[array, array, int] | None:
+        postings = self._postings.get(term)
+        if postings is None:
+            return None
+        start = bisect_left(postings[0], low) if low > 0 else 0
+        return (postings[0], postings[1], start) if start < len(postings[0]) else None
 
     def nearest(self, text_words: list[str]) -> tuple[dict[int, float], Counter[int]]:
         """Per expert: best similarity among the NEIGHBOURS nearest past
@@ -301,80 +358,120 @@ class _Questions:
         Exact top-k by MaxScore: stems are taken in order of their largest
         possible contribution; once the rest cannot lift an unseen question
         into the top k, only the remaining candidates are completed."""
-        m = len(self._owner)
-        query = {
-            t: (1.0 + math.log(c)) * _idf(m, len(self._postings[t][0])) ** 2
-            for t, c in Counter(stem(w) for w in text_words).items()
-            if t in self._postings
-        }
+        m = min(self._count, PRECEDENT_WINDOW)
+        low = self._count - PRECEDENT_WINDOW
+        live = {}
+        query = {}
+        for t, c in Counter(stem(w) for w in text_words).items():
+            found = self._live(t, low)
+            if found is not None:
+                live[t] = found
+                query[t] = (1.0 + math.log(c)) * _idf(m, len(found[0]) - found[2]) ** 2
         terms = [t for _, t in sorted(((q * self._max_weight[t], t) for t, q in query.items()), reverse=True)]
         rest = list(accumulate((query[t] * self._max_weight[t] for t in reversed(terms)), initial=0.0))[::-1]
-        scores: dict[int, float] = {}
+        if not terms:
+            return {}, Counter()
+        # Scores by question number modulo the window (unique among the questions in it).
+        scores = np.zeros(max(m, 1))
+        seen = np.zeros(max(m, 1), dtype=bool)
+        found_l: list[np.ndarray] = []
+        candidates = np.zeros(0, dtype=np.int64)  # question numbers scored so far
         i = 0
-        while i < len(terms) and (len(scores) < NEIGHBOURS or rest[i] * _SLACK >= _kth(scores)):
-            ids, weights = self._postings[terms[i]]
-            q = query[terms[i]]
-            for d, w in zip(ids, weights):
-                scores[d] = scores.get(d, 0.0) + q * w
+        while i < len(terms):
+            if len(candidates) >= NEIGHBOURS and rest[i] * _SLACK < _kth(scores[candidates % PRECEDENT_WINDOW]):
+                break
+            ids_a, weights_a, start = live[terms[i]]
+            ids = np.frombuffer(ids_a, dtype=np.uint32)[start:].astype(np.int64)
+            slots = ids % PRECEDENT_WINDOW
+            scores[slots] += query[terms[i]] * np.frombuffer(weights_a, dtype=np.float64)[start:]
+            new = ~seen[slots]
+            seen[slots[new]] = True
+            found_l.append(ids[new])
+            candidates = np.concatenate(found_l)
             i += 1
         for i in range(i, len(terms)):
-            floor = _kth(scores) - rest[i] * _SLACK
-            scores = {d: s for d, s in scores.items() if s >= floor}
-            ids, weights = self._postings[terms[i]]
-            q = query[terms[i]]
-            if len(ids) <= len(scores) * math.log2(len(ids) + 1):
-                for d, w in zip(ids, weights):
-                    if d in scores:
-                        scores[d] += q * w
-            else:
-                for d in scores:
-                    pos = bisect_left(ids, d)
-                    if pos < len(ids) and ids[pos] == d:
-                        scores[d] += q * weights[pos]
+            mine = scores[candidates % PRECEDENT_WINDOW]
+            candidates = candidates[mine >= _kth(mine) - rest[i] * _SLACK]
+            ids_a, weights_a, start = live[terms[i]]
+            ids = np.frombuffer(ids_a, dtype=np.uint32)[start:]
+            pos = np.searchsorted(ids, candidates)
+            inside = pos < len(ids)
+            hit = np.zeros(len(candidates), dtype=bool)
+            hit[inside] = ids[pos[inside]] == candidates[inside]
+            scores[candidates[hit] % PRECEDENT_WINDOW] += query[terms[i]] * np.frombuffer(
+                weights_a, dtype=np.float64)[start:][pos[hit]]
+            del ids
+        mine = scores[candidates % PRECEDENT_WINDOW]
+        order = np.lexsort((candidates, -mine))[:NEIGHBOURS]  # best first, ties by question number
         best: dict[int, float] = {}
         similar: Counter[int] = Counter()
-        for d, s in heapq.nsmallest(NEIGHBOURS, scores.items(), key=lambda x: (-x[1], x[0])):
-            e = self._owner[d]
+        for d, s in zip(candidates[order].tolist(), mine[order].tolist()):
+            e = self._owner[d % PRECEDENT_WINDOW]
             best[e] = max(best.get(e, 0.0), s)
             similar[e] += 1
         return best, similar
 
 
 class _Evidence:
-    """Which experts' histories contain each content stem (or compound part of 4+ letters)."""
+    """Which experts' histories contain each content stem (or compound part of 4+ letters).
+
+    Each term's experts are a bit set (a Python int, bit e for expert e): memory grows with the
+    vocabulary times the people, not with the history (issue 17)."""
 
     def __init__(self) -> None:
-        self._experts: dict[str, set[int]] = {}
-        self.with_history: set[int] = set()
+        self._experts: dict[str, int] = {}
+        self._with_history = 0
+
+    @property
+    def with_history(self) -> set[int]:
+        return set(_members(self._with_history))
 
     def add(self, expert: int, text_words: list[str]) -> None:
-        self.with_history.add(expert)
+        bit = 1 << expert
+        self._with_history |= bit
+        experts = self._experts
         for term in _terms(tuple(sorted(set(text_words)))):
-            self._experts.setdefault(term, set()).add(expert)
+            experts[term] = experts.get(term, 0) | bit
 
-    def supported(self, text_words: list[str]) -> set[int]:
-        """The experts `support` names (what ranking needs), without collecting the terms."""
-        n = len(self.with_history)
+    def _specific(self, text_words: list[str]):
+        """(term, experts) of the text's terms that are evidence: not generic, in at most half the histories."""
+        n = self._with_history.bit_count()
         most = n if n < 3 else n // 2
-        out: set[int] = set()
         for term in _terms(tuple(sorted(set(text_words)))):
-            experts = self._experts.get(term, ())
-            if term not in GENERIC_STEMS and experts and len(experts) <= most:
-                out |= experts
+            experts = self._experts.get(term, 0)
+            if term not in GENERIC_STEMS and experts and experts.bit_count() <= most:
+                yield term, experts
+
+    def supported(self, text_words: list[str]) -> int:
+        """The experts `support` names (what ranking needs) as a bit set, without collecting the terms."""
+        out = 0
+        for _, experts in self._specific(text_words):
+            out |= experts
         return out
 
     def support(self, text_words: list[str]) -> dict[int, set[str]]:
         """Expert -> the specific terms of the text found in their history."""
-        n = len(self.with_history)
-        most = n if n < 3 else n // 2
         out: dict[int, set[str]] = {}
-        for term in _terms(tuple(sorted(set(text_words)))):
-            experts = self._experts.get(term, ())
-            if term in GENERIC_STEMS or not experts or len(experts) > most:
-                continue
-            for e in experts:
+        for term, experts in self._specific(text_words):
+            for e in _members(experts):
                 out.setdefault(e, set()).add(term)
         return out
+
+
+def _members(bits: int) -> list[int]:
+    """The positions of the set bits, ascending."""
+    out = []
+    while bits:
+        low = bits & -bits
+        out.append(low.bit_length() - 1)
+        bits ^= low
+    return out
+
+
+def _mask(bits: int, n: int) -> np.ndarray:
+    """A bit set as a boolean array of n places."""
+    packed = np.frombuffer(bits.to_bytes((n + 7) // 8, "little"), dtype=np.uint8)
+    return np.unpackbits(packed, count=n, bitorder="little").astype(bool)
 
 
 @lru_cache(maxsize=1 << 14)
@@ -397,8 +494,9 @@ def is_generic(text_words: list[str]) -> bool:
     return content_stems(text_words) <= GENERIC_STEMS
 
 
-def _kth(scores: dict[int, float]) -> float:
-    return heapq.nlargest(NEIGHBOURS, scores.values())[-1]
+def _kth(scores: np.ndarray) -> float:
+    """The NEIGHBOURS-th largest score (there are at least that many)."""
+    return float(np.partition(scores, len(scores) - NEIGHBOURS)[len(scores) - NEIGHBOURS])
 
 
 class Router:
@@ -406,6 +504,7 @@ class Router:
 
     def __init__(self, experts: Sequence[Expert], history: Iterable[HistoryAnswer] = ()) -> None:
         self._emails = [expert.email for expert in experts]
+        self._order: np.ndarray | None = None  # derived from the emails when first needed
         self._index: dict[str, int] = {}
         for i, email in enumerate(self._emails):
             if self._index.setdefault(_key(email), i) != i:
@@ -421,6 +520,7 @@ class Router:
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         del state["_keywords"]
+        state["_order"] = None
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -435,6 +535,7 @@ class Router:
         if [_key(e.email) for e in experts] != [_key(e) for e in self._emails]:
             raise ValueError("the experts differ from the ones the index was built for")
         self._emails = [expert.email for expert in experts]
+        self._order: np.ndarray | None = None  # derived from the emails when first needed
         self._keywords = _Keywords(experts)
 
     def add_history(self, answers: Iterable[HistoryAnswer]) -> None:
@@ -459,49 +560,59 @@ class Router:
         keywords = self._keywords.matches(text_words)
         if not keywords and is_generic(text_words):
             return []
+        n = len(self._emails)
         evidence = self._evidence.supported(text_words)
-        history = [0.0] * len(self._emails)
+        history: list[float] | np.ndarray = [0.0] * n
         if evidence:
             precedent, similar = self._questions.nearest(text_words)
-            precedent = {e: s for e, s in precedent.items() if e in evidence}
-            similar = Counter({e: n for e, n in similar.items() if e in evidence})
-            if len(history) >= _NUMPY_FROM:  # the same arithmetic on arrays (identical floats)
-                mask = np.zeros(len(history), dtype=bool)
-                mask[list(evidence)] = True
-                summed = np.zeros(len(history))
+            precedent = [e for e in precedent if evidence >> e & 1]
+            similar = Counter({e: k for e, k in similar.items() if evidence >> e & 1})
+            if n >= _NUMPY_FROM:  # the same arithmetic on arrays (identical floats)
+                mask = _mask(evidence, n)
+                history = np.zeros(n)
                 for view in self._profiles.views(text_words):
                     masked = np.where(mask, view, 0.0)
                     top = masked.max()
                     if top:
-                        summed = summed + masked / top / 2
-                history = summed.tolist()
+                        history = history + masked / top / 2
+                # The precedent view explains ("har svarat på 3 liknande frågor") but no longer scores:
+                # it did not win on question sets it was not designed on (docs/quality.md).
+                history[precedent] = np.maximum(history[precedent], 1e-9)
             else:
                 for view in self._profiles.views(text_words):
-                    view = [s if e in evidence else 0.0 for e, s in enumerate(view)]
+                    view = [s if evidence >> e & 1 else 0.0 for e, s in enumerate(view)]
                     top = max(view, default=0.0)
                     if top:
                         history = [h + s / top / 2 for h, s in zip(history, view)]
-            # The precedent view explains ("har svarat på 3 liknande frågor") but no longer scores:
-            # it did not win on question sets it was not designed on (docs/quality.md).
-            for e in precedent:
-                history[e] = max(history[e], 1e-9)
+                for e in precedent:
+                    history[e] = max(history[e], 1e-9)
         else:
             similar = Counter()
-        scores = list(history)
+        scores = np.array(history, dtype=np.float64)
         for e, labels in keywords.items():
             scores[e] += len(labels)
-        order = [(-score, email, e) for e, (score, email) in enumerate(zip(scores, self._emails)) if score]
-        best = sorted(order) if limit is None else heapq.nsmallest(limit, order)
-        return [
-            Ranked(email, -neg, _reasons(keywords.get(e, []), similar[e], history[e] > 0))
-            for neg, email, e in best
-        ]
+        ranked = np.flatnonzero(scores)
+        order = ranked[np.lexsort((self._email_order()[ranked], -scores[ranked]))]  # best first, ties by email
+        if limit is not None:
+            order = order[:limit]
+        emails, values, has_history = self._emails, scores.tolist(), np.asarray(history) > 0
+        return [Ranked(emails[e], values[e], _reasons(keywords.get(e, ()), similar[e], bool(has_history[e])))
+                for e in order.tolist()]
+
+    def _email_order(self) -> np.ndarray:
+        """Each expert's place in the order of their emails (ranking's tie-break)."""
+        if self._order is None:
+            order = np.zeros(len(self._emails), dtype=np.int64)
+            order[sorted(range(len(self._emails)), key=self._emails.__getitem__)] = np.arange(len(self._emails))
+            self._order = order
+        return self._order
 
 
 _SIMILAR_TO_PAST = ("liknar tidigare svar",)
 
 
-def _reasons(keywords: list[str], similar: int, history: bool) -> tuple[str, ...]:
+@lru_cache(maxsize=1 << 12)
+def _reasons(keywords: tuple[str, ...], similar: int, history: bool) -> tuple[str, ...]:
     if not keywords and not similar:
         return _SIMILAR_TO_PAST if history else ()
     reasons = [f"matchade {', '.join(keywords)}"] if keywords else []

@@ -1,7 +1,11 @@
 """The router at scale on real Swedish sentences (issue 17 points 1 and 6).
 
     python tests/perf/bench_router.py                               # 1,000 people; 1k, 10k, 100k answers
-    python tests/perf/bench_router.py --answers 1000000 --people 1000
+    python tests/perf/bench_router.py --million                     # 100k and 1M answers: memory and load at 1M
+    python tests/perf/bench_router.py --answers 1000000 --no-baseline --dir /tmp/b   # again: only the restart
+    python tests/perf/bench_router.py --grow 1000000 --step 100000  # memory and CPU as one router grows to 1M
+    python tests/perf/bench_router.py --count 100000 1000000        # what the index holds, counted, not built
+    python tests/perf/bench_router.py --answers 100000 --profile /tmp/router.prof   # cProfile of the decisions
     python tests/perf/bench_router.py --answers 100000 --people 10 100 1000
 
 The history is built from real sentences, not random words: the questions of
@@ -17,10 +21,12 @@ in no history.
 
 Each size runs in fresh child processes: one builds the index from a real SQLite
 file (`router_index.load_or_build`, as a first start does) and saves it; one is a
-restart that loads the saved index, adds 1,000 answers recorded since, and routes
-its first question (what the first citizen after a restart waits for); it then
-times every decision. Peak RSS is the child's (the restart child holds what a
-running bot holds).
+restart that loads the saved index, adds the answers recorded since (`--since`,
+default 100: a day's, as the nightly save leaves it), and routes its first
+question (what the first citizen after a restart waits for); it then times every
+decision. Peak RSS is the child's (`resource.getrusage`: ru_maxrss), taken before
+the baseline is built: the restart child holds what a running bot holds; "without
+router" is its RSS before the index is read (interpreter, numpy, the bot's modules).
 
 Baseline in the same run: a plain BM25 router (k1 1.2, b 0.75, character
 3-5-grams within words, an inverted index of each person's concatenated history,
@@ -108,11 +114,15 @@ def people(n: int) -> list[str]:
 
 
 def history(n_people: int, answers: int, seed: int = 17) -> list[HistoryAnswer]:
+    return list(generate(n_people, answers, seed))
+
+
+def generate(n_people: int, answers: int, seed: int = 17):
+    """The history's answers one by one (a million need not be in memory at once)."""
     rng = random.Random(seed)
     pools = topics()
     emails = people(n_people)
     home = [(i % len(pools), (i * 7 + 3) % len(pools)) for i in range(n_people)]
-    out = []
     for _ in range(answers):
         p = rng.randrange(n_people)
         questions, sentences = pools[home[p][0] if rng.random() < 0.7 else home[p][1]]
@@ -120,8 +130,7 @@ def history(n_people: int, answers: int, seed: int = 17) -> list[HistoryAnswer]:
         if rng.random() < 1 / 3:
             question += " " + rng.choice(questions)
         answer = " ".join(rng.sample(sentences, min(len(sentences), rng.randint(1, 3))))
-        out.append(HistoryAnswer(question, answer, emails[p]))
-    return out
+        yield HistoryAnswer(question, answer, emails[p])
 
 
 def settings_for(n_people: int) -> SimpleNamespace:
@@ -173,28 +182,36 @@ def _rss_mb() -> float:
 
 def _timings(rank, questions: list[str]) -> dict:
     times = []
+    cpu = time.process_time()
     for q in questions:
         start = time.perf_counter()
         rank(q)
         times.append(1000 * (time.perf_counter() - start))
+    cpu = 1000 * (time.process_time() - cpu) / len(questions)
     times.sort()
     return {"mean": statistics.fmean(times), "median": times[len(times) // 2],
-            "p99": times[min(len(times) - 1, int(len(times) * 0.99))]}
+            "p99": times[min(len(times) - 1, int(len(times) * 0.99))], "cpu": cpu}
 
 
 def child_build(db: Path, n_people: int, answers: int) -> dict:
     start = time.perf_counter()
-    rows = history(n_people, answers)
-    generated = time.perf_counter() - start
     conn = open_db(db).conn
     conn.executemany("INSERT INTO history_answers (question, answer, answered_by, answered_at, source) "
-                     "VALUES (?, ?, ?, 0, 'bench')", [(a.question, a.answer, a.answered_by) for a in rows])
+                     "VALUES (?, ?, ?, 0, 'bench')", ((a.question, a.answer, a.answered_by)
+                                                      for a in generate(n_people, answers)))
     conn.commit()
+    generated = time.perf_counter() - start
+    before = _rss_mb()
     cpu, start = time.process_time(), time.perf_counter()
     loaded = router_index.load_or_build(conn, settings_for(n_people), db)
     built, built_cpu = time.perf_counter() - start, time.process_time() - cpu
+    start = time.perf_counter()
+    router_index.save(router_index.path_for(db), loaded)  # what the nightly save costs (under the bot's lock)
+    saved = time.perf_counter() - start
     return {"generated_s": generated, "build_s": built, "build_cpu_s": built_cpu, "answers": loaded.count,
-            "index_mb": router_index.path_for(db).stat().st_size / 2**20, "build_rss_mb": _rss_mb()}
+            "save_s": saved,
+            "index_mb": router_index.path_for(db).stat().st_size / 2**20, "build_rss_mb": _rss_mb(),
+            "rss_before_build_mb": before}
 
 
 def child_restart(db: Path, n_people: int, baseline: bool, since: int) -> dict:
@@ -206,6 +223,7 @@ def child_restart(db: Path, n_people: int, baseline: bool, since: int) -> dict:
     conn.commit()
     questions = new_questions()
     people = router_index.experts(settings_for(n_people))
+    before = _rss_mb()  # the interpreter, numpy, the bot's modules and SQLite: what is not the router
     cpu, start = time.process_time(), time.perf_counter()
     read = router_index._read(router_index.path_for(db), people, conn)
     read_s = time.perf_counter() - start
@@ -214,9 +232,15 @@ def child_restart(db: Path, n_people: int, baseline: bool, since: int) -> dict:
     read.router.rank(questions[0])
     first, first_cpu = time.perf_counter() - start, time.process_time() - cpu
     out = {"read_s": read_s, "load_s": loaded_s, "load_cpu_s": loaded_cpu, "first_decision_s": first,
-           "first_cpu_s": first_cpu, "caught_up": caught, "questions": len(questions)}
+           "first_cpu_s": first_cpu, "caught_up": caught, "questions": len(questions), "rss_before_mb": before}
     loaded = read
     rank = loaded.router.rank
+    if os.environ.get("BENCH_ROUTER_PROFILE"):  # --profile FILE: where a decision's time goes
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda: [rank(q) for q in questions])
+        profiler.dump_stats(os.environ["BENCH_ROUTER_PROFILE"])
     best = min((_timings(rank, questions) for _ in range(3)), key=lambda t: t["mean"])
     out |= {"ms": best, "ms_top5": min((_timings(lambda q: rank(q, 5), questions) for _ in range(3)),
                                        key=lambda t: t["mean"]), "rss_mb": _rss_mb()}
@@ -226,6 +250,88 @@ def child_restart(db: Path, n_people: int, baseline: bool, since: int) -> dict:
         bm25 = PlainBM25([HistoryAnswer(*row) for row in rows])
         out["baseline_build_s"] = time.perf_counter() - start
         out["baseline_ms"] = min((_timings(bm25.rank, questions) for _ in range(3)), key=lambda t: t["mean"])
+    return out
+
+
+def _rss_now_mb() -> float:
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def grow(n_people: int, answers: int, step: int, folder: Path) -> None:
+    """Memory and CPU as the history grows: one router fed the history in batches of 5,000 answers (as a
+    start's catch-up reads them), the figures printed every `step` answers; then saved, and read back in a
+    fresh child (load time, RSS, decisions). No SQLite: only the router is measured."""
+    sys.path.insert(0, str(REPO))
+    from bot.core.routing import Router
+
+    router = Router(router_index.experts(settings_for(n_people)))
+    before = _rss_now_mb()
+    print(f"grow: {n_people} people, RSS before the router {before:.0f} MB", flush=True)
+    print("answers   cpu(s)  rss-now  peak-rss  profile-postings  precedent-postings", flush=True)
+    batch: list[HistoryAnswer] = []
+    cpu = time.process_time()
+    for i, answer in enumerate(generate(n_people, answers), 1):
+        batch.append(answer)
+        if len(batch) == 5000 or i == answers:
+            router.add_history(batch)
+            batch = []
+        if i % step == 0 or i == answers:
+            postings = sum(len(v[0]) for v in router._profiles._postings.values())
+            precedent = sum(len(v[0]) for v in router._questions._postings.values())
+            print(f"{i:9,d} {time.process_time() - cpu:8.1f} {_rss_now_mb():7.0f}MB {_rss_mb():7.0f}MB "
+                  f"{postings:12,d} {precedent:12,d}", flush=True)
+    path = folder / "grown.router"
+    start = time.perf_counter()
+    router_index.save(path, router_index.Loaded(router, answers, answers, 0))
+    print(f"saved in {time.perf_counter() - start:.2f}s: {path.stat().st_size / 2**20:.0f} MB", flush=True)
+    del router
+    r = _child(["--child", "load", str(path), str(n_people), str(answers)])
+    print(f"fresh process: read {r['read_s']:.2f}s (cpu {r['read_cpu_s']:.2f}s), RSS {r['rss_now_mb']:.0f} MB "
+          f"(before reading {r['rss_before_mb']:.0f} MB), peak RSS {r['rss_mb']:.0f} MB; ms/decision mean / median / "
+          f"p99 {r['ms']['mean']:.2f} / {r['ms']['median']:.2f} / {r['ms']['p99']:.2f} cpu {r['ms']['cpu']:.2f}",
+          flush=True)
+
+
+def count(n_people: int, sizes: list[int]) -> None:
+    """What the index holds at each size, counted without building it: profile postings (distinct
+    person x n-gram pairs, the bulk of its memory) and evidence entries (distinct person x term pairs).
+    The same answers as every other mode, so the count at 100k can be checked against a built index."""
+    from bot.core.routing import _grams, _terms
+
+    words_of: list[set[str]] = [set() for _ in range(n_people)]
+    index = {e: i for i, e in enumerate(people(n_people))}
+    done = 0
+    print("answers   profile-postings  evidence-entries  n-grams  terms", flush=True)
+    for i, answer in enumerate(generate(n_people, max(sizes)), 1):
+        words_of[index[answer.answered_by]].update(words(answer.question), words(answer.answer))
+        if i in sizes:
+            grams = [set(g for w in ws for g in _grams(w)) for ws in words_of]
+            terms = [_terms(tuple(sorted(ws))) for ws in words_of]
+            print(f"{i:9,d} {sum(map(len, grams)):16,d} {sum(map(len, terms)):16,d} "
+                  f"{len(set().union(*grams)):8,d} {len(set().union(*terms)):6,d}", flush=True)
+            done += 1
+    assert done == len(set(sizes))
+
+
+def child_load(path: Path, n_people: int) -> dict:
+    """Read a saved index (no database: `_load` directly) and time decisions."""
+    import pickle
+
+    questions = new_questions()
+    people = router_index.experts(settings_for(n_people))
+    before = _rss_now_mb()
+    cpu, start = time.process_time(), time.perf_counter()
+    with path.open("rb") as f:
+        pickle.load(f)
+        router = router_index._load(f)
+    router.use_keywords(people)
+    out = {"read_s": time.perf_counter() - start, "read_cpu_s": time.process_time() - cpu, "rss_before_mb": before}
+    out["rss_now_mb"] = _rss_now_mb()
+    out["ms"] = min((_timings(router.rank, questions) for _ in range(3)), key=lambda t: t["mean"])
+    out["rss_mb"] = _rss_mb()
     return out
 
 
@@ -241,39 +347,77 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--answers", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--people", type=int, nargs="+", default=[1_000])
     parser.add_argument("--no-baseline", action="store_true", help="skip the plain BM25 router")
+    parser.add_argument("--million", action="store_true",
+                        help="100k and 1,000,000 answers (the memory budget); the baseline only at 100k")
     parser.add_argument("--since", type=int, default=100,
                         help="answers recorded after the index was last saved (the nightly save: a day's)")
+    parser.add_argument("--dir", type=Path, help="keep the database and the saved index here; when they are "
+                        "there already (same people and answers), skip the build and measure the restart again")
+    parser.add_argument("--grow", type=int, metavar="ANSWERS",
+                        help="feed one router up to ANSWERS answers (first --people), printing memory every --step")
+    parser.add_argument("--step", type=int, default=100_000)
+    parser.add_argument("--profile", type=Path, metavar="FILE",
+                        help="cProfile one pass of the decisions in the restart child into FILE "
+                        "(read it with: python -m pstats FILE, then sort tottime, stats 15)")
+    parser.add_argument("--count", type=int, nargs="+", metavar="ANSWERS",
+                        help="count what the index holds at these sizes without building it (first --people)")
     parser.add_argument("--child", nargs=4, metavar=("KIND", "DB", "PEOPLE", "ANSWERS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         kind, db, n_people, answers = args.child
         if kind == "build":
             print(json.dumps(child_build(Path(db), int(n_people), int(answers))))
+        elif kind == "load":
+            print(json.dumps(child_load(Path(db), int(n_people))))
         else:
             print(json.dumps(child_restart(Path(db), int(n_people), kind.endswith("+baseline"), int(kind.split(":")[1].split("+")[0]))))
         return
+    if args.million:
+        args.answers = [100_000, 1_000_000]
+    if args.profile:
+        os.environ["BENCH_ROUTER_PROFILE"] = str(args.profile.resolve())
     print(machine())
+    if args.count:
+        count(args.people[0], args.count)
+        return
+    if args.grow:
+        with tempfile.TemporaryDirectory() as tmp:
+            grow(args.people[0], args.grow, args.step, Path(tmp))
+        print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return
     pools = topics()
     print(f"text: {len(pools)} topics, {sum(len(q) for q, _ in pools)} real questions, "
           f"{sum(len(a) for _, a in pools)} real answer sentences; {len(new_questions())} new questions routed")
     print(f"restart: the saved index read, {args.since} answers recorded since added, the first question routed")
-    print("people  answers   build (cpu)     index  build-rss | restart: read / +catch-up (cpu)  first-decision (cpu)  rss | "
-          "ms/decision mean / median / p99  (top 5) | plain BM25 build, ms mean / p99 | ratio")
+    print("people  answers   build (cpu)     index (save)  build-peak-rss | restart: read / +catch-up (cpu)  "
+          "first-decision (cpu)  peak-rss (without router) | "
+          "ms/decision mean / median / p99 cpu-mean (top 5) | plain BM25 build, ms mean / p99 cpu | ratio")
     for n_people in args.people:
         for answers in args.answers:
             with tempfile.TemporaryDirectory() as tmp:
-                db = Path(tmp) / "uppsikt.db"
-                b = _child(["--child", "build", str(db), str(n_people), str(answers)])
-                r = _child(["--child", f"restart:{args.since}" + ("" if args.no_baseline else "+baseline"), str(db),
+                folder = Path(tmp) if args.dir is None else args.dir / f"{n_people}-{answers}"
+                folder.mkdir(parents=True, exist_ok=True)
+                db = folder / "uppsikt.db"
+                kept = folder / "build.json"
+                if kept.is_file() and router_index.path_for(db).is_file():
+                    b = json.loads(kept.read_text()) | {"reused": True}
+                    print(f"(reusing the database and index built in {folder}: the build figures are that run's)")
+                else:
+                    b = _child(["--child", "build", str(db), str(n_people), str(answers)])
+                    kept.write_text(json.dumps(b))
+                baseline = not args.no_baseline and not (args.million and answers > 100_000)
+                r = _child(["--child", f"restart:{args.since}" + ("+baseline" if baseline else ""), str(db),
                             str(n_people), str(answers)])
             ms = r["ms"]
-            line = (f"{n_people:6d} {answers:8,d} {b['build_s']:7.1f}s ({b['build_cpu_s']:.1f}s) {b['index_mb']:6.0f}MB "
+            line = (f"{n_people:6d} {answers:8,d} {b['build_s']:7.1f}s ({b['build_cpu_s']:.1f}s) {b['index_mb']:6.0f}MB ({b['save_s']:.2f}s) "
                     f"{b['build_rss_mb']:6.0f}MB | {r['read_s']:5.2f}s / {r['load_s']:5.2f}s ({r['load_cpu_s']:.2f}s) "
-                    f"{r['first_decision_s']:6.2f}s ({r['first_cpu_s']:.2f}s) {r['rss_mb']:6.0f}MB | "
-                    f"{ms['mean']:6.2f} / {ms['median']:5.2f} / {ms['p99']:6.2f} ({r['ms_top5']['mean']:.2f})")
+                    f"{r['first_decision_s']:6.2f}s ({r['first_cpu_s']:.2f}s) {r['rss_mb']:6.0f}MB "
+                    f"({r['rss_before_mb']:.0f}MB) | "
+                    f"{ms['mean']:6.2f} / {ms['median']:5.2f} / {ms['p99']:6.2f} cpu {ms['cpu']:5.2f} "
+                    f"({r['ms_top5']['mean']:.2f})")
             if "baseline_ms" in r:
                 base = r["baseline_ms"]
-                line += (f" | {r['baseline_build_s']:6.1f}s {base['mean']:6.2f} / {base['p99']:6.2f}"
+                line += (f" | {r['baseline_build_s']:6.1f}s {base['mean']:6.2f} / {base['p99']:6.2f} cpu {base['cpu']:5.2f}"
                          f" | {ms['mean'] / base['mean']:.2f}")
             print(line, flush=True)
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

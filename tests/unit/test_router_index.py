@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 
 import pytest
@@ -240,3 +241,88 @@ def test_a_saved_and_loaded_router_ranks_exactly_like_a_fresh_one(tmp_path):
     fresh = Router(staff, history)
     for q in questions[:40]:
         assert loaded.rank(q) == fresh.rank(q)
+
+
+def test_an_index_saved_in_an_older_format_is_rebuilt(settings, tmp_path, monkeypatch):
+    import pickle
+
+    path = tmp_path / "uppsikt.db"
+    bot = _bot(settings, path)
+    _record(bot, HISTORY)
+    saved = router_index.path_for(path)
+    old = {"format": router_index.FORMAT - 1, "people": router_index._signature(router_index.experts(settings)),
+           "last_id": len(HISTORY), "count": len(HISTORY)}
+    saved.write_bytes(pickle.dumps(old) + pickle.dumps({"an": "older router"}))
+    built: list[int] = []
+    real_init = Router.__init__
+    monkeypatch.setattr(Router, "__init__", lambda self, *a, **k: (built.append(1), real_init(self, *a, **k))[1])
+    loaded = router_index.load_or_build(bot.db.conn, settings, path)
+    assert built == [1] and loaded.count == len(HISTORY)
+    for q in QUESTIONS:
+        assert loaded.router.rank(q) == _fresh(settings, HISTORY).rank(q)
+    with saved.open("rb") as f:
+        assert pickle.load(f)["format"] == router_index.FORMAT  # saved again in the current format
+
+
+def test_an_index_saved_with_another_precedent_window_is_rebuilt(settings, tmp_path, monkeypatch):
+    from bot.core import routing
+
+    path = tmp_path / "uppsikt.db"
+    bot = _bot(settings, path)
+    _record(bot, HISTORY)
+    items.router(bot.ctx)
+    assert router_index._read(router_index.path_for(path), router_index.experts(settings), bot.db.conn) is not None
+    monkeypatch.setattr(routing, "PRECEDENT_WINDOW", 2)
+    assert router_index._read(router_index.path_for(path), router_index.experts(settings), bot.db.conn) is None
+
+
+def test_the_precedent_view_keeps_only_its_window_and_an_update_equals_a_rebuild(monkeypatch):
+    """Memory bounded by the window, not the history (issue 17): the questions that fell out of it are
+    cut from the postings, and a router fed piecemeal decides exactly like one built at once."""
+    from bot.core import routing
+    from tests.unit.test_routing import synthetic
+
+    monkeypatch.setattr(routing, "PRECEDENT_WINDOW", 300)
+    staff, history, questions = synthetic(experts=70, answers=2000, seed=8)
+    batch = Router(staff, history)
+    incremental = Router(staff)
+    for start in range(0, 2000, 170):
+        incremental.add_history(history[start:start + 170])
+        incremental.rank(questions[0])
+    for q in questions[:50]:
+        assert incremental.rank(q) == batch.rank(q)
+    questions_view = batch._questions
+    live = 2000 - 300
+    kept = sum(len(ids) for ids, _ in questions_view._postings.values())
+    in_window = sum(len(ids) - sum(1 for i in ids if i < live) for ids, _ in questions_view._postings.values())
+    assert kept <= 2 * in_window  # what fell out is cut, not kept with the history
+    assert len(questions_view._owner) == 300
+    # The neighbours are found among the window's questions only: the same as a router that saw only those.
+    recent = Router(staff)
+    recent.add_history(history[:live])
+    recent._questions = Router(staff, history[live:])._questions
+    for q in questions[:50]:
+        words = routing.words(q)
+        (best, similar), (best_recent, similar_recent) = batch._questions.nearest(words), recent._questions.nearest(words)
+        assert similar == similar_recent and best.keys() == best_recent.keys()
+        assert all(math.isclose(best[e], best_recent[e], rel_tol=1e-12) for e in best)
+    assert any(batch._questions.nearest(routing.words(q))[0] for q in questions[:50])
+
+
+def test_a_saved_index_cut_short_or_with_trailing_bytes_is_rebuilt(settings, tmp_path, caplog):
+    path = tmp_path / "uppsikt.db"
+    bot = _bot(settings, path)
+    _record(bot, HISTORY)
+    items.router(bot.ctx)
+    saved = router_index.path_for(path)
+    whole = saved.read_bytes()
+    reader = open_reader(path)
+    assert router_index._read(saved, router_index.experts(settings), reader) is not None
+    for damaged in (whole[:-5], whole + b"\x00"):  # the raw arrays after the pickled structure
+        saved.write_bytes(damaged)
+        assert router_index._read(saved, router_index.experts(settings), reader) is None
+        loaded = router_index.load_or_build(bot.db.conn, settings, path)
+        assert loaded.count == len(HISTORY) and saved.read_bytes() == whole  # built and saved again, the same
+        for q in QUESTIONS:
+            assert loaded.router.rank(q) == _fresh(settings, HISTORY).rank(q)
+    assert "cannot be read" in caplog.text
