@@ -342,6 +342,14 @@ def mark_major_change(ctx: Context, account_id: str, actor: str, description: st
         table.insert({"account_id": account.id, "marked_at": ctx.now_ts(), "marked_by": actor,
                       "description": description, "snapshot_id": None})
         ctx.audit(actor, "records.major_change", account.id, change=table.last_pk, description=description)
+        # Issue 12: an account Uppsikt archives gets its snapshot now, no screenshots; if that fails (rolled
+        # back and reported to the communicators), the reminder below goes out as before.
+        from bot.core import isolation, snapshots
+
+        done = isolation.run(ctx, f"snapshot:{account.id}", ctx.t("duty.unit.snapshots"),
+                             lambda: snapshots.after_change(ctx, account, actor, description), None)
+        if done is not None:
+            return done
         text = ctx.t("records.change_reminder", account=ctx.label(account), id=account.id, description=description,
                      person=ctx.person(actor).name)
         msg = Message(kind="snapshot_reminder", to=to, account=account.id, text=text + (f" {why}" if why else ""))
@@ -737,8 +745,8 @@ def cmd_snapshot(ctx: Context, actor: str, words: list[str], channel: str | None
     if sub in ("andring", "forandring", "change"):
         account_id, rest = account_arg(ctx, rest, channel, "records.usage_snapshot_change")
         msg = mark_major_change(ctx, account_id, actor, " ".join(rest))
-        return Reply(ctx.t("records.change_logged", account=ctx.label(account_id),
-                           person=ctx.person(msg.to).name), public=True)
+        key = "snapshots.change_taken" if msg.kind == "snapshot_done" else "records.change_logged"
+        return Reply(ctx.t(key, account=ctx.label(account_id), person=ctx.person(msg.to).name), public=True)
     raise ctx.refusal("records.help.snapshot")
 
 
