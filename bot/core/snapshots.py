@@ -19,17 +19,45 @@ archived object) to the moment it is made, by when each object was posted.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
 
+from bot.calendar import add_months
 from bot.clock import from_epoch
-from bot.core import isolation, records, staff
+from bot.core import isolation, staff
 from bot.core.context import Context
 from bot.messages import Message
 from bot.settings import Account
 
 SUBFOLDER = "snapshots"
+
+
+def last_snapshot(ctx: Context, account_id: str) -> dict | None:
+    rows = list(ctx.db.query(
+        "SELECT * FROM snapshots WHERE account_id = ? ORDER BY taken_at DESC, id DESC LIMIT 1", [account_id]
+    ))
+    return rows[0] if rows else None
+
+
+def created_at(ctx: Context, account_id: str) -> int | None:
+    row = ctx.db.execute("SELECT created_at FROM accounts WHERE id = ?", [account_id]).fetchone()
+    return row[0] if row else None
+
+
+def next_snapshot_due(ctx: Context, account: Account) -> dt.date:
+    """interval_months after the last snapshot (automatic or logged by hand), or after the account was added."""
+    last = last_snapshot(ctx, account.id)
+    base_ts = last["taken_at"] if last else created_at(ctx, account.id)
+    base = from_epoch(base_ts).date() if base_ts else ctx.today()
+    return add_months(base, account.policy.snapshots.interval_months)
+
+
+def pending_changes(ctx: Context, account_id: str) -> list[dict]:
+    return list(ctx.db.query(
+        "SELECT * FROM major_changes WHERE account_id = ? AND snapshot_id IS NULL ORDER BY marked_at, id", [account_id]
+    ))
 
 
 def folder(ctx: Context) -> Path | None:
@@ -77,7 +105,7 @@ def take(ctx: Context, account: Account, *, reason: str, actor: str = "uppsikt")
     lo, hi = _period_start(ctx, account), ctx.now_ts() + 1
     entries = archive_view.threads(ctx, account.id, lo, hi)
     count = archive_view.count(entries)
-    pending = records.pending_changes(ctx, account.id)
+    pending = pending_changes(ctx, account.id)
     table = ctx.db["snapshots"]
     table.insert({"account_id": account.id, "taken_at": ctx.now_ts(), "taken_by": actor, "reference": "",
                   "reason": "; ".join(c["description"] for c in pending) or reason, "automatic": 1,
@@ -118,7 +146,7 @@ def _tell(ctx: Context, account: Account, snap: dict, prefix: str = "") -> Messa
     to, why = staff.responsible_for(ctx, account, ctx.today())
     text = ctx.t("snapshots.done", account=ctx.label(account), platform=ctx.platform_label(account), id=account.id,
                  count=snap["objects"], start=snap["start"].isoformat(), end=snap["end"].isoformat(),
-                 path=snap["path"], sha=snap["sha256"][:16], next=records.next_snapshot_due(ctx, account).isoformat())
+                 path=snap["path"], sha=snap["sha256"][:16], next=next_snapshot_due(ctx, account).isoformat())
     msg = Message(kind="snapshot_done", to=to, account=account.id,
                   text=" ".join(x for x in (prefix, text, why) if x))
     ctx.emit(msg)
@@ -133,7 +161,7 @@ def due(ctx: Context) -> list[Message]:
     for account in ctx.accounts.values():
         if not automatic(ctx, account):
             continue
-        if today < records.next_snapshot_due(ctx, account) and not records.pending_changes(ctx, account.id):
+        if today < next_snapshot_due(ctx, account) and not pending_changes(ctx, account.id):
             continue
 
         def work(account: Account = account) -> list[Message]:
@@ -155,4 +183,5 @@ def after_change(ctx: Context, account: Account, actor: str, description: str) -
     return _tell(ctx, account, snap, prefix)
 
 
-__all__ = ["SUBFOLDER", "after_change", "automatic", "due", "folder", "take"]
+__all__ = ["SUBFOLDER", "after_change", "automatic", "created_at", "due", "folder", "last_snapshot", "next_snapshot_due",
+           "pending_changes", "take"]
