@@ -364,6 +364,7 @@ def cmd_export_sip(args) -> int:
     from bot.core.context import Refused
     from bot.core.parsing import parse_date
     from bot.export import sip
+    from bot.export.pdfa import RenderingUnavailable
 
     bot = _bot(args)
     ctx = bot.reader() or bot.ctx  # a read connection: a running bot's writes never wait for the rendering
@@ -373,6 +374,9 @@ def cmd_export_sip(args) -> int:
         package = sip.write(ctx, args.account, start, end, Path(args.out))
     except Refused as exc:
         print(str(exc), file=sys.stderr)
+        return 2
+    except RenderingUnavailable as exc:
+        print(ctx.t("snapshots.sip.no_pdf", path=args.out, error=exc), file=sys.stderr)
         return 2
     account = sip.resolve_account(ctx, args.account)
     print(ctx.t("snapshots.sip.written", account=ctx.label(account.id) if account.id in ctx.accounts else account.name,

@@ -27,6 +27,10 @@ class NoNetwork(Exception):
     pass
 
 
+class RenderingUnavailable(Exception):
+    """WeasyPrint cannot be loaded: Pango (or WeasyPrint itself) is missing on this machine."""
+
+
 def _no_fetch(url: str, *args: object, **kwargs: object) -> dict:
     """Snapshots carry no external resources: a link in a post is text, never loaded."""
     raise NoNetwork(f"no resource may be fetched while rendering a record: {url}")
@@ -36,7 +40,10 @@ def render(html: str, path: Path, *, created: dt.datetime) -> str:
     """Write `html` as PDF/A-2b to `path`; returns the file's SHA-256 (hex).
 
     `created` becomes the document's creation and modification time (XMP and Info dictionary)."""
-    import weasyprint  # imported here: ~2 s, and only snapshots and SIP exports need it
+    try:
+        import weasyprint  # imported here: ~2 s, and only snapshots and SIP exports need it
+    except (ImportError, OSError) as exc:  # OSError: the Pango library is not installed
+        raise RenderingUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     stamp = created.isoformat(timespec="seconds")
     meta = (f'<meta name="dcterms.created" content="{stamp}" />'

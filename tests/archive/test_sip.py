@@ -197,3 +197,14 @@ def test_the_validator_check_can_fail(filled, tmp_path):
 
     shutil.rmtree(out / "representations")
     assert validate(out)
+
+
+def test_without_pango_the_cli_says_what_to_install_and_writes_nothing(filled, tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if WeasyPrint or Pango could not be loaded
+    out = tmp_path / "paket"
+    assert _cli(tmp_path, "--account", "facebook", "--from", "2026-03-01", "--to", "2026-03-31", "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert "inget paket är skrivet" in err and "libpango-1.0-0" in err
+    assert not out.exists() and not list(tmp_path.glob(".paket.*"))
