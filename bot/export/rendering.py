@@ -23,7 +23,8 @@ p.intro {{ margin: 0 0 8pt 0; }}
 table.facts {{ border-collapse: collapse; margin-bottom: 10pt; }}
 table.facts th {{ text-align: left; padding: 1pt 8pt 1pt 0; font-weight: bold; vertical-align: top; }}
 table.facts td {{ padding: 1pt 0; }}
-article {{ border-left: 2pt solid #777; padding: 2pt 0 2pt 6pt; margin: 6pt 0; page-break-inside: avoid; }}
+article {{ border-left: 2pt solid #777; padding: 2pt 0 2pt 6pt; margin: 6pt 0; }}
+.own {{ page-break-inside: avoid; }}
 article article {{ margin-left: 12pt; border-left-color: #bbb; }}
 article.context {{ border-left-style: dashed; color: #444; }}
 .head {{ font-weight: bold; }}
@@ -91,9 +92,9 @@ def _article(ctx: Context, entry: Entry) -> str:
     if events:
         parts.append(f'<div class="meta">{_e(ctx.t("snapshots.pdf.events"))}:</div><ul class="events">'
                      + "".join(f"<li>{_e(x)}</li>" for x in events) + "</ul>")
-    parts += [_article(ctx, child) for child in entry.children]
     cls = "" if entry.in_period else ' class="context"'
-    return f"<article{cls}>" + "".join(parts) + "</article>\n"
+    children = "".join(_article(ctx, child) for child in entry.children)
+    return f'<article{cls}><div class="own">' + "".join(parts) + "</div>" + children + "</article>\n"
 
 
 def snapshot_html(ctx: Context, account, entries: list[Entry], start: dt.date, end: dt.date, *,
