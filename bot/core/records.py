@@ -28,6 +28,7 @@ import html
 import io
 import json
 
+from bot.calendar import add_months  # noqa: F401  (tests and callers use records.add_months)
 from bot.clock import from_epoch, to_epoch
 from bot.core import isolation, snapshots, staff
 from bot.core.context import Context, Refused
