@@ -23,9 +23,10 @@ p.intro {{ margin: 0 0 8pt 0; }}
 table.facts {{ border-collapse: collapse; margin-bottom: 10pt; }}
 table.facts th {{ text-align: left; padding: 1pt 8pt 1pt 0; font-weight: bold; vertical-align: top; }}
 table.facts td {{ padding: 1pt 0; }}
-article {{ border-left: 2pt solid #777; padding: 2pt 0 2pt 6pt; margin: 6pt 0; }}
-.own {{ page-break-inside: avoid; }}
-article article {{ margin-left: 12pt; border-left-color: #bbb; }}
+article {{ border-left: 2pt solid #777; padding: 2pt 0 2pt 6pt; margin: 6pt 0; page-break-inside: avoid; }}
+article.d1 {{ margin-left: 12pt; border-left-color: #bbb; }}
+article.d2 {{ margin-left: 24pt; border-left-color: #bbb; }}
+article.d3 {{ margin-left: 36pt; border-left-color: #ccc; }}
 article.context {{ border-left-style: dashed; color: #444; }}
 .head {{ font-weight: bold; }}
 .meta {{ color: #444; font-size: 8.5pt; }}
@@ -63,7 +64,9 @@ def event_text(ctx: Context, entry: Entry, event: dict) -> str:
     return ctx.t(key, at=_at(event["at"]), actor=_actor(ctx, by or ""), ground=_ground(ctx, ground))
 
 
-def _article(ctx: Context, entry: Entry) -> str:
+def _article(ctx: Context, entry: Entry, depth: int = 0) -> str:
+    """The entry and, after it, its replies: flat articles indented by depth (at most three steps), so a long
+    thread breaks between comments and WeasyPrint lays out a list of blocks, not a deep tree (far faster)."""
     o = entry.obj
     kind = ctx.t(f"snapshots.pdf.{o['kind']}") if o["kind"] in ("post", "comment", "dm") else o["kind"]
     author = ctx.t("snapshots.pdf.own", municipality=ctx.settings.municipality.name) if o["own"] else (o["author"] or "–")
@@ -92,9 +95,10 @@ def _article(ctx: Context, entry: Entry) -> str:
     if events:
         parts.append(f'<div class="meta">{_e(ctx.t("snapshots.pdf.events"))}:</div><ul class="events">'
                      + "".join(f"<li>{_e(x)}</li>" for x in events) + "</ul>")
-    cls = "" if entry.in_period else ' class="context"'
-    children = "".join(_article(ctx, child) for child in entry.children)
-    return f'<article{cls}><div class="own">' + "".join(parts) + "</div>" + children + "</article>\n"
+    classes = " ".join(c for c in (f"d{min(depth, 3)}" if depth else "", "" if entry.in_period else "context") if c)
+    cls = f' class="{classes}"' if classes else ""
+    children = "".join(_article(ctx, child, depth + 1) for child in entry.children)
+    return f"<article{cls}>" + "".join(parts) + "</article>\n" + children
 
 
 def snapshot_html(ctx: Context, account, entries: list[Entry], start: dt.date, end: dt.date, *,
