@@ -1,6 +1,7 @@
-"""Command line: uppsikt run | init | simulate | check-config | report | backup | import-history | route | export
-| search | forget | teams-package. The config and the database come from flags, then UPPSIKT_CONFIG / UPPSIKT_DATA,
-then the defaults (bot/paths.py). Messages come from the locale catalogue (bot/locales/*-cli.toml)."""
+"""Command line: uppsikt run | init | simulate | check-config | report | backup | import-history | route
+| export (diarium, register, sip) | search | forget | teams-package. The config and the database come from flags,
+then UPPSIKT_CONFIG / UPPSIKT_DATA, then the defaults (bot/paths.py). Messages come from the locale catalogue
+(bot/locales/*-cli.toml)."""
 
 from __future__ import annotations
 
@@ -358,6 +359,32 @@ def cmd_export_register(args) -> int:
     return 0
 
 
+def cmd_export_sip(args) -> int:
+    """`uppsikt export sip --account ID --from D --to D --out DIR`: an E-ARK SIP 2.1 / FGS package (issue 12)."""
+    from bot.core.context import Refused
+    from bot.core.parsing import parse_date
+    from bot.export import sip
+    from bot.export.pdfa import RenderingUnavailable
+
+    bot = _bot(args)
+    ctx = bot.reader() or bot.ctx  # a read connection: a running bot's writes never wait for the rendering
+    try:
+        start = parse_date(ctx, args.from_, ctx.t("word.from"))
+        end = parse_date(ctx, args.to, ctx.t("word.to"))
+        package = sip.write(ctx, args.account, start, end, Path(args.out))
+    except Refused as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except RenderingUnavailable as exc:
+        print(ctx.t("snapshots.sip.no_pdf", path=args.out, error=exc), file=sys.stderr)
+        return 2
+    account = sip.resolve_account(ctx, args.account)
+    print(ctx.t("snapshots.sip.written", account=ctx.label(account.id) if account.id in ctx.accounts else account.name,
+                start=start, end=end, path=package.path, count=package.objects, events=package.events,
+                files=package.files))
+    return 0
+
+
 def cmd_search(args) -> int:
     from bot.core import records
     from bot.core.context import Refused
@@ -550,6 +577,13 @@ def parser() -> argparse.ArgumentParser:
                    help="bara förteckningen (utan <html> och <head>) att klistra in i webbplatsens publiceringsverktyg")
     e.add_argument("--out", help="spara i den här filen i stället för att skriva ut")
     e.set_defaults(func=cmd_export_register)
+    e = esub.add_parser("sip", help="arkivpaket (E-ARK SIP 2.1 / FGS Paketstruktur 2.0) för ett konto och en period")
+    common(e)
+    e.add_argument("--account", required=True, help="kontots id, till exempel facebook")
+    e.add_argument("--from", dest="from_", required=True, help="från-datum, ÅÅÅÅ-MM-DD")
+    e.add_argument("--to", required=True, help="till-datum, ÅÅÅÅ-MM-DD (dagen tas med)")
+    e.add_argument("--out", required=True, metavar="MAPP", help="en ny eller tom mapp att skriva paketet i")
+    e.set_defaults(func=cmd_export_sip)
 
     p = sub.add_parser("search", help="sök i inlägg, svar och borttagna inlägg (R7)")
     common(p)

@@ -306,6 +306,11 @@ class Municipality:
     primary_crisis_account: str = ""
     reactions: tuple[tuple[str, str], ...] = tuple(DEFAULT_REACTIONS.items())  # emoji name -> action
     public_contacts: PublicContacts = PublicContacts()
+    # Issue 12: the archive creator (arkivbildare) named in E-ARK SIP packages and snapshots, e.g.
+    # "Ekby kommun, kommunstyrelsen"; the municipality's name when not set. Its id is the organisation
+    # number (organisationsnummer) or the archive's own code for it (FGS: IDENTIFICATIONCODE).
+    archive_creator: str = ""
+    archive_creator_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -557,7 +562,7 @@ def _check_keys(d: dict, allowed: tuple[str, ...], file: Path, prefix: str, rep:
 
 MUNI_KEYS = (
     "name", "policy", "language", "extra_days_off", "crisis_channel", "communicator_channel", "primary_crisis_account",
-    "public_phones", "public_email_domains",
+    "public_phones", "public_email_domains", "archive_creator", "archive_creator_id",
 )
 PERSON_KEYS = ("email", "name", "title", "unit", "roles", "expertise", "chat_id")
 UNIT_KEYS = ("id", "name", "manager")
@@ -612,6 +617,8 @@ def check_config(path: Path | str = DEFAULT_CONFIG, lang: str = "sv") -> tuple[S
         crisis_channel=_str(m, "crisis_channel", path, "municipality", rep, required=False, default="krisgruppen"),
         communicator_channel=_str(m, "communicator_channel", path, "municipality", rep, required=False, default="kommunikation"),
         primary_crisis_account=_str(m, "primary_crisis_account", path, "municipality", rep, required=False),
+        archive_creator=_str(m, "archive_creator", path, "municipality", rep, required=False),
+        archive_creator_id=_str(m, "archive_creator_id", path, "municipality", rep, required=False),
     )
     reactions = _load_reactions(data.get("reactions"), path, rep)
     muni = dataclasses.replace(muni, reactions=reactions, public_contacts=_load_public_contacts(m, path, rep))

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from bot.clock import FakeClock, from_epoch, to_epoch, to_local
-from bot.core import accounts, crisis, handover, isolation, items, oversight, records, staff
+from bot.core import accounts, crisis, handover, isolation, items, oversight, records, snapshots, staff
 from bot.core.context import Context
 from bot.messages import Message
 from bot.report.post import monthly_post_due
@@ -37,8 +37,11 @@ def run(ctx: Context) -> list[Message]:
         out += crisis.tick_isolated(ctx)
         out += items.tick(ctx)
         if ctx.once(f"daily:{ctx.today().isoformat()}"):
+            # Automatic snapshots (issue 12) before the records' reminders: an account whose snapshot was made
+            # is no longer due, and one whose snapshot failed still gets the reminder to take screenshots.
             for name, daily in (("absences", handover.daily), ("coverage", staff.check_coverage),
-                                ("records", records.daily), ("monthly", monthly_post_due)):
+                                ("snapshots", snapshots.due), ("records", records.daily),
+                                ("monthly", monthly_post_due)):
                 out += isolation.run(ctx, f"daily:{name}", ctx.t(f"duty.unit.{name}"),
                                      lambda daily=daily: daily(ctx), [])
         # Once a day by itself, in office hours (a calm first start).

@@ -28,11 +28,12 @@ import html
 import io
 import json
 
-from bot.calendar import add_months
+from bot.calendar import add_months  # noqa: F401  (tests and callers use records.add_months)
 from bot.clock import from_epoch, to_epoch
-from bot.core import staff
+from bot.core import isolation, snapshots, staff
 from bot.core.context import Context, Refused
 from bot.core.permissions import HANDLER_ROLES, may_handle
+from bot.core.snapshots import created_at, last_snapshot, next_snapshot_due, pending_changes
 from bot.core.parsing import account_arg, fold, is_number, options, parse_date
 from bot.i18n import catalogue
 from bot.messages import Message, Reply
@@ -269,30 +270,8 @@ def export_json(rows: list[dict]) -> str:
 # --------------------------------------------------------------------------- snapshots (R4)
 
 
-def last_snapshot(ctx: Context, account_id: str) -> dict | None:
-    rows = list(ctx.db.query(
-        "SELECT * FROM snapshots WHERE account_id = ? ORDER BY taken_at DESC, id DESC LIMIT 1", [account_id]
-    ))
-    return rows[0] if rows else None
-
-
-def _created(ctx: Context, account_id: str) -> int | None:
-    row = ctx.db.execute("SELECT created_at FROM accounts WHERE id = ?", [account_id]).fetchone()
-    return row[0] if row else None
-
-
-def next_snapshot_due(ctx: Context, account: Account) -> dt.date:
-    """interval_months after the last snapshot, or after the account was added."""
-    last = last_snapshot(ctx, account.id)
-    base_ts = last["taken_at"] if last else _created(ctx, account.id)
-    base = from_epoch(base_ts).date() if base_ts else ctx.today()
-    return add_months(base, account.policy.snapshots.interval_months)
-
-
-def pending_changes(ctx: Context, account_id: str) -> list[dict]:
-    return list(ctx.db.query(
-        "SELECT * FROM major_changes WHERE account_id = ? AND snapshot_id IS NULL ORDER BY marked_at, id", [account_id]
-    ))
+# last_snapshot, next_snapshot_due and pending_changes live in bot/core/snapshots.py (issue 12: the automatic
+# snapshots need them, and records calls snapshots at a major change, never the other way round).
 
 
 def _last_text(ctx: Context, account: Account) -> str:
@@ -300,7 +279,7 @@ def _last_text(ctx: Context, account: Account) -> str:
     if last:
         return ctx.t("records.snapshot_last", day=from_epoch(last["taken_at"]).date().isoformat(),
                      reference=last["reference"])
-    created = _created(ctx, account.id)
+    created = created_at(ctx, account.id)
     day = from_epoch(created).date().isoformat() if created else "–"
     return ctx.t("records.snapshot_never", day=day)
 
@@ -342,6 +321,12 @@ def mark_major_change(ctx: Context, account_id: str, actor: str, description: st
         table.insert({"account_id": account.id, "marked_at": ctx.now_ts(), "marked_by": actor,
                       "description": description, "snapshot_id": None})
         ctx.audit(actor, "records.major_change", account.id, change=table.last_pk, description=description)
+        # Issue 12: an account Uppsikt archives gets its snapshot now, no screenshots; if that fails (rolled
+        # back and reported to the communicators), the reminder below goes out as before.
+        done = isolation.run(ctx, f"snapshot:{account.id}", ctx.t("duty.unit.snapshots"),
+                             lambda: snapshots.after_change(ctx, account, actor, description), None)
+        if done is not None:
+            return done
         text = ctx.t("records.change_reminder", account=ctx.label(account), id=account.id, description=description,
                      person=ctx.person(actor).name)
         msg = Message(kind="snapshot_reminder", to=to, account=account.id, text=text + (f" {why}" if why else ""))
@@ -737,8 +722,8 @@ def cmd_snapshot(ctx: Context, actor: str, words: list[str], channel: str | None
     if sub in ("andring", "forandring", "change"):
         account_id, rest = account_arg(ctx, rest, channel, "records.usage_snapshot_change")
         msg = mark_major_change(ctx, account_id, actor, " ".join(rest))
-        return Reply(ctx.t("records.change_logged", account=ctx.label(account_id),
-                           person=ctx.person(msg.to).name), public=True)
+        key = "snapshots.change_taken" if msg.kind == "snapshot_done" else "records.change_logged"
+        return Reply(ctx.t(key, account=ctx.label(account_id), person=ctx.person(msg.to).name), public=True)
     raise ctx.refusal("records.help.snapshot")
 
 

@@ -526,3 +526,23 @@ def m011_health_channel_health(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m012_snapshots_files(db: Database) -> None:
+    """Issue 12 point 4: automatic snapshots (R4). Uppsikt renders an account's archived posts and comment
+    threads to PDF/A with the original JSON beside it, under the data folder; the snapshot row keeps the files
+    (relative to the data folder) with their SHA-256, and the exact period it covers (epoch seconds, so the
+    next automatic snapshot starts where this one ended). Snapshots logged by hand keep the defaults."""
+    db.executescript(
+        """
+        ALTER TABLE snapshots ADD COLUMN automatic INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE snapshots ADD COLUMN path TEXT NOT NULL DEFAULT '';         -- the PDF/A
+        ALTER TABLE snapshots ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
+        ALTER TABLE snapshots ADD COLUMN json_path TEXT NOT NULL DEFAULT '';    -- the original JSON beside it
+        ALTER TABLE snapshots ADD COLUMN json_sha256 TEXT NOT NULL DEFAULT '';
+        ALTER TABLE snapshots ADD COLUMN period_start INTEGER;                  -- [start, end) epoch seconds
+        ALTER TABLE snapshots ADD COLUMN period_end INTEGER;
+        ALTER TABLE snapshots ADD COLUMN objects INTEGER NOT NULL DEFAULT 0;
+        """
+    )

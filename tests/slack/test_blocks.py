@@ -88,6 +88,19 @@ def duty_messages(settings, folder) -> list[Message]:
     return [m for _, m in after.chat.sent]
 
 
+def snapshot_messages(settings, folder) -> list[Message]:
+    """Issue 12: an archived account's snapshot is made at a major change, and its responsible person told."""
+    from bot.facade import PlatformEvent
+
+    h = Harness(settings, local(2026, 12, 7, 10, 0), db=str(folder / "snapshots.db"))
+    h.bot.platform_delivery("page", ["100000000000001"], [PlatformEvent(
+        entry_id="100000000000001", action="add", source="facebook", external_id="p1", kind="post", own=True,
+        text="Simhallen öppnar på måndag.")])
+    assert h.bot.command("per@example.se", "/snapshot ändring facebook Nytt namn").ok
+    h.bot.flush()
+    return [m for _, m in h.chat.sent]
+
+
 @pytest.fixture(scope="module")
 def produced(settings, tmp_path_factory) -> list[Message]:
     """Every message of every shipped scenario, the lifecycle run, and digests built from their reminders."""
@@ -101,6 +114,7 @@ def produced(settings, tmp_path_factory) -> list[Message]:
     messages += write_back_messages(settings)  # issue 11: replies, hides, deletes, blocks, token alerts
     messages += channel_health_messages(settings)  # issue 12: alarms, warnings, repairs, late cards
     messages += duty_messages(settings, tmp_path_factory.mktemp("duty"))
+    messages += snapshot_messages(settings, tmp_path_factory.mktemp("snapshots"))
     by_person: dict[str, list[Message]] = defaultdict(list)
     for m in messages:
         if m.kind in DIGEST_KINDS and not m.to_channel:
