@@ -241,8 +241,19 @@ def stages(ctx: Context, account: Account, item: dict) -> list[Stage]:
 
 
 def _schedule(ctx: Context, account: Account, item: dict, stage: int = 0) -> dict:
+    """The item's reminder plan for its active deadline, computed once and stored with it (`nudge_plan`) when
+    the item is made or its deadline changes; the tick reads it and never recomputes it."""
     st = stages(ctx, account, item)
-    return {"nudge_stage": stage, "next_nudge_at": st[stage].at if stage < len(st) else None}
+    return {"nudge_stage": stage, "next_nudge_at": st[stage].at if stage < len(st) else None,
+            "nudge_plan": json.dumps([[p.at, p.kind] for p in st], separators=(",", ":"))}
+
+
+def _plan(ctx: Context, account: Account, item: dict) -> list[Stage]:
+    """The stored plan (an item stored before plans were, or after a policy change, gets it computed)."""
+    stored = item.get("nudge_plan")
+    if stored:
+        return [Stage(at, kind) for at, kind in json.loads(stored)]
+    return stages(ctx, account, item)
 
 
 # --------------------------------------------------------------------------- intake
@@ -551,14 +562,15 @@ def _item_tick(ctx: Context, item: dict, now: int) -> list[Message]:
     if account is None:  # the account was closed: nothing more to remind about on it
         ctx.update("items", item["id"], {"next_nudge_at": None})
         return []
-    st = stages(ctx, account, item)
+    st = _plan(ctx, account, item)
     due = [i for i in range(item["nudge_stage"], len(st)) if st[i].at <= now]
     if not due:
         ctx.update("items", item["id"], _schedule(ctx, account, item, item["nudge_stage"]))
         return []
     idx = due[-1]
     out = _stage_messages(ctx, account, item, st[idx])
-    ctx.update("items", item["id"], _schedule(ctx, account, item, idx + 1))
+    following = st[idx + 1].at if idx + 1 < len(st) else None
+    ctx.update("items", item["id"], {"nudge_stage": idx + 1, "next_nudge_at": following})
     for m in out:
         ctx.emit(m)
     return out

@@ -90,6 +90,9 @@ def log_check(ctx: Context, account_id: str, person: str, note: str = "", via: s
     }
     with ctx.db.atomic():
         ctx.db["oversight_log"].insert(row)
+        # The agenda: today's reminder and escalation are not needed any more (nothing held back due now).
+        ctx.db.execute("UPDATE accounts SET next_oversight_at = ? WHERE id = ? AND next_oversight_at > ?",
+                       [next_step(ctx, account, now, checked=True), account.id, row["checked_at"]])
         # O3: a check answers every intensified slot of the account that is due and still open.
         ctx.db.execute(
             "UPDATE intensified_slots SET checked_at = ?, checked_by = ?, next_at = NULL "
@@ -157,15 +160,14 @@ def _today(ctx: Context, day: dt.date) -> _Today:
     return today
 
 
-def tick(ctx: Context) -> list[Message]:
-    """Due prompts, reminders and escalations for today (call inside db.atomic()).
+def tick(ctx: Context, slots: bool = True) -> list[Message]:
+    """Due prompts, reminders and escalations (call inside db.atomic()).
 
-    The scheduler calls this every minute (the simulator at every moment something
-    falls due), so a tick with nothing to do must cost little whatever the number of
-    accounts: the intensified watches due, today's dispatch keys already claimed and
-    the accounts already checked today are each read with one query (and what is read
-    is remembered for the rest of the day: a claimed key or a logged check stays so),
-    and the responsible person is looked up only for a message that is actually sent.
+    The agenda (bot/agenda.py) calls this only when an account's next oversight step or intensified prompt
+    is due (or, with `slots`, an intensified check's reminder), and only the accounts whose step is due are
+    looked at: today's dispatch keys already claimed and the accounts already checked today are each read
+    with one query, the responsible person is looked up only for a message actually sent, and each due
+    account's next step is stored (`next_step`) for the agenda.
     """
     now = ctx.now()
     ts = to_epoch(now)
@@ -173,15 +175,22 @@ def tick(ctx: Context) -> list[Message]:
     clock_time = now.time()
     iso = day.isoformat()
     out: list[Message] = []
-    intensified = {r[0] for r in ctx.db.execute(
-        "SELECT id FROM accounts WHERE next_intensified_at IS NOT NULL AND next_intensified_at <= ?", [ts])}
+    steps: set[str] = set()
+    intensified: set[str] = set()
+    for aid, step_at, intensified_at in ctx.db.execute(
+            "SELECT id, next_oversight_at, next_intensified_at FROM accounts "
+            "WHERE next_oversight_at <= ? OR next_intensified_at <= ?", [ts, ts]):
+        if step_at is not None and step_at <= ts:
+            steps.add(aid)
+        if intensified_at is not None and intensified_at <= ts:
+            intensified.add(aid)
     today = _today(ctx, day)
     claimed, checked = today.claimed, today.checked
     keys: list[str] = []
     unchecked: list[str] = []
     active: list[Account] = []
     for account in today.watched:
-        if account.id in today.settled:
+        if account.id not in steps or account.id in today.settled:
             continue
         pol = account.policy.oversight
         prompt_due = clock_time >= _time_of(pol.prompt_time)
@@ -213,6 +222,7 @@ def tick(ctx: Context) -> list[Message]:
             today.settled.add(account.id)  # nothing more today, whatever the time
         else:
             todo.add(account.id)
+    failed: set[str] = set()
     for account in ctx.accounts.values():
         if account.id not in todo and account.id not in intensified:
             continue
@@ -222,14 +232,59 @@ def tick(ctx: Context) -> list[Message]:
             lambda account=account: _account_tick(ctx, account, now, account.id in intensified,
                                                   account.id in todo, claimed, checked, today.installed), None)
         if sent is None:
+            failed.add(account.id)
             if account.id in intensified:  # tried again in an hour, not at every tick (nor every simulated second)
                 ctx.update("accounts", account.id, {"next_intensified_at": ts + isolation.RETRY_SECONDS})
             continue
         out += sent
-    followups = _slot_followups(ctx, now)  # O3: intensified checks not logged
+    if steps:
+        _plan_steps(ctx, steps, now, checked, failed & todo)
+    followups = _slot_followups(ctx, now) if slots else []  # O3: intensified checks not logged
     for m in followups:
         ctx.emit(m)
     return out + followups
+
+
+def next_step(ctx: Context, account: Account, now: dt.datetime, checked: bool = False) -> int:
+    """The agenda's time for the account's next oversight step after `now` (epoch seconds): today's prompt,
+    reminder or escalation still to come (only the prompt when the account was checked today), else the
+    first step of its next watch day (O1, O2)."""
+    pol = account.policy.oversight
+    cal = ctx.calendar(account.policy)
+    times = [_time_of(pol.prompt_time), _time_of(pol.reminder_time), _time_of(pol.escalation_time)]
+    ts = to_epoch(now)
+    day = now.date()
+    if is_watch_day(ctx, account, day):
+        later = [at for at in (to_epoch(cal.at(day, t)) for t in (times[:1] if checked else times)) if at > ts]
+        if later:
+            return min(later)
+    for _ in range(400):  # O2: never more than max_days_without_check days apart
+        day += dt.timedelta(days=1)
+        if is_watch_day(ctx, account, day):
+            return min(to_epoch(cal.at(day, t)) for t in times)
+    return ts + 86400
+
+
+def _plan_steps(ctx: Context, due: set[str], now: dt.datetime, checked: set[str], failed: set[str]) -> None:
+    """Store the next step of each account whose step was due (an account whose step failed is tried again
+    an hour later; one no longer watched has none)."""
+    ts = to_epoch(now)
+    rows = []
+    for aid in sorted(due):
+        account = ctx.accounts.get(aid)
+        if account is None:
+            rows.append((None, aid))
+        elif aid in failed:
+            rows.append((ts + isolation.RETRY_SECONDS, aid))
+        else:
+            rows.append((next_step(ctx, account, now, aid in checked), aid))
+    ctx.db.conn.executemany("UPDATE accounts SET next_oversight_at = ? WHERE id = ?", rows)
+
+
+def replan(ctx: Context) -> None:
+    """Every account's next step is due now: what was held back is looked at again (the end of a crisis,
+    which paused the daily prompts, K1). Call inside db.atomic()."""
+    ctx.db.execute("UPDATE accounts SET next_oversight_at = ? WHERE next_oversight_at IS NOT NULL", [ctx.now_ts()])
 
 
 def _account_tick(ctx: Context, account: Account, now: dt.datetime, intensified: bool, todo: bool,
