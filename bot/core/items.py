@@ -73,10 +73,9 @@ def forget_router(ctx: Context) -> None:
 def add_history(ctx: Context, answers: list[HistoryAnswer], answered_at: list[int], source: str) -> None:
     """Store answers (call inside db.atomic()) and teach the live router (a warm-up still at work reads
     them from the table when it is done)."""
-    ctx.db["history_answers"].insert_all(
-        {"question": a.question, "answer": a.answer, "answered_by": a.answered_by, "answered_at": ts, "source": source}
-        for a, ts in zip(answers, answered_at, strict=True)
-    )
+    ctx.db.conn.executemany(  # one prepared statement, no sqlite-utils table introspection (hot: every answer)
+        "INSERT INTO history_answers (question, answer, answered_by, answered_at, source) VALUES (?, ?, ?, ?, ?)",
+        [(a.question, a.answer, a.answered_by, ts, source) for a, ts in zip(answers, answered_at, strict=True)])
     r = ctx.cache.get("router")
     if r is not None:
         r.add_history(answers)  # type: ignore[attr-defined]

@@ -89,7 +89,7 @@ def log_check(ctx: Context, account_id: str, person: str, note: str = "", via: s
         "person": person, "note": note.strip(), "via": via,
     }
     with ctx.db.atomic():
-        ctx.db["oversight_log"].insert(row)
+        ctx.insert("oversight_log", row)
         # The agenda: today's reminder and escalation are not needed any more (nothing held back due now).
         ctx.db.execute("UPDATE accounts SET next_oversight_at = ? WHERE id = ? AND next_oversight_at > ?",
                        [next_step(ctx, account, now, checked=True), account.id, row["checked_at"]])
