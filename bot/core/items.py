@@ -320,10 +320,10 @@ def intake(
                 "assignee": assignee, "assigned_reason": reason,
                 "first_reply_due": to_epoch(first_reply_due(ctx, account, received)),
             }
+        if question:  # the reminder plan is stored with the item (one INSERT)
+            row |= _schedule(ctx, account, row)
         item_id = ctx.insert("items", row)
         row["id"] = item_id
-        if question:
-            ctx.update("items", item_id, _schedule(ctx, account, row))
         ctx.db.execute("UPDATE accounts SET last_activity_at = ? WHERE id = ?", [now, account.id])
         record_history(ctx, item_id, created_by or "uppsikt", "intake", None, row["status"], row.get("assignee"), "")
         if not question:  # R1: a synpunkt nobody is to answer is registered now (one to answer: with its answer)
@@ -501,11 +501,11 @@ def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reas
             if not reason.strip():
                 raise ctx.refusal("item.no_reply_needs_reason")
             changes |= {"status": "closed", "closed_reason": reason.strip(), "next_nudge_at": None}
+        after = item | changes  # the new deadline's reminder plan is stored in the same UPDATE
+        if after["status"] in OPEN_STATUSES and (after["status"] != before or "first_reply_due" in changes):
+            changes |= _schedule(ctx, account, after)
         ctx.update("items", item_id, changes)
         item = get(ctx, item_id)
-        if item["status"] in OPEN_STATUSES and (item["status"] != before or "first_reply_due" in changes):
-            ctx.update("items", item_id, _schedule(ctx, account, item))
-            item = get(ctx, item_id)
         record_history(ctx, item_id, actor, name, before, item["status"], item["assignee"], reason)
         ctx.audit(actor, f"item.{name}", f"item:{item_id}", to=to or None, reason=reason or None,
                   author=item["answered_by"] if name == "answered" else None,
