@@ -44,7 +44,9 @@ class Store(sqlite_utils.Database):
         if self._tracer:
             self._tracer(sql, params)
         cursor = self.conn.execute(sql, params if params is not None else ())
-        keys = dedupe_keys(d[0] for d in cursor.description)
+        keys = [d[0] for d in cursor.description]
+        if len(set(keys)) != len(keys):  # a join naming a column twice: "id", "id_2" as sqlite-utils does
+            keys = dedupe_keys(keys)
         return (dict(zip(keys, row)) for row in cursor)
 
 

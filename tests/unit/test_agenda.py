@@ -160,3 +160,19 @@ def test_next_wakeup_answers_from_the_agenda(harness):
     assert dict(agenda.describe(h.ctx))["oversight"] == local(2026, 12, 8, 8, 30)
     h.run_until(local(2026, 12, 7, 23, 59))
     assert not h.sent("oversight_reminder") and not h.sent("oversight_escalation")
+
+
+def test_message_json_is_the_same_as_dataclasses_asdict_gives():
+    import dataclasses
+    import json
+
+    from bot.messages import Action, Attachment, Message
+
+    full = Message(kind="nudge", to="#c", text='Åäö "citat"', account="facebook", item=3,
+                   actions=(Action("take", "Ta", "1"), Action("open_report", "Öppna", url="https://x.example/r")),
+                   fields=(("Status", "Öppen"), ("Ansvarig", "Per")), mentions=("per@example.se",),
+                   thread="item:3", card="item:3",
+                   attachments=(Attachment.of("a.png", "image/png", b"\x89PNG", title="T", alt="A"),))
+    for m in (full, Message(kind="k", to="lena@example.se", text="t")):
+        assert m.to_json() == json.dumps(dataclasses.asdict(m), ensure_ascii=False)
+        assert Message.from_json(m.to_json()) == m
