@@ -56,6 +56,7 @@ def run(ctx: Context) -> list[Message]:
         if "items" in due:
             out += items.tick(ctx)
         if "jobs" in due:
+            oversight.start_day(ctx)
             out += agenda.run_jobs(ctx)
         ctx.set_state("last_tick", str(now))
         ctx.cache["tick_beat"] = now

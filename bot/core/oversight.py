@@ -160,6 +160,12 @@ def _today(ctx: Context, day: dt.date) -> _Today:
     return today
 
 
+def start_day(ctx: Context) -> None:
+    """The day's first tick (the daily jobs after midnight): yesterday's remembered facts are dropped and
+    today's watch days computed, whether or not an oversight step is due yet."""
+    _today(ctx, ctx.today())
+
+
 def tick(ctx: Context, slots: bool = True) -> list[Message]:
     """Due prompts, reminders and escalations (call inside db.atomic()).
 
@@ -238,7 +244,7 @@ def tick(ctx: Context, slots: bool = True) -> list[Message]:
             continue
         out += sent
     if steps:
-        _plan_steps(ctx, steps, now, checked, failed & todo)
+        _plan_steps(ctx, steps, now, checked, failed & todo, today.settled)
     followups = _slot_followups(ctx, now) if slots else []  # O3: intensified checks not logged
     for m in followups:
         ctx.emit(m)
@@ -265,10 +271,13 @@ def next_step(ctx: Context, account: Account, now: dt.datetime, checked: bool = 
     return ts + 86400
 
 
-def _plan_steps(ctx: Context, due: set[str], now: dt.datetime, checked: set[str], failed: set[str]) -> None:
+def _plan_steps(ctx: Context, due: set[str], now: dt.datetime, checked: set[str], failed: set[str],
+                settled: set[str]) -> None:
     """Store the next step of each account whose step was due (an account whose step failed is tried again
-    an hour later; one no longer watched has none)."""
+    an hour later; one no longer watched has none). An account whose next step is on a later day has nothing
+    more to do today (`settled`)."""
     ts = to_epoch(now)
+    tomorrow = to_epoch(ctx.calendar().local_midnight(now.date() + dt.timedelta(days=1)))
     rows = []
     for aid in sorted(due):
         account = ctx.accounts.get(aid)
@@ -277,7 +286,10 @@ def _plan_steps(ctx: Context, due: set[str], now: dt.datetime, checked: set[str]
         elif aid in failed:
             rows.append((ts + isolation.RETRY_SECONDS, aid))
         else:
-            rows.append((next_step(ctx, account, now, aid in checked), aid))
+            step = next_step(ctx, account, now, aid in checked)
+            if step >= tomorrow:
+                settled.add(aid)
+            rows.append((step, aid))
     ctx.db.conn.executemany("UPDATE accounts SET next_oversight_at = ? WHERE id = ?", rows)
 
 
