@@ -229,14 +229,16 @@ def tick(ctx: Context, slots: bool = True) -> list[Message]:
         else:
             todo.add(account.id)
     failed: set[str] = set()
+    paused = bool(todo) and paused_by_crisis(ctx)  # read once per tick, not once per account
     for account in ctx.accounts.values():
-        if account.id not in todo and account.id not in intensified:
+        if (account.id not in todo or paused) and account.id not in intensified:
             continue
         # Each account is its own unit of work: a failure rolls back and is reported for it alone.
         sent = isolation.run(
             ctx, f"oversight:{account.id}", ctx.t("duty.unit.oversight", account=ctx.label(account)),
             lambda account=account: _account_tick(ctx, account, now, account.id in intensified,
-                                                  account.id in todo, claimed, checked, today.installed), None)
+                                                  account.id in todo and not paused, claimed, checked,
+                                                  today.installed), None)
         if sent is None:
             failed.add(account.id)
             if account.id in intensified:  # tried again in an hour, not at every tick (nor every simulated second)
@@ -306,7 +308,7 @@ def _account_tick(ctx: Context, account: Account, now: dt.datetime, intensified:
     out: list[Message] = []
     if intensified:
         out += _intensified(ctx, account, now)
-    if todo and not paused_by_crisis(ctx):
+    if todo:  # not while crisis mode pauses the daily prompts (the caller asks, K1)
         out += _daily_messages(ctx, account, day, clock_time, iso, claimed, checked, installed)
     for m in out:
         ctx.emit(m)
