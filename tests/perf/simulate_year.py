@@ -21,6 +21,9 @@ import argparse
 import cProfile
 import dataclasses
 import datetime as dt
+import os
+import platform
+import sqlite3
 import sys
 import time
 import resource
@@ -120,6 +123,7 @@ def main() -> None:
     Bot.tick = counted
     simulate.build = counting_build
     profiler = cProfile.Profile() if args.profile else None
+    load_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
     cpu0, t0 = time.process_time(), time.perf_counter()
     if profiler:
         profiler.enable()
@@ -134,6 +138,8 @@ def main() -> None:
     kinds: dict[str, int] = {}
     for r in records:
         kinds[r.message.kind] = kinds.get(r.message.kind, 0) + 1
+    print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; "
+          f"load average at the start {load_start}, at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"simulated year {args.year}: {len(settings.accounts)} accounts, {len(scenario.events)} events, "
           f"{bot.db['items'].count} items")
     print(f"wall time: {wall:.2f} s (CPU {cpu:.2f} s), {ticks} scheduler ticks")
