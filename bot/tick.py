@@ -59,7 +59,7 @@ def run(ctx: Context) -> list[Message]:
             oversight.start_day(ctx)
             out += agenda.run_jobs(ctx)
         ctx.set_state("last_tick", str(now))
-        ctx.cache["tick_beat"] = now
+    ctx.cache["tick_beat"] = now  # committed
     return out  # not remembered as seen: an items batch may have left more due at this very moment
 
 
