@@ -23,7 +23,7 @@ import sqlite3
 
 import sqlite_utils
 
-from bot import history, tick
+from bot import agenda, history, tick
 from bot.chat_memory import ChatMemory
 from bot.clock import Clock, FakeClock, from_epoch, to_epoch, to_local
 from bot.core import (accounts, backfill, channels, commands, deliveries, departed, events, forms, intake, monthly,
@@ -302,6 +302,7 @@ class Bot:
         with self.db.atomic():
             stored_accounts.mirror_config(self.ctx)
             self.startup_notes = departed.settle(self.ctx)
+            agenda.plan(self.ctx)  # the daily jobs and every account's next oversight step (issue 17)
 
     # ------------------------------------------------------------------ inputs
     def command(self, actor: str, text: str, channel: str | None = None) -> Reply:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,12 @@ class Message:
         return self.to.startswith("#")
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        # The same JSON as json.dumps(dataclasses.asdict(self)), built directly: asdict deep-copies every
+        # nested value and was a tenth of a simulated year's time (every message the core emits, issue 17).
+        d = dict(self.__dict__)
+        d["actions"] = [a.__dict__ for a in self.actions]
+        d["attachments"] = [a.__dict__ for a in self.attachments]
+        return json.dumps(d, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> "Message":

@@ -32,7 +32,8 @@ from bot.bootstrap import Bot, RecordingChat, build
 from bot.clock import FakeClock, from_epoch, to_local
 from bot.core.context import Refused
 from bot.i18n import t
-from bot.messages import Message, Reply
+from bot.messages import Attachment, Message, Reply
+from bot.report import post
 from bot.settings import Settings
 
 EVENT_KINDS = {
@@ -173,6 +174,9 @@ def run(settings: Settings, scenario: Scenario, db: str | Path | None = None) ->
     clock = FakeClock(scenario.start)
     chat = RecordingChat(clock)
     bot = build(settings, clock=clock, db=db, chat=chat)
+    # A simulated monthly post carries its text and key figures; its charts are drawn only when asked for
+    # (`report_attachments`), so a simulated year does not pay for drawing twelve reports nobody looks at.
+    post.defer_drawing(bot.ctx)
     for ev in scenario.events:
         bot.advance(clock, ev.at)
         reply = apply(bot, ev)
@@ -181,6 +185,13 @@ def run(settings: Settings, scenario: Scenario, db: str | Path | None = None) ->
             chat.sent.append((clock.now(), Message(kind=kind, to=ev.data.get("as", ""), text=reply.text)))
     bot.advance(clock, scenario.end)
     return [Record(at, m) for at, m in chat.sent], bot
+
+
+def report_attachments(bot: Bot, month: str) -> tuple[Attachment, ...]:
+    """The attachments (summary chart, full HTML report) of the simulated monthly post of `month` ('2027-03'),
+    drawn now from the figures it was posted with: the same files the real post carries."""
+    with bot.lock:
+        return post.deferred_attachments(bot.ctx, month)
 
 
 def state(bot: Bot) -> dict:

@@ -1,4 +1,4 @@
-"""The scheduler tick and the next wake-up: what falls due when, derived from the database.
+"""The scheduler tick and the next wake-up: what falls due when, read from the agenda (bot/agenda.py).
 
 `run(ctx)` is the body of `Bot.tick` (the facade serializes it and delivers what it caused);
 `next_wakeup` and `advance` let the simulator, the console with --start and the tests drive a
@@ -11,11 +11,10 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from bot.clock import FakeClock, from_epoch, to_epoch, to_local
-from bot.core import accounts, crisis, handover, isolation, items, oversight, records, snapshots, staff
+from bot import agenda
+from bot.core import crisis, items, oversight
 from bot.core.context import Context
 from bot.messages import Message
-from bot.report.post import monthly_post_due
-from bot.settings import parse_time
 
 if TYPE_CHECKING:
     from bot.facade import Bot
@@ -29,25 +28,39 @@ OUTBOX_HEADS = ("SELECT o.id, o.next_attempt_at FROM outbox AS o JOIN "
 
 
 def run(ctx: Context) -> list[Message]:
-    """Derive everything due now from the database; safe to call at any time, any number of times."""
+    """Do what the agenda (bot/agenda.py) says is due now; safe to call at any time, any number of times.
+
+    A tick costs only its due work: one statement reads the earliest time of every source, and only the due
+    sources run. A tick on a clock that has not moved, with nothing written since the last one, does
+    nothing at all; otherwise the scheduler's heartbeat (state `last_tick`, read by /healthz) is written.
+    """
+    now = ctx.now_ts()
+    conn = ctx.db.conn
+    if ctx.cache.get("tick_seen") == (now, conn.total_changes):
+        return []  # the same moment, nothing changed since: nothing can have fallen due
+    due = agenda.due(ctx, now)
+    if not due:
+        if ctx.cache.get("tick_beat") != now:  # the clock moved: the heartbeat, nothing else
+            ctx.set_state("last_tick", str(now))
+            ctx.cache["tick_beat"] = now
+        ctx.cache["tick_seen"] = (now, conn.total_changes)
+        return []
+    out: list[Message] = []
     with ctx.db.atomic():
         # One account's or one item's failure never rolls back the others' (bot/core/isolation.py):
         # oversight and items isolate each account and item; the other parts are units of their own.
-        out = oversight.tick(ctx)
-        out += crisis.tick_isolated(ctx)
-        out += items.tick(ctx)
-        if ctx.once(f"daily:{ctx.today().isoformat()}"):
-            # Automatic snapshots (issue 12) before the records' reminders: an account whose snapshot was made
-            # is no longer due, and one whose snapshot failed still gets the reminder to take screenshots.
-            for name, daily in (("absences", handover.daily), ("coverage", staff.check_coverage),
-                                ("snapshots", snapshots.due), ("records", records.daily),
-                                ("monthly", monthly_post_due)):
-                out += isolation.run(ctx, f"daily:{name}", ctx.t(f"duty.unit.{name}"),
-                                     lambda daily=daily: daily(ctx), [])
-        # Once a day by itself, in office hours (a calm first start).
-        out += isolation.run(ctx, "daily:accounts", ctx.t("duty.unit.accounts"), lambda: accounts.daily(ctx), [])
-        ctx.set_state("last_tick", str(ctx.now_ts()))
-    return out
+        if due & {"oversight", "intensified", "slots"}:
+            out += oversight.tick(ctx, slots="slots" in due)
+        if "crisis" in due:
+            out += crisis.tick_isolated(ctx)
+        if "items" in due:
+            out += items.tick(ctx)
+        if "jobs" in due:
+            oversight.start_day(ctx)
+            out += agenda.run_jobs(ctx)
+        ctx.set_state("last_tick", str(now))
+    ctx.cache["tick_beat"] = now  # committed
+    return out  # not remembered as seen: an items batch may have left more due at this very moment
 
 
 def advance(bot: "Bot", clock: FakeClock, until: dt.datetime) -> None:
@@ -76,35 +89,13 @@ def due_now(bot: "Bot") -> bool:
 
 
 def next_wakeup(ctx: Context) -> dt.datetime:
-    """The earliest moment at which tick() could have something to do (for the simulator)."""
-    now = ctx.now()
-    candidates = [ctx.calendar().local_midnight(now.date() + dt.timedelta(days=1))]
-    times = _oversight_times(ctx)
-    for day in (now.date(), now.date() + dt.timedelta(days=1)):
-        later = [at for at in (ctx.calendar().at(day, t) for t in times) if at > now]
-        if later:
-            candidates.append(min(later))
-            break
-    for sql in (
-        "SELECT MIN(next_nudge_at) FROM items WHERE next_nudge_at IS NOT NULL",
-        "SELECT MIN(next_intensified_at) FROM accounts WHERE next_intensified_at IS NOT NULL",
-        f"SELECT MIN(o.next_attempt_at) FROM ({OUTBOX_HEADS}) AS o",
-        "SELECT MIN(next_prompt_at) FROM crisis_periods WHERE ended_at IS NULL",
-        "SELECT MIN(next_at) FROM intensified_slots WHERE next_at IS NOT NULL",  # O3 reminders, escalations
-    ):
-        ts = ctx.db.execute(sql).fetchone()[0]
-        if ts is not None:
-            candidates.append(from_epoch(max(ts, to_epoch(now) + 1)))
-    return min(candidates)
-
-
-def _oversight_times(ctx: Context) -> set[dt.time]:
-    """The accounts' prompt, reminder and escalation times (kept until the set of accounts changes)."""
-    accounts = ctx.accounts
-    cached = ctx.cache.get("oversight_times")
-    if cached is None or cached[0] is not accounts:  # type: ignore[index]
-        times = {parse_time(hm) for acc in accounts.values()
-                 for hm in (acc.policy.oversight.prompt_time, acc.policy.oversight.reminder_time,
-                            acc.policy.oversight.escalation_time)}
-        cached = ctx.cache["oversight_times"] = (accounts, times)
-    return cached[1]  # type: ignore[index,return-value]
+    """The earliest moment at which tick() could have something to do: the agenda's earliest time, or the
+    outbox's next retry (never earlier than a second from now)."""
+    now = to_epoch(ctx.now())
+    candidates = list(agenda.earliest(ctx).values())
+    retry = ctx.db.execute(f"SELECT MIN(o.next_attempt_at) FROM ({OUTBOX_HEADS}) AS o").fetchone()[0]
+    if retry is not None:
+        candidates.append(retry)
+    if not candidates:  # nothing planned at all (no accounts, no jobs): look again tomorrow
+        return ctx.calendar().local_midnight(ctx.today() + dt.timedelta(days=1))
+    return from_epoch(max(min(candidates), now + 1))

@@ -449,7 +449,8 @@ def two_factor_due(ctx: Context, account: Account, person: str, today: dt.date) 
 def daily(ctx: Context) -> list[Message]:
     """A5: remind every staff member without a valid two-factor attestation.
 
-    Called by every tick inside ``db.atomic()``; messages go to the outbox. Only on
+    A daily job of the scheduler agenda (bot/agenda.py: at the office's opening on business days), inside
+    ``db.atomic()``; messages go to the outbox. Only on
     business days, during office hours (so the first reminders after a first start in the
     evening come the next business morning, not at once or at midnight), at most one run a
     day; one reminder per person, account and month while it is due (so a missing

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.clock import from_epoch
-from bot.core import isolation, items, staff
+from bot.core import isolation, items, oversight, staff
 from bot.core.context import Context, Refused
 from bot.messages import Action, Message
 
@@ -76,6 +76,7 @@ def stop(ctx: Context, actor: str) -> dict:
         ctx.update("crisis_periods", period["id"], {"ended_at": now, "ended_by": actor, "next_prompt_at": None})
         ctx.set_state("crisis_since", None)
         restored = items.resume_after_crisis(ctx, period["started_at"])
+        oversight.replan(ctx)  # K1: the daily prompts held back during the crisis are due now
         summary = _summary(ctx, period["started_at"], now)
         ctx.audit(actor, "crisis.off", "", period=period["id"], summary=summary, restored_items=restored)
         for acc in ctx.accounts.values():

@@ -73,10 +73,9 @@ def forget_router(ctx: Context) -> None:
 def add_history(ctx: Context, answers: list[HistoryAnswer], answered_at: list[int], source: str) -> None:
     """Store answers (call inside db.atomic()) and teach the live router (a warm-up still at work reads
     them from the table when it is done)."""
-    ctx.db["history_answers"].insert_all(
-        {"question": a.question, "answer": a.answer, "answered_by": a.answered_by, "answered_at": ts, "source": source}
-        for a, ts in zip(answers, answered_at, strict=True)
-    )
+    ctx.db.conn.executemany(  # one prepared statement, no sqlite-utils table introspection (hot: every answer)
+        "INSERT INTO history_answers (question, answer, answered_by, answered_at, source) VALUES (?, ?, ?, ?, ?)",
+        [(a.question, a.answer, a.answered_by, ts, source) for a, ts in zip(answers, answered_at, strict=True)])
     r = ctx.cache.get("router")
     if r is not None:
         r.add_history(answers)  # type: ignore[attr-defined]
@@ -241,8 +240,19 @@ def stages(ctx: Context, account: Account, item: dict) -> list[Stage]:
 
 
 def _schedule(ctx: Context, account: Account, item: dict, stage: int = 0) -> dict:
+    """The item's reminder plan for its active deadline, computed once and stored with it (`nudge_plan`) when
+    the item is made or its deadline changes; the tick reads it and never recomputes it."""
     st = stages(ctx, account, item)
-    return {"nudge_stage": stage, "next_nudge_at": st[stage].at if stage < len(st) else None}
+    return {"nudge_stage": stage, "next_nudge_at": st[stage].at if stage < len(st) else None,
+            "nudge_plan": json.dumps([[p.at, p.kind] for p in st], separators=(",", ":"))}
+
+
+def _plan(ctx: Context, account: Account, item: dict) -> list[Stage]:
+    """The stored plan (an item stored before plans were, or after a policy change, gets it computed)."""
+    stored = item.get("nudge_plan")
+    if stored:
+        return [Stage(at, kind) for at, kind in json.loads(stored)]
+    return stages(ctx, account, item)
 
 
 # --------------------------------------------------------------------------- intake
@@ -310,10 +320,10 @@ def intake(
                 "assignee": assignee, "assigned_reason": reason,
                 "first_reply_due": to_epoch(first_reply_due(ctx, account, received)),
             }
+        if question:  # the reminder plan is stored with the item (one INSERT)
+            row |= _schedule(ctx, account, row)
         item_id = ctx.insert("items", row)
         row["id"] = item_id
-        if question:
-            ctx.update("items", item_id, _schedule(ctx, account, row))
         ctx.db.execute("UPDATE accounts SET last_activity_at = ? WHERE id = ?", [now, account.id])
         record_history(ctx, item_id, created_by or "uppsikt", "intake", None, row["status"], row.get("assignee"), "")
         if not question:  # R1: a synpunkt nobody is to answer is registered now (one to answer: with its answer)
@@ -495,11 +505,11 @@ def act(ctx: Context, actor: str, item_id: int, name: str, *, to: str = "", reas
             if not reason.strip():
                 raise ctx.refusal("item.no_reply_needs_reason")
             changes |= {"status": "closed", "closed_reason": reason.strip(), "next_nudge_at": None}
+        after = item | changes  # the new deadline's reminder plan is stored in the same UPDATE
+        if after["status"] in OPEN_STATUSES and (after["status"] != before or "first_reply_due" in changes):
+            changes |= _schedule(ctx, account, after)
         ctx.update("items", item_id, changes)
         item = get(ctx, item_id)
-        if item["status"] in OPEN_STATUSES and (item["status"] != before or "first_reply_due" in changes):
-            ctx.update("items", item_id, _schedule(ctx, account, item))
-            item = get(ctx, item_id)
         record_history(ctx, item_id, actor, name, before, item["status"], item["assignee"], reason)
         ctx.audit(actor, f"item.{name}", f"item:{item_id}", to=to or None, reason=reason or None,
                   author=item["answered_by"] if name == "answered" else None,
@@ -555,14 +565,15 @@ def _item_tick(ctx: Context, item: dict, now: int) -> list[Message]:
     if account is None:  # the account was closed: nothing more to remind about on it
         ctx.update("items", item["id"], {"next_nudge_at": None})
         return []
-    st = stages(ctx, account, item)
+    st = _plan(ctx, account, item)
     due = [i for i in range(item["nudge_stage"], len(st)) if st[i].at <= now]
     if not due:
         ctx.update("items", item["id"], _schedule(ctx, account, item, item["nudge_stage"]))
         return []
     idx = due[-1]
     out = _stage_messages(ctx, account, item, st[idx])
-    ctx.update("items", item["id"], _schedule(ctx, account, item, idx + 1))
+    following = st[idx + 1].at if idx + 1 < len(st) else None
+    ctx.update("items", item["id"], {"nudge_stage": idx + 1, "next_nudge_at": following})
     for m in out:
         ctx.emit(m)
     return out

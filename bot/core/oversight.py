@@ -89,7 +89,10 @@ def log_check(ctx: Context, account_id: str, person: str, note: str = "", via: s
         "person": person, "note": note.strip(), "via": via,
     }
     with ctx.db.atomic():
-        ctx.db["oversight_log"].insert(row)
+        ctx.insert("oversight_log", row)
+        # The agenda: today's reminder and escalation are not needed any more (nothing held back due now).
+        ctx.db.execute("UPDATE accounts SET next_oversight_at = ? WHERE id = ? AND next_oversight_at > ?",
+                       [next_step(ctx, account, now, checked=True), account.id, row["checked_at"]])
         # O3: a check answers every intensified slot of the account that is due and still open.
         ctx.db.execute(
             "UPDATE intensified_slots SET checked_at = ?, checked_by = ?, next_at = NULL "
@@ -160,15 +163,20 @@ def _today(ctx: Context, day: dt.date) -> _Today:
     return today
 
 
-def tick(ctx: Context) -> list[Message]:
-    """Due prompts, reminders and escalations for today (call inside db.atomic()).
+def start_day(ctx: Context) -> None:
+    """The day's first tick (the daily jobs after midnight): yesterday's remembered facts are dropped and
+    today's watch days computed, whether or not an oversight step is due yet."""
+    _today(ctx, ctx.today())
 
-    The scheduler calls this every minute (the simulator at every moment something
-    falls due), so a tick with nothing to do must cost little whatever the number of
-    accounts: the intensified watches due, today's dispatch keys already claimed and
-    the accounts already checked today are each read with one query (and what is read
-    is remembered for the rest of the day: a claimed key or a logged check stays so),
-    and the responsible person is looked up only for a message that is actually sent.
+
+def tick(ctx: Context, slots: bool = True) -> list[Message]:
+    """Due prompts, reminders and escalations (call inside db.atomic()).
+
+    The agenda (bot/agenda.py) calls this only when an account's next oversight step or intensified prompt
+    is due (or, with `slots`, an intensified check's reminder), and only the accounts whose step is due are
+    looked at: today's dispatch keys already claimed and the accounts already checked today are each read
+    with one query, the responsible person is looked up only for a message actually sent, and each due
+    account's next step is stored (`next_step`) for the agenda.
     """
     now = ctx.now()
     ts = to_epoch(now)
@@ -176,15 +184,22 @@ def tick(ctx: Context) -> list[Message]:
     clock_time = now.time()
     iso = day.isoformat()
     out: list[Message] = []
-    intensified = {r[0] for r in ctx.db.execute(
-        "SELECT id FROM accounts WHERE next_intensified_at IS NOT NULL AND next_intensified_at <= ?", [ts])}
+    steps: set[str] = set()
+    intensified: set[str] = set()
+    for aid, step_at, intensified_at in ctx.db.execute(
+            "SELECT id, next_oversight_at, next_intensified_at FROM accounts "
+            "WHERE next_oversight_at <= ? OR next_intensified_at <= ?", [ts, ts]):
+        if step_at is not None and step_at <= ts:
+            steps.add(aid)
+        if intensified_at is not None and intensified_at <= ts:
+            intensified.add(aid)
     today = _today(ctx, day)
     claimed, checked = today.claimed, today.checked
     keys: list[str] = []
     unchecked: list[str] = []
     active: list[Account] = []
     for account in today.watched:
-        if account.id in today.settled:
+        if account.id not in steps or account.id in today.settled:
             continue
         pol = account.policy.oversight
         prompt_due = clock_time >= _time_of(pol.prompt_time)
@@ -216,23 +231,77 @@ def tick(ctx: Context) -> list[Message]:
             today.settled.add(account.id)  # nothing more today, whatever the time
         else:
             todo.add(account.id)
+    failed: set[str] = set()
+    paused = bool(todo) and paused_by_crisis(ctx)  # read once per tick, not once per account
     for account in ctx.accounts.values():
-        if account.id not in todo and account.id not in intensified:
+        if (account.id not in todo or paused) and account.id not in intensified:
             continue
         # Each account is its own unit of work: a failure rolls back and is reported for it alone.
         sent = isolation.run(
             ctx, f"oversight:{account.id}", ctx.t("duty.unit.oversight", account=ctx.label(account)),
             lambda account=account: _account_tick(ctx, account, now, account.id in intensified,
-                                                  account.id in todo, claimed, checked, today.installed), None)
+                                                  account.id in todo and not paused, claimed, checked,
+                                                  today.installed), None)
         if sent is None:
+            failed.add(account.id)
             if account.id in intensified:  # tried again in an hour, not at every tick (nor every simulated second)
                 ctx.update("accounts", account.id, {"next_intensified_at": ts + isolation.RETRY_SECONDS})
             continue
         out += sent
-    followups = _slot_followups(ctx, now)  # O3: intensified checks not logged
+    if steps:
+        _plan_steps(ctx, steps, now, checked, failed & todo, today.settled)
+    followups = _slot_followups(ctx, now) if slots else []  # O3: intensified checks not logged
     for m in followups:
         ctx.emit(m)
     return out + followups
+
+
+def next_step(ctx: Context, account: Account, now: dt.datetime, checked: bool = False) -> int:
+    """The agenda's time for the account's next oversight step after `now` (epoch seconds): today's prompt,
+    reminder or escalation still to come (only the prompt when the account was checked today), else the
+    first step of its next watch day (O1, O2)."""
+    pol = account.policy.oversight
+    cal = ctx.calendar(account.policy)
+    times = [_time_of(pol.prompt_time), _time_of(pol.reminder_time), _time_of(pol.escalation_time)]
+    ts = to_epoch(now)
+    day = now.date()
+    if is_watch_day(ctx, account, day):
+        later = [at for at in (to_epoch(cal.at(day, t)) for t in (times[:1] if checked else times)) if at > ts]
+        if later:
+            return min(later)
+    for _ in range(400):  # O2: never more than max_days_without_check days apart
+        day += dt.timedelta(days=1)
+        if is_watch_day(ctx, account, day):
+            return min(to_epoch(cal.at(day, t)) for t in times)
+    return ts + 86400
+
+
+def _plan_steps(ctx: Context, due: set[str], now: dt.datetime, checked: set[str], failed: set[str],
+                settled: set[str]) -> None:
+    """Store the next step of each account whose step was due (an account whose step failed is tried again
+    an hour later; one no longer watched has none). An account whose next step is on a later day has nothing
+    more to do today (`settled`)."""
+    ts = to_epoch(now)
+    tomorrow = to_epoch(ctx.calendar().local_midnight(now.date() + dt.timedelta(days=1)))
+    rows = []
+    for aid in sorted(due):
+        account = ctx.accounts.get(aid)
+        if account is None:
+            rows.append((None, aid))
+        elif aid in failed:
+            rows.append((ts + isolation.RETRY_SECONDS, aid))
+        else:
+            step = next_step(ctx, account, now, aid in checked)
+            if step >= tomorrow:
+                settled.add(aid)
+            rows.append((step, aid))
+    ctx.db.conn.executemany("UPDATE accounts SET next_oversight_at = ? WHERE id = ?", rows)
+
+
+def replan(ctx: Context) -> None:
+    """Every account's next step is due now: what was held back is looked at again (the end of a crisis,
+    which paused the daily prompts, K1). Call inside db.atomic()."""
+    ctx.db.execute("UPDATE accounts SET next_oversight_at = ? WHERE next_oversight_at IS NOT NULL", [ctx.now_ts()])
 
 
 def _account_tick(ctx: Context, account: Account, now: dt.datetime, intensified: bool, todo: bool,
@@ -242,7 +311,7 @@ def _account_tick(ctx: Context, account: Account, now: dt.datetime, intensified:
     out: list[Message] = []
     if intensified:
         out += _intensified(ctx, account, now)
-    if todo and not paused_by_crisis(ctx):
+    if todo:  # not while crisis mode pauses the daily prompts (the caller asks, K1)
         out += _daily_messages(ctx, account, day, clock_time, iso, claimed, checked, installed)
     for m in out:
         ctx.emit(m)

@@ -25,9 +25,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-from bot.core.monthly import BUCKETS, Month, MonthFigures  # noqa: E402
+from bot.core.monthly import BUCKETS, MonthFigures  # noqa: E402
+from bot.report.labels import Tr, month_label, month_name, pct  # noqa: E402,F401 (kept importable from here)
 
-Tr = Callable[..., str]
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {
@@ -79,20 +79,6 @@ def _chart(name: str, fig: Figure, alt: str) -> Chart:
         return Chart(name, _bytes(fig, "png"), _bytes(fig, "svg"), alt)
     finally:
         plt.close(fig)
-
-
-def month_name(tr: Tr, month: Month) -> str:
-    """'november 2026' (in the catalogue's language)."""
-    names = tr("monthly.months").split(",")
-    return tr("monthly.month_name", name=names[month.month - 1], year=month.year)
-
-
-def month_label(tr: Tr, figures: MonthFigures) -> str:
-    return month_name(tr, figures.month)
-
-
-def pct(value: float | None, tr: Tr) -> str:
-    return tr("monthly.no_share") if value is None else f"{round(value * 100)} %"
 
 
 # --------------------------------------------------------------------------- calendar

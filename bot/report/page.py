@@ -16,6 +16,7 @@ from bot.core.context import Context
 from bot.core.monthly import BUCKETS, Month, MonthFigures, month_figures
 from bot.htmlkit import BASE_CSS, TABLE_CSS, e, page, table
 from bot.i18n import catalogue, t
+from bot.report import labels
 from bot.report.charts import Chart, Tr, all_charts, month_label, pct
 
 PAGE_CSS = BASE_CSS + TABLE_CSS + (
@@ -48,8 +49,7 @@ def _late(figures: MonthFigures, tr: Tr, lang: str, month: str) -> str:
             f'<p class="late-intake">{e(text)}</p>')
 
 
-def translator(lang: str) -> Tr:
-    return lambda key_, /, **values: t(key_, lang, **values)
+translator = labels.translator
 
 
 def _ground_label(lang: str):

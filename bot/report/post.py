@@ -18,21 +18,21 @@ import logging
 
 from bot.clock import from_epoch
 from bot.core.context import Context
-from bot.core.monthly import Month
+from bot.core.monthly import Month, MonthFigures, month_figures
+from bot.report.labels import month_label, pct, translator
 from bot.messages import Action, Attachment, Message
 
 log = logging.getLogger("uppsikt.report")
 
-# bot.report.page (and so matplotlib) is imported only when a report is made: the daily job asks
+# bot.report.page (and so matplotlib) is imported only when a report is drawn: the daily job asks
 # `monthly_post_due` every day, and a plain tick must stay cheap.
+DEFERRED = "deferred_report_figures"  # ctx.cache: month key -> (figures, language, reminder time)
 
 
-def key_fields(rendered, lang: str) -> tuple[tuple[str, str], ...]:
-    from bot.report import page
-    from bot.report.charts import pct
-
-    tr = page.translator(lang)
-    f = rendered.figures
+def key_fields(figures, lang: str) -> tuple[tuple[str, str], ...]:
+    """The post's key figures (label, value) from the month's figures (no drawing needed)."""
+    tr = translator(lang)
+    f = figures
     fr, fa = f.total("first_reply"), f.total("full_answer")
     share = f.watched / f.watch_days if f.watch_days else None
 
@@ -59,14 +59,21 @@ def full_report_link(ctx: Context, month: Month):
 
 
 def monthly_message(ctx: Context, month: Month, to: str) -> Message:
-    from bot.report import page
-    from bot.report.charts import month_label
-
+    """The monthly post. Its text and key figures come from the month's figures; its attachments (the summary
+    chart and the full HTML report, drawn with matplotlib: the costly part) are drawn here, unless the
+    context defers drawing (`defer_drawing`: the simulator), which keeps the figures to draw them on demand
+    (`deferred_attachments`) with the same result."""
     lang = ctx.lang
-    rendered = page.render_month(ctx, month, lang)
-    tr = page.translator(lang)
-    label = month_label(tr, rendered.figures)
-    summary = rendered.charts["summary"]
+    figures = month_figures(ctx, month)
+    reminder = ctx.settings.policy.oversight.reminder_time
+    tr = translator(lang)
+    label = month_label(tr, figures)
+    deferred = ctx.cache.get(DEFERRED)
+    if isinstance(deferred, dict):
+        deferred[month.key] = (figures, lang, reminder)
+        attachments: tuple[Attachment, ...] = ()
+    else:
+        attachments = drawn_attachments(figures, lang, reminder)
     link = full_report_link(ctx, month)
     if link is None:  # no public address or secret: how IT makes the full report
         full, actions = tr("monthly.post.full_report", key=month.key), ()
@@ -77,15 +84,40 @@ def monthly_message(ctx: Context, month: Month, to: str) -> Message:
     return Message(
         kind="monthly_report", to=to,
         text=tr("monthly.post.text", month=label) + "\n" + full,
-        fields=key_fields(rendered, lang),
+        fields=key_fields(figures, lang),
         actions=actions,
-        attachments=(
-            Attachment.of(f"uppsikt-{month.key}-sammanfattning.png", "image/png", summary.png,
-                          title=tr("monthly.post.alt", month=label), alt=summary.alt),
-            Attachment.of(f"uppsikt-rapport-{month.key}.html", "text/html", rendered.html.encode("utf-8"),
-                          title=tr("monthly.title", municipality=rendered.figures.municipality, month=label)),
-        ),
+        attachments=attachments,
     )
+
+
+def drawn_attachments(figures: MonthFigures, lang: str, reminder: str) -> tuple[Attachment, ...]:
+    """The post's files: the summary chart (PNG, with its text alternative) and the full HTML report."""
+    from bot.report import page  # matplotlib: only when a report is drawn
+
+    rendered = page.render(figures, lang, reminder)
+    tr = translator(lang)
+    label = month_label(tr, figures)
+    summary = rendered.charts["summary"]
+    key = figures.month.key
+    return (
+        Attachment.of(f"uppsikt-{key}-sammanfattning.png", "image/png", summary.png,
+                      title=tr("monthly.post.alt", month=label), alt=summary.alt),
+        Attachment.of(f"uppsikt-rapport-{key}.html", "text/html", rendered.html.encode("utf-8"),
+                      title=tr("monthly.title", municipality=figures.municipality, month=label)),
+    )
+
+
+def defer_drawing(ctx: Context) -> None:
+    """From now on monthly posts are made without their attachments; the figures are kept per month so that
+    `deferred_attachments` draws them when they are wanted (the simulator: a year needs no charts)."""
+    ctx.cache.setdefault(DEFERRED, {})
+
+
+def deferred_attachments(ctx: Context, key: str) -> tuple[Attachment, ...]:
+    """The attachments a deferred monthly post of month `key` ('2027-03') would have had, drawn now from the
+    figures as they were when it was posted; KeyError when no post of that month was deferred."""
+    figures, lang, reminder = ctx.cache[DEFERRED][key]  # type: ignore[index]
+    return drawn_attachments(figures, lang, reminder)
 
 
 def _watched_since(ctx: Context):

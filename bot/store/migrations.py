@@ -546,3 +546,22 @@ def m012_snapshots_files(db: Database) -> None:
         ALTER TABLE snapshots ADD COLUMN objects INTEGER NOT NULL DEFAULT 0;
         """
     )
+
+
+@migrations()
+def m013_agenda_next_steps(db: Database) -> None:
+    """Issue 17 point 3: the scheduler agenda. Each account's next oversight step (prompt, reminder,
+    escalation) and each open item's whole reminder plan are stored when they are made or change, and the
+    daily jobs keep their next run, so a tick reads what is due from indexes and recomputes nothing."""
+    db.executescript(
+        """
+        ALTER TABLE accounts ADD COLUMN next_oversight_at INTEGER;
+        ALTER TABLE items ADD COLUMN nudge_plan TEXT;
+        CREATE TABLE IF NOT EXISTS jobs (
+            name TEXT PRIMARY KEY,
+            next_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS idx_accounts_next_oversight_at ON accounts(next_oversight_at);
+        CREATE INDEX IF NOT EXISTS idx_accounts_next_intensified_at ON accounts(next_intensified_at);
+        """
+    )

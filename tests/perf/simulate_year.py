@@ -3,6 +3,10 @@
 Prints wall time, CPU time (steadier than wall time on a shared machine), the
 number of scheduler ticks, messages sent and the process's peak resident memory. Usage:
     python tests/perf/simulate_year.py [--accounts N] [--questions-per-day Q] [--year 2027] [--profile FILE]
+                                       [--count-sql]
+
+With --count-sql every SQL statement the bot runs is counted (sqlite3's trace callback: a little slower) and
+the statements per tick, per scenario event and per idle tick are printed.
 
 Goal (issue 6): a year of a 50-account municipality in under 10 s.
 
@@ -17,6 +21,9 @@ import argparse
 import cProfile
 import dataclasses
 import datetime as dt
+import os
+import platform
+import sqlite3
 import sys
 import time
 import resource
@@ -85,19 +92,38 @@ def main() -> None:
     ap.add_argument("--questions-per-day", type=int, default=1)
     ap.add_argument("--year", type=int, default=2027)
     ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the run to FILE (slower)")
+    ap.add_argument("--count-sql", action="store_true", help="count the SQL statements run (slower)")
     args = ap.parse_args()
     settings = scaled_settings(args.accounts) if args.accounts else load_settings(DEFAULT_CONFIG)
     scenario = build_scenario(settings, args.year, args.questions_per_day)
-    ticks = 0
+    ticks = idle_ticks = statements = tick_statements = idle_statements = 0
     tick = Bot.tick
+    build = simulate.build
+
+    def counting_build(*a, **kw):
+        bot = build(*a, **kw)
+        if args.count_sql:
+            def trace(_sql: str) -> None:
+                nonlocal statements
+                statements += 1
+            bot.db.conn.set_trace_callback(trace)
+        return bot
 
     def counted(self):
-        nonlocal ticks
+        nonlocal ticks, idle_ticks, tick_statements, idle_statements
         ticks += 1
-        return tick(self)
+        before = statements
+        out = tick(self)
+        tick_statements += statements - before
+        if not out:
+            idle_ticks += 1
+            idle_statements += statements - before
+        return out
 
     Bot.tick = counted
+    simulate.build = counting_build
     profiler = cProfile.Profile() if args.profile else None
+    load_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
     cpu0, t0 = time.process_time(), time.perf_counter()
     if profiler:
         profiler.enable()
@@ -107,15 +133,25 @@ def main() -> None:
         profiler.dump_stats(args.profile)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     Bot.tick = tick
+    simulate.build = build
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
     kinds: dict[str, int] = {}
     for r in records:
         kinds[r.message.kind] = kinds.get(r.message.kind, 0) + 1
+    print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; "
+          f"load average at the start {load_start}, at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"simulated year {args.year}: {len(settings.accounts)} accounts, {len(scenario.events)} events, "
           f"{bot.db['items'].count} items")
     print(f"wall time: {wall:.2f} s (CPU {cpu:.2f} s), {ticks} scheduler ticks")
     print(f"messages sent: {len(records)}  " + ", ".join(f"{k}={v}" for k, v in sorted(kinds.items())))
     print(f"peak resident memory of the process: {peak_kb / 1024:.1f} MB")
+    if args.count_sql:
+        events = len(scenario.events)
+        print(f"SQL statements: {statements:,} in all, {statements / events:.1f} per scenario event; "
+              f"ticks {tick_statements:,} ({tick_statements / max(ticks, 1):.1f} per tick); "
+              f"{idle_ticks:,} ticks sent nothing ({idle_statements / max(idle_ticks, 1):.2f} statements each); "
+              f"outside ticks (entry points, delivery) {statements - tick_statements:,} "
+              f"({(statements - tick_statements) / events:.1f} per event)")
 
 
 if __name__ == "__main__":

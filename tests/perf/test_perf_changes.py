@@ -49,17 +49,19 @@ def test_a_rolled_back_tick_loses_no_prompt(harness, monkeypatch):
     h = harness(local(2026, 12, 7, 8, 0))
     h.run_until(local(2026, 12, 7, 8, 20))
     h.clock.set(local(2026, 12, 7, 8, 30))
-    real = items.tick
+    real = h.ctx.set_state
 
-    def broken(ctx, batch=500):
-        raise RuntimeError("the disk is full")
+    def broken(key, value):  # the tick's last write, after the prompts (the agenda calls items.tick only
+        if key == "last_tick":  # when an item's reminder is due, and none is here)
+            raise RuntimeError("the disk is full")
+        return real(key, value)
 
-    monkeypatch.setattr(items, "tick", broken)
+    monkeypatch.setattr(h.ctx, "set_state", broken)
     with pytest.raises(RuntimeError):
         h.bot.tick()  # the prompts were claimed and emitted, then the whole tick rolled back
     assert h.sent("oversight_prompt") == []
     assert h.ctx.db.execute("SELECT COUNT(*) FROM dispatched WHERE key LIKE 'prompt:%'").fetchone()[0] == 0
-    monkeypatch.setattr(items, "tick", real)
+    monkeypatch.setattr(h.ctx, "set_state", real)
     h.bot.tick()
     assert len(h.sent("oversight_prompt")) == 4
     h.bot.tick()
