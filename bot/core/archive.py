@@ -508,7 +508,8 @@ def cmd_arkiv(ctx: Context, actor: str, words: list[str], channel: str | None) -
         elif "object" in opts:
             hold = set_hold(ctx, actor, " ".join(rest), object_id=int(opts["object"]))
         else:
-            account_id, rest = account_arg(ctx, rest, channel, "archive.bad_target")
+            # the account is always named: a hold is a decision, never taken from the channel by a typo
+            account_id, rest = account_arg(ctx, rest, None, "archive.bad_target")
             hold = set_hold(ctx, actor, " ".join(rest), account_id=account_id)
         account = ctx.label(hold["account_id"])
         if hold["object_id"] is None:

@@ -731,6 +731,55 @@ def _archive_hits(ctx: Context, query: str, lo: int | None, hi: int | None, acco
     return out
 
 
+RELEASE_FIELDS = (
+    "record_type", "record_label", "id", "item_id", "object_id", "version", "versions", "kind", "state", "own",
+    "date", "account_id", "account_name", "author", "text", "answer", "permalink", "ground", "decided_by", "events",
+)
+
+
+def release_rows(ctx: Context, results: list[dict]) -> list[dict]:
+    """A release request (utlämnande, R7): exactly the hits of `search`, in its order, each with its whole text
+    instead of the excerpt: an item with its answer, a removal record with its ground and who decided, an
+    archived version with the object's events (captured, edited, hidden, deleted, removed, registered...)."""
+    out = []
+    for r in results:
+        row = {f: None for f in RELEASE_FIELDS} | {k: r.get(k) for k in RELEASE_FIELDS if k in r}
+        row["events"] = []
+        if r["record_type"] == "archive":
+            version = ctx.db.execute("SELECT text FROM archive_versions WHERE object_id = ? AND version = ?",
+                                     [r["object_id"], r["version"]]).fetchone()
+            obj = archive.get(ctx, r["object_id"]) or {}
+            row |= {"text": version[0] if version else "", "permalink": obj.get("permalink", "")}
+            row["events"] = [{"kind": e["kind"], "at": _iso(e["at"]), "actor": e["actor"],
+                              "detail": json.loads(e["detail"] or "{}")} for e in archive.events(ctx, r["object_id"])]
+        elif r["status"] == "removed":  # a removal record
+            rem = ctx.db["removals"].get(r["id"])
+            row |= {"text": rem["text"], "permalink": rem["permalink"], "ground": rem["ground"],
+                    "decided_by": _who(ctx, rem["decided_by"]), "state": "removed"}
+        else:
+            item = ctx.db["items"].get(r["id"])
+            row |= {"text": item["text"], "answer": item["answer"] or "", "permalink": item["permalink"],
+                    "kind": item["kind"]}
+        out.append(row)
+    return out
+
+
+def release_csv(ctx: Context, rows: list[dict], delimiter: str = ";") -> str:
+    """The release rows as CSV for Excel (UTF-8 with BOM, semicolons); events as one line each in their cell."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow([ctx.t(f"archive.field.{f}") for f in RELEASE_FIELDS])
+    for row in rows:
+        cells = []
+        for f in RELEASE_FIELDS:
+            value = row[f]
+            if f == "events":
+                value = "\n".join(f"{e['at'][:16].replace('T', ' ')} {e['kind']} ({e['actor']})" for e in value)
+            cells.append("" if value is None else value)
+        writer.writerow(cells)
+    return "\ufeff" + buf.getvalue()
+
+
 def render_search(ctx: Context, query: str, results: list[dict], limit: int | None = None) -> str:
     if not results:
         return ctx.t("records.search_none", query=query)
