@@ -403,6 +403,42 @@ def weed(ctx: Context) -> int:
     return weeded
 
 
+# --------------------------------------------------------------------------- erasure requests (GDPR art. 17)
+
+
+def erasable(ctx: Context, fold_function: str, name: str, erased_items: set[int]) -> list[int]:
+    """The archived objects an erasure request for the author `name` (folded by the SQL function
+    `fold_function`) empties: the author's own writing that is no public record to keep: never the
+    municipality's own, never registered or removed ones, never direct messages (R6), never under a legal
+    hold, and only where the item it became is erased now (or gone already)."""
+    on_hold = held_accounts(ctx)
+    held = held_objects(ctx)
+    rows = ctx.db.query(
+        f"SELECT o.* FROM archive_objects o WHERE {fold_function}(o.author) = ? AND o.own = 0 AND o.record = 0 "
+        "AND o.kind != 'dm' AND NOT EXISTS (SELECT 1 FROM archive_events e WHERE e.object_id = o.id "
+        "AND e.kind IN ('removed', 'registered')) ORDER BY o.id", [name])
+    out = []
+    for o in rows:
+        if o["account_id"] in on_hold or o["id"] in held:
+            continue
+        if o["item_id"] is not None and o["item_id"] not in erased_items and ctx.db.execute(
+                "SELECT 1 FROM items WHERE id = ?", [o["item_id"]]).fetchone():
+            continue  # its item is kept (a record, open, in a crisis): so is the archived content
+        out.append(int(o["id"]))
+    return out
+
+
+def erase(ctx: Context, object_ids: list[int], actor: str) -> None:
+    """Empty the objects' every version (text and original JSON) and the author's name and platform id; the row
+    and its events stay, with a `weeded` event saying it was an erasure request (call inside db.atomic())."""
+    now = ctx.now_ts()
+    for object_id in object_ids:
+        ctx.db.execute("UPDATE archive_versions SET text = '', raw_json = '' WHERE object_id = ?", [object_id])
+        ctx.db.execute("UPDATE archive_objects SET author = '', author_id = '', permalink = '', "
+                       "weeded_at = COALESCE(weeded_at, ?) WHERE id = ?", [now, object_id])
+        mark(ctx, object_id, "weeded", actor=actor, at=now, reason="erasure")
+
+
 # --------------------------------------------------------------------------- search (R7)
 
 
@@ -527,6 +563,6 @@ def cmd_arkiv(ctx: Context, actor: str, words: list[str], channel: str | None) -
 COMMANDS = {"arkiv": cmd_arkiv}
 
 
-__all__ = ["COMMANDS", "EVENT_KINDS", "capture", "cmd_arkiv", "describe_hold", "capture_item", "events", "find", "get", "held_accounts", "held_items",
+__all__ = ["COMMANDS", "EVENT_KINDS", "capture", "cmd_arkiv", "describe_hold", "capture_item", "erasable", "erase", "events", "find", "get", "held_accounts", "held_items",
            "holds", "latest_version", "mark", "matches", "may_hold", "object_for_item", "of_item", "platform_write_done",
            "published", "registered", "release_hold", "removed", "set_hold", "show", "versions", "weed"]

@@ -327,3 +327,42 @@ def test_cli_sets_lists_and_releases_a_hold_and_refuses_in_swedish(h, capsys):
     assert code == 0 and "hävt" in out
     code, out, _ = cli(capsys, h, "archive", "holds")
     assert code == 0 and "Inga gallringsstopp" in out
+
+
+# --------------------------------------------------------------------------- erasure requests (GDPR art. 17)
+
+
+def test_an_erasure_request_empties_the_archive_too_and_a_legal_hold_keeps(h, capsys):
+    """`uppsikt forget` erased the items but the archive kept every version and the name: now the archived
+    posts and comments that are no record are emptied too, earlier versions included; a legal hold keeps."""
+    cid = f"{POST_ID}_81"
+    deliver(h, feed(comment(cid, "Fin bild på torget!", name="Kalle Karlsson")))
+    deliver(h, feed(comment(cid, "Fin bild på torget, Lena!", verb="edited", name="Kalle Karlsson")))
+    kept = f"{POST_ID}_82"
+    deliver(h, feed(comment(kept, "Tråkig bild på bron.", name="Kalle Karlsson")))
+    for ext in (cid, kept):
+        item = h.bot.item_for_message("facebook", ext)
+        if h.ctx.item(item)["status"] != "noted":
+            assert h.bot.action(LENA, "no_reply", str(item), reason="Inget att svara på").ok
+    edit_item = next(r["id"] for r in h.ctx.db.query("SELECT id FROM items WHERE external_id LIKE ?", [f"{cid}:edit:%"]))
+    assert h.bot.action(LENA, "no_reply", str(edit_item), reason="Inget att svara på").ok \
+        or h.ctx.item(edit_item)["status"] == "noted"
+    held_item = h.bot.item_for_message("facebook", kept)
+    assert h.bot.command(ARKIVARIE, f"/arkiv stoppa ärende={held_item} Tvist om bron").ok
+
+    code, out, _ = cli(capsys, h, "forget", "--author", "Kalle Karlsson", "--dry-run")
+    assert code == 0 and "I arkivet skulle 1 inlägg och kommentarer tömmas" in out
+    assert "1 omfattas av ett gallringsstopp" in out
+    code, out, _ = cli(capsys, h, "forget", "--author", "Kalle Karlsson", "--by", "registrator@example.se")
+    assert code == 0 and "I arkivet: 1 inlägg och kommentarer är tömda" in out
+
+    obj = archive.find(h.ctx, "facebook", cid)
+    assert [v["text"] for v in archive.versions(h.ctx, obj["id"])] == ["", ""]
+    assert (obj["author"], obj["author_id"]) == ("", "")
+    weeded = archive.events(h.ctx, obj["id"])[-1]
+    assert weeded["kind"] == "weeded" and json.loads(weeded["detail"]) == {"reason": "erasure"}
+    assert weeded["actor"] == "registrator@example.se"
+    assert h.bot.command(LENA, "/sök bild på torget").data["results"] == []
+    held = archive.find(h.ctx, "facebook", kept)
+    assert archive.versions(h.ctx, held["id"])[0]["text"] == "Tråkig bild på bron." and held["author"]
+    assert h.ctx.db["items"].count_where("id = ?", [held_item]) == 1
