@@ -29,7 +29,7 @@ def test_every_cited_test_exists():
     for row in ROWS.values():
         last_file = None
         for ref in re.findall(r"`([^`]+)`", row):
-            m = re.fullmatch(r"((?:unit|scenario|meta)/test_\w+\.py)?(?:::(\w+))?(?: \(.*\))?", ref)
+            m = re.fullmatch(r"((?:unit|scenario|meta|archive)/test_\w+\.py)?(?:::(\w+))?(?: \(.*\))?", ref)
             if not m or not (m.group(1) or m.group(2)):
                 continue
             last_file = m.group(1) or last_file
