@@ -15,8 +15,8 @@ intake, Slack) is archived as it arrives (`capture_item`).
 
 Retention (R5, `weed`): an object of minor importance (not registered or removed, no item kept, not a direct
 message, not an own reply to something kept) has its versions' text and original JSON emptied once nothing
-has happened to it for the account's `records.retention_days`; a `weeded` event is recorded and the object
-row and its events stay. A legal hold (`set_hold`, `/arkiv stoppa`, `uppsikt archive hold`) on an account or
+has happened to it for the account's `records.retention_days` and a snapshot of the account (R4) taken since
+has kept it; a `weeded` event is recorded and the object row and its events stay. A legal hold (`set_hold`, `/arkiv stoppa`, `uppsikt archive hold`) on an account or
 an object stops weeding of the archive and of the items it covers.
 
 Search (R7, `matches`): an FTS5 trigram index over archive_versions.text (migration m011, bot/store/fts.py
@@ -362,7 +362,9 @@ def weed(ctx: Context) -> int:
     Kept: what is registered (`record`) or was removed under the removal rules; an object whose item still
     exists (the items' weeding keeps records, open and crisis items); direct messages (R6); an own reply to
     something kept (R1: the answer goes with the question); anything under a legal hold, on the object or its
-    account. The period counts from the last event in the object's life (an edit, a hide, a deletion)."""
+    account. The period counts from the last event in the object's life (an edit, a hide, a deletion), and
+    only what a snapshot of the account (R4, table `snapshots`) has already covered is weeded: nothing posted
+    after the account's latest snapshot, nothing on an account that has none."""
     now = ctx.now_ts()
     on_hold = held_accounts(ctx)
     held = held_objects(ctx)
@@ -374,7 +376,10 @@ def weed(ctx: Context) -> int:
             continue
         acc = ctx.accounts.get(account_id)
         days = (acc.policy if acc else ctx.settings.policy).records.retention_days
-        cutoff = now - days * 86400
+        snapshot = ctx.db.execute("SELECT MAX(taken_at) FROM snapshots WHERE account_id = ?", [account_id]).fetchone()[0]
+        if snapshot is None:
+            continue  # no snapshot (R4) of the account yet: nothing may go before one has kept the account's content
+        cutoff = min(now - days * 86400, snapshot)
         candidates = list(ctx.db.query(
             "SELECT o.* FROM archive_objects o WHERE o.account_id = ? AND o.weeded_at IS NULL AND o.record = 0 "
             "AND o.kind != 'dm' AND o.created_at < ? "
@@ -454,7 +459,7 @@ def matches(ctx: Context, query: str, *, lo: int | None = None, hi: int | None =
             account: str | None = None) -> list[dict]:
     """Every archived version whose text contains `query` (case-folded like `records.search`, % and _
     literal): one row per (object, version) with the object's fields, `version`, `versions` (how many the
-    object has), `text` and `version_id`. `lo`/`hi` bound when the object was posted (epoch seconds)."""
+    object has), `text`, `version_id` and `item_kept` (1: the item it became still exists). `lo`/`hi` bound when the object was posted (epoch seconds)."""
     query = query.strip()
     if not query:
         return []
@@ -476,7 +481,8 @@ def matches(ctx: Context, query: str, *, lo: int | None = None, hi: int | None =
         clauses.append("o.account_id = ?")
         args.append(account)
     sql = ("SELECT o.*, v.id AS version_id, v.version AS version, v.text AS text, v.captured_at AS version_at, "
-           "(SELECT MAX(version) FROM archive_versions w WHERE w.object_id = o.id) AS versions "
+           "(SELECT MAX(version) FROM archive_versions w WHERE w.object_id = o.id) AS versions, "
+           "(o.item_id IS NOT NULL AND EXISTS (SELECT 1 FROM items i WHERE i.id = o.item_id)) AS item_kept "
            "FROM archive_versions v JOIN archive_objects o ON o.id = v.object_id WHERE " + " AND ".join(clauses) +
            " ORDER BY o.created_at DESC, o.id DESC, v.version DESC")
     return list(ctx.db.query(sql, args))

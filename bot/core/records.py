@@ -707,14 +707,9 @@ def _item_states(ctx: Context, hits: list[dict]) -> None:
 
 def _archive_hits(ctx: Context, query: str, lo: int | None, hi: int | None, account: str | None) -> list[tuple[int, dict]]:
     out: list[tuple[int, dict]] = []
-    items_kept: dict[int, bool] = {}
     for row in archive.matches(ctx, query, lo=lo, hi=hi, account=account):
-        if row["item_id"] is not None and row["version"] == 1:
-            if row["item_id"] not in items_kept:
-                items_kept[row["item_id"]] = ctx.db.execute("SELECT 1 FROM items WHERE id = ?",
-                                                            [row["item_id"]]).fetchone() is not None
-            if items_kept[row["item_id"]]:
-                continue  # the item's own hit shows the text as it was taken in
+        if row["item_kept"] and row["version"] == 1:
+            continue  # the item's own hit shows the text as it was taken in
         kind = ctx.t(f"archive.kind.{row['kind']}") if row["kind"] in ("post", "comment", "dm") else row["kind"]
         state = ctx.t(f"archive.state.{row['state']}")
         key = "archive.search_type_own" if row["own"] else "archive.search_type"
