@@ -511,7 +511,7 @@ def show(ctx: Context, object_id: int) -> str:
     kind = ctx.t(f"archive.kind.{obj['kind']}") if obj["kind"] in ("post", "comment", "dm") else obj["kind"]
     lines = [ctx.t("archive.show_header", kind=kind, id=obj["id"], account=ctx.label(obj["account_id"]),
                    date=_day(obj["created_at"]), author=obj["author"] or "–",
-                   state=ctx.t(f"archive.state.{obj['state']}"))]
+                   state=ctx.t(f"archive.state_sentence.{obj['state']}"))]
     for v in versions(ctx, object_id):
         text = v["text"] if obj["weeded_at"] is None else ctx.t("archive.show_weeded")
         lines.append(ctx.t("archive.show_version", version=v["version"], date=_day(v["captured_at"]), text=text))

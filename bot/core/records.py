@@ -710,11 +710,11 @@ def _archive_hits(ctx: Context, query: str, lo: int | None, hi: int | None, acco
     for row in archive.matches(ctx, query, lo=lo, hi=hi, account=account):
         if row["item_kept"] and row["version"] == 1:
             continue  # the item's own hit shows the text as it was taken in
-        kind = ctx.t(f"archive.kind.{row['kind']}") if row["kind"] in ("post", "comment", "dm") else row["kind"]
+        kind = row["kind"] if row["kind"] in ("post", "comment", "dm") else "comment"
         state = ctx.t(f"archive.state.{row['state']}")
-        key = "archive.search_type_own" if row["own"] else "archive.search_type"
+        key = f"archive.search_type_own.{kind}" if row["own"] else f"archive.search_type.{kind}"
         out.append((row["created_at"], {
-            "record_type": "archive", "record_label": ctx.t(key, kind=kind, state=state, version=row["version"],
+            "record_type": "archive", "record_label": ctx.t(key, state=state, version=row["version"],
                                                              versions=row["versions"]),
             "id": row["id"], "item_id": row["item_id"], "date": _iso(row["created_at"]),
             "account_id": row["account_id"], "account_name": _account_info(ctx, row["account_id"])[0],

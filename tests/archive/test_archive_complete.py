@@ -91,8 +91,8 @@ def test_an_edited_and_then_deleted_comment_is_found_with_both_versions(h, capsy
     archived = [r for r in hits if r["record_type"] == "archive"]
     assert [(r["version"], r["versions"], r["state"], r["kind"]) for r in archived] == [(2, 2, "deleted", "comment")]
     first = next(r for r in hits if r["record_type"] == "item" and r["excerpt"] == "Varför är badet stängt?")
-    assert first["state"] == "deleted" and "borttagen på plattformen" in first["record_label"]
-    assert "version 2 av 2" in reply.text and "borttagen" in reply.text
+    assert first["state"] == "deleted" and first["record_label"] == "Inlägg (togs bort på plattformen)"
+    assert "Arkiverad kommentar (togs bort, version 2 av 2) nr" in reply.text
 
     # Once the items are weeded (minor importance, 90 days), the archive still answers with both versions
     # until its own weeding the same night: here the item alone is deleted, as `uppsikt forget` or weeding would.
@@ -177,7 +177,7 @@ def test_search_finds_removed_and_deleted_content(h):
     hits = h.bot.command(LENA, "/sök sophämtningen").data["results"]
     assert [(r["record_type"], r["own"], r["state"], r["kind"]) for r in hits] == [("archive", True, "deleted", "post")]
     reply = h.bot.command(LENA, "/sök sophämtningen")
-    assert "Arkiverat inlägg från kommunen (borttagen, version 1 av 1)" in reply.text
+    assert "Kommunens arkiverade inlägg (togs bort, version 1 av 1) nr" in reply.text
 
     hits = h.bot.command(LENA, "/sök idiot och ska").data["results"]
     assert {r["record_type"] for r in hits} == {"item", "removed_post"}
