@@ -525,6 +525,9 @@ def delete_items(ctx: Context, ids: list[int], *, pending_messages: bool = False
         ctx.db.execute(f"DELETE FROM platform_writes WHERE item_id IN ({ph})", chunk)
         ctx.db.execute(f"DELETE FROM platform_authors WHERE (source, external_id) IN "
                        f"(SELECT source, external_id FROM items WHERE id IN ({ph}))", chunk)
+        # issue 12: the archived object stays (weeded by its own plan) but no longer names the item, whose id
+        # SQLite may give to a new item
+        ctx.db.execute(f"UPDATE archive_objects SET item_id = NULL WHERE item_id IN ({ph})", chunk)
         ctx.db.execute(f"DELETE FROM items WHERE id IN ({ph})", chunk)
 
 

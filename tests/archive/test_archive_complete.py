@@ -372,3 +372,21 @@ def test_an_erasure_request_empties_the_archive_too_and_a_legal_hold_keeps(h, ca
     held = archive.find(h.ctx, "facebook", kept)
     assert archive.versions(h.ctx, held["id"])[0]["text"] == "Tråkig bild på bron." and held["author"]
     assert h.ctx.db["items"].count_where("id = ?", [held_item]) == 1
+
+
+def test_a_weeded_items_id_given_to_a_new_item_never_points_at_the_old_archived_object(h):
+    """SQLite gives the highest id again once its row is deleted: the archive must not take the new item for
+    the old one (a removal would be recorded on the wrong object, and search would hide the old text)."""
+    deliver(h, feed(comment(f"{POST_ID}_31", "Första kommentaren om parken.", name="Ann")))
+    first = h.bot.item_for_message("facebook", f"{POST_ID}_31")
+    with h.ctx.db.atomic():
+        records.delete_items(h.ctx, [first])
+    deliver(h, feed(comment(f"{POST_ID}_32", "Du är en idiot, Lena Berg.", name="Troll")))
+    second = h.bot.item_for_message("facebook", f"{POST_ID}_32")
+    assert second == first  # the id is used again
+    assert h.bot.command(LENA, f"/ta-bort {second} personangrepp").ok
+    old = archive.find(h.ctx, "facebook", f"{POST_ID}_31")
+    new = archive.find(h.ctx, "facebook", f"{POST_ID}_32")
+    assert old["item_id"] is None and old["state"] == "visible"
+    assert new["item_id"] == second and new["state"] == "deleted"
+    assert [r["record_type"] for r in h.bot.command(LENA, "/sök kommentaren om parken").data["results"]] == ["archive"]
