@@ -240,10 +240,10 @@ def _text_hash(text: str) -> str:
 def parse_meta(payload: object) -> MetaDelivery:
     """Read a decoded delivery into events; raises BadPayload when its shape is wrong.
 
-    Known but uninteresting events (likes, reactions, delivery and read receipts, echoes of
-    the page's own messages) are counted as ignored. The page's own posts and replies and
-    hides and unhides are events (`own`, action hide/unhide) for the archive; they never
-    become items. Unknown `object` values give a delivery without events.
+    Known but uninteresting events (likes, reactions, delivery and read receipts) are counted
+    as ignored. The page's own posts, replies and messages (echoes) and hides and unhides are
+    events (`own`, action hide/unhide) for the archive; they never become items. Unknown
+    `object` values give a delivery without events.
     """
     data = _obj(payload, "$")
     obj = data.get("object")
@@ -336,7 +336,14 @@ def _messaging_event(obj: str, entry_id: str, event: dict) -> MetaEvent | None:
     sender_id = _str(sender.get("id"))
     author = _str(sender.get("name")) or _str(sender.get("username")) or sender_id
     created = _when(event.get("timestamp"))
-    if sender_id and sender_id == entry_id:  # sent by the page itself
+    message = event.get("message")
+    if isinstance(message, dict) and message.get("is_echo") and _str(message.get("mid")) and _str(message.get("text")):
+        # the page's or account's own message (R6: "to or from staff"): archived, never an item (issue 12)
+        return MetaEvent(entry_id=entry_id, action="add", source=source, external_id=_str(message.get("mid")),
+                         kind="dm", text=_str(message.get("text")), author=author, created=created,
+                         author_id=sender_id, own=True,
+                         raw=json.dumps(event, ensure_ascii=False, separators=(",", ":")))
+    if sender_id and sender_id == entry_id:  # sent by the page itself (and no echo with text)
         return None
     edit = event.get("message_edit")
     if isinstance(edit, dict):
@@ -347,7 +354,6 @@ def _messaging_event(obj: str, entry_id: str, event: dict) -> MetaEvent | None:
         key = _str(edit.get("num_edit")) or _text_hash(text)
         return MetaEvent(entry_id=entry_id, action="edit", source=source, external_id=mid, kind="dm", text=text,
                          author=author, created=created, edit_key=key)
-    message = event.get("message")
     if not isinstance(message, dict) or message.get("is_echo"):
         return None
     mid = _str(message.get("mid"))

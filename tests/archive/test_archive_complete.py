@@ -390,3 +390,24 @@ def test_a_weeded_items_id_given_to_a_new_item_never_points_at_the_old_archived_
     assert old["item_id"] is None and old["state"] == "visible"
     assert new["item_id"] == second and new["state"] == "deleted"
     assert [r["record_type"] for r in h.bot.command(LENA, "/sök kommentaren om parken").data["results"]] == ["archive"]
+
+
+def test_the_pages_own_direct_messages_are_archived_as_records_never_items(h):
+    """R6: messages to *or from* staff are public records; the page's echo is kept, never an item."""
+    ms = 1772442000 * 1000
+    body = deliver(h, {"object": "page", "entry": [{"id": FB_PAGE, "time": ms, "messaging": [
+        {"sender": {"id": "6783024578"}, "recipient": {"id": FB_PAGE}, "timestamp": ms,
+         "message": {"mid": "m_in1", "text": "Hej! Var hämtar jag mitt bygglov?"}},
+        {"sender": {"id": FB_PAGE}, "recipient": {"id": "6783024578"}, "timestamp": ms + 1000,
+         "message": {"mid": "m_echo1", "is_echo": True, "app_id": 1517776481860111,
+                     "text": "Hej! Du hämtar det i kontaktcenter. /Lena"}}]}]})
+    assert "1 nya ärenden" in body and "1 hoppades över" in body
+    assert [i["external_id"] for i in h.ctx.db.query("SELECT external_id FROM items")] == ["m_in1"]
+    echo = archive.find(h.ctx, "messenger", "m_echo1")
+    assert (echo["own"], echo["kind"], echo["item_id"]) == (1, "dm", None)
+    assert json.loads(archive.versions(h.ctx, echo["id"])[0]["raw_json"])["message"]["is_echo"] is True
+    h.clock.set(local(2027, 3, 1, 9, 0))
+    assert h.bot.command(LENA, "/snapshot klar facebook Platina KS 2027/2").ok
+    h.clock.set(local(2027, 3, 2, 9, 0))
+    h.bot.tick()
+    assert archive.versions(h.ctx, echo["id"])[0]["text"].startswith("Hej! Du hämtar")  # R6: kept, not weeded
