@@ -456,10 +456,12 @@ def _has_index(ctx: Context) -> bool:
 
 
 def matches(ctx: Context, query: str, *, lo: int | None = None, hi: int | None = None,
-            account: str | None = None) -> list[dict]:
+            account: str | None = None, skip_kept_items: bool = False) -> list[dict]:
     """Every archived version whose text contains `query` (case-folded like `records.search`, % and _
     literal): one row per (object, version) with the object's fields, `version`, `versions` (how many the
-    object has), `text`, `version_id` and `item_kept` (1: the item it became still exists). `lo`/`hi` bound when the object was posted (epoch seconds)."""
+    object has), `text`, `version_id` and `item_kept` (1: the item it became still exists). With
+    `skip_kept_items`, the first version of an object whose item still exists is left out (search shows that
+    text as the item's hit). `lo`/`hi` bound when the object was posted (epoch seconds)."""
     query = query.strip()
     if not query:
         return []
@@ -480,6 +482,9 @@ def matches(ctx: Context, query: str, *, lo: int | None = None, hi: int | None =
     if account:
         clauses.append("o.account_id = ?")
         args.append(account)
+    if skip_kept_items:
+        clauses.append("NOT (v.version = 1 AND o.item_id IS NOT NULL "
+                       "AND EXISTS (SELECT 1 FROM items i WHERE i.id = o.item_id))")
     sql = ("SELECT o.*, v.id AS version_id, v.version AS version, v.text AS text, v.captured_at AS version_at, "
            "(SELECT MAX(version) FROM archive_versions w WHERE w.object_id = o.id) AS versions, "
            "(o.item_id IS NOT NULL AND EXISTS (SELECT 1 FROM items i WHERE i.id = o.item_id)) AS item_kept "

@@ -710,9 +710,8 @@ def _item_states(ctx: Context, hits: list[dict]) -> None:
 
 def _archive_hits(ctx: Context, query: str, lo: int | None, hi: int | None, account: str | None) -> list[tuple[int, dict]]:
     out: list[tuple[int, dict]] = []
-    for row in archive.matches(ctx, query, lo=lo, hi=hi, account=account):
-        if row["item_kept"] and row["version"] == 1:
-            continue  # the item's own hit shows the text as it was taken in
+    # the first version of an item still kept is the item's own hit (the text as it was taken in)
+    for row in archive.matches(ctx, query, lo=lo, hi=hi, account=account, skip_kept_items=True):
         kind = row["kind"] if row["kind"] in ("post", "comment", "dm") else "comment"
         state = ctx.t(f"archive.state.{row['state']}")
         key = f"archive.search_type_own.{kind}" if row["own"] else f"archive.search_type.{kind}"
