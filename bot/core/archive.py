@@ -125,6 +125,8 @@ def capture(ctx: Context, account_id: str, event: PlatformEvent, *, item_id: int
                 return object_id, "known"  # a repeated add (or one of weeded content) is no new version
             _version(ctx, object_id, (latest["version"] if latest else 0) + 1, event.text, event.raw, now)
             _event(ctx, object_id, "edited", now, "author", via=event.via)
+            if row["weeded_at"] is not None:  # new content after weeding: weeded again by its own period
+                ctx.db.execute("UPDATE archive_objects SET weeded_at = NULL WHERE id = ?", [object_id])
             return object_id, "edited"
         return object_id, "known"
     kind = {"remove": "deleted", "hide": "hidden", "unhide": "unhidden"}[event.action]
