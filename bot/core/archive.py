@@ -413,15 +413,21 @@ def weed(ctx: Context) -> int:
 # --------------------------------------------------------------------------- erasure requests (GDPR art. 17)
 
 
-def erasable(ctx: Context, fold_function: str, name: str, erased_items: set[int]) -> list[int]:
-    """The archived objects an erasure request for the author `name` (folded by the SQL function
-    `fold_function`) empties: the author's own writing that is no public record to keep: never the
-    municipality's own, never registered or removed ones, never direct messages (R6), never under a legal
-    hold, and only where the item it became is erased now (or gone already)."""
+def _name_fold(value: object) -> object:
+    """An author's name as erasure requests match it: spacing collapsed, case folded (bot/core/forget.py)."""
+    return " ".join(value.split()).casefold() if isinstance(value, str) else value
+
+
+def erasable(ctx: Context, name: str, erased_items: set[int]) -> list[int]:
+    """The archived objects an erasure request for the author `name` (spacing collapsed, case folded) empties:
+    the author's own writing that is no public record to keep: never the municipality's own, never registered
+    or removed ones, never direct messages (R6), never under a legal hold, and only where the item it became
+    is erased now (or gone already)."""
     on_hold = held_accounts(ctx)
     held = held_objects(ctx)
+    ctx.db.register_function(_name_fold, deterministic=True, name="uppsikt_archive_name_fold")
     rows = ctx.db.query(
-        f"SELECT o.* FROM archive_objects o WHERE {fold_function}(o.author) = ? AND o.own = 0 AND o.record = 0 "
+        "SELECT o.* FROM archive_objects o WHERE uppsikt_archive_name_fold(o.author) = ? AND o.own = 0 AND o.record = 0 "
         "AND o.kind != 'dm' AND NOT EXISTS (SELECT 1 FROM archive_events e WHERE e.object_id = o.id "
         "AND e.kind IN ('removed', 'registered')) ORDER BY o.id", [name])
     out = []

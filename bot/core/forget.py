@@ -130,7 +130,7 @@ def forget(ctx: Context, author: str, actor: str, *, dry_run: bool = False) -> R
                 report.kept[reason].append(item["id"])
         ids = report.erased
         erased = set(ids)
-        archived = archive.erasable(ctx, FOLD, name, erased)  # issue 12: the archive's versions too
+        archived = archive.erasable(ctx, name, erased)  # issue 12: the archive's versions too
         report.archived = len(archived)
         texts = list(dict.fromkeys(item["text"] for item in rows if item["id"] in erased))
         if ids:
