@@ -1,7 +1,7 @@
 """Command line: uppsikt run | init | simulate | check-config | report | backup | import-history | route
-| export (diarium, register, sip) | search | forget | teams-package. The config and the database come from flags,
-then UPPSIKT_CONFIG / UPPSIKT_DATA, then the defaults (bot/paths.py). Messages come from the locale catalogue
-(bot/locales/*-cli.toml)."""
+| export (diarium, register, sip, release) | search | archive | forget | teams-package. The config and the database
+come from flags, then UPPSIKT_CONFIG / UPPSIKT_DATA, then the defaults (bot/paths.py). Messages come from the
+locale catalogue (bot/locales/*-cli.toml)."""
 
 from __future__ import annotations
 
@@ -404,6 +404,88 @@ def cmd_search(args) -> int:
     return 0
 
 
+def cmd_export_release(args) -> int:
+    """`uppsikt export release TEXT`: exactly what `uppsikt search TEXT` finds, each hit with its whole text (and,
+    for an archived post, every version and event), for a release request (utlämnande, R7)."""
+    from bot.core import records
+    from bot.core.context import Refused
+
+    bot = _bot(args)
+    ctx = bot.reader() or bot.ctx
+    try:
+        if args.format not in ("csv", "json"):
+            raise ctx.refusal("records.cli_bad_format", value=args.format, known="csv, json")
+        start, end = _records_dates(ctx, args)
+        results = records.search(ctx, args.text, start, end, args.account.lower() if args.account else None)
+        rows = records.release_rows(ctx, results)
+    except Refused as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    text = (records.release_csv(ctx, rows, args.separator) if args.format == "csv"
+            else records.export_json(rows) + "\n")
+    _write_out(bot, text, args.out, len(rows), "archive.release.cli_exported")
+    return 0
+
+
+def cmd_archive_hold(args) -> int:
+    """`uppsikt archive hold --account ID | --item N | --object N --reason TEXT --by E-POST`: a legal hold."""
+    from bot.core import archive
+    from bot.core.context import Refused
+
+    bot = _bot(args)
+    ctx = bot.ctx
+    targets = [x for x in (args.account, args.item, args.object) if x is not None]
+    try:
+        if len(targets) != 1:
+            raise ctx.refusal("archive.cli_target")
+        for value, label in ((args.item, "--item"), (args.object, "--object")):
+            if value is not None and not (value.isascii() and value.isdigit()):
+                raise ctx.refusal("error.bad_number", what=label, value=value)
+        with bot.lock:
+            hold = archive.set_hold(ctx, args.by.lower(), args.reason, account_id=args.account.lower() if args.account
+                                    else None, item_id=int(args.item) if args.item else None,
+                                    object_id=int(args.object) if args.object else None)
+    except Refused as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(ctx.t("archive.cli_hold_saved", id=hold["id"]))
+    print(archive.describe_hold(ctx, hold))
+    return 0
+
+
+def cmd_archive_release(args) -> int:
+    from bot.core import archive
+    from bot.core.context import Refused
+
+    bot = _bot(args)
+    ctx = bot.ctx
+    try:
+        if not (args.hold.isascii() and args.hold.isdigit()):
+            raise ctx.refusal("error.bad_number", what=ctx.t("archive.number"), value=args.hold)
+        with bot.lock:
+            hold = archive.release_hold(ctx, args.by.lower(), int(args.hold))
+    except Refused as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(ctx.t("archive.cli_released", id=hold["id"]))
+    return 0
+
+
+def cmd_archive_holds(args) -> int:
+    from bot.core import archive
+
+    bot = _bot(args)
+    ctx = bot.reader() or bot.ctx
+    found = archive.holds(ctx)
+    if args.json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+    elif not found:
+        print(ctx.t("archive.no_holds"))
+    else:
+        print("\n".join([ctx.t("archive.holds_header"), *(archive.describe_hold(ctx, h) for h in found)]))
+    return 0
+
+
 def cmd_teams_package(args) -> int:
     from bot import install
     from bot.adapters.teams.cli import PackageError, build_package
@@ -585,7 +667,41 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--out", required=True, metavar="MAPP", help="en ny eller tom mapp att skriva paketet i")
     e.set_defaults(func=cmd_export_sip)
 
-    p = sub.add_parser("search", help="sök i inlägg, svar och borttagna inlägg (R7)")
+    e = esub.add_parser("release", help="utlämnande: exakt det som uppsikt search hittar, med hela texten, alla "
+                                        "versioner och händelser (R7)")
+    common(e)
+    e.add_argument("text", help="det du söker efter, som i uppsikt search")
+    e.add_argument("--from", dest="from_", help="från-datum, ÅÅÅÅ-MM-DD")
+    e.add_argument("--to", help="till-datum, ÅÅÅÅ-MM-DD")
+    e.add_argument("--account", help="bara det här kontot (id)")
+    e.add_argument("--format", default="json", help="json (standard) eller csv")
+    e.add_argument("--separator", default=";", choices=[";", ","], metavar="TECKEN",
+                   help="kolumnavgränsare i CSV; standard är semikolon")
+    e.add_argument("--out", help="spara i den här filen i stället för att skriva ut")
+    e.set_defaults(func=cmd_export_release)
+
+    p = sub.add_parser("archive", help="arkivet: gallringsstopp (R5)")
+    asub = p.add_subparsers(dest="archive", required=True)
+    a = asub.add_parser("hold", help="stoppa gallring av ett konto, ett ärende eller ett arkiverat inlägg")
+    common(a)
+    a.add_argument("--account", help="kontots id: allt på kontot")
+    a.add_argument("--item", help="ett ärendenummer")
+    a.add_argument("--object", help="ett arkiverat inläggs nummer (står i uppsikt search --json)")
+    a.add_argument("--reason", required=True, help="varför, till exempel \"Tvist KS 2026/45\"")
+    a.add_argument("--by", required=True, help="vem som beslutar (arkivarie, kommunikationschef eller chefen för "
+                                               "kontots förvaltning), e-post")
+    a.set_defaults(func=cmd_archive_hold)
+    a = asub.add_parser("release", help="häv ett gallringsstopp")
+    common(a)
+    a.add_argument("hold", help="gallringsstoppets nummer")
+    a.add_argument("--by", required=True, help="vem som beslutar, e-post")
+    a.set_defaults(func=cmd_archive_release)
+    a = asub.add_parser("holds", help="visa gallringsstopp som gäller")
+    common(a)
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_archive_holds)
+
+    p = sub.add_parser("search", help="sök i inlägg, svar, borttagna inlägg och arkivet med alla versioner (R7)")
     common(p)
     p.add_argument("text", help="det du söker efter, till exempel ett namn eller ett ord")
     p.add_argument("--from", dest="from_", help="från-datum, ÅÅÅÅ-MM-DD")

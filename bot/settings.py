@@ -31,6 +31,7 @@ GLOBAL_ROLES = (
     "crisis_group",
     "security_coordinator",
     "manager",
+    "records_officer",  # arkivarie: legal holds on the archive (issue 12, R5)
 )
 PLATFORMS = ("facebook", "instagram", "linkedin", "youtube", "x", "tiktok", "threads", "other")
 GROUND_IDS = (

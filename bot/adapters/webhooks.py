@@ -50,6 +50,9 @@ TEXT = "text/plain; charset=utf-8"
 JSON = "application/json; charset=utf-8"
 
 FEED_ITEMS = {"comment": "comment", "post": "post", "status": "post", "photo": "post", "video": "post"}
+# Feed verbs read (Graph API webhooks reference, Page `feed`): others (block, mute, follow, update...) are skipped.
+FEED_VERBS = {"add": "add", "edited": "edit", "edit": "edit", "remove": "remove", "delete": "remove",
+              "hide": "hide", "unhide": "unhide"}
 COMMENT_FIELDS = ("comments", "live_comments")
 OBJECTS = ("page", "instagram")  # the delivery objects read (Facebook Pages and Instagram accounts)
 DM_SOURCES = {"page": "messenger", "instagram": "instagram_dm"}
@@ -237,9 +240,10 @@ def _text_hash(text: str) -> str:
 def parse_meta(payload: object) -> MetaDelivery:
     """Read a decoded delivery into events; raises BadPayload when its shape is wrong.
 
-    Known but uninteresting events (likes, reactions, hides, delivery and read receipts,
-    echoes of the page's own messages, the page's own posts and replies) are counted as
-    ignored. Unknown `object` values give a delivery without events.
+    Known but uninteresting events (likes, reactions, delivery and read receipts) are counted
+    as ignored. The page's own posts, replies and messages (echoes) and hides and unhides are
+    events (`own`, action hide/unhide) for the archive; they never become items. Unknown
+    `object` values give a delivery without events.
     """
     data = _obj(payload, "$")
     obj = data.get("object")
@@ -276,15 +280,22 @@ def _collect(delivery: MetaDelivery, event: MetaEvent | None) -> None:
         delivery.events.append(event)
 
 
+def _raw(field_name: str, value: dict) -> str:
+    """The change as Meta sent it, compact: kept in the archive beside the text (issue 12)."""
+    return json.dumps({"field": field_name, "value": value}, ensure_ascii=False, separators=(",", ":"))
+
+
 def _change_event(obj: str, entry_id: str, entry: dict, field_name: str, value: dict) -> MetaEvent | None:
+    """One feed or comments change. The page's or account's own posts and replies (`from.id` is the entry's id)
+    and hides and unhides become events too, for the archive (issue 12): `own` content and hides never
+    become items (bot/core/deliveries.py)."""
     sender = value.get("from") if isinstance(value.get("from"), dict) else {}
     sender_id = _str(sender.get("id"))
-    if sender_id and sender_id == entry_id:  # the page's or account's own post or reply
-        return None
+    own = bool(sender_id) and sender_id == entry_id  # the page's or account's own post or reply
     if obj == "page" and field_name == "feed":
         kind = FEED_ITEMS.get(_str(value.get("item")))
         verb = _str(value.get("verb"))
-        action = {"add": "add", "edited": "edit", "edit": "edit", "remove": "remove"}.get(verb)
+        action = FEED_VERBS.get(verb)
         if kind is None or action is None:
             return None
         external_id = _str(value.get("comment_id")) if kind == "comment" else _str(value.get("post_id"))
@@ -297,20 +308,24 @@ def _change_event(obj: str, entry_id: str, entry: dict, field_name: str, value: 
         if not permalink and post_id:
             permalink = f"https://www.facebook.com/{post_id}"
         text = _str(value.get("message"))
+        parent = (_str(value.get("parent_id")) or post_id) if kind == "comment" else ""
         return MetaEvent(
             entry_id=entry_id, action=action, source="facebook", external_id=external_id, kind=kind, text=text,
             author=_str(sender.get("name")) or sender_id, permalink=permalink, author_id=sender_id,
             created=_when(value.get("created_time")), edit_key=_text_hash(text) if action == "edit" else "",
+            own=own, parent_id=parent if parent != external_id else "", raw=_raw(field_name, value),
         )
     if obj == "instagram" and field_name in COMMENT_FIELDS:
         external_id = _str(value.get("id"))
         if not external_id:
             log.warning("Meta webhook: an Instagram comment on account %s has no id; ignored", entry_id)
             return None
+        media = value.get("media") if isinstance(value.get("media"), dict) else {}
         return MetaEvent(
             entry_id=entry_id, action="add", source="instagram", external_id=external_id, kind="comment",
             text=_str(value.get("text")), author=_str(sender.get("username")) or sender_id, author_id=sender_id,
             created=_when(value.get("timestamp")) or _when(entry.get("time")),
+            own=own, parent_id=_str(value.get("parent_id")) or _str(media.get("id")), raw=_raw(field_name, value),
         )
     return None
 
@@ -321,7 +336,14 @@ def _messaging_event(obj: str, entry_id: str, event: dict) -> MetaEvent | None:
     sender_id = _str(sender.get("id"))
     author = _str(sender.get("name")) or _str(sender.get("username")) or sender_id
     created = _when(event.get("timestamp"))
-    if sender_id and sender_id == entry_id:  # sent by the page itself
+    message = event.get("message")
+    if isinstance(message, dict) and message.get("is_echo") and _str(message.get("mid")) and _str(message.get("text")):
+        # the page's or account's own message (R6: "to or from staff"): archived, never an item (issue 12)
+        return MetaEvent(entry_id=entry_id, action="add", source=source, external_id=_str(message.get("mid")),
+                         kind="dm", text=_str(message.get("text")), author=author, created=created,
+                         author_id=sender_id, own=True,
+                         raw=json.dumps(event, ensure_ascii=False, separators=(",", ":")))
+    if sender_id and sender_id == entry_id:  # sent by the page itself (and no echo with text)
         return None
     edit = event.get("message_edit")
     if isinstance(edit, dict):
@@ -332,7 +354,6 @@ def _messaging_event(obj: str, entry_id: str, event: dict) -> MetaEvent | None:
         key = _str(edit.get("num_edit")) or _text_hash(text)
         return MetaEvent(entry_id=entry_id, action="edit", source=source, external_id=mid, kind="dm", text=text,
                          author=author, created=created, edit_key=key)
-    message = event.get("message")
     if not isinstance(message, dict) or message.get("is_echo"):
         return None
     mid = _str(message.get("mid"))

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
-from bot.core import accounts, crisis, handover, intake, items, moderation, oversight, platform, records, staff
+from bot.core import accounts, archive, crisis, handover, intake, items, moderation, oversight, platform, records, staff
 from bot.core.context import Context, Refused
 from bot.core.parsing import account_arg as _account_arg
 from bot.core.parsing import fold, int_option, is_number, options as _options, parse_date
@@ -342,6 +342,7 @@ COMMANDS: dict[str, Handler] = {
     "tabort": cmd_tabort,
     **records.COMMANDS,
     "klarsprak": accounts.cmd_klarsprak,
+    **archive.COMMANDS,
 }
 
 
@@ -356,6 +357,7 @@ SUB_WORDS = frozenset({
     "pa", "av", "on", "off",  # /kris
     "klar", "tagen", "done", "andring", "forandring", "change",  # /snapshot
     "synpunkt", "arendehandlaggning", "sekretess", "direktmeddelande",  # /diarium
+    "stoppa", "stopp", "hav", "hold", "release", "show",  # /arkiv (issue 12)
     *ACTION_WORDS,
 })
 SUB_HELP = {

@@ -110,11 +110,12 @@ def _apply(ctx: Context, account_id: str, event: PlatformEvent) -> str:
     """Store one event (inside the delivery's transaction). Returns created, noted, duplicate or ignored.
 
     Everything on a watched account is kept in the archive (issue 12); the municipality's own content and
-    hides never become items."""
+    hides never become items, so they count as skipped (`ignored`: no item), or as `duplicate` when the
+    archive knew them already."""
     try:
         _, archived = archive.capture(ctx, account_id, event)
         if event.own or event.action in ("hide", "unhide"):
-            return "noted" if archived != "known" else "duplicate"
+            return "ignored" if archived != "known" else "duplicate"
         if event.action == "add":
             outcome = _add(ctx, account_id, event)
         elif event.action == "edit":
@@ -163,7 +164,7 @@ def _edit(ctx: Context, account_id: str, event: PlatformEvent) -> str:
         ctx, account_id, text, author=event.author or (original or {}).get("author", ""), source=event.source,
         external_id=f"{event.external_id}:edit:{event.edit_key}",
         permalink=event.permalink or (original or {}).get("permalink", ""), kind=event.kind,
-        received_at=_received(ctx, event),
+        received_at=_received(ctx, event), archive=False,  # the archive keeps it as the object's next version
     )
     if not created:
         return "duplicate"

@@ -13,6 +13,9 @@ the law lets it erase and keeps what it must keep, and says which and why:
   items marked for the diarium (R1 synpunkter and case handling, R3 confidential
   data, R6 direct messages), removed posts and their removal records (R2), and
   crisis items (kept like weeding keeps them: the crisis group's documentation, K1).
+* **Kept under a legal hold** (issue 12, art. 17(3)(e)) – items whose account or archived object is held.
+* **The archive** (issue 12) – the author's archived posts and comments that are erased with their item (or
+  never were one) are emptied: every version's text and original JSON, and the name; the events stay.
 * **Kept for now** – questions still waiting for an answer: the municipality
   must still answer or close them (Q1, Q6). Answer or close them, then run the
   request again.
@@ -30,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.core.context import Context, Refused
-from bot.core import items
+from bot.core import archive, items
 from bot.core.items import OPEN_STATUSES
 from bot.core.records import delete_items
 
@@ -49,10 +52,12 @@ class Report:
     messages: int = 0
     mentions: int = 0
     dry_run: bool = False
+    held: list[int] = field(default_factory=list)  # kept under a legal hold (issue 12)
+    archived: int = 0  # archived posts and comments emptied (issue 12: every version)
 
     @property
     def kept_count(self) -> int:
-        return sum(len(v) for v in self.kept.values())
+        return sum(len(v) for v in self.kept.values()) + len(self.held)
 
     def render(self, ctx: Context) -> str:
         t = ctx.t
@@ -69,6 +74,12 @@ class Report:
                         ids = ", ".join(str(i) for i in self.kept[reason])
                         lines.append(t(f"forget.kept_{reason}", count=len(self.kept[reason]), ids=ids,
                                        removals=self.removal_records))
+                if self.held:
+                    lines.append(t("archive.forget.kept_held", count=len(self.held),
+                                   ids=", ".join(str(i) for i in self.held)))
+        if self.archived:
+            key = "archive.forget.would_erase" if self.dry_run else "archive.forget.erased"
+            lines.append(t(key, count=self.archived))
         if self.mentions:
             lines.append(t("forget.mentions", count=self.mentions))
         lines.append(t("forget.chat_platform"))
@@ -106,16 +117,21 @@ def forget(ctx: Context, author: str, actor: str, *, dry_run: bool = False) -> R
     with ctx.db.atomic():
         rows = list(ctx.db.query(f"SELECT * FROM items WHERE {FOLD}(author) = ? ORDER BY id", [name]))
         removed = {r[0] for r in ctx.db.execute(f"SELECT item_id FROM removals WHERE {FOLD}(author) = ?", [name])}
+        on_hold, held = archive.held_accounts(ctx), archive.held_items(ctx)
         report.removal_records = ctx.db.execute(
             f"SELECT COUNT(*) FROM removals WHERE {FOLD}(author) = ?", [name]).fetchone()[0]
         for item in rows:
             reason = _reason(item, removed)
-            if reason is None:
+            if reason is None and (item["account_id"] in on_hold or item["id"] in held):
+                report.held.append(item["id"])  # a legal hold (issue 12): art. 17(3)(e), legal claims
+            elif reason is None:
                 report.erased.append(item["id"])
             else:
                 report.kept[reason].append(item["id"])
         ids = report.erased
         erased = set(ids)
+        archived = archive.erasable(ctx, name, erased)  # issue 12: the archive's versions too
+        report.archived = len(archived)
         texts = list(dict.fromkeys(item["text"] for item in rows if item["id"] in erased))
         if ids:
             ph = ",".join("?" * len(ids))
@@ -131,12 +147,13 @@ def forget(ctx: Context, author: str, actor: str, *, dry_run: bool = False) -> R
         if dry_run:
             return report
         delete_items(ctx, ids, pending_messages=True)
+        archive.erase(ctx, archived, actor)
         for i in range(0, len(texts), 500):
             chunk = texts[i:i + 500]
             ctx.db.execute(f"DELETE FROM history_answers WHERE question IN ({','.join('?' * len(chunk))})", chunk)
         ctx.audit(actor, "records.forget", "", erased=ids, kept={r: v for r, v in report.kept.items() if v},
                   removal_records=report.removal_records, history_answers=report.history_answers,
-                  messages=report.messages, mentions=report.mentions)
+                  messages=report.messages, mentions=report.mentions, held=report.held, archived=archived)
     if texts:
         items.forget_router(ctx)  # the router learnt from the erased answers: rebuilt without them
     return report

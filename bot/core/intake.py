@@ -8,7 +8,7 @@ always has its item and its alerts.
 
 from __future__ import annotations
 
-from bot.core import crisis, items, moderation, records
+from bot.core import archive, crisis, items, moderation, records
 from bot.core.context import Context
 
 
@@ -19,9 +19,13 @@ def find(ctx: Context, source: str, external_id: str) -> dict | None:
 
 
 def receive(ctx: Context, account_id: str, text: str, **kwargs: object) -> tuple[dict, bool]:
+    """`archive=False`: the item is a version of something the archive already keeps (a platform edit)."""
+    keep = bool(kwargs.pop("archive", True)) and kwargs.get("external_id") is not None
     with ctx.db.atomic():
         item, created = items.intake(ctx, account_id, text, **kwargs)  # type: ignore[arg-type]
         if created:
+            if keep:  # issue 12: what came with a source and an external id is kept in the archive
+                archive.capture_item(ctx, item)
             if item["kind"] == "dm":  # R6: direct messages through social media are public records
                 records.mark_for_diarium(ctx, item["id"], "direktmeddelande", "uppsikt")
             moderation.on_intake(ctx, item)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 
 from bot.clock import from_epoch
-from bot.core import items, oversight, records, staff
+from bot.core import archive, items, oversight, records, staff
 from bot.core.context import Context, Refused
 from bot.core.parsing import fold
 from bot.i18n import LANGUAGES, catalogue
@@ -148,11 +148,14 @@ def remove(ctx: Context, actor: str, item_id: int, ground: str, note: str = "") 
             "note": note.strip(), "decided_by": actor, "decided_at": now, "confidential": int(confidential),
         })
         removal = ctx.db["removals"].get(table.last_pk)
+        archive.removed(ctx, item_id, removal, secrecy=confidential)  # issue 12: ground and decision-maker
         changes = {"status": "closed", "next_nudge_at": None, "updated_at": now,
                    "closed_reason": ctx.t("moderation.closed_reason", ground=ground_label(ctx, ground))}
         if confidential:
             changes |= {"diarium": 1, "diarium_reason": "sekretess"}
         ctx.update("items", item_id, changes)
+        if confidential:
+            archive.registered(ctx, item_id, "sekretess", actor)
         records.auto_mark(ctx, items.get(ctx, item_id))  # R1: a removed synpunkt is registered too
         items.record_history(ctx, item_id, actor, "remove", item["status"], "closed", item["assignee"], ground)
         ctx.audit(actor, "moderation.remove", f"item:{item_id}", removal=removal["id"], ground=ground,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.clock import from_epoch, to_epoch
-from bot.core import accounts, channels, items
+from bot.core import accounts, archive, channels, items
 from bot.core.context import Context, Refused
 from bot.core.moderation import ground_label, may_moderate
 from bot.messages import Action, Message
@@ -395,6 +395,10 @@ def succeeded(ctx: Context, write: dict, published: Published | None) -> None:
     ctx.audit(write["actor"], f"platform.{write['kind']}", f"item:{write['item_id']}", write=write["id"],
               account=write["account_id"], object=write["object_id"],
               platform_id=published.id if published else None)
+    if write["kind"] == "reply" and published is not None:  # issue 12: the municipality's reply is archived
+        archive.published(ctx, write, published.id, published.text or write["text"], published.permalink)
+    else:  # a hide, unhide or delete done through Uppsikt, with the colleague as actor
+        archive.platform_write_done(ctx, write)
     item = items.get(ctx, write["item_id"]) if write["item_id"] else None
     if item is None:
         return

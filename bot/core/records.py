@@ -30,7 +30,7 @@ import json
 
 from bot.calendar import add_months  # noqa: F401  (tests and callers use records.add_months)
 from bot.clock import from_epoch, to_epoch
-from bot.core import isolation, snapshots, staff
+from bot.core import archive, isolation, snapshots, staff
 from bot.core.context import Context, Refused
 from bot.core.permissions import HANDLER_ROLES, may_handle
 from bot.core.snapshots import created_at, last_snapshot, next_snapshot_due, pending_changes
@@ -129,6 +129,7 @@ def mark_for_diarium(ctx: Context, item_id: int, reason: str, actor: str) -> dic
         before = item["diarium_reason"] if item["diarium"] else None
         ctx.db["items"].update(item_id, {"diarium": 1, "diarium_reason": reason, "updated_at": ctx.now_ts()})
         ctx.audit(actor, "records.diarium", f"item:{item_id}", reason=reason, before=before)
+        archive.registered(ctx, item_id, reason, actor)  # issue 12: the archived object is a record now
         return ctx.item(item_id)
 
 
@@ -509,6 +510,9 @@ def delete_items(ctx: Context, ids: list[int], *, pending_messages: bool = False
         ctx.db.execute(f"DELETE FROM platform_writes WHERE item_id IN ({ph})", chunk)
         ctx.db.execute(f"DELETE FROM platform_authors WHERE (source, external_id) IN "
                        f"(SELECT source, external_id FROM items WHERE id IN ({ph}))", chunk)
+        # issue 12: the archived object stays (weeded by its own plan) but no longer names the item, whose id
+        # SQLite may give to a new item
+        ctx.db.execute(f"UPDATE archive_objects SET item_id = NULL WHERE item_id IN ({ph})", chunk)
         ctx.db.execute(f"DELETE FROM items WHERE id IN ({ph})", chunk)
 
 
@@ -516,17 +520,23 @@ def weed(ctx: Context) -> int:
     """Delete items of minor importance older than the retention period. Returns how many.
 
     Only done or noted items (answered, closed, noted) are weeded; never items
-    marked for the diarium, never items with a removal record, never open ones.
+    marked for the diarium, never items with a removal record, never open ones,
+    never items under a legal hold (on their account or their archived object).
     Their history rows and delivered chat messages (which quote the text) go too;
-    the audit log keeps only ids.
+    the audit log keeps only ids. Then the archive is weeded by the same plan
+    (`archive.weed`, issue 12).
     """
     now = ctx.now_ts()
     status_ph = ",".join("?" * len(WEEDABLE_STATUSES))
     per_account: dict[str, int] = {}
     weeded: list[int] = []
     with ctx.db.atomic():
+        on_hold = archive.held_accounts(ctx)
+        held = archive.held_items(ctx)
         account_ids = [r[0] for r in ctx.db.execute("SELECT DISTINCT account_id FROM items")]
         for account_id in account_ids:
+            if account_id in on_hold:  # a legal hold on the account stops weeding (R5)
+                continue
             cutoff = now - _policy_of(ctx, account_id).records.retention_days * 86400
             # `+diarium` keeps SQLite on the (account_id, received_at) index rather than idx_items_diarium.
             policy = _policy_of(ctx, account_id)
@@ -538,6 +548,8 @@ def weed(ctx: Context) -> int:
             ):
                 if _should_be_registered(policy, kind, tags):  # R1, R3, R6: a record, not of minor importance
                     continue
+                if item_id in held:  # a legal hold on its archived object
+                    continue
                 ids.append(item_id)
             weeded += ids
             if ids:
@@ -546,6 +558,7 @@ def weed(ctx: Context) -> int:
         total = sum(per_account.values())
         if total:
             ctx.audit("uppsikt", "records.weed", "items", count=total, per_account=per_account)
+        archive.weed(ctx)
     return total
 
 
@@ -589,10 +602,15 @@ def _has_search_index(ctx: Context) -> bool:
 def search(
     ctx: Context, query: str, start: dt.date | None = None, end: dt.date | None = None, account: str | None = None,
 ) -> list[dict]:
-    """Items (text, author, answer) and removal records (text, author, note), newest first.
+    """Items (text, author, answer), removal records (text, author, note) and the archive (issue 12: every
+    version of every post, comment and message, the municipality's own, edited and removed ones included),
+    newest first.
 
     Case-insensitive also for å, ä and ö; % and _ in the query are literal.
-    Dates are when the post was received (Stockholm).
+    Dates are when the post was received (Stockholm). An archived version is a hit of its own (record_type
+    "archive", with its kind, state, own, version and versions) unless it is the first version of an item that
+    is still kept, which is the item's hit: that hit then says the archived state (`state`; the label says
+    "dold" or "borttagen" when it is not visible on the platform any more).
     """
     query = query.strip()
     if not query:
@@ -639,6 +657,7 @@ def search(
             "account_name": _account_info(ctx, i["account_id"])[0], "author": i["author"],
             "excerpt": _excerpt(i["text"], query), "status": i["status"],
         }))
+    len_items = len(out)
     sql, args = where("posted_at", ("text", "author", "note"), "removals")
     for r in ctx.db.query(f"SELECT * FROM removals WHERE {sql}", args):
         kind = "confidential" if r["confidential"] else "removed_post"
@@ -648,8 +667,99 @@ def search(
             "account_name": _account_info(ctx, r["account_id"])[0], "author": r["author"],
             "excerpt": _excerpt(r["text"], query), "status": "removed",
         }))
+    _item_states(ctx, [row for _, row in out[:len_items]])
+    out += _archive_hits(ctx, query, lo, hi, account)
     out.sort(key=lambda x: (x[0], x[1]["id"]), reverse=True)
     return [row for _, row in out]
+
+
+def _item_states(ctx: Context, hits: list[dict]) -> None:
+    """Each item hit gets its archived object's state (visible, hidden, deleted) where it has one."""
+    ids = [h["item_id"] for h in hits]
+    states: dict[int, str] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        ph = ",".join("?" * len(chunk))
+        for item_id, state in ctx.db.execute(f"SELECT item_id, state FROM archive_objects WHERE item_id IN ({ph})",
+                                             chunk):
+            states[item_id] = state
+    for h in hits:
+        state = states.get(h["item_id"])
+        if state is None:
+            continue
+        h["state"] = state
+        if state != "visible":
+            h["record_label"] = ctx.t("archive.item_label", label=h["record_label"],
+                                      state=ctx.t(f"archive.state.{state}"))
+
+
+def _archive_hits(ctx: Context, query: str, lo: int | None, hi: int | None, account: str | None) -> list[tuple[int, dict]]:
+    out: list[tuple[int, dict]] = []
+    # the first version of an item still kept is the item's own hit (the text as it was taken in)
+    for row in archive.matches(ctx, query, lo=lo, hi=hi, account=account, skip_kept_items=True):
+        kind = row["kind"] if row["kind"] in ("post", "comment", "dm") else "comment"
+        state = ctx.t(f"archive.state.{row['state']}")
+        key = f"archive.search_type_own.{kind}" if row["own"] else f"archive.search_type.{kind}"
+        out.append((row["created_at"], {
+            "record_type": "archive", "record_label": ctx.t(key, state=state, version=row["version"],
+                                                             versions=row["versions"]),
+            "id": row["id"], "item_id": row["item_id"], "date": _iso(row["created_at"]),
+            "account_id": row["account_id"], "account_name": _account_info(ctx, row["account_id"])[0],
+            "author": row["author"], "excerpt": _excerpt(row["text"], query), "status": row["state"],
+            "kind": row["kind"], "state": row["state"], "own": bool(row["own"]), "version": row["version"],
+            "versions": row["versions"], "object_id": row["id"], "source": row["source"],
+            "external_id": row["external_id"],
+        }))
+    return out
+
+
+RELEASE_FIELDS = (
+    "record_type", "record_label", "id", "item_id", "object_id", "version", "versions", "kind", "state", "own",
+    "date", "account_id", "account_name", "author", "text", "answer", "permalink", "ground", "decided_by", "events",
+)
+
+
+def release_rows(ctx: Context, results: list[dict]) -> list[dict]:
+    """A release request (utlämnande, R7): exactly the hits of `search`, in its order, each with its whole text
+    instead of the excerpt: an item with its answer, a removal record with its ground and who decided, an
+    archived version with the object's events (captured, edited, hidden, deleted, removed, registered...)."""
+    out = []
+    for r in results:
+        row = {f: None for f in RELEASE_FIELDS} | {k: r.get(k) for k in RELEASE_FIELDS if k in r}
+        row["events"] = []
+        if r["record_type"] == "archive":
+            version = ctx.db.execute("SELECT text FROM archive_versions WHERE object_id = ? AND version = ?",
+                                     [r["object_id"], r["version"]]).fetchone()
+            obj = archive.get(ctx, r["object_id"]) or {}
+            row |= {"text": version[0] if version else "", "permalink": obj.get("permalink", "")}
+            row["events"] = [{"kind": e["kind"], "at": _iso(e["at"]), "actor": e["actor"],
+                              "detail": json.loads(e["detail"] or "{}")} for e in archive.events(ctx, r["object_id"])]
+        elif r["status"] == "removed":  # a removal record
+            rem = ctx.db["removals"].get(r["id"])
+            row |= {"text": rem["text"], "permalink": rem["permalink"], "ground": rem["ground"],
+                    "decided_by": _who(ctx, rem["decided_by"]), "state": "removed"}
+        else:
+            item = ctx.db["items"].get(r["id"])
+            row |= {"text": item["text"], "answer": item["answer"] or "", "permalink": item["permalink"],
+                    "kind": item["kind"]}
+        out.append(row)
+    return out
+
+
+def release_csv(ctx: Context, rows: list[dict], delimiter: str = ";") -> str:
+    """The release rows as CSV for Excel (UTF-8 with BOM, semicolons); events as one line each in their cell."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow([ctx.t(f"archive.field.{f}") for f in RELEASE_FIELDS])
+    for row in rows:
+        cells = []
+        for f in RELEASE_FIELDS:
+            value = row[f]
+            if f == "events":
+                value = "\n".join(f"{e['at'][:16].replace('T', ' ')} {e['kind']} ({e['actor']})" for e in value)
+            cells.append("" if value is None else value)
+        writer.writerow(cells)
+    return "\ufeff" + buf.getvalue()
 
 
 def render_search(ctx: Context, query: str, results: list[dict], limit: int | None = None) -> str:

@@ -112,3 +112,35 @@ def schema_sql() -> str:
             INSERT OR IGNORE INTO search_exotic (tbl, row_id) SELECT '{table}', new.id WHERE {exotic};
         END;""")
     return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- the archive (issue 12, R7)
+
+ARCHIVE_TABLE = "archive_versions"  # every version of every archived post, comment and message: its `text`
+
+
+def archive_schema_sql() -> str:
+    """The archive's index: FTS5 trigram over archive_versions.text, kept in sync by triggers, with the rows
+    that hold an exotic character listed in `archive_search_exotic` (always candidates, as for items).
+    A separate list from `search_exotic`, so the items' and removals' index keeps its meaning unchanged."""
+    glob = exotic_glob().replace("'", "''")
+    t, fts = ARCHIVE_TABLE, f"{ARCHIVE_TABLE}_fts"
+    return f"""CREATE TABLE IF NOT EXISTS archive_search_exotic (row_id INTEGER PRIMARY KEY);
+        CREATE VIRTUAL TABLE {fts} USING fts5(text, content='{t}', content_rowid='id', tokenize='trigram');
+        INSERT INTO {fts}({fts}) VALUES ('rebuild');
+        INSERT OR IGNORE INTO archive_search_exotic (row_id) SELECT id FROM {t} WHERE text GLOB '{glob}';
+        CREATE TRIGGER {fts}_insert AFTER INSERT ON {t} BEGIN
+            INSERT INTO {fts}(rowid, text) VALUES (new.id, new.text);
+            INSERT OR IGNORE INTO archive_search_exotic (row_id) SELECT new.id WHERE new.text GLOB '{glob}';
+        END;
+        CREATE TRIGGER {fts}_delete AFTER DELETE ON {t} BEGIN
+            INSERT INTO {fts}({fts}, rowid, text) VALUES ('delete', old.id, old.text);
+            DELETE FROM archive_search_exotic WHERE row_id = old.id;
+        END;
+        CREATE TRIGGER {fts}_update AFTER UPDATE OF text ON {t} BEGIN
+            INSERT INTO {fts}({fts}, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO {fts}(rowid, text) VALUES (new.id, new.text);
+            DELETE FROM archive_search_exotic WHERE row_id = old.id;
+            INSERT OR IGNORE INTO archive_search_exotic (row_id) SELECT new.id WHERE new.text GLOB '{glob}';
+        END;
+"""

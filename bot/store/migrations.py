@@ -565,3 +565,37 @@ def m013_agenda_next_steps(db: Database) -> None:
         CREATE INDEX IF NOT EXISTS idx_accounts_next_intensified_at ON accounts(next_intensified_at);
         """
     )
+
+
+@migrations()
+def m014_archive_search_and_secrecy(db: Database) -> None:
+    """Issue 12: search covers the archive (R7) and the archive keeps secrecy flags.
+
+    An FTS5 trigram index over archive_versions.text, filled now and kept in sync by triggers, for /sök and
+    `uppsikt search` (bot/store/fts.py `archive_schema_sql`; rows with an exotic character are listed in
+    archive_search_exotic). `archive_objects.secrecy`: 1 when the content is confidential (R3: a removal on the
+    ground of personal data with an identity number, or a diarium mark "sekretess"); read by the SIP export."""
+    # The text of bot/store/fts.py archive_schema_sql(), written out (a migration's SQL is fixed; a test checks it).
+    db.executescript(M014_ARCHIVE_SEARCH)
+    db.executescript("ALTER TABLE archive_objects ADD COLUMN secrecy INTEGER NOT NULL DEFAULT 0;")
+
+
+M014_ARCHIVE_SEARCH = """CREATE TABLE IF NOT EXISTS archive_search_exotic (row_id INTEGER PRIMARY KEY);
+        CREATE VIRTUAL TABLE archive_versions_fts USING fts5(text, content='archive_versions', content_rowid='id', tokenize='trigram');
+        INSERT INTO archive_versions_fts(archive_versions_fts) VALUES ('rebuild');
+        INSERT OR IGNORE INTO archive_search_exotic (row_id) SELECT id FROM archive_versions WHERE text GLOB '*[\u00b5\u00df\u0130\u0149\u017f\u01f0\u0250-\u029e\u0345\u0370-\u0587\u10a0-\u10ff\u13a0-\u13fd\u1c80-\u1cbf\u1d79-\u1d8e\u1e00-\u1ffc\u2126-\u2184\u24b6-\u24e9\u2c00-\u2d2d\ua640-\ua69b\ua722-\ua7f6\uab53-\uabbf\ufb00-\ufb17\uff21-\uff5a\U00010400-\U0001044f\U000104b0-\U000104fb\U00010570-\U000105bc\U00010c80-\U00010cf2\U000118a0-\U000118df\U00016e40-\U00016e7f\U0001e900-\U0001e943]*';
+        CREATE TRIGGER archive_versions_fts_insert AFTER INSERT ON archive_versions BEGIN
+            INSERT INTO archive_versions_fts(rowid, text) VALUES (new.id, new.text);
+            INSERT OR IGNORE INTO archive_search_exotic (row_id) SELECT new.id WHERE new.text GLOB '*[\u00b5\u00df\u0130\u0149\u017f\u01f0\u0250-\u029e\u0345\u0370-\u0587\u10a0-\u10ff\u13a0-\u13fd\u1c80-\u1cbf\u1d79-\u1d8e\u1e00-\u1ffc\u2126-\u2184\u24b6-\u24e9\u2c00-\u2d2d\ua640-\ua69b\ua722-\ua7f6\uab53-\uabbf\ufb00-\ufb17\uff21-\uff5a\U00010400-\U0001044f\U000104b0-\U000104fb\U00010570-\U000105bc\U00010c80-\U00010cf2\U000118a0-\U000118df\U00016e40-\U00016e7f\U0001e900-\U0001e943]*';
+        END;
+        CREATE TRIGGER archive_versions_fts_delete AFTER DELETE ON archive_versions BEGIN
+            INSERT INTO archive_versions_fts(archive_versions_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            DELETE FROM archive_search_exotic WHERE row_id = old.id;
+        END;
+        CREATE TRIGGER archive_versions_fts_update AFTER UPDATE OF text ON archive_versions BEGIN
+            INSERT INTO archive_versions_fts(archive_versions_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO archive_versions_fts(rowid, text) VALUES (new.id, new.text);
+            DELETE FROM archive_search_exotic WHERE row_id = old.id;
+            INSERT OR IGNORE INTO archive_search_exotic (row_id) SELECT new.id WHERE new.text GLOB '*[\u00b5\u00df\u0130\u0149\u017f\u01f0\u0250-\u029e\u0345\u0370-\u0587\u10a0-\u10ff\u13a0-\u13fd\u1c80-\u1cbf\u1d79-\u1d8e\u1e00-\u1ffc\u2126-\u2184\u24b6-\u24e9\u2c00-\u2d2d\ua640-\ua69b\ua722-\ua7f6\uab53-\uabbf\ufb00-\ufb17\uff21-\uff5a\U00010400-\U0001044f\U000104b0-\U000104fb\U00010570-\U000105bc\U00010c80-\U00010cf2\U000118a0-\U000118df\U00016e40-\U00016e7f\U0001e900-\U0001e943]*';
+        END;
+"""

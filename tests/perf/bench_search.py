@@ -2,6 +2,7 @@
 
     python tests/perf/bench_search.py                        # 20k, 100k and 500k items kept
     python tests/perf/bench_search.py --items 100000
+    python tests/perf/bench_search.py --items 100000 --archive   # the archive filled too (issue 12)
 
 For each size, in a fresh database file (the real schema, triggers included): that many items
 bulk-inserted (realistic text: the citizens' comments of tests/data/*.jsonl and the questions of
@@ -14,6 +15,10 @@ SweFAQ, with authors), then `/sök` for words that occur rarely, often and never
 Then the stall: while a thread runs twenty searches through `Bot.command("/sök ...")`, the main thread
 measures how long `Bot.claim_event` (an entry point taking the bot's lock, as every Slack event does)
 waits, with the search on its own read connection (today) and under the lock (as before).
+
+With `--archive` (issue 12) every item also has its archived object and first version (the same text),
+every twentieth an edited second version, and one own post per fifty items: the search then also reads
+the archive's index (archive_versions_fts), so the figures show what the archive adds.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ def corpus() -> list[str]:
     return texts
 
 
-def fill(bot, n: int, seed: int = 3) -> None:
+def fill(bot, n: int, seed: int = 3, archive: bool = False) -> None:
     rng = random.Random(seed)
     texts = corpus()
     first, last = ["Anna", "Bo", "Åsa", "Erik", "Fatima", "Jonas", "Karin", "Omar"], ["Berg", "Ölund", "Lind", "Ali"]
@@ -71,6 +76,23 @@ def fill(bot, n: int, seed: int = 3) -> None:
         bot.db.conn.executemany(
             "INSERT INTO items (source, external_id, account_id, author, text, received_at, status, updated_at, answer) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        if archive:
+            objects, versions = [], []
+            for i, r in enumerate(rows, start=1):
+                objects.append((i, r[2], "bench", r[1], "comment", 0, r[3], r[5], r[5], i))
+                versions.append((i, 1, r[4], r[5]))
+                if i % 20 == 0:
+                    versions.append((i, 2, r[4] + " (ändrad i efterhand)", r[5] + 600))
+            for j in range(n // 50):
+                oid = n + j + 1
+                objects.append((oid, accounts[j % len(accounts)], "bench", f"own{j}", "post", 1, "Ekby kommun",
+                                start + j * 3000, start + j * 3000, None))
+                versions.append((oid, 1, rng.choice(texts), start + j * 3000))
+            bot.db.conn.executemany(
+                "INSERT INTO archive_objects (id, account_id, source, external_id, kind, own, author, created_at, "
+                "first_seen_at, item_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", objects)
+            bot.db.conn.executemany(
+                "INSERT INTO archive_versions (object_id, version, text, captured_at) VALUES (?, ?, ?, ?)", versions)
 
 
 def timed(fn, repeat: int = 3) -> float:
@@ -110,16 +132,17 @@ def stall(bot, off_lock: bool) -> tuple[float, float]:
     return statistics.median(waits), max(waits)
 
 
-def run(n: int) -> None:
+def run(n: int, archive: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(DEFAULT_CONFIG)
         bot = build(settings, clock=FakeClock(local(2027, 1, 10, 10)), db=Path(tmp) / "uppsikt.db")
         t = time.perf_counter()
-        fill(bot, n)
+        fill(bot, n, archive=archive)
         filled = time.perf_counter() - t
         size = (Path(tmp) / "uppsikt.db").stat().st_size / 2**20
         ctx = bot.reader()
-        line = [f"{n:8,d} items (insert {filled:5.1f}s, file {size:4.0f}MB):"]
+        kept = " and the archive" if archive else ""
+        line = [f"{n:8,d} items{kept} (insert {filled:5.1f}s, file {size:4.0f}MB):"]
         ratios = []
         for q in QUERIES:
             hits = len(records.search(ctx, q))
@@ -140,10 +163,11 @@ def run(n: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, nargs="+", default=[20_000, 100_000, 500_000])
+    parser.add_argument("--archive", action="store_true", help="fill the archive too (issue 12)")
     args = parser.parse_args(argv)
     print(machine())
     for n in args.items:
-        run(n)
+        run(n, archive=args.archive)
     print(machine())
 
 

@@ -27,6 +27,7 @@ HELP_STARTS = {
     Command.UPPSIKT: "/uppsikt", Command.KRIS: "/kris", Command.FRANVARO: "/franvaro", Command.KONTO: "/konto",
     Command.FRAGA: "/fraga", Command.RAPPORT: "/rapport", Command.ARENDE: "/arende", Command.TA_BORT: "/ta-bort",
     Command.DIARIUM: "/diarium", Command.SNAPSHOT: "/snapshot", Command.SOK: "/sok", Command.KLARSPRAK: "/klarsprak",
+    Command.ARKIV: "/arkiv",
 }
 
 

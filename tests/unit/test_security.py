@@ -218,6 +218,7 @@ ABSENCE_REMOVERS = frozenset({"communicator", "communications_chief"})  # staff.
 DECIDERS = frozenset({"unit_manager", "communicator"})  # accounts.decide (the unit's manager; a communicator)
 SNAPSHOTTERS = ACCOUNT_STAFF | {"communicator", "communications_chief"}  # records._may_edit
 BLOCKERS = frozenset({"owner", "editor", "communicator"})  # platform.may_block (owner, admins; prov's editor is an admin)
+HOLDERS = frozenset({"communications_chief", "unit_manager"})  # archive.may_hold (and the records_officer role)
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,11 @@ def removed_on_platform(bot: Bot, ids: dict[str, int]) -> None:
 def citizen_known(bot: Bot, ids: dict[str, int]) -> None:
     bot.db.execute("INSERT INTO platform_authors (source, external_id, author_id) VALUES ('facebook', 'role-open', "
                    "'USER1')")
+
+
+def hold_set(bot: Bot, ids: dict[str, int]) -> None:
+    assert bot.command("chef@example.se", "/arkiv stoppa prov Tvist om bygglov").ok
+    ids["hold"] = bot.db.execute("SELECT MAX(id) FROM archive_holds").fetchone()[0]
 
 
 def reply_waiting(bot: Bot, ids: dict[str, int]) -> None:
@@ -362,6 +368,14 @@ OPERATIONS: list[Op] = [
     Op("command", "/diarium NR ORSAK (change a mark, after taking it)", HANDLERS, "records.remark_not_allowed",
        cmd("/diarium {secret} synpunkt"), before=taken("secret"), note="tightened"),
     Op("command", "/sök TEXT", ALL, "", cmd("/sok Kalle"), note="search"),
+    Op("command", "/arkiv stoppa KONTO ORSAK (legal hold)", HOLDERS, "archive.hold_not_allowed",
+       cmd("/arkiv stoppa prov Tvist om bygglov"), note="hold"),
+    Op("command", "/arkiv stoppa ärende=NR ORSAK", HOLDERS, "archive.hold_not_allowed",
+       cmd("/arkiv stoppa ärende={open} Polisanmälan"), note="hold"),
+    Op("command", "/arkiv häv NR", HOLDERS, "archive.hold_not_allowed", cmd("/arkiv häv {hold}"), setup=hold_set,
+       note="hold"),
+    Op("command", "/arkiv lista, visa NR", ALL, "",
+       lambda bot, actor, ids: _all_ok(bot, actor, ["/arkiv lista", "/arkiv visa 1"]), note="search"),
     Op("command", "/klarspråk TEXT", ALL, "", cmd("/klarsprak Hej! Vi svarar i morgon.")),
     # ---- reactions (config [reactions])
     Op("reaction", ":sos: :rotating_light: (crisis)", ESCALATORS, "crisis.escalate_not_allowed", reaction("sos", "open")),
@@ -397,8 +411,13 @@ NOTES = {
                 "registering a removal (`may_moderate`): unlike recording an answer, it speaks for the municipality "
                 "(A4). Blocking needs the account's owner or administrators, or a communicator. Every platform write "
                 "is in the audit log (`platform.<kind>.queued`, `platform.<kind>`, `platform.<kind>.failed`).",
-    "search": "Every configured person can search citizens' posts and removal records (R7). Search results "
-              "are personal data: keep the people in the config to those who work with the accounts.",
+    "search": "Every configured person can search citizens' posts and removal records (R7), and the archive with "
+              "every version (issue 12). Search results are personal data: keep the people in the config to "
+              "those who work with the accounts.",
+    "hold": "Legal holds on the archive (issue 12, R5): the communications chief, the manager of the account's "
+            "unit and the records officers (role `records_officer`, arkivarie; not a column here, tested in "
+            "`archive/test_archive_complete.py`). A hold only keeps more, but releasing one lets weeding go on, "
+            "so both need the role. The account is always named (never taken from the channel).",
 }
 
 

@@ -26,6 +26,7 @@ class Command(StrEnum):
     SNAPSHOT = "/snapshot"
     SOK = "/sok"
     KLARSPRAK = "/klarsprak"
+    ARKIV = "/arkiv"  # issue 12: the archive and legal holds
 
 
 # The core's texts spell commands the Swedish way; Slack command names are ASCII, so replies show these.

@@ -78,7 +78,7 @@ TIMEOUT_SECONDS = 30.0
 NOT_STARTED_RETRY = 5
 COMMAND_SPELLING_RE = re.compile(
     r"(?<![\w/.:])/(uppsikt|kris|frånvaro|franvaro|konto|fråga|fraga|rapport|ärende|arende|ta-bort|tabort|diarium|"
-    r"snapshot|sök|sok|klarspråk|klarsprak)(?![\w-])")
+    r"snapshot|sök|sok|klarspråk|klarsprak|arkiv)(?![\w-])")
 
 HINTS = {
     "no_channel": "Uppsikt has no conversation reference for the Teams channel {target}. Add the Uppsikt app to the "
