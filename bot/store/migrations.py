@@ -436,3 +436,15 @@ def m009_robust_parked_posts(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m011_outbox_queue_per_target(db: Database) -> None:
+    """Issue 17 point 2: the outbox reads a target's first waiting rows (and which targets have any, one seek
+    per target) from this index, whatever waits for other targets; sent rows are cleaned up by `sent_at`."""
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS idx_outbox_target ON outbox(status, target, id);
+        CREATE INDEX IF NOT EXISTS idx_outbox_sent ON outbox(sent_at) WHERE status = 'sent';
+        """
+    )
