@@ -359,7 +359,8 @@ class Outbox:
     def _discover(self, steady: float) -> None:
         """Learn the targets of the rows queued since the last wake-up (call under the lock)."""
         top = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM outbox").fetchone()[0]
-        if self._watermark is not None and (top < self._watermark or self._row_at(self._watermark) != self._watermark_row):
+        seen = self._watermark
+        if seen is not None and (top < seen or self._row_at(seen) != self._watermark_row):
             self._watermark = None  # the newest rows looked at were deleted (an erasure): their ids may be given again
         if self._watermark is None or not 0 <= steady - self._synced_at < RESYNC_SECONDS:
             for (target,) in self.db.execute(_PENDING_TARGETS).fetchall():
@@ -370,7 +371,9 @@ class Outbox:
                                              "AND +status = 'pending'",  # by id: `+` keeps the status index out
                                              [self._watermark, top]).fetchall():
                 self._wants(target)
-        self._watermark, self._watermark_row = top, self._row_at(top)
+        if top != seen or self._watermark is None:
+            self._watermark_row = self._row_at(top)
+        self._watermark = top
 
     def _row_at(self, outbox_id: int) -> tuple | None:
         return self.db.execute("SELECT kind, target, created_at FROM outbox WHERE id = ?", [outbox_id]).fetchone()
