@@ -75,7 +75,7 @@ PLATFORM_PREFIXES = ("meta:",)  # issue 11: outbox targets that are platform wri
 # is found within a minute.
 RESYNC_SECONDS = 60.0
 PAGE_ROWS = 16  # a target's waiting rows read at once (a channel sends about one a second under Slack's limit)
-DIGEST_WINDOW = 350  # a person's waiting reminders read for one round of digests (10 parts of 35 lines)
+DIGEST_WINDOW = 120  # a person's waiting reminders read for one round of digests (at least 12 parts)
 MEMO_LIMIT = 5000  # messages kept as the core made them, so the outbox need not decode their JSON again
 CLEANUP_BATCH = 2000  # sent rows deleted per transaction; the lock is free between two
 CLEANUP_BATCHES_PER_WAKE = 5  # a wake-up deletes at most this many batches; the next ones go on until the day's done
@@ -103,9 +103,8 @@ class MessageMemo:
         if not _canonical(message):
             return
         with self._lock:
-            if len(self._items) >= self.limit:
-                self._items.clear()  # a backlog beyond the limit (or rows erased before delivery): decode those
-            self._items[outbox_id] = (text, message)
+            if len(self._items) < self.limit:  # beyond it (a burst) the later ones are decoded when they go
+                self._items[outbox_id] = (text, message)
 
     def message(self, outbox_id: int, text: str) -> Message:
         with self._lock:
@@ -118,6 +117,10 @@ class MessageMemo:
         with self._lock:
             for outbox_id in ids:
                 self._items.pop(outbox_id, None)
+
+    def ids(self) -> list[int]:
+        with self._lock:
+            return list(self._items)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -465,10 +468,22 @@ class Outbox:
             if not self.watch.store_failed(exc):
                 raise
             log.warning("outbox: the sent messages older than %s days cannot be deleted now (%s)", days, exc)
+        self._forget_gone()
         if deleted:
             self._watermark = None  # the newest rows may have gone: look at every waiting target again
             log.info("outbox: deleted %s messages sent more than %s days ago", deleted, days)
         return deleted
+
+    def _forget_gone(self) -> None:
+        """Drop the kept messages whose rows no longer wait (rolled back, erased): the memo stays for what waits."""
+        kept = self.memo.ids()
+        waiting: set[int] = set()
+        with self.lock:
+            for i in range(0, len(kept), 500):
+                chunk = kept[i:i + 500]
+                waiting.update(r[0] for r in self.db.execute(
+                    f"SELECT id FROM outbox WHERE id IN ({','.join('?' * len(chunk))}) AND status = 'pending'", chunk))
+        self.memo.forget([i for i in kept if i not in waiting])
 
     # ------------------------------------------------------------------ sending and marking
     def _send_part(self, batch: list[dict], message: Message, now: int, port: ChatPort, steady: float) -> bool | None:

@@ -359,3 +359,24 @@ def test_sent_messages_days_is_checked(tmp_path):
 
 def test_recording_chat_marks_in_batches():
     assert RecordingChat.marks_in_batches is True
+
+
+def test_the_kept_messages_of_rows_that_never_were_are_dropped_once_a_day(settings):
+    h = Harness(settings, MONDAY)
+    h.bot.flush()
+    with h.bot.lock, h.bot.db.atomic():
+        try:
+            with h.bot.db.atomic():
+                for i in range(3):
+                    h.bot.ctx.emit(card(i, "#konto-facebook"))
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        h.bot.ctx.emit(card(9, "#konto-instagram"))
+    h.bot.outbox.chat = None  # nothing is delivered meanwhile: the kept message of the waiting row stays
+    assert len(h.bot.outbox.memo) == 3  # the waiting row took the first rolled-back id: two kept for nothing
+    h.bot.outbox.chat = h.chat
+    h.clock.advance(dt.timedelta(days=1))
+    h.bot.chat = Limited({"#konto-instagram"})
+    h.bot.flush()
+    assert h.bot.outbox.memo.ids() == [h.bot.db.execute("SELECT MAX(id) FROM outbox").fetchone()[0]]
