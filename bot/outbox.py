@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.clock import Clock
+from bot.clock import Clock, to_epoch
 from bot.core.context import Context
 from bot.messages import Action, Attachment, Message
 from bot.watch import Watch
@@ -244,8 +244,12 @@ class Outbox:
         if self._cleaned_on != self.ctx.today():
             self._clean_up()
         with self.lock:
-            now = self.ctx.now_ts()
-            steady = self._steady()
+            moment = self.ctx.clock.now()
+            now, wall = to_epoch(moment), moment.timestamp()
+            steady = self._steady(wall)
+            # The steady time at which the wall clock's current whole second began: a wait ends on the second the
+            # database's retry time names (`next_attempt_at`, whole seconds), not a fraction of a second after it.
+            second = steady - (wall - now)
             self._discover(steady)
         self.watch.clock_seen(float(now))
         self._release(steady)
@@ -271,9 +275,9 @@ class Outbox:
                 q = queues[target]
                 row = q.rows.popleft()
                 if not self._due(target, row, now):
-                    self._block(target, row["id"], steady + (row["next_attempt_at"] - now))
+                    self._block(target, row["id"], second + (row["next_attempt_at"] - now))
                     continue
-                outcome = self._deliver_row(q, row, now, steady)
+                outcome = self._deliver_row(q, row, now, second)
                 if outcome is None:  # the database cannot be written: stop delivering
                     return delivered
                 sent, ok = outcome
@@ -291,7 +295,7 @@ class Outbox:
 
     _platform_delivered = False
 
-    def _deliver_row(self, q: _Queue, row: dict, now: int, steady: float) -> tuple[int, bool] | None:
+    def _deliver_row(self, q: _Queue, row: dict, now: int, second: float) -> tuple[int, bool] | None:
         """Send `row` (with a person's other reminders as digests): (rows delivered, no part failed), or None when
         the database cannot be written. A failure blocks the target (`_block`), a permanent one for this wake-up."""
         target = q.target
@@ -312,7 +316,7 @@ class Outbox:
             parts = self._digests(target, batch, messages, total=q.more)
         delivered = 0
         for part_rows, message in parts:
-            outcome = self._send_part(part_rows, message, now, port, steady)
+            outcome = self._send_part(part_rows, message, now, port, second)
             if outcome is None:
                 return None
             if not outcome:
@@ -415,7 +419,7 @@ class Outbox:
             self._released[target] = block.head
             self._ready[target] = None
 
-    def _steady(self) -> float:
+    def _steady(self, wall: float | None = None) -> float:
         """Seconds that only move forward: the clock's monotonic() (SystemClock, FakeClock), else its wall time
         with every backwards step ignored; the in-memory waits are measured on it, so a clock stepped back
         does not hold delivery back for as long as the step (issue 16 point 7)."""
@@ -430,7 +434,8 @@ class Outbox:
         monotonic = getattr(clock, "monotonic", None)
         if monotonic is not None:
             return float(monotonic())
-        wall = clock.now().timestamp()
+        if wall is None:
+            wall = clock.now().timestamp()
         if self._steady_wall is None:
             self._steady_value = wall
         elif wall > self._steady_wall:
@@ -486,7 +491,7 @@ class Outbox:
         self.memo.forget([i for i in kept if i not in waiting])
 
     # ------------------------------------------------------------------ sending and marking
-    def _send_part(self, batch: list[dict], message: Message, now: int, port: ChatPort, steady: float) -> bool | None:
+    def _send_part(self, batch: list[dict], message: Message, now: int, port: ChatPort, second: float) -> bool | None:
         """Send one message carrying `batch`'s rows through `port`: True when delivered (and marked, or to be
         marked at the end of the wake-up), False when the port failed (recorded for a retry, the target blocked),
         None when the database cannot be written (delivery stops)."""
@@ -512,7 +517,7 @@ class Outbox:
                           "is writable", db_exc)
                 return None
             if not exc.permanent:
-                self._block(row["target"], row["id"], steady + max(0.0, float(delay)))
+                self._block(row["target"], row["id"], second + max(0, int(delay)))  # as next_attempt_at says
             log.warning("outbox %s to %s failed (attempt %s): %s", row["id"], row["target"], attempts, exc)
             return False
         if chat:

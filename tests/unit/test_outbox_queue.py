@@ -17,6 +17,7 @@ import pytest
 
 from bot import outbox as outbox_module
 from bot.bootstrap import build
+from bot.clock import FakeClock
 from bot.messages import Action, Message
 from bot.outbox import DIGEST_WINDOW, ChatError, RecordingChat
 from bot.settings import DEFAULT_CONFIG, check_config
@@ -380,3 +381,21 @@ def test_the_kept_messages_of_rows_that_never_were_are_dropped_once_a_day(settin
     h.bot.chat = Limited({"#konto-instagram"})
     h.bot.flush()
     assert h.bot.outbox.memo.ids() == [h.bot.db.execute("SELECT MAX(id) FROM outbox").fetchone()[0]]
+
+
+def test_a_wait_ends_on_the_second_the_database_names(settings):
+    """The tick, the simulator and the soak test read `next_attempt_at` (whole seconds) to know when the outbox can
+    go on: the wait in memory must end then too, not a fraction of a second later (the soak's drain hung on it)."""
+    clock = FakeClock(MONDAY + dt.timedelta(seconds=0.95))
+    chat = Limited({"#konto-facebook"}, retry_after=1)
+    bot = build(settings, clock=clock, db=None, chat=chat)
+    bot.flush()
+    with bot.lock:
+        bot.ctx.emit(Message(kind="oversight_prompt", to="#konto-facebook", text="Dags för tillsyn"))
+    bot.flush()
+    chat.refuse.clear()
+    clock.advance(dt.timedelta(seconds=0.87))  # 09:00:01.82: the row's retry time, 09:00:01, has come
+    due = bot.db.execute("SELECT next_attempt_at <= ? FROM outbox WHERE status = 'pending'", [bot.now_ts()]).fetchone()
+    assert due == (1,)
+    bot.flush()
+    assert [m.text for m in chat.sent] == ["Dags för tillsyn"]
