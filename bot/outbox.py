@@ -248,7 +248,8 @@ class Outbox:
             now, wall = to_epoch(moment), moment.timestamp()
             steady = self._steady(wall)
             # The steady time at which the wall clock's current whole second began: a wait ends on the second the
-            # database's retry time names (`next_attempt_at`, whole seconds), not a fraction of a second after it.
+            # database's retry time names (`next_attempt_at`, whole seconds), not a fraction of a second after it
+            # (the simulator and the soak test move the clock on only when the database says nothing is due).
             second = steady - (wall - now)
             self._discover(steady)
         self.watch.clock_seen(float(now))

@@ -385,7 +385,8 @@ def test_the_kept_messages_of_rows_that_never_were_are_dropped_once_a_day(settin
 
 def test_a_wait_ends_on_the_second_the_database_names(settings):
     """The tick, the simulator and the soak test read `next_attempt_at` (whole seconds) to know when the outbox can
-    go on: the wait in memory must end then too, not a fraction of a second later (the soak's drain hung on it)."""
+    go on: the wait in memory must end then too, not a fraction of a second later (a clock that moves on only when
+    the database says nothing is due would never reach that fraction)."""
     clock = FakeClock(MONDAY + dt.timedelta(seconds=0.95))
     chat = Limited({"#konto-facebook"}, retry_after=1)
     bot = build(settings, clock=clock, db=None, chat=chat)
