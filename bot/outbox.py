@@ -579,13 +579,18 @@ class Outbox:
                  total: int | None = None) -> list[tuple[list[dict], Message]]:
         """A person's reminders as one digest, or, when they do not fit one message (`DIGEST_MAX_CHARS`,
         `DIGEST_MAX_LINES`, one button set of `MAX_DIGEST_ACTIONS`), as several numbered ones. `total`: more
-        reminders wait than were read (`DIGEST_WINDOW`), this many in all; the parts say that more follow."""
+        reminders wait than were read (`DIGEST_WINDOW`), this many in all; the parts say that more follow.
+
+        In such a burst the buttons no longer bound a part (an assignment has three, so ten buttons would carry
+        three assignments a message, at Slack's one message a second): a part is as long as its text may be and
+        keeps the first ten buttons; every item's buttons stay on its card (issue 16 point 11)."""
+        buttons_bind = total is None
         groups: list[list[int]] = [[]]
         size = lines = actions = 0
         for i, m in enumerate(messages):
             m_size, m_lines, m_actions = len(m.text) + 3, m.text.count("\n") + 1, len(m.actions)
             if groups[-1] and (size + m_size > DIGEST_MAX_CHARS or lines + m_lines > DIGEST_MAX_LINES
-                               or actions + m_actions > MAX_DIGEST_ACTIONS):
+                               or (buttons_bind and actions + m_actions > MAX_DIGEST_ACTIONS)):
                 groups.append([])
                 size = lines = actions = 0
             groups[-1].append(i)

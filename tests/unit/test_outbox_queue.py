@@ -400,3 +400,32 @@ def test_a_wait_ends_on_the_second_the_database_names(settings):
     assert due == (1,)
     bot.flush()
     assert [m.text for m in chat.sent] == ["Dags för tillsyn"]
+
+
+def test_in_a_burst_a_persons_digest_is_bound_by_its_text_not_its_buttons(settings):
+    """Issue 16 point 11: an assignment has three buttons, so ten buttons a message carried three assignments
+    a message; with thousands waiting for one person that was the burst's bound (5,016 digests in the soak)."""
+    h = Harness(settings, MONDAY)
+    h.bot.flush()
+    chat = h.bot.chat = Limited(set())
+    count = DIGEST_WINDOW * 3
+    texts = [f"Nytt ärende {i} till dig: När öppnar återvinningscentralen? #{i}" for i in range(count)]
+    with h.bot.lock, h.bot.db.atomic():
+        for i, text in enumerate(texts):
+            h.bot.ctx.emit(Message(kind="assignment", to=PERSON, text=text, item=i, actions=tuple(
+                Action(n, n, str(i)) for n in ("first_reply_sent", "forwarded", "answered"))))
+    assert h.bot.flush() == count
+    # while more than DIGEST_WINDOW wait, at least ten a message; the last window three a message (buttons);
+    # before: a message per three all along (120 messages)
+    assert len(chat.sent) <= (count - DIGEST_WINDOW) // 10 + DIGEST_WINDOW // 3, len(chat.sent)
+    assert all(len(m.actions) <= 10 and len(m.text) <= 4000 for m in chat.sent)
+    everything = "\n".join(m.text for m in chat.sent)
+    assert all(everything.count(f"{t}\n") + everything.endswith(t) == 1 for t in texts)
+    # a few reminders (no burst) keep every button: a part per three
+    with h.bot.lock, h.bot.db.atomic():
+        for i in range(9):
+            h.bot.ctx.emit(Message(kind="assignment", to=PERSON, text=f"Ärende {i}", item=i, actions=tuple(
+                Action(n, n, str(i)) for n in ("first_reply_sent", "forwarded", "answered"))))
+    chat.sent.clear()
+    h.bot.flush()
+    assert len(chat.sent) == 3 and all(len(m.actions) == 9 for m in chat.sent)
