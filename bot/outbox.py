@@ -1,21 +1,30 @@
 """The outbox: every message the core causes is queued in the `outbox` table and leaves from here.
 
 Delivery (deliver now, or wake a background thread), draining in order per target, per-person
-digests, backoff on failure and the outbound chat port contract (ChatPort, ChatError).
+digests, backoff on failure, the clean-up of sent rows and the outbound chat port contract
+(ChatPort, ChatError).
+
+A wake-up costs what it delivers, not what waits (issue 17 point 2): the outbox keeps a queue per target in
+memory, with the time until which a target waits (Slack's rate limit, a Retry-After, a back-off), and reads
+only the rows queued since the last wake-up (their targets) and the first rows of the targets that may send
+now. The database stays the truth: a restart, or the full look at the waiting targets every minute, rebuilds
+what memory holds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import logging
 import sqlite3
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.clock import Clock
+from bot.clock import Clock, to_epoch
 from bot.core.context import Context
-from bot.messages import Message
+from bot.messages import Action, Attachment, Message
 from bot.watch import Watch
 
 log = logging.getLogger("uppsikt")
@@ -40,6 +49,7 @@ class RecordingChat:
 
     clock: Clock
     sent: list[tuple[dt.datetime, Message]] = field(default_factory=list)
+    marks_in_batches = True  # in-process: nothing it shows outlives the process, so a wake-up marks once at its end
 
     def send(self, message: Message) -> None:
         self.sent.append((self.clock.now(), message))
@@ -58,6 +68,88 @@ MAX_RETRY_DELAY_SECONDS = 3600  # no back-off or Retry-After is longer; a later 
 PLATFORM_PREFIXES = ("meta:",)  # issue 11: outbox targets that are platform writes, never chat messages
 
 
+# Issue 17 point 2: the queue per target. A wake-up reads the rows added since the last one (by id), the first
+# rows of each target that may send now, and nothing of a target that waits (rate limit, Retry-After, back-off);
+# a full look at which targets have waiting rows (one index seek per target) is taken at the first wake-up and
+# then every RESYNC_SECONDS, so a row the look by id could miss (an id reused after the newest rows were erased)
+# is found within a minute.
+RESYNC_SECONDS = 60.0
+PAGE_ROWS = 16  # a target's waiting rows read at once (a channel sends about one a second under Slack's limit)
+DIGEST_WINDOW = 120  # a person's waiting reminders read for one round of digests (at least 12 parts)
+MEMO_LIMIT = 5000  # messages kept as the core made them, so the outbox need not decode their JSON again
+CLEANUP_BATCH = 2000  # sent rows deleted per transaction; the lock is free between two
+CLEANUP_BATCHES_PER_WAKE = 5  # a wake-up deletes at most this many batches; the next ones go on until the day's done
+MARK_BATCH = 500  # an in-process port's delivered rows are marked sent at the end of a wake-up, or this many at once
+
+_PENDING_TARGETS = (  # every target with a waiting row: a skip-scan of idx_outbox_target, one seek per target
+    "WITH RECURSIVE t(target) AS ("
+    " SELECT (SELECT MIN(target) FROM outbox WHERE status = 'pending')"
+    " UNION ALL SELECT (SELECT MIN(target) FROM outbox WHERE status = 'pending' AND target > t.target)"
+    " FROM t WHERE t.target IS NOT NULL) SELECT target FROM t WHERE target IS NOT NULL")
+_KINDS = ",".join("?" * len(DIGEST_KINDS))
+
+
+class MessageMemo:
+    """The messages the core queued in this process, by outbox id, kept with the JSON text they were stored as
+    (`Context.emit` fills it): the outbox sends the very object when the row it reads carries the same text, and
+    decodes the JSON only otherwise (a restart, a row written elsewhere, an id reused after a rollback)."""
+
+    def __init__(self, limit: int = MEMO_LIMIT):
+        self.limit = limit
+        self._items: dict[int, tuple[str, Message]] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, outbox_id: int, text: str, message: Message) -> None:
+        if not _canonical(message):
+            return
+        with self._lock:
+            if len(self._items) < self.limit:  # beyond it (a burst) the later ones are decoded when they go
+                self._items[outbox_id] = (text, message)
+
+    def message(self, outbox_id: int, text: str) -> Message:
+        with self._lock:
+            kept = self._items.get(outbox_id)
+        if kept is not None and kept[0] == text:
+            return kept[1]
+        return Message.from_json(text)
+
+    def forget(self, ids: list[int]) -> None:
+        with self._lock:
+            for outbox_id in ids:
+                self._items.pop(outbox_id, None)
+
+    def ids(self) -> list[int]:
+        with self._lock:
+            return list(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _canonical(m: Message) -> bool:
+    """True when `m` is exactly what `Message.from_json(m.to_json())` gives (tuples, not lists)."""
+    return (type(m.actions) is tuple and type(m.fields) is tuple and type(m.mentions) is tuple
+            and type(m.attachments) is tuple and all(type(f) is tuple for f in m.fields)
+            and all(type(a) is Action for a in m.actions) and all(type(a) is Attachment for a in m.attachments))
+
+
+@dataclass
+class _Block:
+    until: float  # steady seconds (`Outbox._steady`)
+    head: int  # the target's first waiting row when it was blocked
+
+
+@dataclass
+class _Queue:
+    """One target's waiting rows during one wake-up: read a page at a time, in id order."""
+
+    target: str
+    rows: deque = field(default_factory=deque)
+    last: int = 0  # the last id read
+    done: set = field(default_factory=set)  # ids delivered in this wake-up (also beyond the page: a digest's rows)
+    more: int | None = None  # a digest round's total when more reminders wait than DIGEST_WINDOW
+
+
 @dataclass
 class Outbox:
     """Delivers the queued messages through one chat port; `lock` is the facade's entry-point lock."""
@@ -71,6 +163,22 @@ class Outbox:
     # Issue 11: targets with one of these prefixes ("meta:") are delivered by that port (a platform write)
     # instead of the chat port; a target whose port is missing waits.
     platforms: dict[str, ChatPort] = field(default_factory=dict)
+    memo: MessageMemo = field(default_factory=MessageMemo)
+    # The queue per target (issue 17 point 2), in memory, touched only by the one thread that drains (flush_lock):
+    _ready: dict[str, None] = field(default_factory=dict, init=False, repr=False)  # may send now (ordered set)
+    _blocks: dict[str, _Block] = field(default_factory=dict, init=False, repr=False)  # wait until a steady time
+    _heap: list[tuple[float, str]] = field(default_factory=list, init=False, repr=False)  # the blocks by time
+    _released: dict[str, int] = field(default_factory=dict, init=False, repr=False)  # target -> head whose wait ended
+    _watermark: int | None = field(default=None, init=False, repr=False)  # the newest outbox id looked at
+    _watermark_row: tuple | None = field(default=None, init=False, repr=False)  # (kind, target, created_at) of it
+    _cleaned_on: dt.date | None = field(default=None, init=False, repr=False)  # the day the clean-up finished
+    _synced_at: float = field(default=0.0, init=False, repr=False)
+    _steady_clock: object = field(default=None, init=False, repr=False)
+    _steady_wall: float | None = field(default=None, init=False, repr=False)
+    _steady_value: float = field(default=0.0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.ctx.cache["outbox_memo"] = self.memo  # Context.emit keeps what it queues (bot/core/context.py)
 
     @property
     def db(self):
@@ -91,7 +199,7 @@ class Outbox:
         def loop() -> None:
             while True:
                 wake.wait()
-                wake.clear()
+                wake.clear()  # every event until here is served by this one wake-up (wake-ups combine)
                 try:
                     self.flush()
                 except Exception:  # keep delivering: the outbox keeps what failed, the 5 s job retries
@@ -121,68 +229,220 @@ class Outbox:
         finally:
             self.flush_lock.release()
 
+    def waiting(self) -> dict[str, float]:
+        """The targets that wait, and for how many more seconds (for tests and the benchmark)."""
+        steady = self._steady()
+        return {t: max(0.0, b.until - steady) for t, b in self._blocks.items()}
+
+    # ------------------------------------------------------------------ one wake-up
     def _drain(self) -> int:
         # Issue 16: a message the chat platform accepted but that could not be marked sent (disk full,
         # read-only) is remembered in memory (`watch.unmarked`) and never posted again; while the marks
         # cannot be written nothing else is delivered either (every post would be another unmarked one).
         if not self._write_pending_marks():
             return 0
-        # The texts are read only for what is sent now: while Slack's rate limits hold a backlog
-        # back, every wake-up reads the whole queue, and most of it waits behind a blocked target.
+        if self._cleaned_on != self.ctx.today():
+            self._clean_up()
         with self.lock:
-            now = self.ctx.now_ts()
-            rows = [
-                {"id": i, "kind": k, "target": t, "attempts": a, "next_attempt_at": n}
-                for i, k, t, a, n in self.db.execute(
-                    "SELECT id, kind, target, attempts, next_attempt_at FROM outbox WHERE status = 'pending' ORDER BY id"
-                )
-            ]
+            moment = self.ctx.clock.now()
+            now, wall = to_epoch(moment), moment.timestamp()
+            steady = self._steady(wall)
+            # The steady time at which the wall clock's current whole second began: a wait ends on the second the
+            # database's retry time names (`next_attempt_at`, whole seconds), not a fraction of a second after it
+            # (the simulator and the soak test move the clock on only when the database says nothing is due).
+            second = steady - (wall - now)
+            self._discover(steady)
         self.watch.clock_seen(float(now))
-        digests = getattr(self.chat, "digests", False)
-        groups: dict[str, list[dict]] = {}
-        if digests:
-            for row in rows:
-                if row["kind"] in DIGEST_KINDS and not row["target"].startswith("#"):
-                    groups.setdefault(row["target"], []).append(row)
-        blocked: set[str] = set()
-        done: set[int] = set()
+        self._release(steady)
+        self._platform_delivered = self._marked = False
+        # The targets that may send now, merged by their first row's id: across targets the messages leave in
+        # the order they were queued (as one queue sorted by id did), within a target strictly in order.
+        queues: dict[str, _Queue] = {}
+        heap: list[tuple[int, str]] = []
+        for target in list(self._ready):
+            if self._port(target) is None:  # no chat port, or a platform write without its platform port: it waits
+                continue
+            q = _Queue(target)
+            if self._advance(q):
+                queues[target] = q
+                heap.append((q.rows[0]["id"], target))
+            else:
+                self._ready.pop(target, None)  # nothing waits for it any more
+        heapq.heapify(heap)
         delivered = 0
-        self._platform_delivered = False
-        for row in rows:
-            port = self._port(row["target"])
-            if port is None:  # no chat port, or a platform write without its platform port: it waits
-                continue
-            if row["id"] in done or row["target"] in blocked:
-                continue
-            batch = groups.get(row["target"], [row]) if row["kind"] in DIGEST_KINDS else [row]
-            if now < row["next_attempt_at"] and (row["attempts"] == 0
-                                                 or row["next_attempt_at"] <= now + MAX_RETRY_DELAY_SECONDS):
-                blocked.add(row["target"])
-                continue
-            # (a retry time beyond the longest back-off means the clock went backwards: due now, issue 16;
-            # a first attempt scheduled later on purpose, such as a platform delete at midnight, waits)
-            texts = self._texts([r["id"] for r in batch])
-            batch = [r for r in batch if r["id"] in texts]  # gone meanwhile (an erasure): not sent
-            if not batch:
-                continue
-            messages = [Message.from_json(texts[r["id"]]) for r in batch]
-            if len(messages) == 1:
-                parts = [(batch, messages[0])]
-            else:  # issue 16: several messages within the platforms' limits, each marked sent on its own
-                parts = self._digests(row["target"], batch, messages)
-            for part_rows, message in parts:
-                outcome = self._send_part(part_rows, message, now, port)
+        try:
+            while heap:
+                _, target = heapq.heappop(heap)
+                q = queues[target]
+                row = q.rows.popleft()
+                if not self._due(target, row, now):
+                    self._block(target, row["id"], second + (row["next_attempt_at"] - now))
+                    continue
+                outcome = self._deliver_row(q, row, now, second)
                 if outcome is None:  # the database cannot be written: stop delivering
                     return delivered
-                if not outcome:
-                    blocked.add(row["target"])
-                    break
-                done.update(r["id"] for r in part_rows)
-                delivered += len(part_rows)
-                self._platform_delivered = self._platform_delivered or port is not self.chat
-        return delivered
+                sent, ok = outcome
+                delivered += sent
+                if not ok:
+                    continue  # failed: its next rows wait (for its back-off, or the next wake-up after a permanent failure)
+                if self._advance(q):
+                    heapq.heappush(heap, (q.rows[0]["id"], target))
+                else:
+                    self._ready.pop(target, None)
+            return delivered
+        finally:
+            if self.watch.unmarked:
+                self._write_pending_marks()
 
     _platform_delivered = False
+
+    def _deliver_row(self, q: _Queue, row: dict, now: int, second: float) -> tuple[int, bool] | None:
+        """Send `row` (with a person's other reminders as digests): (rows delivered, no part failed), or None when
+        the database cannot be written. A failure blocks the target (`_block`), a permanent one for this wake-up."""
+        target = q.target
+        port = self._port(target)
+        assert port is not None
+        if row["kind"] in DIGEST_KINDS and not target.startswith("#") and getattr(self.chat, "digests", False):
+            batch = self._digest_rows(q, row)
+        else:
+            batch = [row]
+        texts = self._texts([r["id"] for r in batch])
+        batch = [r for r in batch if r["id"] in texts]  # gone meanwhile (an erasure): not sent
+        if not batch:
+            return 0, True
+        messages = [self.memo.message(r["id"], texts[r["id"]]) for r in batch]
+        if len(messages) == 1:
+            parts = [(batch, messages[0])]
+        else:  # issue 16: several messages within the platforms' limits, each marked sent on its own
+            parts = self._digests(target, batch, messages, total=q.more)
+        delivered = 0
+        for part_rows, message in parts:
+            outcome = self._send_part(part_rows, message, now, port, second)
+            if outcome is None:
+                return None
+            if not outcome:
+                return delivered, False
+            q.done.update(r["id"] for r in part_rows)
+            delivered += len(part_rows)
+            self._platform_delivered = self._platform_delivered or port is not self.chat
+        self._released.pop(target, None)
+        return delivered, True
+
+    def _advance(self, q: _Queue) -> bool:
+        """Put the target's next waiting row (not delivered in this wake-up) first in `q`; False when none waits."""
+        while True:
+            while q.rows and q.rows[0]["id"] in q.done:
+                q.rows.popleft()
+            if q.rows:
+                return True
+            with self.lock:
+                page = self.db.execute(
+                    "SELECT id, kind, attempts, next_attempt_at FROM outbox "
+                    "WHERE status = 'pending' AND target = ? AND id > ? ORDER BY id LIMIT ?",
+                    [q.target, q.last, PAGE_ROWS]).fetchall()
+            if not page:
+                return False
+            q.last = page[-1][0]
+            q.rows.extend({"id": i, "kind": k, "target": q.target, "attempts": a, "next_attempt_at": n}
+                          for i, k, a, n in page)
+
+    def _digest_rows(self, q: _Queue, row: dict) -> list[dict]:
+        """The person's waiting reminders from `row` on (`DIGEST_KINDS`, in order), at most DIGEST_WINDOW of them;
+        `q.more` is their total when more wait (a burst), else None."""
+        with self.lock:
+            rows = self.db.execute(
+                f"SELECT id, kind, attempts, next_attempt_at FROM outbox WHERE status = 'pending' AND target = ? "
+                f"AND kind IN ({_KINDS}) AND id >= ? ORDER BY id LIMIT ?",
+                [q.target, *DIGEST_KINDS, row["id"], DIGEST_WINDOW + 1]).fetchall()
+            q.more = None
+            if len(rows) > DIGEST_WINDOW:
+                rows = rows[:DIGEST_WINDOW]
+                q.more = self.db.execute(
+                    f"SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND target = ? AND kind IN ({_KINDS}) "
+                    f"AND id >= ?", [q.target, *DIGEST_KINDS, row["id"]]).fetchone()[0]
+        return [row] + [{"id": i, "kind": k, "target": q.target, "attempts": a, "next_attempt_at": n}
+                        for i, k, a, n in rows if i != row["id"] and i not in q.done]
+
+    # ------------------------------------------------------------------ which targets may send
+    def _discover(self, steady: float) -> None:
+        """Learn the targets of the rows queued since the last wake-up (call under the lock)."""
+        top = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM outbox").fetchone()[0]
+        seen = self._watermark
+        if seen is not None and (top < seen or self._row_at(seen) != self._watermark_row):
+            self._watermark = None  # the newest rows looked at were deleted (an erasure): their ids may be given again
+        if self._watermark is None or not 0 <= steady - self._synced_at < RESYNC_SECONDS:
+            for (target,) in self.db.execute(_PENDING_TARGETS).fetchall():
+                self._wants(target)
+            self._synced_at = steady
+        elif top > self._watermark:
+            for (target,) in self.db.execute("SELECT DISTINCT target FROM outbox WHERE id > ? AND id <= ? "
+                                             "AND +status = 'pending'",  # by id: `+` keeps the status index out
+                                             [self._watermark, top]).fetchall():
+                self._wants(target)
+        if top != seen or self._watermark is None:
+            self._watermark_row = self._row_at(top)
+        self._watermark = top
+
+    def _row_at(self, outbox_id: int) -> tuple | None:
+        return self.db.execute("SELECT kind, target, created_at FROM outbox WHERE id = ?", [outbox_id]).fetchone()
+
+    def _wants(self, target: str) -> None:
+        if target not in self._blocks:
+            self._ready[target] = None
+
+    def _due(self, target: str, row: dict, now: int) -> bool:
+        """May `row`, the first waiting row of its target, be sent now?
+
+        A first attempt scheduled later on purpose (a platform delete at midnight) waits for its time. A retry is
+        due at its time, or when this process's own wait for it (measured on steady time) has passed, or when its
+        time lies further ahead than the longest back-off: the wall clock went backwards (issue 16 point 7)."""
+        due_at = row["next_attempt_at"]
+        if now >= due_at:
+            return True
+        if row["attempts"] == 0:
+            return False
+        return due_at > now + MAX_RETRY_DELAY_SECONDS or self._released.get(target) == row["id"]
+
+    def _block(self, target: str, head: int, until: float) -> None:
+        self._blocks[target] = _Block(until, head)
+        heapq.heappush(self._heap, (until, target))
+        self._ready.pop(target, None)
+        self._released.pop(target, None)
+
+    def _release(self, steady: float) -> None:
+        """The targets whose wait has passed may send again."""
+        while self._heap and self._heap[0][0] <= steady:
+            until, target = heapq.heappop(self._heap)
+            block = self._blocks.get(target)
+            if block is None or block.until != until:
+                continue  # replaced by a later block
+            del self._blocks[target]
+            self._released[target] = block.head
+            self._ready[target] = None
+
+    def _steady(self, wall: float | None = None) -> float:
+        """Seconds that only move forward: the clock's monotonic() (SystemClock, FakeClock), else its wall time
+        with every backwards step ignored; the in-memory waits are measured on it, so a clock stepped back
+        does not hold delivery back for as long as the step (issue 16 point 7)."""
+        clock = self.ctx.clock
+        if clock is not self._steady_clock:  # another clock (a test swaps it): forget the waits measured on the old
+            self._steady_clock, self._steady_wall = clock, None
+            for target in self._blocks:
+                self._ready[target] = None
+            self._blocks.clear()
+            self._heap.clear()
+            self._watermark = None
+        monotonic = getattr(clock, "monotonic", None)
+        if monotonic is not None:
+            return float(monotonic())
+        if wall is None:
+            wall = clock.now().timestamp()
+        if self._steady_wall is None:
+            self._steady_value = wall
+        elif wall > self._steady_wall:
+            self._steady_value += wall - self._steady_wall
+        self._steady_wall = wall
+        return self._steady_value
 
     def _port(self, target: str) -> ChatPort | None:
         """The port a target is delivered through: a platform's (issue 11) by its prefix, else the chat port."""
@@ -191,10 +451,53 @@ class Outbox:
                 return self.platforms.get(prefix)
         return self.chat
 
-    def _send_part(self, batch: list[dict], message: Message, now: int, port: ChatPort) -> bool | None:
-        """Send one message carrying `batch`'s rows through `port`: True when delivered and marked, False
-        when the port failed (recorded for a retry), None when the database cannot be written (delivery stops)."""
+    # ------------------------------------------------------------------ the clean-up of sent rows
+    def _clean_up(self) -> int:
+        """Delete the rows sent more than `municipality.sent_messages_days` ago (issue 17: three quarters of the
+        database's growth were sent outbox rows), once a day, in batches of CLEANUP_BATCH rows, each in its own
+        transaction, so no entry point waits long for the lock. Waiting and failed rows are never deleted."""
+        days = self.ctx.settings.municipality.sent_messages_days
+        deleted = 0
+        try:
+            for _ in range(CLEANUP_BATCHES_PER_WAKE):
+                with self.lock, self.db.atomic():
+                    cutoff = self.ctx.now_ts() - days * 86400
+                    count = self.db.execute(
+                        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox INDEXED BY idx_outbox_sent WHERE status = 'sent' "
+                        "AND sent_at < ? "
+                        "LIMIT ?)", [cutoff, CLEANUP_BATCH]).rowcount
+                deleted += count
+                if count < CLEANUP_BATCH:
+                    self._cleaned_on = self.ctx.today()
+                    break
+        except sqlite3.DatabaseError as exc:
+            if not self.watch.store_failed(exc):
+                raise
+            log.warning("outbox: the sent messages older than %s days cannot be deleted now (%s)", days, exc)
+        self._forget_gone()
+        if deleted:
+            self._watermark = None  # the newest rows may have gone: look at every waiting target again
+            log.info("outbox: deleted %s messages sent more than %s days ago", deleted, days)
+        return deleted
+
+    def _forget_gone(self) -> None:
+        """Drop the kept messages whose rows no longer wait (rolled back, erased): the memo stays for what waits."""
+        kept = self.memo.ids()
+        waiting: set[int] = set()
+        with self.lock:
+            for i in range(0, len(kept), 500):
+                chunk = kept[i:i + 500]
+                waiting.update(r[0] for r in self.db.execute(
+                    f"SELECT id FROM outbox WHERE id IN ({','.join('?' * len(chunk))}) AND status = 'pending'", chunk))
+        self.memo.forget([i for i in kept if i not in waiting])
+
+    # ------------------------------------------------------------------ sending and marking
+    def _send_part(self, batch: list[dict], message: Message, now: int, port: ChatPort, second: float) -> bool | None:
+        """Send one message carrying `batch`'s rows through `port`: True when delivered (and marked, or to be
+        marked at the end of the wake-up), False when the port failed (recorded for a retry, the target blocked),
+        None when the database cannot be written (delivery stops)."""
         row = batch[0]
+        ids = [r["id"] for r in batch]
         chat = port is self.chat  # /healthz's "chat platform failing" speaks of the chat port only
         try:
             port.send(message)
@@ -205,24 +508,33 @@ class Outbox:
             delay = exc.retry_after if exc.retry_after is not None else min(2 ** attempts, 300)
             try:
                 with self.lock, self.db.atomic():
-                    for r in batch:
-                        self.ctx.update("outbox", r["id"], {
-                            "attempts": attempts, "error": str(exc)[:500],
-                            "status": "failed" if exc.permanent else "pending",
-                            "next_attempt_at": now + int(delay),
-                        })
+                    self.db.execute(
+                        f"UPDATE outbox SET attempts = ?, error = ?, status = ?, next_attempt_at = ? "
+                        f"WHERE id IN ({','.join('?' * len(ids))})",
+                        [attempts, str(exc)[:500], "failed" if exc.permanent else "pending", now + int(delay), *ids])
             except sqlite3.DatabaseError as db_exc:
                 self.watch.store_failed(db_exc)
                 log.error("outbox: cannot record a failed delivery (%s); delivery stops until the database "
                           "is writable", db_exc)
                 return None
+            if not exc.permanent:
+                self._block(row["target"], row["id"], second + max(0, int(delay)))  # as next_attempt_at says
             log.warning("outbox %s to %s failed (attempt %s): %s", row["id"], row["target"], attempts, exc)
             return False
         if chat:
             self.watch.chat_ok()
         with self.watch.lock:
-            self.watch.unmarked.update({r["id"]: now for r in batch})  # sent: never again, whatever happens
-        return True if self._write_pending_marks() else None
+            self.watch.unmarked.update({i: now for i in ids})  # sent: never again, whatever happens
+            unmarked = len(self.watch.unmarked)
+        self.memo.forget(ids)
+        if getattr(port, "marks_in_batches", False) and unmarked < MARK_BATCH and self._marked:
+            return True  # an in-process port: the wake-up marks the rest of what it delivers in one transaction
+        if not self._write_pending_marks():
+            return None
+        self._marked = True  # the database took this wake-up's first marks: it is writable
+        return True
+
+    _marked = False
 
     def _write_pending_marks(self) -> bool:
         """Mark what was sent as sent; False (and /healthz knows why) when the database cannot be written."""
@@ -230,11 +542,17 @@ class Outbox:
             pending = dict(self.watch.unmarked)
         if not pending:
             return True
+        by_time: dict[int, list[int]] = {}
+        for outbox_id, sent_at in pending.items():
+            by_time.setdefault(sent_at, []).append(outbox_id)
         try:
             with self.lock, self.db.atomic():
-                for outbox_id, sent_at in pending.items():
-                    self.db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 "
-                                    "WHERE id = ? AND status = 'pending'", [sent_at, outbox_id])
+                for sent_at, ids in by_time.items():
+                    for i in range(0, len(ids), 500):
+                        chunk = ids[i:i + 500]
+                        self.db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 "
+                                        f"WHERE id IN ({','.join('?' * len(chunk))}) AND status = 'pending'",
+                                        [sent_at, *chunk])
         except sqlite3.DatabaseError as exc:
             first = self.watch.store_error is None
             if not self.watch.store_failed(exc):
@@ -257,33 +575,43 @@ class Outbox:
                     f"SELECT id, message FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
         return texts
 
-    def _digests(self, target: str, rows: list[dict], messages: list[Message]) -> list[tuple[list[dict], Message]]:
+    def _digests(self, target: str, rows: list[dict], messages: list[Message],
+                 total: int | None = None) -> list[tuple[list[dict], Message]]:
         """A person's reminders as one digest, or, when they do not fit one message (`DIGEST_MAX_CHARS`,
-        `DIGEST_MAX_LINES`, one button set of `MAX_DIGEST_ACTIONS`), as several numbered ones."""
+        `DIGEST_MAX_LINES`, one button set of `MAX_DIGEST_ACTIONS`), as several numbered ones. `total`: more
+        reminders wait than were read (`DIGEST_WINDOW`), this many in all; the parts say that more follow.
+
+        In such a burst the buttons no longer bound a part (an assignment has three, so ten buttons would carry
+        three assignments a message, at Slack's one message a second): a part is as long as its text may be and
+        keeps the first ten buttons; every item's buttons stay on its card (issue 16 point 11)."""
+        buttons_bind = total is None
         groups: list[list[int]] = [[]]
         size = lines = actions = 0
         for i, m in enumerate(messages):
             m_size, m_lines, m_actions = len(m.text) + 3, m.text.count("\n") + 1, len(m.actions)
             if groups[-1] and (size + m_size > DIGEST_MAX_CHARS or lines + m_lines > DIGEST_MAX_LINES
-                               or actions + m_actions > MAX_DIGEST_ACTIONS):
+                               or (buttons_bind and actions + m_actions > MAX_DIGEST_ACTIONS)):
                 groups.append([])
                 size = lines = actions = 0
             groups[-1].append(i)
             size, lines, actions = size + m_size, lines + m_lines, actions + m_actions
-        if len(groups) == 1:
+        if len(groups) == 1 and total is None:
             return [(rows, self._digest(target, messages))]
-        total = len(messages)
-        return [([rows[i] for i in g], self._digest(target, [messages[i] for i in g], part=(n, len(groups), total)))
+        count = len(messages) if total is None else total
+        return [([rows[i] for i in g], self._digest(target, [messages[i] for i in g], part=(n, len(groups), count),
+                                                    more=total is not None))
                 for n, g in enumerate(groups, start=1)]
 
-    def _digest(self, target: str, messages: list[Message], part: tuple[int, int, int] | None = None) -> Message:
+    def _digest(self, target: str, messages: list[Message], part: tuple[int, int, int] | None = None,
+                more: bool = False) -> Message:
         if part is not None and len(messages) == 1:
             m = messages[0]
             return Message(kind=m.kind, to=target, text=m.text, account=m.account, item=m.item, actions=m.actions,
                            fields=m.fields, mentions=m.mentions, thread=m.thread, card=m.card,
                            attachments=m.attachments)
         if part is not None:
-            header = self.ctx.t("robust.digest_part", count=part[2], part=part[0], parts=part[1])
+            header = (self.ctx.t("outbox.digest_part_more", count=part[2], part=part[0]) if more
+                      else self.ctx.t("robust.digest_part", count=part[2], part=part[0], parts=part[1]))
             lines = [header] + [f"• {m.text}" for m in messages]
             return Message(kind="digest", to=target, text="\n".join(lines),
                            actions=tuple(a for m in messages for a in m.actions)[:MAX_DIGEST_ACTIONS])

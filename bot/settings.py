@@ -296,6 +296,10 @@ _PUBLIC_PHONE = re.compile(r"^\+?[\d\s()-]+$")
 _DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
 
 
+SENT_MESSAGES_DAYS = 30  # how long a sent message is kept in the outbox (the chat keeps its own copy)
+SENT_MESSAGES_DAYS_MAX = 36500
+
+
 @dataclass(frozen=True)
 class Municipality:
     name: str
@@ -312,6 +316,7 @@ class Municipality:
     # number (organisationsnummer) or the archive's own code for it (FGS: IDENTIFICATIONCODE).
     archive_creator: str = ""
     archive_creator_id: str = ""
+    sent_messages_days: int = SENT_MESSAGES_DAYS  # sent outbox rows are deleted after this many days (issue 17)
 
 
 @dataclass(frozen=True)
@@ -563,7 +568,7 @@ def _check_keys(d: dict, allowed: tuple[str, ...], file: Path, prefix: str, rep:
 
 MUNI_KEYS = (
     "name", "policy", "language", "extra_days_off", "crisis_channel", "communicator_channel", "primary_crisis_account",
-    "public_phones", "public_email_domains", "archive_creator", "archive_creator_id",
+    "public_phones", "public_email_domains", "archive_creator", "archive_creator_id", "sent_messages_days",
 )
 PERSON_KEYS = ("email", "name", "title", "unit", "roles", "expertise", "chat_id")
 UNIT_KEYS = ("id", "name", "manager")
@@ -622,7 +627,8 @@ def check_config(path: Path | str = DEFAULT_CONFIG, lang: str = "sv") -> tuple[S
         archive_creator_id=_str(m, "archive_creator_id", path, "municipality", rep, required=False),
     )
     reactions = _load_reactions(data.get("reactions"), path, rep)
-    muni = dataclasses.replace(muni, reactions=reactions, public_contacts=_load_public_contacts(m, path, rep))
+    muni = dataclasses.replace(muni, reactions=reactions, public_contacts=_load_public_contacts(m, path, rep),
+                               sent_messages_days=_sent_messages_days(m, path, rep))
     policy = load_policy(policy_ref, path, rep, "municipality.policy") if policy_ref else None
     policy = policy or Policy()
     if "policy_overrides" in data:
@@ -636,6 +642,21 @@ def check_config(path: Path | str = DEFAULT_CONFIG, lang: str = "sv") -> tuple[S
 
     settings = Settings(path=path, municipality=muni, policy=policy, units=units, people=people, accounts=accounts)
     return (None if rep.problems else settings), rep.problems
+
+
+def _sent_messages_days(m: dict, path: Path, rep: _Reporter) -> int:
+    """`sent_messages_days`: days a sent message stays in the outbox before the daily clean-up deletes it."""
+    value = m.get("sent_messages_days", SENT_MESSAGES_DAYS)
+    key = "municipality.sent_messages_days"
+    if isinstance(value, bool) or not isinstance(value, int):
+        rep.add(path, key, rep.t("config.wrong_type", value=repr(value), expected=_type_name(int, rep.lang)))
+    elif value < 1:
+        rep.add(path, key, rep.t("config.at_least", min=1))
+    elif value > SENT_MESSAGES_DAYS_MAX:
+        rep.add(path, key, rep.t("config.at_most", max=SENT_MESSAGES_DAYS_MAX))
+    else:
+        return value
+    return SENT_MESSAGES_DAYS
 
 
 def _load_public_contacts(m: dict, path: Path, rep: _Reporter) -> PublicContacts:

@@ -217,10 +217,14 @@ class Context:
         self.db.execute(f"UPDATE {_ident(table)} SET {sets} WHERE {_ident(pk_column)} = ?", [*changes.values(), pk])
 
     def emit(self, msg: Message) -> None:
-        self.insert("outbox", {
+        text = msg.to_json()
+        outbox_id = self.insert("outbox", {
             "created_at": self.now_ts(), "kind": msg.kind, "target": msg.to, "account_id": msg.account,
-            "item_id": msg.item, "message": msg.to_json(), "status": "pending",
+            "item_id": msg.item, "message": text, "status": "pending",
         })
+        memo = self.cache.get("outbox_memo")  # the outbox sends this very message, not its JSON decoded again
+        if memo is not None:
+            memo.remember(outbox_id, text, msg)  # type: ignore[attr-defined]
 
     def audit(self, actor: str, action: str, subject: str = "", **detail: object) -> None:
         self.insert("audit", {

@@ -599,3 +599,15 @@ M014_ARCHIVE_SEARCH = """CREATE TABLE IF NOT EXISTS archive_search_exotic (row_i
             INSERT OR IGNORE INTO archive_search_exotic (row_id) SELECT new.id WHERE new.text GLOB '*[\u00b5\u00df\u0130\u0149\u017f\u01f0\u0250-\u029e\u0345\u0370-\u0587\u10a0-\u10ff\u13a0-\u13fd\u1c80-\u1cbf\u1d79-\u1d8e\u1e00-\u1ffc\u2126-\u2184\u24b6-\u24e9\u2c00-\u2d2d\ua640-\ua69b\ua722-\ua7f6\uab53-\uabbf\ufb00-\ufb17\uff21-\uff5a\U00010400-\U0001044f\U000104b0-\U000104fb\U00010570-\U000105bc\U00010c80-\U00010cf2\U000118a0-\U000118df\U00016e40-\U00016e7f\U0001e900-\U0001e943]*';
         END;
 """
+
+
+@migrations()
+def m015_outbox_queue_per_target(db: Database) -> None:
+    """Issue 17 point 2: the outbox reads a target's first waiting rows (and which targets have any, one seek
+    per target) from this index, whatever waits for other targets; sent rows are cleaned up by `sent_at`."""
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS idx_outbox_target ON outbox(status, target, id);
+        CREATE INDEX IF NOT EXISTS idx_outbox_sent ON outbox(sent_at) WHERE status = 'sent';
+        """
+    )
