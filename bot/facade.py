@@ -34,6 +34,7 @@ from bot.core.forms import AccountForm, ItemForm
 from bot.core.parsing import fold, is_number
 from bot.core.platform import GraphError, MetaPort, Published
 from bot.core.platform import token_env as platform_token_env
+from bot.inbox import Entry as InboxEntry, Inbox
 from bot.messages import Message, Reply
 from bot.outbox import ChatError, ChatPort, Outbox, RecordingChat
 from bot.platform_writer import PlatformWriter
@@ -96,6 +97,7 @@ class Bot:
         self.startup_notes: list[str] = []  # said at start-up: colleagues who left the config (departed.settle)
         self._readers = threading.local()  # each thread's read-only connection (see `reader`)
         self._db_file = store_db.file_of(ctx.db)
+        self.inbox = Inbox(ctx.db, self._db_file, ctx.clock, self.lock)  # events stored before their ack (issue 17)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -446,7 +448,7 @@ class Bot:
 # pure helpers of the core (adapters import nothing else of Uppsikt but bot.messages and bot.i18n).
 __all__ = [
     "INTAKE_MAX_SKEW_SECONDS", "TEAMS_DIR", "Account", "AccountForm", "Bot", "ChatError", "ChatMemory", "ChatPort", "Clock", "Dashboard", "DeliveryResult",
-    "FakeClock", "GraphError", "IntakeError", "MetaPort", "Published", "platform_token_env", "ItemForm", "Message", "Person", "PlatformEvent", "Problem", "RecordingChat",
+    "FakeClock", "GraphError", "Inbox", "InboxEntry", "IntakeError", "MetaPort", "Published", "platform_token_env", "ItemForm", "Message", "Person", "PlatformEvent", "Problem", "RecordingChat",
     "Refused", "Reply", "ReportLinks", "Secrets", "fold", "links_from_env", "from_epoch", "is_number", "secrets_from_env", "serialized", "to_epoch",
     "to_local",
 ]
