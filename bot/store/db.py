@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
@@ -19,6 +21,35 @@ log = logging.getLogger("uppsikt.store")
 
 class StoreError(Exception):
     """The database cannot be opened or written; the message says why, in the language asked for."""
+
+
+class Store(sqlite_utils.Database):
+    """sqlite_utils' Database whose outermost `atomic()` begins with BEGIN IMMEDIATE.
+
+    Since the inbox (bot/inbox.py, issue 17) commits on its own connection while the main one works, a deferred
+    transaction that read first and then writes would fail at once with "database is locked" when the inbox
+    committed in between (SQLite cannot upgrade a stale read snapshot; the busy timeout does not apply). An
+    IMMEDIATE transaction takes the write lock when it begins, waiting for it under the busy timeout instead.
+    Entry points are serialised by the facade's lock already, so nothing else on this connection waits longer."""
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[sqlite_utils.Database]:
+        if self.conn.in_transaction:  # nested: sqlite_utils' savepoint
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.rollback()
+                raise
 
 
 ALLOW_NEW_ENV = "UPPSIKT_ALLOW_NEW_DATABASE"
@@ -45,7 +76,7 @@ def open_db(path: str | Path | None = None, lang: str = "sv") -> sqlite_utils.Da
             problem = _unwritable(path)
             if problem is not None:  # said before SQLite leaves read-only -wal/-shm files behind
                 raise StoreError(t("store.cannot_open", lang, path=path, error=problem))
-            db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False, timeout=30))
+            db = Store(sqlite3.connect(str(path), check_same_thread=False, timeout=30))
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
