@@ -95,6 +95,9 @@ class Inbox:
             conn = sqlite3.connect(str(self._file), check_same_thread=False, timeout=30, isolation_level=None)
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute(f"PRAGMA synchronous={self._synchronous}")  # per connection; the file is in WAL mode
+            # No checkpoint on the acknowledgement's path: a checkpoint copies the WAL into the database and
+            # syncs it (also with NORMAL); the main connection's commits run them (its wal_autocheckpoint).
+            conn.execute("PRAGMA wal_autocheckpoint=0")
             self._conn = conn
         return self._conn
 

@@ -311,58 +311,119 @@ def closed_loop(port: int, events: Events, n: int, connections: int, max_seconds
 
 
 def store_counts(db_path: Path) -> tuple[int, dict[str, int]]:
+    """(items from Slack, outbox rows by status and the inbox's unprocessed rows as "inbox")."""
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
     try:
         items = con.execute("SELECT COUNT(*) FROM items WHERE source = 'slack'").fetchone()[0]
         outbox = dict(con.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall())
+        outbox["inbox"] = con.execute("SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
     finally:
         con.close()
     return items, outbox
 
 
-def run_server(kind: str, args, ctx, api_url: str, token: str, channels: list[str], users: list[str],
-               tmp: Path) -> dict:
-    db_path = tmp / f"{kind}.db"
-    parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_server_process, args=(kind, str(db_path), api_url, token, args.history, child),
-                       name=f"bench-{kind}", daemon=True)
-    proc.start()
-    if not parent.poll(120):
-        proc.kill()
-        raise SystemExit(f"the {kind} server did not start")
-    port = parent.recv()
-    events = Events(channels, args.author, users)
-    result: dict = {"kind": kind}
+def wait_for_inbox(db_path: Path, max_seconds: float) -> tuple[float, int]:
+    """Wait (bounded) until the inbox's worker has processed every stored event: (seconds waited, rows left)."""
+    start = time.perf_counter()
+    while True:
+        left = store_counts(db_path)[1]["inbox"]
+        if not left or time.perf_counter() - start > max_seconds:
+            return time.perf_counter() - start, left
+        time.sleep(0.2)
 
-    def cpu() -> float:
-        parent.send("cpu")
-        seconds, alive, errors = parent.recv()
-        result["outbox_alive"], result["thread_errors"] = alive, errors
+
+class Server:
+    """A server under test in its own process (see `_server_process`)."""
+
+    def __init__(self, kind: str, args, ctx, api_url: str, token: str, channels: list[str], users: list[str],
+                 tmp: Path):
+        self.kind, self.args = kind, args
+        self.db_path = tmp / f"{kind}.db"
+        self.parent, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_server_process, name=f"bench-{kind}", daemon=True,
+                                args=(kind, str(self.db_path), api_url, token, args.history, child))
+        self.proc.start()
+        if not self.parent.poll(120):
+            self.proc.kill()
+            raise SystemExit(f"the {kind} server did not start")
+        self.port = self.parent.recv()
+        self.events = Events(channels, args.author, users)
+        self.result: dict = {"kind": kind, "acked": 0, "rounds": []}
+
+    def cpu(self) -> float:
+        self.parent.send("cpu")
+        seconds, alive, errors = self.parent.recv()
+        self.result["outbox_alive"], self.result["thread_errors"] = alive, errors
         return seconds
 
+    def drained(self) -> tuple[float, int]:
+        """Uppsikt: wait until its inbox's worker has processed every stored event (bare Bolt: nothing to wait for)."""
+        return wait_for_inbox(self.db_path, self.args.max_seconds) if self.kind == "uppsikt" else (0.0, 0)
+
+    def warm_up(self) -> None:
+        closed_loop(self.port, self.events, self.args.warmup, 2, self.args.max_seconds)  # caches, router, connections
+        self.result["acked"] += self.args.warmup
+        self.drained()  # the warm-up's events are acknowledged before they are processed: let them finish
+
+    def fixed(self) -> None:
+        c0 = self.cpu()
+        fixed = open_loop(self.port, self.events, self.args.events, self.args.rate, self.args.threads,
+                          self.args.max_seconds)
+        fixed.cpu = self.cpu() - c0
+        self.result["acked"] += fixed.ok
+        self.result["fixed"] = fixed
+        if self.kind == "uppsikt":
+            self.result["after_fixed"] = store_counts(self.db_path)
+            self.drained()
+
+    def saturate(self, n: int) -> Phase:
+        c0 = self.cpu()
+        sat = closed_loop(self.port, self.events, n, self.args.connections, self.args.max_seconds)
+        sat.cpu = self.cpu() - c0
+        self.result["acked"] += sat.ok
+        self.result["rounds"].append(sat)
+        if self.kind == "uppsikt":  # what the acknowledgements left to do, and how long the worker took for it
+            self.result["after_sat"] = store_counts(self.db_path)
+            backlog = self.result["after_sat"][1]["inbox"]
+            waited, left = self.drained()
+            self.result.setdefault("drains", []).append((backlog, waited, left, sat))
+            self.result["after_drain"] = store_counts(self.db_path)
+        return sat
+
+    def stop(self) -> None:
+        self.parent.send("stop")
+        self.result["rss_mb"] = self.parent.recv() if self.parent.poll(30) else float("nan")
+        self.proc.join(10)
+        if self.proc.is_alive():
+            self.proc.kill()
+        sat = Phase()
+        for r in self.result["rounds"]:
+            sat.sent, sat.ok, sat.errors = sat.sent + r.sent, sat.ok + r.ok, sat.errors + r.errors
+            sat.elapsed, sat.cpu = sat.elapsed + r.elapsed, sat.cpu + r.cpu
+            sat.latencies_ms += r.latencies_ms
+        self.result["sat"] = sat
+
+
+def run_servers(kinds: list[str], args, ctx, api_url: str, token: str, channels: list[str], users: list[str],
+                tmp: Path) -> list[dict]:
+    """Both servers side by side: warm-up and the fixed load one after the other, then saturation in
+    `--rounds` rounds that alternate between them (the machine's load drifts; each round's pair is measured
+    within seconds). Uppsikt's inbox is drained after each of its phases, so bare Bolt never shares the CPU
+    with Uppsikt's worker."""
+    servers = [Server(kind, args, ctx, api_url, token, channels, users, tmp) for kind in kinds]
     try:
-        closed_loop(port, events, args.warmup, 2, args.max_seconds)  # caches, auth.test, router, connections
-        acked = args.warmup
-        c0 = cpu()
-        fixed = open_loop(port, events, args.events, args.rate, args.threads, args.max_seconds)
-        fixed.cpu = cpu() - c0
-        acked += fixed.ok
-        if kind == "uppsikt":
-            result["after_fixed"] = store_counts(db_path)
-        c0 = cpu()
-        sat = closed_loop(port, events, args.events, args.connections, args.max_seconds)
-        sat.cpu = cpu() - c0
-        acked += sat.ok
-        if kind == "uppsikt":
-            result["after_sat"] = store_counts(db_path)
-        result |= {"fixed": fixed, "sat": sat, "acked": acked}
+        for server in servers:
+            server.warm_up()
+        for server in servers:
+            server.fixed()
+        per_round = max(1, args.events // args.rounds)
+        for i in range(args.rounds):
+            for server in servers if i % 2 == 0 else servers[::-1]:
+                server.saturate(per_round)
     finally:
-        parent.send("stop")
-        result["rss_mb"] = parent.recv() if parent.poll(30) else float("nan")
-        proc.join(10)
-        if proc.is_alive():
-            proc.kill()
-    return result
+        for server in servers:
+            server.stop()
+    return [server.result for server in servers]
 
 
 def report(r: dict, args) -> None:
@@ -379,11 +440,16 @@ def report(r: dict, args) -> None:
           f"{sat.ok / sat.elapsed:.0f} events/s (latency p50 {pct(sat.latencies_ms, 50):.1f} ms, "
           f"p99 {pct(sat.latencies_ms, 99):.1f} ms); server CPU {1000 * sat.cpu / max(sat.ok, 1):.2f} ms/event")
     if r["kind"] == "uppsikt":
-        for label, key in (("after the fixed load", "after_fixed"), ("after saturation", "after_sat")):
+        for label, key in (("after the fixed load", "after_fixed"), ("after saturation", "after_sat"),
+                           ("after the inbox drained", "after_drain")):
             items, outbox = r[key]
             print(f"store {label}: {items} items from Slack; outbox " + ", ".join(f"{k}={v}" for k, v in
                                                                                 sorted(outbox.items())))
-        items, _ = r["after_sat"]
+        for backlog, waited, left, sat in r["drains"]:
+            print(f"saturation round: {sat.ok / sat.elapsed:.0f} acks/s; {backlog} of the {sat.ok} acknowledged "
+                  f"events not yet processed at its end, processed in {waited:.1f} s more ({left} left): "
+                  f"items made at {(sat.ok - left) / (sat.elapsed + waited):.0f} events/s")
+        items, _ = r["after_drain"]
         print(f"every acknowledged event stored: {'yes' if items == r['acked'] else 'NO'} "
               f"({items} items, {r['acked']} acknowledged)")
         print(f"outbox delivery thread alive at the end: {'yes' if r.get('outbox_alive') else 'NO'}")
@@ -451,6 +517,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=8, help="client threads of the fixed-load phase")
     ap.add_argument("--connections", type=int, default=8, help="concurrent clients at saturation")
     ap.add_argument("--warmup", type=int, default=50)
+    ap.add_argument("--rounds", type=int, default=4, help="saturation rounds per server, alternating (default 4)")
     ap.add_argument("--author", choices=("integration", "person"), default="integration",
                     help="integration: posts of an integration (bot_message, e.g. Meta); person: a Slack user's "
                          "posts (one users.info call per event)")
@@ -478,15 +545,13 @@ def main(argv: list[str] | None = None) -> None:
     mock = ctx.Process(target=_mock_process, args=(users, channel_ids, mock_child), name="bench-mock", daemon=True)
     mock.start()
     api_url, token = mock_parent.recv()
-    results = []
+    results: list[dict] = []
     try:
         with tempfile.TemporaryDirectory(prefix="uppsikt-bench-") as tmp:
-            for kind in ("uppsikt", "bare"):
-                if args.only and kind != args.only:
-                    continue
-                r = run_server(kind, args, ctx, api_url, token, account_channels, person_ids, Path(tmp))
+            kinds = [k for k in ("uppsikt", "bare") if not args.only or k == args.only]
+            results = run_servers(kinds, args, ctx, api_url, token, account_channels, person_ids, Path(tmp))
+            for r in results:
                 report(r, args)
-                results.append(r)
     finally:
         mock_parent.send("stop")
         calls = mock_parent.recv() if mock_parent.poll(10) else "?"
@@ -497,6 +562,9 @@ def main(argv: list[str] | None = None) -> None:
     if len(results) == 2:
         up, bare = results
         ratio = (up["sat"].ok / up["sat"].elapsed) / (bare["sat"].ok / bare["sat"].elapsed)
+        pairs = [(u.ok / u.elapsed) / (b.ok / b.elapsed) for u, b in zip(up["rounds"], bare["rounds"])]
+        print("per-round ratios (rounds alternate which server goes first): " + ", ".join(f"{x:.2f}" for x in pairs)
+              + f"; median {sorted(pairs)[len(pairs) // 2]:.2f}")
         p99 = pct(up["fixed"].latencies_ms, 99)
         print(f"throughput ratio Uppsikt / bare Bolt: {ratio:.2f} (goal >= 0.8: {'met' if ratio >= 0.8 else 'MISSED'})")
         print(f"Uppsikt p99 at {args.rate:g} events/s: {p99:.1f} ms (goal < 100 ms: {'met' if p99 < 100 else 'MISSED'})")

@@ -246,7 +246,11 @@ def mount(server: web.Application, app: App) -> None:
         raw = await request.read()
         headers = {k.lower(): request.headers.getall(k) for k in set(request.headers.keys())}
         if inbox is not None and b'"event_callback"' in raw:  # issue 17: store, acknowledge, process after
-            answer = await asyncio.to_thread(inbox.accept, headers, raw)
+            inbox.arriving()
+            try:
+                answer = await asyncio.to_thread(inbox.accept, headers, raw)
+            finally:
+                inbox.answered()
             if answer is not None:
                 return web.Response(status=answer[0], text=answer[1])
         try:
