@@ -44,6 +44,7 @@ from bot.facade import Bot, InboxEntry
 log = logging.getLogger("uppsikt.slack")
 
 FROM_INBOX = "uppsikt_from_inbox"  # BoltRequest context key: the body's signature was checked when it arrived
+WORK_FAILED = "uppsikt_work_failed"  # BoltContext key: why an event's work failed (listeners/events.py)
 INBOX_EVENTS = frozenset({"message", "reaction_added"})
 SIGNED_HEADERS = ("x-slack-signature", "x-slack-request-timestamp")
 IDLE_SECONDS = 1.0  # the worker looks for due rows at least this often (stepped-over rows fall due by time)
@@ -185,31 +186,32 @@ class InboxWorker:
         while not self._stop.is_set():
             self.bot.inbox.wake.clear()
             try:
-                self.drain()
+                self.drain(self._stop)
                 self.bot.inbox.clean()
             except Exception:  # noqa: BLE001 (the rows stay stored; log it and look again)
                 log.exception("Slack: processing the inbox failed; trying again")
                 self._stop.wait(IDLE_SECONDS)
             self.bot.inbox.wake.wait(IDLE_SECONDS)
 
-    def drain(self) -> int:
-        """Process every due row, oldest first; returns how many were processed."""
+    def drain(self, stop: threading.Event | None = None) -> int:
+        """Process every due row, oldest first, until `stop` is set; returns how many were processed."""
+        stop = stop or threading.Event()
         done = 0
-        while not self._stop.is_set():
+        while not stop.is_set():
             entries = self.bot.inbox.due(PLATFORM, BATCH)
             if not entries:
                 return done
             for entry in entries:
                 if self.edge is not None:
                     self.edge.wait_for_quiet()  # acknowledgements first
-                if self._stop.is_set():
+                if stop.is_set():
                     return done
-                if not self.process(entry):
+                if not self.process(entry, stop):
                     break  # stepped over, or held: read the due rows again
                 done += 1
         return done
 
-    def process(self, entry: InboxEntry) -> bool:
+    def process(self, entry: InboxEntry, stop: threading.Event | None = None) -> bool:
         """Dispatch one stored event through Bolt; True when it is processed (marked), False when it failed
         (retried in place a few times keeping the order, then stepped over)."""
         while True:
@@ -218,7 +220,7 @@ class InboxWorker:
                                   context={FROM_INBOX: True})
             try:
                 status = self.app.dispatch(request).status
-                error = f"HTTP {status}"
+                error = str(request.context.get(WORK_FAILED) or f"HTTP {status}")
             except Exception as exc:  # noqa: BLE001 (`_App.dispatch` answers 400 itself; anything else: retry)
                 status, error = 500, f"{type(exc).__name__}: {exc}"
             if status < 500:  # 200, or an answer that will never change (400 unreadable, 404 unhandled)
@@ -233,8 +235,8 @@ class InboxWorker:
                           entry.event_id, entry.attempts, error)
                 return False
             log.warning("Slack: event %s failed (%s); trying again in %g s", entry.event_id, error, pause)
-            if self._stop.wait(pause):
+            if (stop or threading.Event()).wait(pause):
                 return False
 
 
-__all__ = ["FROM_INBOX", "INBOX_EVENTS", "InboxWorker", "SlackInbox", "for_inbox"]
+__all__ = ["FROM_INBOX", "WORK_FAILED", "INBOX_EVENTS", "InboxWorker", "SlackInbox", "for_inbox"]
