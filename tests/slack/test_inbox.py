@@ -240,3 +240,23 @@ def test_processed_rows_are_deleted_after_the_retention(slack):
         s.h.clock.advance(dt.timedelta(seconds=120))
         assert s.bot.inbox.clean(force=True) == 1
     assert [r[0] for r in rows(s)] == ["Ev8NEW"]
+
+
+def test_healthz_and_metrics_show_acknowledged_events_waiting_in_the_inbox(slack):
+    import datetime as dt
+
+    from bot import metrics
+
+    s = slack(process_before_response=False)
+    with serving(s, worker=False) as base:
+        assert send(s, base, message(s, QUESTIONS[0], "Ev9WAIT")) == 200
+        s.bot.tick()
+        assert "\nuppsikt_inbox_pending 1\n" in metrics.render(s.bot)
+        s.h.clock.advance(dt.timedelta(seconds=metrics.STUCK_DELIVERY_SECONDS + 1))
+        s.bot.tick()
+        status, text = metrics.health(s.bot)
+        assert status == 503 and "1 acknowledged chat event(s) wait in the inbox" in text, text
+        assert 'uppsikt_health_problem{reason="delivery_stuck"} 1' in metrics.render(s.bot)
+        s.app.inbox.worker.drain()
+        assert "wait in the inbox" not in metrics.health(s.bot)[1]
+        assert "\nuppsikt_inbox_pending 0\n" in metrics.render(s.bot)
