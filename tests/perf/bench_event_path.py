@@ -1,36 +1,42 @@
-"""Benchmark: Slack message events through the real HTTP Bolt path, against a bare Bolt app.
+"""Benchmark: Slack message events through the real HTTP path, against a bare Bolt app in the same run.
 
-    python tests/perf/bench_event_path.py [--events 2000] [--rate 100] [--connections 8]
-                                          [--threads 8] [--author integration|person]
-                                          [--history 1000] [--max-seconds 120]
+    python tests/perf/bench_event_path.py [--events 2000] [--rate 100] [--connections 8] [--rounds 4]
+                                          [--threads 8] [--author integration|person] [--history 1000]
+                                          [--saturation-events N] [--max-seconds 120] [--only uppsikt|bare]
+                                          [--no-delivery]
 
-Three processes, all on 127.0.0.1 only:
+Four processes, all on 127.0.0.1 only:
 
 * this one, the load generator (Slack): signed ``event_callback`` requests
   (``v0:timestamp:body`` HMAC-SHA256, the signing secret below) over keep-alive
   HTTP/1.1 connections;
-* the server under test, in a child process: first Uppsikt as ``uppsikt run
-  --http`` runs it (``build_app`` + ``serve_http`` + the outbox delivery thread,
-  a real SQLite file in a temporary folder, the example config), then a bare
-  Bolt ``App`` on the same ``SlackHTTPServer`` class with Bolt's own request
-  verification and a ``message`` listener that does nothing;
+* the two servers under test, each in a child process, both running for the whole
+  run: Uppsikt as ``uppsikt run --http`` runs it (``build_app`` + ``serve_http`` + the
+  outbox delivery thread + the inbox's worker, a real SQLite file in a temporary folder,
+  the example config), and a bare Bolt ``App`` on the same server class with Bolt's own
+  request verification and a ``message`` listener that does nothing;
 * the local mock of Slack's Web API (tests/slack/mock_web_api.py), in its own
   child process because Slack's servers are not in the bot's process either.
 
-Each server gets a short warm-up, then two phases of ``--events`` events each:
+Each server gets a short warm-up, then:
 
-1. fixed offered load, open loop: event *i* is due at ``t0 + i / rate``; a few
-   client threads send each event at its time whatever the earlier responses
-   did, and its latency is counted from when it was due (so a slow server
-   cannot hide its queue: no coordinated omission). Prints p50/p90/p99/max;
-2. saturation, closed loop: ``--connections`` clients send back to back;
-   prints events/s.
+1. fixed offered load, open loop, ``--events`` events (Uppsikt, then bare Bolt): event *i*
+   is due at ``t0 + i / rate``; a few client threads send each event at its time whatever
+   the earlier responses did, and its latency is counted from when it was due (so a slow
+   server cannot hide its queue: no coordinated omission). Prints p50/p90/p99/max;
+2. saturation, closed loop: ``--connections`` clients send back to back, in ``--rounds``
+   rounds per server that alternate between the two (the shared machine's load drifts;
+   each pair of rounds is measured within seconds of each other); prints events/s.
 
-Every phase is bounded by ``--max-seconds``. For Uppsikt it also checks that
-every acknowledged event is an item in the database, and prints the outbox
-(cards and assignments wait there for Slack's ~1 message/s/channel limit;
-delivery is not part of the acknowledgement). Ends with the throughput ratio
-Uppsikt / bare Bolt. Goals (issue 6): ratio >= 0.8, p99 < 100 ms at 100 events/s.
+Since issue 17 Uppsikt acknowledges an event once it is stored in its inbox and makes the
+item after (bot/adapters/slack/inbox.py). After each of its phases the benchmark waits until
+the inbox is empty (so bare Bolt never shares the CPU with Uppsikt's worker) and prints how
+long that took: the rate at which items are made, not only acknowledgements. Every phase is
+bounded by ``--max-seconds``. For Uppsikt it also checks that every acknowledged event is an
+item in the database, and prints the outbox (cards and assignments wait there for Slack's
+~1 message/s/channel limit; delivery is not part of the acknowledgement). Ends with the
+throughput ratio Uppsikt / bare Bolt (all rounds, and per round). Goals (issue 6, issue 17):
+ratio >= 0.8, p99 < 100 ms at 100 events/s.
 """
 
 from __future__ import annotations
@@ -90,7 +96,8 @@ def _cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _server_process(kind: str, db_path: str, api_url: str, token: str, history: int, conn) -> None:
+def _server_process(kind: str, db_path: str, api_url: str, token: str, history: int, conn,
+                    delivery: bool = True) -> None:
     import logging
 
     from slack_bolt import App
@@ -123,7 +130,10 @@ def _server_process(kind: str, db_path: str, api_url: str, token: str, history: 
             with bot.lock, bot.db.atomic():
                 items.add_history(bot.ctx, answers, [now - 86400] * len(answers), "import")
         app = build_app(bot, token=token, signing_secret=SIGNING_SECRET, client=client)
-        bot.deliver_in_background()  # as `uppsikt run` does: listeners do not wait for Slack
+        if delivery:
+            bot.deliver_in_background()  # as `uppsikt run` does: listeners do not wait for Slack
+        else:  # --no-delivery: the outbox fills but nothing delivers it (a wake-up nobody waits for)
+            bot.outbox.wake = threading.Event()
     else:
         app = App(client=client, signing_secret=SIGNING_SECRET, token_verification_enabled=False)
 
@@ -341,7 +351,8 @@ class Server:
         self.db_path = tmp / f"{kind}.db"
         self.parent, child = ctx.Pipe()
         self.proc = ctx.Process(target=_server_process, name=f"bench-{kind}", daemon=True,
-                                args=(kind, str(self.db_path), api_url, token, args.history, child))
+                                args=(kind, str(self.db_path), api_url, token, args.history, child,
+                                      not args.no_delivery))
         self.proc.start()
         if not self.parent.poll(120):
             self.proc.kill()
@@ -416,7 +427,7 @@ def run_servers(kinds: list[str], args, ctx, api_url: str, token: str, channels:
             server.warm_up()
         for server in servers:
             server.fixed()
-        per_round = max(1, args.events // args.rounds)
+        per_round = max(1, (args.saturation_events or min(args.events, 2000)) // args.rounds)
         for i in range(args.rounds):
             for server in servers if i % 2 == 0 else servers[::-1]:
                 server.saturate(per_round)
@@ -510,6 +521,58 @@ def profile(args, users: dict[str, str], channel_ids: dict[str, str], account_ch
         parent.send("stop")
 
 
+def ack_only(args, users: dict[str, str], channel_ids: dict[str, str], account_channels: list[str]) -> None:
+    """The acknowledgement alone, in-process and without HTTP: Uppsikt's `SlackInbox.accept` (JSON, signature,
+    shape, the inbox INSERT) against bare Bolt's `App.dispatch` of the same signed events, in interleaved blocks
+    of 100 (the machine's load drifts), the worker not running."""
+    from slack_bolt import App, BoltRequest
+    from slack_sdk import WebClient
+
+    from bot.adapters.slack.app import build_app
+    from bot.bootstrap import build
+    from bot.settings import DEFAULT_CONFIG, load_settings
+    from tests.slack.mock_web_api import MockSlackWebAPI
+
+    with MockSlackWebAPI(users=users, channels=channel_ids) as api, \
+            tempfile.TemporaryDirectory(prefix="uppsikt-bench-") as tmp:
+        client = WebClient(token=api.token, base_url=api.base_url)
+        bot = build(load_settings(DEFAULT_CONFIG), db=str(Path(tmp) / "ack.db"))
+        app = build_app(bot, token=api.token, signing_secret=SIGNING_SECRET, client=client)
+        bare = App(client=client, signing_secret=SIGNING_SECRET, token_verification_enabled=False)
+
+        @bare.event("message")
+        def nothing() -> None:
+            """Bolt acknowledges events itself."""
+
+        events = Events(account_channels, args.author, [users[e] for e in sorted(users)])
+
+        def block(n: int) -> list[tuple[dict, bytes]]:
+            out = []
+            for _ in range(n):
+                body, headers = events.next()
+                out.append(({k.lower(): [v] for k, v in headers.items()}, body))
+            return out
+
+        for headers, body in block(100):  # warm-up: Bolt's auth.test, the inbox's connection
+            bare.dispatch(BoltRequest(body=body.decode(), headers=headers))
+            app.inbox.accept(headers, body)
+        ours, theirs = [], []
+        for _ in range(max(1, args.ack_only // 100)):
+            a, b = block(100), block(100)
+            t0 = time.perf_counter()
+            for headers, body in a:
+                app.inbox.accept(headers, body)
+            t1 = time.perf_counter()
+            for headers, body in b:
+                bare.dispatch(BoltRequest(body=body.decode(), headers=headers))
+            ours.append((t1 - t0) * 10)
+            theirs.append((time.perf_counter() - t1) * 10)
+        print(f"load {os.getloadavg()[0]:.1f}; per event over {len(ours)} interleaved blocks of 100: Uppsikt's "
+              f"acknowledgement (SlackInbox.accept) min {min(ours):.3f} / median {pct(ours, 50):.3f} ms; bare Bolt's "
+              f"App.dispatch min {min(theirs):.3f} / median {pct(theirs, 50):.3f} ms; ratio of medians "
+              f"{pct(theirs, 50) / pct(ours, 50):.2f}")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=2000, help="events per phase (default 2000)")
@@ -517,13 +580,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=8, help="client threads of the fixed-load phase")
     ap.add_argument("--connections", type=int, default=8, help="concurrent clients at saturation")
     ap.add_argument("--warmup", type=int, default=50)
+    ap.add_argument("--no-delivery", action="store_true",
+                    help="Uppsikt without the outbox's delivery thread: isolates the event path from the outbox, "
+                         "whose cost per wake-up grows with its backlog (issue 17 point 2)")
     ap.add_argument("--rounds", type=int, default=4, help="saturation rounds per server, alternating (default 4)")
+    ap.add_argument("--saturation-events", type=int, default=0,
+                    help="events of the saturation phase, over all rounds (default: --events, at most 2000)")
     ap.add_argument("--author", choices=("integration", "person"), default="integration",
                     help="integration: posts of an integration (bot_message, e.g. Meta); person: a Slack user's "
                          "posts (one users.info call per event)")
     ap.add_argument("--history", type=int, default=1000, help="past answers the router knows")
     ap.add_argument("--max-seconds", type=float, default=120.0, help="time limit of each phase")
     ap.add_argument("--only", choices=("uppsikt", "bare"), help="run one server only")
+    ap.add_argument("--ack-only", type=int, metavar="N",
+                    help="instead: N acknowledgements in-process without HTTP, Uppsikt's against bare Bolt's")
     ap.add_argument("--profile", type=int, metavar="N",
                     help="instead: profile N events through Uppsikt's app.dispatch in-process (cProfile)")
     args = ap.parse_args(argv)
@@ -537,6 +607,9 @@ def main(argv: list[str] | None = None) -> None:
     person_ids = [users[e] for e in sorted(users)]
     if args.profile:
         profile(args, users, channel_ids, account_channels)
+        return
+    if args.ack_only:
+        ack_only(args, users, channel_ids, account_channels)
         return
     ctx = mp.get_context("spawn")
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; {args.events} events per phase, "
