@@ -439,7 +439,7 @@ def m009_robust_parked_posts(db: Database) -> None:
 
 
 @migrations()
-def m010_inbox_events(db: Database) -> None:
+def m011_inbox_events(db: Database) -> None:
     """Issue 17 point 5: a chat platform's raw, signature-verified events, stored before they are acknowledged
     and processed after, in arrival order (`id`), exactly once (bot/inbox.py). One row per (platform, event id):
     a retry of a stored event is acknowledged and not stored again. A processed row keeps its event id (and
