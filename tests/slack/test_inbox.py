@@ -260,3 +260,31 @@ def test_healthz_and_metrics_show_acknowledged_events_waiting_in_the_inbox(slack
         s.app.inbox.worker.drain()
         assert "wait in the inbox" not in metrics.health(s.bot)[1]
         assert "\nuppsikt_inbox_pending 0\n" in metrics.render(s.bot)
+
+
+def test_a_transaction_that_read_first_can_still_write_after_the_inbox_committed(tmp_path):
+    """The inbox commits on its own connection at any moment. A deferred transaction on the main connection that
+    read before such a commit could not write after it ("database is locked" at once, the busy timeout does not
+    apply); the main connection's transactions therefore begin IMMEDIATE, and the inbox's INSERT waits instead."""
+    import threading
+    import time
+
+    from bot.clock import SystemClock
+    from bot.inbox import Inbox
+    from bot.store.db import open_db
+
+    path = tmp_path / "u.db"
+    db = open_db(path)
+    inbox = Inbox(db, path, SystemClock(), threading.RLock())
+    stored: list[bool] = []
+    with db.atomic():
+        db.execute("SELECT COUNT(*) FROM items").fetchone()  # the transaction reads first …
+        writer = threading.Thread(target=lambda: stored.append(inbox.put("slack", "Ev0LOCK", "{}")))
+        writer.start()
+        time.sleep(0.3)  # … an acknowledgement arrives meanwhile …
+        db.execute("INSERT INTO state (key, value) VALUES ('probe', '1')")  # … and then it writes
+    writer.join(10)
+    assert stored == [True]
+    assert db.execute("SELECT value FROM state WHERE key = 'probe'").fetchone() == ("1",)
+    assert db.execute("SELECT event_id FROM inbox").fetchall() == [("Ev0LOCK",)]
+    inbox.close()
