@@ -58,6 +58,7 @@ CLEAN_EVERY = 600  # seconds (bot clock) between two clean-ups of processed rows
 # makes each acknowledgement fsync for a municipality that wants power-cut durability at that cost.
 SYNCHRONOUS = "NORMAL"
 SYNCHRONOUS_ENV = "UPPSIKT_INBOX_SYNCHRONOUS"
+SYNCHRONOUS_LEVELS = ("NORMAL", "FULL", "EXTRA")
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Inbox:
         self._file = db_file
         self._main = db
         wanted = (synchronous or os.environ.get(SYNCHRONOUS_ENV, "") or SYNCHRONOUS).strip().upper()
-        self._synchronous = wanted if wanted in ("NORMAL", "FULL", "EXTRA") else SYNCHRONOUS
+        self._synchronous = wanted if wanted in SYNCHRONOUS_LEVELS else SYNCHRONOUS
         self._conn: sqlite3.Connection | None = None
         self._lock: threading.RLock | threading.Lock = main_lock if db_file is None else threading.Lock()
         self._last_clean = 0
@@ -94,7 +95,12 @@ class Inbox:
         if self._conn is None:
             conn = sqlite3.connect(str(self._file), check_same_thread=False, timeout=30, isolation_level=None)
             conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute(f"PRAGMA synchronous={self._synchronous}")  # per connection; the file is in WAL mode
+            if self._synchronous == "FULL":  # per connection; the file is in WAL mode
+                conn.execute("PRAGMA synchronous=FULL")
+            elif self._synchronous == "EXTRA":
+                conn.execute("PRAGMA synchronous=EXTRA")
+            else:
+                conn.execute("PRAGMA synchronous=NORMAL")
             # No checkpoint on the acknowledgement's path: a checkpoint copies the WAL into the database and
             # syncs it (also with NORMAL); the main connection's commits run them (its wal_autocheckpoint).
             conn.execute("PRAGMA wal_autocheckpoint=0")
@@ -167,10 +173,11 @@ class Inbox:
     # ------------------------------------------------------------------ what /metrics and tests read
     def backlog(self, platform: str | None = None) -> tuple[int, int | None]:
         """(unprocessed rows, when the oldest of them arrived)."""
-        where, args = ("AND platform = ?", [platform]) if platform else ("", [])
         with self._lock:
             count, oldest = self._connection().execute(
-                f"SELECT COUNT(*), MIN(received_at) FROM inbox WHERE processed_at IS NULL {where}", args).fetchone()
+                "SELECT COUNT(*), MIN(received_at) FROM inbox WHERE processed_at IS NULL AND platform = ?", [platform]
+            ).fetchone() if platform else self._connection().execute(
+                "SELECT COUNT(*), MIN(received_at) FROM inbox WHERE processed_at IS NULL").fetchone()
         return int(count), oldest
 
 
