@@ -35,6 +35,7 @@ from bot.core.forms import AccountForm, ItemForm
 from bot.core.parsing import fold, is_number
 from bot.core.platform import Chunk, GraphError, MetaPort, Published, TokenInfo
 from bot.core.platform import token_env as platform_token_env
+from bot.inbox import Entry as InboxEntry, Inbox
 from bot.messages import Message, Reply
 from bot.outbox import ChatError, ChatPort, Outbox, RecordingChat
 from bot.channel_watch import ChannelWatch
@@ -99,6 +100,7 @@ class Bot:
         self._readers = threading.local()  # each thread's read-only connection (see `reader`)
         self._db_file = store_db.file_of(ctx.db)
         self.channel_watch: ChannelWatch | None = None  # issue 12: channel health and backfill (attach_meta)
+        self.inbox = Inbox(ctx.db, self._db_file, ctx.clock, self.lock)  # events stored before their ack (issue 17)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -490,7 +492,7 @@ class Bot:
 # pure helpers of the core (adapters import nothing else of Uppsikt but bot.messages and bot.i18n).
 __all__ = [
     "INTAKE_MAX_SKEW_SECONDS", "TEAMS_DIR", "Account", "AccountForm", "Bot", "ChatError", "Chunk", "TokenInfo", "ChatMemory", "ChatPort", "Clock", "Dashboard", "DeliveryResult",
-    "FakeClock", "GraphError", "IntakeError", "MetaPort", "Published", "platform_token_env", "ItemForm", "Message", "Person", "PlatformEvent", "Problem", "RecordingChat",
+    "FakeClock", "GraphError", "Inbox", "InboxEntry", "IntakeError", "MetaPort", "Published", "platform_token_env", "ItemForm", "Message", "Person", "PlatformEvent", "Problem", "RecordingChat",
     "Refused", "Reply", "ReportLinks", "Secrets", "fold", "links_from_env", "from_epoch", "is_number", "secrets_from_env", "serialized", "to_epoch",
     "to_local",
 ]

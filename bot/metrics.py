@@ -147,6 +147,10 @@ def _delivery_problem(conn: sqlite3.Connection, now: int) -> str | None:
     if parked[0] is not None and now - parked[0] > STUCK_DELIVERY_SECONDS:
         return (f"{parked[1]} chat post(s) are kept but not taken in: their channel's name has not been readable "
                 f"for {now - parked[0]} s")
+    waiting = conn.execute("SELECT MIN(received_at), COUNT(*) FROM inbox WHERE processed_at IS NULL").fetchone()
+    if waiting[0] is not None and now - waiting[0] > STUCK_DELIVERY_SECONDS:  # issue 17: acknowledged, not yet items
+        return (f"{waiting[1]} acknowledged chat event(s) wait in the inbox: the oldest arrived {now - waiting[0]} s "
+                "ago")
     return None
 
 
@@ -400,7 +404,7 @@ def health_families(bot: Bot) -> list[Family]:
     watch = getattr(bot, "watch", None)
     now = bot.ctx.now_ts()
     problems = dict.fromkeys(HEALTH_REASONS, 0)
-    unmarked = parked = 0
+    unmarked = parked = waiting = 0
     attempts = 0
     if watch is not None:
         watch.clock_seen(float(now))
@@ -419,6 +423,7 @@ def health_families(bot: Bot) -> list[Family]:
                                       ).fetchone()[0]
             parked = bot.db.execute("SELECT COUNT(*) FROM parked_posts").fetchone()[0]
             problems["channel_broken"] = 1 if _channel_reasons(bot.db.conn) else 0
+            waiting = bot.db.execute("SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
         except sqlite3.Error:
             problems["database_unwritable"] = 1
         finally:
@@ -433,6 +438,8 @@ def health_families(bot: Bot) -> list[Family]:
                "read-only).").add(unmarked),
         Family("uppsikt_outbox_max_attempts", "gauge", "The most failed attempts of one waiting message.").add(attempts),
         Family("uppsikt_parked_posts", "gauge", "Chat posts kept until their channel's name can be read.").add(parked),
+        Family("uppsikt_inbox_pending", "gauge", "Acknowledged chat events stored in the inbox, not yet processed.")
+        .add(waiting),
     ]
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
@@ -32,11 +34,18 @@ def marker_of(path: Path) -> Path:
 
 
 class Store(sqlite_utils.Database):
-    """sqlite-utils' Database, whose `query` runs a plain SELECT directly (issue 17 point 3).
+    """sqlite-utils' Database with two changes.
 
-    sqlite-utils guards every `query` with a SAVEPOINT and its RELEASE, in case the statement turns out to
-    write (INSERT ... RETURNING): two statements more for each read, a fifth of all the statements a simulated
-    year ran. A SELECT does not write, so it needs no guard; anything else goes through sqlite-utils."""
+    - `query` runs a plain SELECT directly (issue 17 point 3): sqlite-utils guards every `query` with a
+      SAVEPOINT and its RELEASE, in case the statement turns out to write (INSERT ... RETURNING): two
+      statements more for each read, a fifth of all the statements a simulated year ran. A SELECT does not
+      write, so it needs no guard; anything else goes through sqlite-utils.
+    - The outermost `atomic()` begins with BEGIN IMMEDIATE (issue 17 point 5): the inbox (bot/inbox.py)
+      commits on its own connection while the main one works, so a deferred transaction that read first and
+      then writes would fail at once with "database is locked" when the inbox committed in between (SQLite
+      cannot upgrade a stale read snapshot; the busy timeout does not apply). An IMMEDIATE transaction takes
+      the write lock when it begins, waiting for it under the busy timeout instead. Entry points are
+      serialised by the facade's lock already, so nothing else on this connection waits longer."""
 
     def query(self, sql: str, params=None):  # type: ignore[override]
         if not sql.lstrip()[:6].upper() == "SELECT":
@@ -48,6 +57,25 @@ class Store(sqlite_utils.Database):
         if len(set(keys)) != len(keys):  # a join naming a column twice: "id", "id_2" as sqlite-utils does
             keys = dedupe_keys(keys)
         return (dict(zip(keys, row)) for row in cursor)
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[sqlite_utils.Database]:
+        if self.conn.in_transaction:  # nested: sqlite_utils' savepoint
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.rollback()
+                raise
 
 
 def open_db(path: str | Path | None = None, lang: str = "sv") -> sqlite_utils.Database:

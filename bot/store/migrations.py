@@ -611,3 +611,30 @@ def m015_outbox_queue_per_target(db: Database) -> None:
         CREATE INDEX IF NOT EXISTS idx_outbox_sent ON outbox(sent_at) WHERE status = 'sent';
         """
     )
+
+
+@migrations()
+def m016_inbox_events(db: Database) -> None:
+    """Issue 17 point 5: a chat platform's raw, signature-verified events, stored before they are acknowledged
+    and processed after, in arrival order (`id`), exactly once (bot/inbox.py). One row per (platform, event id):
+    a retry of a stored event is acknowledged and not stored again. A processed row keeps its event id (and
+    loses its body) for a day, then it is deleted."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS inbox (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            body TEXT NOT NULL,
+            received_at INTEGER NOT NULL,
+            retry_num INTEGER NOT NULL DEFAULT 0,
+            processed_at INTEGER,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT ''
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS inbox_event ON inbox (platform, event_id);
+        CREATE INDEX IF NOT EXISTS inbox_pending ON inbox (platform, id) WHERE processed_at IS NULL;
+        CREATE INDEX IF NOT EXISTS inbox_processed ON inbox (processed_at) WHERE processed_at IS NOT NULL;
+        """
+    )

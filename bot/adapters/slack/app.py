@@ -47,6 +47,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.adapters.slack.chat import SlackChat
 from bot.adapters.slack.directory import usable
+from bot.adapters.slack.inbox import FROM_INBOX, SlackInbox
 from bot.adapters.slack.listeners import actions, commands, events, views
 from bot.facade import Bot, Clock
 
@@ -102,6 +103,8 @@ class ClockedRequestVerification(RequestVerification):
                 return BoltResponse(status=400, body="")
             return next()
 
+        if req.context.get(FROM_INBOX) is True:  # checked when it arrived (bot/adapters/slack/inbox.py)
+            return readable()
         return super().process(req=req, resp=resp, next=readable)
 
 
@@ -146,7 +149,10 @@ class _App(App):
 
     Bolt turns errors into a 500 with the middleware error handler, but on such a body that handler
     fails too and the exception escaped `dispatch` (the HTTP server then dropped the connection).
+    `inbox` is the Events API's inbox path (bot/adapters/slack/inbox.py), used by `mount` and `socket_mode`.
     """
+
+    inbox: SlackInbox | None = None
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         try:
@@ -165,15 +171,17 @@ def build_app(bot: Bot, *, token: str, signing_secret: str, client: WebClient | 
         client.token = token
     if not isinstance(bot.chat, SlackChat):
         bot.chat = SlackChat.for_bot(client, bot)
+    verification = ClockedRequestVerification(signing_secret, bot.clock)
     app = _App(
         name="uppsikt",
         client=client,
         signing_secret=signing_secret,
         token_verification_enabled=False,
         request_verification_enabled=False,
-        before_authorize=ClockedRequestVerification(signing_secret, bot.clock),
+        before_authorize=verification,
         process_before_response=process_before_response,
     )
+    app.inbox = SlackInbox(bot, app, verification.verifier, _readable)
     app.error(_error_handler(bot))
     app.use(_ack_first)
     for module in (commands, events, actions, views):
@@ -218,6 +226,17 @@ def mount(server: web.Application, app: App) -> None:
     and the synchronous `App.dispatch` runs in a worker thread: the event loop never waits on the
     database or on Slack's Web API."""
 
+    inbox: SlackInbox | None = getattr(app, "inbox", None)
+    if inbox is not None:
+        async def start_inbox(_: web.Application) -> None:
+            inbox.worker.start()  # first the events an earlier process stored but did not process
+
+        async def stop_inbox(_: web.Application) -> None:
+            await asyncio.to_thread(inbox.worker.stop)
+
+        server.on_startup.append(start_inbox)
+        server.on_cleanup.append(stop_inbox)
+
     async def events(request: web.Request) -> web.Response:
         declared = (request.headers.get("Content-Length") or "0").strip()
         if not (declared.isascii() and declared.isdigit()):
@@ -226,6 +245,14 @@ def mount(server: web.Application, app: App) -> None:
             return web.Response(status=413, text="too large")
         raw = await request.read()
         headers = {k.lower(): request.headers.getall(k) for k in set(request.headers.keys())}
+        if inbox is not None and b'"event_callback"' in raw:  # issue 17: store, acknowledge, process after
+            inbox.arriving()
+            try:
+                answer = await asyncio.to_thread(inbox.accept, headers, raw)
+            finally:
+                inbox.answered()
+            if answer is not None:
+                return web.Response(status=answer[0], text=answer[1])
         try:
             bolt_request = BoltRequest(body=raw.decode("utf-8", errors="replace"), query=request.query_string,
                                        headers=headers)
@@ -276,6 +303,9 @@ def socket_mode(app: App, app_token: str) -> None:
     """Run Socket Mode until interrupted (no HTTP server needed)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    inbox = getattr(app, "inbox", None)
+    if inbox is not None:  # Socket Mode acknowledges over the socket; the worker processes what HTTP mode stored
+        inbox.worker.start()
     SocketModeHandler(app, app_token).start()
 
 

@@ -79,7 +79,7 @@ from microsoft_agents.hosting.core.app.adaptive_card import factory
 
 from bot.adapters.teams import PLATFORM, cards
 from bot.adapters.teams.chat import TeamsChat, card_activity, teams_spelling
-from bot.adapters.teams.directory import base_conversation, is_channel, normalize_channel
+from bot.adapters.teams.directory import ChannelUnreadable, base_conversation, is_channel, normalize_channel
 from bot.facade import Bot, fold, is_number
 from bot.i18n import t
 from bot.messages import Reply
@@ -198,6 +198,12 @@ def channel_data(activity: Activity) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def channel_id_of(activity: Activity) -> str:
+    """The id of the channel an activity was posted in (its conversation id without the thread suffix)."""
+    conversation = activity.conversation or ConversationAccount()
+    return (channel_data(activity).get("channel") or {}).get("id") or base_conversation(conversation.id)
+
+
 def mentions_bot(activity: Activity) -> bool:
     bot_id = activity.recipient.id if activity.recipient else None
     return any(m.mentioned and m.mentioned.id == bot_id for m in activity.get_mentions())
@@ -277,6 +283,7 @@ class Handlers:
         self.bot = bot
         self.chat = chat
         self.directory = chat.directory
+        self.memory = bot.memory(PLATFORM)
 
     def t(self, key: str, /, **values: object) -> str:
         return self.bot.t(key, **values)
@@ -322,8 +329,10 @@ class Handlers:
             return None
 
     # ------------------------------------------------------------------ references
-    async def remember(self, context: TurnContext, actor: str | None) -> str | None:
-        """Store the conversation's reference; returns the channel's name (None outside channels)."""
+    async def remember(self, context: TurnContext, actor: str | None, *, strict: bool = False) -> str | None:
+        """Store the conversation's reference; returns the channel's name (None outside channels). With
+        `strict`, a name that cannot be read because the connector failed raises ChannelUnreadable instead of
+        passing for "no account's channel" (a citizen's post must then be parked, not dropped: issue 16)."""
         activity = context.activity
         reference = activity.get_conversation_reference()
         conversation = activity.conversation or ConversationAccount()
@@ -336,16 +345,20 @@ class Handlers:
             return None
         if actor:
             await asyncio.to_thread(self.directory.save, f"member:{actor}", reference)
-        data = channel_data(activity)
-        channel_id = (data.get("channel") or {}).get("id") or base_conversation(conversation.id)
+        channel_id = channel_id_of(activity)
         name = await asyncio.to_thread(self.directory.channel_name, channel_id)
         if name is None:
-            await self.learn_channels(context, reference)
+            failures: list[Exception] = []
+            await self.learn_channels(context, reference, failures)
             name = await asyncio.to_thread(self.directory.channel_name, channel_id)
+            if name is None and failures and strict:
+                raise ChannelUnreadable(f"channel {channel_id}: {failures[0]}")
         return await asyncio.to_thread(core_channel, self.bot, name)
 
-    async def learn_channels(self, context: TurnContext, reference: ConversationReference) -> int:
-        """Store a reference for every channel of the activity's team (the General channel under the team's name)."""
+    async def learn_channels(self, context: TurnContext, reference: ConversationReference,
+                             failures: list[Exception] | None = None) -> int:
+        """Store a reference for every channel of the activity's team (the General channel under the team's name).
+        When the connector cannot list them, the error is appended to `failures` (a name may be missing then)."""
         team = channel_data(context.activity).get("team") or {}
         team_id, team_name = team.get("id"), team.get("name")
         found: list[tuple[str, str]] = []
@@ -358,6 +371,8 @@ class Handlers:
                     if channel.id and channel.id != team_id and channel.name:
                         found.append((channel.name, channel.id))
             except Exception as exc:
+                if failures is not None:
+                    failures.append(exc)
                 log.warning("Teams: could not list the channels of team %s: %s", team_name or team_id, exc)
         channel = channel_data(context.activity).get("channel") or {}
         if channel.get("id") and channel.get("name"):
@@ -433,10 +448,17 @@ class Handlers:
         activity = context.activity
         text = command_text(activity.text)
         conversation = activity.conversation or ConversationAccount()
+        if conversation.conversation_type == "channel" and await asyncio.to_thread(self.memory.has_parked_posts):
+            await self.retry_parked(context)  # the connector may answer again: take the parked posts in first
         if conversation.conversation_type == "channel" and not mentions_bot(activity):
             # A citizen post: intake is idempotent on (source, external id), so a redelivery after a crash
             # is stored once and never dropped by an earlier claim.
-            await self.take_in(context, await self.remember(context, None), text)
+            try:
+                channel = await self.remember(context, None, strict=True)
+            except ChannelUnreadable as exc:
+                await self.park(context, text, exc)
+                return
+            await self.take_in(context, channel, text)
             return
         handled, reply = await self.once(context, lambda: self.run_command(context, text))  # at most once
         if isinstance(reply, dict):  # a card: the dashboard
@@ -468,13 +490,58 @@ class Handlers:
             return Reply(self.t("teams.unknown_command", word=words[0]), ok=False)
         return await asyncio.to_thread(self.bot.command, actor, "/" + " ".join(words), channel)
 
+    @staticmethod
+    def top_level(activity: Activity) -> bool:
+        """A post that starts a thread (not a reply in one)."""
+        conversation_id = activity.conversation.id if activity.conversation else ""
+        thread = conversation_id[len(base_conversation(conversation_id)):].removeprefix(";messageid=")
+        return not thread or thread == activity.id
+
+    async def park(self, context: TurnContext, text: str, exc: Exception) -> None:
+        """Keep a citizen's post whose channel's name cannot be read now (acknowledged, so never dropped: issue 16),
+        until an activity from its team lets the channels be listed again (`retry_parked`)."""
+        activity = context.activity
+        if not text or not self.top_level(activity):
+            return
+        conversation_id = activity.conversation.id if activity.conversation else ""
+        author = (activity.from_property.name if activity.from_property else "") or ""
+        await asyncio.to_thread(self.memory.park_post, base_conversation(conversation_id), str(activity.id), text,
+                                author, str(exc))
+        log.warning("Teams: the name of channel %s cannot be read now (%s); the post %s is parked and taken in "
+                    "when it can", base_conversation(conversation_id), exc, activity.id)
+
+    async def retry_parked(self, context: TurnContext) -> int:
+        """Take in the parked posts whose channel's name can now be read (listing the channels of this activity's
+        team once); a post in a channel that is not an account's is let go. Returns how many were taken in."""
+        posts = await asyncio.to_thread(self.memory.parked_posts)
+        unknown = [p for p in posts if await asyncio.to_thread(self.directory.channel_name, p["channel_id"]) is None]
+        if unknown:
+            failures: list[Exception] = []
+            await self.learn_channels(context, context.activity.get_conversation_reference(), failures)
+            if failures:
+                for post in unknown:
+                    await asyncio.to_thread(self.memory.parked_failed, post["channel_id"], post["ts"], str(failures[0]))
+                return 0  # the connector still cannot answer: try again at the next activity
+        taken = 0
+        for post in posts:
+            name = await asyncio.to_thread(self.directory.channel_name, post["channel_id"])
+            if name is None:
+                continue  # not a channel of this activity's team: kept for an activity from its own team
+            account = await asyncio.to_thread(account_of, self.bot, await asyncio.to_thread(core_channel, self.bot, name))
+            if account is not None:
+                await asyncio.to_thread(self.bot.intake, account, post["text"], author=post["author"], source=PLATFORM,
+                                        external_id=f"{post['channel_id']}:{post['ts']}")
+                taken += 1
+                log.info("Teams: the parked post %s in %s is taken in", post["ts"], name)
+            await asyncio.to_thread(self.memory.unpark, post["channel_id"], post["ts"])
+        return taken
+
     async def take_in(self, context: TurnContext, channel: str | None, text: str) -> None:
         """A top-level post in an account's channel (not to the bot) becomes an item, like in Slack."""
         activity = context.activity
         account = await asyncio.to_thread(account_of, self.bot, channel)
         conversation_id = activity.conversation.id if activity.conversation else ""
-        thread = conversation_id[len(base_conversation(conversation_id)):].removeprefix(";messageid=")
-        if account is None or not text or (thread and thread != activity.id):
+        if account is None or not text or not self.top_level(activity):
             return
         author = (activity.from_property.name if activity.from_property else "") or ""
         await asyncio.to_thread(self.bot.intake, account, text, author=author, source=PLATFORM,

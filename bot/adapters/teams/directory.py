@@ -22,6 +22,10 @@ MESSAGE_ID_RE = re.compile(r";messageid=.*$", re.IGNORECASE)
 # --------------------------------------------------------------------------- names and ids
 
 
+class ChannelUnreadable(Exception):
+    """Teams could not say a channel's name just now (listing the team's channels failed; it may work later)."""
+
+
 def normalize_channel(name: str) -> str:
     """A channel's display name as an account's ``channel`` is written: "Konto Facebook" -> "konto-facebook"."""
     return re.sub(r"[\s_]+", "-", fold(name.strip().lstrip("#")).strip())
@@ -132,4 +136,4 @@ class Directory:
         self.memory.forget_card(card)
 
 
-__all__ = ["Directory", "base_conversation", "is_channel", "load_reference", "normalize_channel", "reference_json"]
+__all__ = ["ChannelUnreadable", "Directory", "base_conversation", "is_channel", "load_reference", "normalize_channel", "reference_json"]

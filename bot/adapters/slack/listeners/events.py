@@ -32,6 +32,7 @@ from slack_sdk import WebClient
 from bot.adapters.slack import home
 from bot.adapters.slack.chat import PLATFORM
 from bot.adapters.slack.directory import ChannelUnreadable, Directory, plain_text, tell
+from bot.adapters.slack.inbox import WORK_FAILED
 from bot.adapters.slack.blocks import fallback_text
 from bot.adapters.slack.listeners.actions import ground_picker
 from bot.facade import Bot
@@ -56,9 +57,10 @@ def before_ack(bot: Bot, work: Callable[[dict, BoltContext], None]) -> Callable[
             return BoltResponse(status=200, body="")
         try:
             work(body, context)  # commits the item (or the reaction's effect) before Bolt acknowledges
-        except BaseException:
+        except BaseException as exc:
             if event_id:
                 bot.event_failed(event_id)
+            context[WORK_FAILED] = f"{type(exc).__name__}: {exc}"  # for the inbox's row (Bolt answers 500)
             raise
         if event_id:
             bot.event_handled(event_id)
