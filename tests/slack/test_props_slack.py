@@ -313,7 +313,12 @@ def test_a_signed_body_bolt_cannot_parse_is_a_400_not_a_dropped_connection(s, se
                  '{"view": null}', "[1, 2]", "00", '{"user": false}', '{"type": "block_actions", "actions": [{}]}',
                  '{"type": "block_actions", "actions": [{"action_id": "uppsikt.take"}]}',  # no user
                  '{"command": "/uppsikt", "text": "klart"}',  # no user_id
-                 track + '"channel": "C1", "message": {"ts": "1.1"}}', track + '"channel": {"id": "C1"}, "message": {}}'):
+                 track + '"channel": "C1", "message": {"ts": "1.1"}}', track + '"channel": {"id": "C1"}, "message": {}}',
+                 # found by the property on 5 December: a button whose value is not text reached the core (500)
+                 '{"type": "block_actions", "user": {"id": "U07LENA"}, '
+                 '"actions": [{"action_id": "uppsikt.oversight_done", "value": []}]}',
+                 '{"type": "block_actions", "user": {"id": "U07LENA"}, '
+                 '"actions": [{"action_id": "uppsikt.reassign", "value": {"a": 1}}]}'):
         headers = {k: v[0] for k, v in signed_headers(body, s.now(), content_type="application/json").items()}
         before = state(s)
         assert post(server, body.encode(), headers).status == 400, body

@@ -138,7 +138,8 @@ def _readable(body: object) -> bool:
         return False
     actions = body.get("actions", [{"action_id": ""}])
     return isinstance(actions, list) and bool(actions) and all(
-        isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
+        isinstance(a, dict) and isinstance(a.get("action_id"), str) and isinstance(a.get("value", ""), str)
+        for a in actions)  # a button's value is always text in Slack's payloads
 
 
 # --------------------------------------------------------------------------- the app
