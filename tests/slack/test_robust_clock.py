@@ -16,26 +16,9 @@ from bot.bootstrap import build
 from bot.messages import Message
 from bot.outbox import ChatError
 from tests.conftest import local
+from tests.clocks import SteppedClock
 
 START = local(2026, 12, 7, 9, 0)
-
-
-class SteppedClock:
-    """A wall clock that can be stepped backwards, with a separate monotonic reading (seconds)."""
-
-    def __init__(self, now: dt.datetime):
-        self.at = now
-        self.mono = 1000.0
-
-    def now(self) -> dt.datetime:
-        return self.at
-
-    def monotonic(self) -> float:
-        return self.mono
-
-    def tick(self, seconds: float) -> None:
-        self.at += dt.timedelta(seconds=seconds)
-        self.mono += seconds
 
 
 def posts(api) -> list:

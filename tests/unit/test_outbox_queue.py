@@ -22,6 +22,7 @@ from bot.messages import Action, Message
 from bot.outbox import DIGEST_WINDOW, ChatError, RecordingChat
 from bot.settings import DEFAULT_CONFIG, check_config
 from tests.conftest import Harness, local
+from tests.clocks import SteppedClock
 
 MONDAY = local(2026, 12, 7, 9, 0)
 PERSON = "lena@example.se"
@@ -115,26 +116,6 @@ def test_a_blocked_target_is_tried_again_when_its_wait_ends_and_sends_in_order(s
     h.clock.advance(dt.timedelta(seconds=1))
     assert h.bot.flush() == 40
     assert [m.item for m in chat.sent] == list(range(40))
-
-
-class SteppedClock:
-    """A wall clock that can be stepped backwards; `mono`: a separate monotonic reading, or none at all."""
-
-    def __init__(self, now: dt.datetime, monotonic: bool):
-        self.at = now
-        self.mono = 1000.0
-        if not monotonic:
-            self.monotonic = None
-
-    def now(self) -> dt.datetime:
-        return self.at
-
-    def monotonic(self) -> float:
-        return self.mono
-
-    def tick(self, seconds: float) -> None:
-        self.at += dt.timedelta(seconds=seconds)
-        self.mono += seconds
 
 
 @pytest.mark.parametrize("step", [dt.timedelta(minutes=10), dt.timedelta(days=1)], ids=["10 minutes", "a day"])
