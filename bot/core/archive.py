@@ -555,9 +555,9 @@ def cmd_arkiv(ctx: Context, actor: str, words: list[str], channel: str | None) -
         opts, rest = options(rest, {"arende": "item", "objekt": "object", "item": "item", "object": "object"})
         if len(opts) > 1:
             raise ctx.refusal("archive.bad_target", accounts=", ".join(ctx.accounts))
-        for key, label in (("item", "ärende"), ("object", "objekt")):
+        for key in ("item", "object"):
             if key in opts and not is_number(opts[key]):
-                raise ctx.refusal("error.bad_number", what=label, value=opts[key])
+                raise ctx.refusal("error.bad_number", what=ctx.t(f"archive.target_{key}"), value=opts[key])
         if "item" in opts:
             hold = set_hold(ctx, actor, " ".join(rest), item_id=int(opts["item"]))
         elif "object" in opts:

@@ -294,6 +294,7 @@ def test_the_hold_command_refuses_people_without_the_role_in_swedish_and_changes
     refused = h.bot.command(OMAR, "/arkiv stoppa facebook Tvist")
     assert refused.text.startswith("Bara arkivarier, kommunikationschefen och chefen för kontots förvaltning")
     assert "Skriv varför" in h.bot.command(ARKIVARIE, "/arkiv stoppa facebook").text
+    assert '"abc" är inget giltigt ärendenummer' in h.bot.command(ARKIVARIE, "/arkiv stoppa ärende=abc Tvist").text
 
     # who may: the records officer, the communications chief, the manager of the account's unit
     assert h.bot.command(ARKIVARIE, "/arkiv stoppa facebook Tvist om bygglov").ok
