@@ -122,10 +122,10 @@ def _apply(ctx: Context, account_id: str, event: PlatformEvent) -> str:
             outcome = _edit(ctx, account_id, event)
         else:
             outcome = _remove(ctx, event)
-        item = intake.find(ctx, event.source, event.external_id)
-        if item is not None:
-            ctx.db.execute("UPDATE archive_objects SET item_id = ? WHERE source = ? AND external_id = ?"
-                           " AND item_id IS NULL", [item["id"], event.source, event.external_id])
+        if event.action != "add":  # an add's item is linked by intake; an older item is linked here
+            item = intake.find(ctx, event.source, event.external_id)
+            if item is not None:
+                archive.capture_item(ctx, item)
         return outcome
     except Refused as exc:  # a core refusal skips this event only (its savepoint is rolled back)
         log.warning("Meta webhook: %s %s %s on account %s refused: %s", event.source, event.action,
