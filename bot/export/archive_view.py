@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 from bot.core.context import Context
 
-# Keys an archive event's detail may use for what the SIP and the rendering show (bot/core/archive.py `mark`
-# takes free keyword details): the first key found wins.
-REFERENCE_KEYS = ("reference", "diarium_reference", "diarium", "dnr")
+# The keys of an archive event's detail that the SIP and the rendering show, as bot/core/archive.py writes
+# them (`removed`: ground, decided_by, secrecy; `registered`: reason, secrecy, reference).
+REFERENCE_KEYS = ("reference",)
 GROUND_KEYS = ("ground",)
-DECIDED_BY_KEYS = ("decided_by", "decision_maker", "by")
-SECRECY_KEYS = ("secrecy", "confidential", "sekretess")
+DECIDED_BY_KEYS = ("decided_by",)
+SECRECY_KEYS = ("secrecy",)
 
 
 @dataclass

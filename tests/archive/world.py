@@ -69,7 +69,7 @@ def fill(h) -> dict[str, int]:
                      decided_by="lena@example.se")
         archive.mark(h.ctx, ids["c5"], "registered", actor="lena@example.se", reference="KS 2026/123")
         archive.mark(h.ctx, ids["c6"], "removed", actor="karin@example.se", ground="personal_data",
-                     decided_by="karin@example.se", confidential=True)
+                     decided_by="karin@example.se", secrecy=True)
         archive.mark(h.ctx, ids["c6"], "registered", actor="karin@example.se", reference="KS 2026/124",
                      secrecy=True)
     at(h, local(2026, 3, 4, 2, 0))
