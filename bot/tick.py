@@ -93,7 +93,10 @@ def next_wakeup(ctx: Context) -> dt.datetime:
     outbox's next retry (never earlier than a second from now)."""
     now = to_epoch(ctx.now())
     candidates = list(agenda.earliest(ctx).values())
-    retry = ctx.db.execute(f"SELECT MIN(o.next_attempt_at) FROM ({OUTBOX_HEADS}) AS o").fetchone()[0]
+    # The in-process outbox found nothing waiting and nothing was written since (bot/outbox.py `_drain_in_process`):
+    # no retry to look for.
+    idle = ctx.cache.get("outbox_idle") == ctx.db.conn.total_changes
+    retry = None if idle else ctx.db.execute(f"SELECT MIN(o.next_attempt_at) FROM ({OUTBOX_HEADS}) AS o").fetchone()[0]
     if retry is not None:
         candidates.append(retry)
     if not candidates:  # nothing planned at all (no accounts, no jobs): look again tomorrow

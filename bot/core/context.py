@@ -68,6 +68,22 @@ class Context:
     cache: dict[str, object] = field(default_factory=dict)  # derived, rebuildable state (the router)
     report_links: object | None = None  # bot.report.links.ReportLinks: signed links to the full monthly report
 
+    # What `cache` keeps of the database's rows, dropped when a transaction or savepoint rolls back (the rows it was
+    # read from may be gone): the watched accounts and the absences (bot/core/staff.py).
+    DERIVED = ("accounts", "absence_index")
+
+    def __post_init__(self) -> None:
+        hooks = getattr(self.db, "rollback_hooks", None)  # bot.store.db.Store
+        if hooks is not None:
+            hooks.append(self.forget_derived)
+
+    def forget_derived(self) -> None:
+        for key in self.DERIVED:
+            self.cache.pop(key, None)
+        memo = self.cache.get("outbox_memo")  # the messages queued by what rolled back were never queued
+        if memo is not None:
+            memo.clear()  # type: ignore[attr-defined]
+
     # ------------------------------------------------------------------ time
     def now(self) -> dt.datetime:
         return self.clock.now()

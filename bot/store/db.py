@@ -8,7 +8,7 @@ import logging
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlite_utils
@@ -58,23 +58,39 @@ class Store(sqlite_utils.Database):
             keys = dedupe_keys(keys)
         return (dict(zip(keys, row)) for row in cursor)
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Called after any rollback through atomic() (a transaction or a savepoint): what was derived from the
+        # database in memory (Context.derived: the absences, the accounts) may name rows that are gone now.
+        self.rollback_hooks: list[Callable[[], None]] = []
+
+    def _rolled_back(self) -> None:
+        for hook in self.rollback_hooks:
+            hook()
+
     @contextlib.contextmanager
     def atomic(self) -> Iterator[sqlite_utils.Database]:
         if self.conn.in_transaction:  # nested: sqlite_utils' savepoint
-            with super().atomic():
-                yield self
+            try:
+                with super().atomic():
+                    yield self
+            except BaseException:
+                self._rolled_back()
+                raise
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self
         except BaseException:
             self.rollback()
+            self._rolled_back()
             raise
         else:
             try:
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.rollback()
+                self._rolled_back()
                 raise
 
 

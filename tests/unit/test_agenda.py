@@ -134,15 +134,33 @@ def test_a_tick_with_nothing_due_runs_at_most_four_statements_however_many_items
     assert tick.next_wakeup(h.ctx) > local(2026, 12, 7, 16, 1)  # nothing due in the next minute
     h.clock.set(local(2026, 12, 7, 16, 1))
     count, out = _statements(h, lambda: tick.run(h.ctx))
-    # The agenda's one read, and the scheduler's heartbeat (state last_tick, for /healthz): one row written in
-    # its own transaction (BEGIN, INSERT, COMMIT). Whatever the number of items and accounts.
+    # The scheduler's heartbeat (state last_tick, for /healthz): one row written in its own transaction (BEGIN,
+    # INSERT, COMMIT), whatever the number of items and accounts. The agenda was read by next_wakeup above and
+    # nothing was written since, so the tick does not read it again.
     assert out == [] and count <= 4, (count, SEEN)
-    assert [s.split()[0] for s in SEEN] == ["SELECT", "BEGIN", "INSERT", "COMMIT"]
+    assert [s.split()[0] for s in SEEN] == ["BEGIN", "INSERT", "COMMIT"]
     count, out = _statements(h, lambda: tick.run(h.ctx))  # the clock has not moved, nothing was written
     assert out == [] and count == 0
     h.bot.command("per@example.se", "/uppsikt klart instagram")  # a write: the next tick looks (one read)
     count, out = _statements(h, lambda: tick.run(h.ctx))
     assert out == [] and count == 1
+
+
+def test_the_wake_up_and_the_tick_at_that_moment_read_the_agenda_once(harness):
+    """Issue 17 point 3: the scheduler asks when to wake and then, at that moment, what is due; nothing is written
+    in between, so the agenda is read once. Any write in between (here a check logged) makes the tick read it
+    again, and a due time written by that write is seen."""
+    h = harness(local(2026, 12, 7, 7, 0))
+    h.run_until(local(2026, 12, 7, 9, 0))
+    reads = lambda: sum(1 for s in SEEN if s.startswith("SELECT (SELECT MIN(next_nudge_at)"))  # noqa: E731
+    count, wake = _statements(h, lambda: tick.next_wakeup(h.ctx))
+    assert reads() == 1
+    h.clock.set(wake)
+    count, out = _statements(h, lambda: tick.run(h.ctx))
+    assert reads() == 0 and out  # the reminders of 12:00, found without reading the agenda again
+    h.bot.intake("facebook", "Hur söker jag bygglov?", author="A", external_id="w1")  # a write: an item due later
+    count, out = _statements(h, lambda: agenda.earliest(h.ctx))
+    assert reads() == 1 and "items" in out
 
 
 def test_next_wakeup_answers_from_the_agenda(harness):

@@ -68,3 +68,36 @@ def test_remove_absence(harness):
     assert staff.absences(h.ctx, "lena@example.se") == []
     assert [r["action"] for r in h.ctx.db.query("SELECT action FROM audit WHERE action LIKE 'absence.%'")] == [
         "absence.add", "absence.remove"]
+
+
+def test_who_is_away_is_read_once_and_follows_every_change(harness):
+    """Issue 17 point 3: the absences are read once into memory, not once per question; the memory follows an
+    absence added, one removed, and forgets one whose transaction rolled back."""
+    h = harness(local(2026, 12, 1, 9, 0))
+    day = dt.date(2026, 12, 22)
+    assert staff.is_present(h.ctx, "lena@example.se", day)
+    statements: list[str] = []
+    h.ctx.db.conn.set_trace_callback(statements.append)
+    for _ in range(50):
+        staff.is_present(h.ctx, "lena@example.se", day)
+        staff.is_present(h.ctx, "karin@example.se", day)
+    h.ctx.db.conn.set_trace_callback(None)
+    assert statements == []
+    assert h.bot.command("lena@example.se", "/frånvaro 2026-12-21 2027-01-06 ersättare=karin@example.se").ok
+    assert staff.absence_on(h.ctx, "lena@example.se", day).substitute == "karin@example.se"
+    # A second absence over the same day: the one registered last counts (as the query did: ORDER BY id DESC).
+    assert h.bot.command("lena@example.se", "/frånvaro 2026-12-22 2026-12-22 ersättare=per@example.se").ok
+    assert staff.absence_on(h.ctx, "lena@example.se", day).substitute == "per@example.se"
+    last = staff.absence_on(h.ctx, "lena@example.se", day)
+    staff.remove_absence(h.ctx, "lena@example.se", last.id)
+    assert staff.absence_on(h.ctx, "lena@example.se", day).substitute == "karin@example.se"
+    # Added inside a transaction that then fails: the database has no such absence, and neither has the memory.
+    try:
+        with h.ctx.db.atomic():
+            staff.add_absence(h.ctx, "omar@example.se", "omar@example.se", day, day, None)
+            assert not staff.is_present(h.ctx, "omar@example.se", day)
+            raise RuntimeError("the entry point fails after the absence was written")
+    except RuntimeError:
+        pass
+    assert staff.absences(h.ctx, "omar@example.se") == []
+    assert staff.is_present(h.ctx, "omar@example.se", day)
