@@ -26,8 +26,8 @@ import sqlite_utils
 from bot import agenda, history, tick
 from bot.chat_memory import ChatMemory
 from bot.clock import Clock, FakeClock, from_epoch, to_epoch, to_local
-from bot.core import (accounts, backfill, channels, commands, deliveries, departed, events, forms, intake, monthly,
-                      permissions, reactions, router_index, stored_accounts)
+from bot.core import (accounts, backfill, channels, commands, deliveries, departed, events, forms, intake, isolation,
+                      monthly, permissions, reactions, records, router_index, snapshots, stored_accounts)
 from bot.core.context import Context, Problem, Refused
 from bot.core.dashboard import Dashboard, dashboard
 from bot.core.deliveries import INTAKE_MAX_SKEW_SECONDS, DeliveryResult, IntakeError, PlatformEvent
@@ -39,6 +39,7 @@ from bot.inbox import Entry as InboxEntry, Inbox
 from bot.messages import Message, Reply
 from bot.outbox import ChatError, ChatPort, Outbox, RecordingChat
 from bot.channel_watch import ChannelWatch
+from bot.snapshot_worker import SnapshotWorker
 from bot.platform_writer import PlatformWriter
 from bot.paths import TEAMS_DIR
 from bot.report.links import ReportLinks, links_from_env
@@ -425,6 +426,56 @@ class Bot:
     def next_wakeup(self) -> dt.datetime:
         """The earliest moment at which tick() could have something to do (for the simulator)."""
         return tick.next_wakeup(self.ctx)
+
+    # ------------------------------------------------------------------ automatic snapshots off the lock
+    def start_snapshot_worker(self) -> SnapshotWorker | None:
+        """Render the daily automatic snapshots in a thread of their own, off the lock (bot/snapshot_worker.py);
+        None for an in-memory database (no folder, no automatic snapshots)."""
+        if self._db_file is None:
+            return None
+        running = self.ctx.cache.get(snapshots.WORKER)
+        if running is not None:
+            return running  # type: ignore[return-value]
+        worker = SnapshotWorker(self)
+        with self.lock:
+            self.ctx.cache[snapshots.WORKER] = worker
+        return worker.start()
+
+    def snapshot_folder(self) -> Path | None:
+        with self.lock:
+            return snapshots.folder(self.ctx)
+
+    def prepare_snapshot(self, account_id: str, reason: str) -> snapshots.Prepared:
+        """Read and render an account's snapshot on this thread's read connection, without the lock."""
+        reader = self.reader()
+        if reader is None:
+            raise RuntimeError("automatic snapshots need a database file")
+        return snapshots.prepare(reader, reader.account(account_id), reason)
+
+    @serialized
+    def snapshot_rendered(self, account_id: str, prep: snapshots.Prepared) -> list[Message]:
+        """Register a rendered snapshot and tell the responsible person; when that fails (rolled back and
+        reported to the communicators) or the account is no longer watched, the files go and the screenshot
+        reminder is sent instead."""
+        with self.db.atomic():
+            account = self.ctx.accounts.get(account_id)
+            if account is None:
+                prep.discard()
+                return []
+            done = isolation.run(self.ctx, f"snapshot:{account_id}", self.ctx.t("duty.unit.snapshots"),
+                                 lambda: snapshots.rendered(self.ctx, account, prep), None)
+            if done is None:
+                prep.discard()
+                return records.snapshot_reminder(self.ctx, account)
+            return done
+
+    @serialized
+    def snapshot_failed(self, account_id: str, exc: BaseException) -> list[Message]:
+        """A rendering that failed: reported to the communicators (once a day) and the screenshot reminder."""
+        with self.db.atomic():
+            account = self.ctx.accounts.get(account_id)
+            isolation.report(self.ctx, f"snapshot:{account_id}", self.ctx.t("duty.unit.snapshots"), exc)
+            return [] if account is None else records.snapshot_reminder(self.ctx, account)
 
     # ------------------------------------------------------------------ the router (issue 17 point 1)
     def prepare_router(self) -> router_index.Warmup | None:

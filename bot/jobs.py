@@ -62,6 +62,7 @@ def build_scheduler(bot: Bot, backup_folder: Path | None = None) -> BackgroundSc
 
 def start(bot: Bot, backup_folder: Path | None = None) -> BackgroundScheduler:
     """Catch up at start-up, then run the jobs in the background."""
+    bot.start_snapshot_worker()  # the daily snapshots render off the lock (bot/snapshot_worker.py)
     bot.tick()
     bot.check_channels_in_background()  # issue 12: token, subscription, backfill after downtime; never waited for
     scheduler = build_scheduler(bot, backup_folder)

@@ -286,20 +286,28 @@ def _last_text(ctx: Context, account: Account) -> str:
 
 
 def snapshot_reminders(ctx: Context) -> list[Message]:
-    """One reminder per account and due date (call inside db.atomic())."""
-    today = ctx.today()
+    """One reminder per account and due date (call inside db.atomic()). An account whose automatic snapshot is
+    being rendered off the lock is left to the worker: it reminds only if the rendering fails."""
+    busy = snapshots.in_flight(ctx)
     out: list[Message] = []
     for account in ctx.accounts.values():
-        due = next_snapshot_due(ctx, account)
-        if today < due or not ctx.once(f"snapshot:{account.id}:{due.isoformat()}"):
-            continue
-        to, why = staff.responsible_for(ctx, account, today)
-        text = ctx.t("records.snapshot_reminder", account=account.name, platform=ctx.platform_label(account), id=account.id,
-                     months=account.policy.snapshots.interval_months, last=_last_text(ctx, account))
-        msg = Message(kind="snapshot_reminder", to=to, account=account.id, text=text + (f" {why}" if why else ""))
-        ctx.emit(msg)
-        out.append(msg)
+        if account.id not in busy:
+            out += snapshot_reminder(ctx, account)
     return out
+
+
+def snapshot_reminder(ctx: Context, account: Account) -> list[Message]:
+    """The account's reminder to take screenshots, once per due date, when its snapshot is due."""
+    today = ctx.today()
+    due = next_snapshot_due(ctx, account)
+    if today < due or not ctx.once(f"snapshot:{account.id}:{due.isoformat()}"):
+        return []
+    to, why = staff.responsible_for(ctx, account, today)
+    text = ctx.t("records.snapshot_reminder", account=account.name, platform=ctx.platform_label(account), id=account.id,
+                 months=account.policy.snapshots.interval_months, last=_last_text(ctx, account))
+    msg = Message(kind="snapshot_reminder", to=to, account=account.id, text=text + (f" {why}" if why else ""))
+    ctx.emit(msg)
+    return [msg]
 
 
 def _may_edit(ctx: Context, account: Account, person: str) -> bool:

@@ -22,10 +22,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.calendar import add_months
-from bot.clock import from_epoch
+from bot.clock import from_epoch, to_epoch
 from bot.core import isolation, staff
 from bot.core.context import Context
 from bot.messages import Message
@@ -91,54 +94,112 @@ def _period_start(ctx: Context, account: Account) -> int:
     return int(first) if first is not None else ctx.now_ts()
 
 
-def take(ctx: Context, account: Account, *, reason: str, actor: str = "uppsikt") -> dict:
-    """Render, store and register one snapshot of `account` now (call inside db.atomic()). Returns its row.
+@dataclass
+class Prepared:
+    """A snapshot rendered but not yet registered (`prepare`): its files wait under temporary names."""
 
-    Pending major changes are resolved by it. The files are removed again if anything fails after they
-    were written, so a rolled-back snapshot leaves nothing behind."""
+    account_id: str
+    reason: str
+    last_automatic: int  # the id of the account's last automatic snapshot when it was read (0: none)
+    lo: int
+    hi: int
+    made: dt.datetime
+    count: int
+    changes: list[dict]  # the major changes pending when it was read: this snapshot resolves them
+    pdf_part: Path
+    json_part: Path
+    sha256: str
+    json_sha256: str
+
+    def discard(self) -> None:
+        for p in (self.pdf_part, self.json_part):
+            p.unlink(missing_ok=True)
+
+
+def prepare(ctx: Context, account: Account, reason: str) -> Prepared:
+    """Read the account's period and render it (WeasyPrint: seconds to a minute for a busy account) into files
+    under temporary names. Reads only, so `ctx` may be a read connection's (`Bot.reader`): the daily snapshots
+    are rendered off the bot's lock by bot/snapshot_worker.py and registered after under it (`register`)."""
     from bot.export import archive_view, pdfa, rendering
 
     base = folder(ctx)
     if base is None:
         raise RuntimeError("automatic snapshots need a database file (its folder keeps them)")
     now = ctx.now()
+    last = _last_automatic(ctx, account.id)
     lo, hi = _period_start(ctx, account), ctx.now_ts() + 1
     entries = archive_view.threads(ctx, account.id, lo, hi)
     count = archive_view.count(entries)
-    pending = pending_changes(ctx, account.id)
-    table = ctx.db["snapshots"]
-    table.insert({"account_id": account.id, "taken_at": ctx.now_ts(), "taken_by": actor, "reference": "",
-                  "reason": "; ".join(c["description"] for c in pending) or reason, "automatic": 1,
-                  "period_start": lo, "period_end": hi, "objects": count})
-    snap_id = int(table.last_pk)
-    stem = f"{account.id}-{now.date().isoformat()}-{snap_id}"
-    rel_pdf = Path(SUBFOLDER) / account.id / f"{stem}.pdf"
-    rel_json = Path(SUBFOLDER) / account.id / f"{stem}.json"
-    pdf_path, json_path = base.parent / rel_pdf, base.parent / rel_json
+    changes = pending_changes(ctx, account.id)
+    part = base / account.id / f".{account.id}-{now.date().isoformat()}-{uuid.uuid4().hex}"
+    pdf_part, json_part = part.with_name(part.name + ".pdf.part"), part.with_name(part.name + ".json.part")
     start, end = from_epoch(lo).date(), now.date()
     try:
         html = rendering.snapshot_html(ctx, account, entries, start, end, made=now, reason=reason, count=count)
-        sha = pdfa.render(html, pdf_path, created=now)
+        sha = pdfa.render(html, pdf_part, created=now)
         data = json.dumps({"account": account.id, "name": account.name, "platform": account.platform,
                            "period_start": from_epoch(lo).isoformat(), "period_end": from_epoch(hi).isoformat(),
                            "made": now.isoformat(), "objects": archive_view.original_json(entries)},
                           ensure_ascii=False, indent=2) + "\n"
-        json_path.write_text(data, encoding="utf-8")
-        json_sha = hashlib.sha256(data.encode("utf-8")).hexdigest()
+        json_part.write_text(data, encoding="utf-8")
+    except BaseException:
+        for p in (pdf_part, json_part):
+            p.unlink(missing_ok=True)
+        raise
+    return Prepared(account.id, reason, int(last["id"]) if last else 0, lo, hi, now, count, changes, pdf_part,
+                    json_part, sha, hashlib.sha256(data.encode("utf-8")).hexdigest())
+
+
+def register(ctx: Context, account: Account, prep: Prepared, actor: str = "uppsikt") -> dict | None:
+    """Register a prepared snapshot (call inside db.atomic()): its row, its files under their final names, the
+    major changes it resolves, the audit. None (and the files discarded) when another automatic snapshot of the
+    account was registered since it was read: that one covers the period."""
+    last = _last_automatic(ctx, account.id)
+    if (int(last["id"]) if last else 0) != prep.last_automatic:
+        prep.discard()
+        return None
+    base = folder(ctx)
+    assert base is not None
+    table = ctx.db["snapshots"]
+    table.insert({"account_id": account.id, "taken_at": to_epoch(prep.made), "taken_by": actor, "reference": "",
+                  "reason": "; ".join(c["description"] for c in prep.changes) or prep.reason, "automatic": 1,
+                  "period_start": prep.lo, "period_end": prep.hi, "objects": prep.count})
+    snap_id = int(table.last_pk)
+    stem = f"{account.id}-{prep.made.date().isoformat()}-{snap_id}"
+    rel_pdf = Path(SUBFOLDER) / account.id / f"{stem}.pdf"
+    rel_json = Path(SUBFOLDER) / account.id / f"{stem}.json"
+    pdf_path, json_path = base.parent / rel_pdf, base.parent / rel_json
+    try:
+        os.replace(prep.pdf_part, pdf_path)
+        os.replace(prep.json_part, json_path)
         ctx.db.execute("UPDATE snapshots SET reference = ?, path = ?, sha256 = ?, json_path = ?, json_sha256 = ? "
-                       "WHERE id = ?", [rel_pdf.as_posix(), rel_pdf.as_posix(), sha, rel_json.as_posix(), json_sha,
-                                        snap_id])
-        ctx.db.execute("UPDATE major_changes SET snapshot_id = ? WHERE account_id = ? AND snapshot_id IS NULL",
-                       [snap_id, account.id])
+                       "WHERE id = ?", [rel_pdf.as_posix(), rel_pdf.as_posix(), prep.sha256, rel_json.as_posix(),
+                                        prep.json_sha256, snap_id])
+        ids = [c["id"] for c in prep.changes]
+        if ids:
+            ctx.db.execute(f"UPDATE major_changes SET snapshot_id = ? WHERE id IN ({','.join('?' * len(ids))}) "
+                           "AND snapshot_id IS NULL", [snap_id, *ids])
         ctx.audit(actor, "records.snapshot", account.id, snapshot=snap_id, reference=rel_pdf.as_posix(),
-                  sha256=sha, objects=count, automatic=True, changes=[c["id"] for c in pending])
+                  sha256=prep.sha256, objects=prep.count, automatic=True, changes=ids)
     except BaseException:
         for p in (pdf_path, json_path):
             p.unlink(missing_ok=True)
+        prep.discard()
         raise
     row = dict(ctx.db["snapshots"].get(snap_id))
-    row["resolved"] = len(pending)
-    row["start"], row["end"] = start, end
+    row["resolved"] = len(prep.changes)
+    row["start"], row["end"] = from_epoch(prep.lo).date(), prep.made.date()
+    return row
+
+
+def take(ctx: Context, account: Account, *, reason: str, actor: str = "uppsikt") -> dict:
+    """Render, store and register one snapshot of `account` now (call inside db.atomic()). Returns its row.
+
+    Pending major changes are resolved by it. The files are removed again if anything fails after they
+    were written, so a rolled-back snapshot leaves nothing behind."""
+    prep = prepare(ctx, account, reason)
+    row = register(ctx, account, prep, actor)
+    assert row is not None  # read and registered in one transaction: nothing came between
     return row
 
 
@@ -153,23 +214,49 @@ def _tell(ctx: Context, account: Account, snap: dict, prefix: str = "") -> Messa
     return msg
 
 
+WORKER = "snapshot_worker"  # ctx.cache: bot/snapshot_worker.py's SnapshotWorker, when the bot runs one
+
+
+def in_flight(ctx: Context) -> frozenset[str]:
+    """The accounts whose snapshot is being rendered off the lock right now (their reminder waits for it)."""
+    worker = ctx.cache.get(WORKER)
+    return worker.in_flight() if worker is not None else frozenset()  # type: ignore[attr-defined]
+
+
 def due(ctx: Context) -> list[Message]:
     """Once a day: every automatic account whose snapshot is due (interval or a pending major change) gets
-    one, each in its own savepoint (call inside db.atomic())."""
+    one, each in its own savepoint (call inside db.atomic()).
+
+    When the bot runs a snapshot worker (a server: `Bot.start_snapshot_worker`), the job only hands the due
+    accounts to it: the rendering takes seconds to minutes for a busy account and runs off the lock, on a read
+    connection; the worker registers each snapshot under the lock and tells the responsible person, or, when
+    the rendering fails, reports it and sends the screenshot reminder (`Bot.snapshot_rendered`,
+    `Bot.snapshot_failed`). Without a worker (the simulator, the command line, tests) it renders here."""
     today = ctx.today()
     out: list[Message] = []
+    worker = ctx.cache.get(WORKER)
     for account in ctx.accounts.values():
         if not automatic(ctx, account):
             continue
         if today < next_snapshot_due(ctx, account) and not pending_changes(ctx, account.id):
             continue
+        reason = ctx.t("snapshots.reason_interval", months=account.policy.snapshots.interval_months)
+        if worker is not None:
+            worker.request(account.id, reason)  # type: ignore[attr-defined]
+            continue
 
-        def work(account: Account = account) -> list[Message]:
-            reason = ctx.t("snapshots.reason_interval", months=account.policy.snapshots.interval_months)
+        def work(account: Account = account, reason: str = reason) -> list[Message]:
             return [_tell(ctx, account, take(ctx, account, reason=reason))]
 
         out += isolation.run(ctx, f"snapshot:{account.id}", ctx.t("duty.unit.snapshots"), work, [])
     return out
+
+
+def rendered(ctx: Context, account: Account, prep: Prepared) -> list[Message]:
+    """The worker's second phase (call inside db.atomic()): register what it rendered and tell the responsible
+    person; nothing when another snapshot came first."""
+    row = register(ctx, account, prep)
+    return [] if row is None else [_tell(ctx, account, row)]
 
 
 def after_change(ctx: Context, account: Account, actor: str, description: str) -> Message | None:
@@ -183,5 +270,5 @@ def after_change(ctx: Context, account: Account, actor: str, description: str) -
     return _tell(ctx, account, snap, prefix)
 
 
-__all__ = ["SUBFOLDER", "after_change", "automatic", "created_at", "due", "folder", "last_snapshot", "next_snapshot_due",
-           "pending_changes", "take"]
+__all__ = ["SUBFOLDER", "WORKER", "Prepared", "after_change", "automatic", "created_at", "due", "folder", "in_flight",
+           "last_snapshot", "next_snapshot_due", "pending_changes", "prepare", "register", "rendered", "take"]

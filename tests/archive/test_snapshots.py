@@ -5,6 +5,7 @@ person is told; accounts with nothing archived keep the reminder to take screens
 from __future__ import annotations
 
 import hashlib
+import threading
 import json
 from pathlib import Path
 
@@ -148,3 +149,81 @@ def test_the_marker_check_refuses_a_pdf_that_is_not_pdfa(tmp_path):
     good = tmp_path / "good.pdf"
     pdfa.render(html, good, created=local(2026, 3, 2, 9, 0))
     assert problems(good) == []
+
+
+def test_the_daily_snapshot_renders_off_the_lock_and_is_registered_after(tmp_path, monkeypatch):
+    """A server renders the daily snapshots in a worker thread on a read connection: the tick hands the account
+    over and returns at once (here the rendering waits until the tick has returned: rendered under the tick,
+    it would wait forever), other entry points go on meanwhile, and the snapshot is registered and told after,
+    exactly as when rendered in the tick. No reminder goes out for the account while it renders."""
+    h = _harness(tmp_path)
+    ids = world.fill(h)
+    worker = h.bot.start_snapshot_worker()
+    assert worker is not None and h.bot.start_snapshot_worker() is worker
+    ticked, real = threading.Event(), pdfa.render
+    during: list[bool] = []
+
+    def after_the_tick(html, path, created):
+        assert ticked.wait(30), "the tick waited for the rendering"
+        during.append(h.bot.command("lena@example.se", "/uppsikt status").ok)  # an entry point meanwhile
+        return real(html, path, created=created)
+
+    monkeypatch.setattr(pdfa, "render", after_the_tick)
+    sent = _day(h, local(2026, 9, 2, 9, 0))
+    ticked.set()
+    assert _kinds(sent, "snapshot_done") == {} and "facebook" not in _kinds(sent, "snapshot_reminder")
+    assert set(_kinds(sent, "snapshot_reminder")) == {"instagram", "linkedin", "bibliotek"}
+    assert worker.wait_idle(120)
+    h.bot.flush()
+    assert during == [True]
+    (_, msg), = h.sent("snapshot_done")
+    snap, = [dict(r) for r in h.ctx.db.query("SELECT * FROM snapshots")]
+    assert snap["path"] == "snapshots/facebook/facebook-2026-09-02-1.pdf" and snap["objects"] == len(ids)
+    data_dir = tmp_path / "data"
+    assert hashlib.sha256((data_dir / snap["path"]).read_bytes()).hexdigest() == snap["sha256"]
+    assert hashlib.sha256((data_dir / snap["json_path"]).read_bytes()).hexdigest() == snap["json_sha256"]
+    assert problems(data_dir / snap["path"]) == []
+    assert msg.to == "lena@example.se" and snap["path"] in msg.text
+    assert sorted(p.name for p in (data_dir / snapshots.SUBFOLDER).rglob("*")) == [
+        "facebook", "facebook-2026-09-02-1.json", "facebook-2026-09-02-1.pdf"]  # no temporary file left
+    for day in (3, 4):  # exactly once
+        sent = _day(h, local(2026, 9, day, 9, 0))
+        assert worker.wait_idle(60)
+        assert "facebook" not in _kinds(sent, "snapshot_done") | _kinds(sent, "snapshot_reminder")
+    assert h.ctx.db["snapshots"].count == 1
+
+
+def test_a_rendering_that_fails_off_the_lock_is_reported_and_the_reminder_goes_out(tmp_path, monkeypatch):
+    h = _harness(tmp_path)
+    world.fill(h)
+    worker = h.bot.start_snapshot_worker()
+
+    def broken(*args, **kwargs):
+        raise OSError("disken är full")
+
+    monkeypatch.setattr(pdfa, "render", broken)
+    _day(h, local(2026, 9, 2, 9, 0))
+    assert worker.wait_idle(60)
+    h.bot.flush()
+    assert [m for _, m in h.sent("snapshot_reminder") if m.account == "facebook"]
+    assert [m for _, m in h.chat.sent if m.kind == "tick_failure" and "ögonblicksbilderna" in m.text]
+    assert h.sent("snapshot_done") == [] and h.ctx.db["snapshots"].count == 0
+    assert not any((tmp_path / "data" / snapshots.SUBFOLDER).rglob("*.*"))
+    # the next day it is tried again (still due), and not reminded twice for the same due date
+    monkeypatch.undo()
+    h.clear()
+    _day(h, local(2026, 9, 3, 9, 0))
+    assert worker.wait_idle(120)
+    h.bot.flush()
+    assert len(h.sent("snapshot_done")) == 1 and h.sent("snapshot_reminder") == []
+
+
+def test_a_stopped_rendering_leaves_no_file_behind_at_the_next_start(tmp_path):
+    from bot.snapshot_worker import remove_unfinished
+
+    folder = tmp_path / "snapshots" / "facebook"
+    folder.mkdir(parents=True)
+    (folder / ".facebook-2026-09-02-abc.pdf.part").write_bytes(b"%PDF-")
+    (folder / "facebook-2026-03-02-1.pdf").write_bytes(b"%PDF-")
+    assert remove_unfinished(tmp_path / "snapshots") == 1
+    assert [p.name for p in folder.iterdir()] == ["facebook-2026-03-02-1.pdf"]
