@@ -67,6 +67,9 @@ class SnapshotWorker:
                 account_id, reason = self._queue.popleft()
             try:
                 self.run_one(account_id, reason)
+            except Exception:  # noqa: BLE001 - e.g. the database cannot be written: the next day's job asks again
+                log.exception("snapshots: the snapshot of %s could not be finished; it is asked for again tomorrow",
+                              account_id)
             finally:
                 with self._cond:
                     self._busy.discard(account_id)

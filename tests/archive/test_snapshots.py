@@ -227,3 +227,29 @@ def test_a_stopped_rendering_leaves_no_file_behind_at_the_next_start(tmp_path):
     (folder / "facebook-2026-03-02-1.pdf").write_bytes(b"%PDF-")
     assert remove_unfinished(tmp_path / "snapshots") == 1
     assert [p.name for p in folder.iterdir()] == ["facebook-2026-03-02-1.pdf"]
+
+
+def test_the_worker_survives_a_snapshot_it_cannot_finish(tmp_path, monkeypatch):
+    """A rendering that fails while the database cannot take the report either (disk full) is logged, and the
+    worker goes on with the next account instead of dying with its thread."""
+    import sqlite3
+
+    h = _harness(tmp_path)
+    world.fill(h)
+    worker = h.bot.start_snapshot_worker()
+    calls: list[str] = []
+
+    def prepare(account_id, reason):
+        calls.append(account_id)
+        raise OSError("disken är full")
+
+    def failed(account_id, exc):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(h.bot, "prepare_snapshot", prepare)
+    monkeypatch.setattr(h.bot, "snapshot_failed", failed)
+    worker.request("facebook", "test")
+    assert worker.wait_idle(30)
+    worker.request("instagram", "test")
+    assert worker.wait_idle(30)
+    assert calls == ["facebook", "instagram"] and worker.in_flight() == frozenset()
