@@ -93,8 +93,10 @@ class ResponseUrls:
         self.server.server_close()
 
 
-def wait_for(predicate, timeout: float = 5.0) -> Any:
-    """Poll until `predicate()` is truthy (listeners run after the acknowledgement in the default mode)."""
+def wait_for(predicate, timeout: float = 30.0) -> Any:
+    """Poll until `predicate()` is truthy (listeners run after the acknowledgement in the default mode). The
+    bound only guards against a hang: every caller expects the predicate to come true, and on a loaded CI
+    machine a listener's work after the acknowledgement took more than 5 s once."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
