@@ -345,7 +345,7 @@ class Outbox:
             return 0, True
         messages = [self.memo.message(r["id"], texts[r["id"]]) for r in batch]
         if bundling and len(messages) > 1:
-            parts = self._bundle(target, batch, messages)
+            parts = self._bundle(target, batch, messages, menus=getattr(port, "bundle_menus", False))
         elif len(messages) == 1:
             parts = [(batch, messages[0])]
         else:  # issue 16: several messages within the platforms' limits, each marked sent on its own
@@ -657,13 +657,15 @@ class Outbox:
         return found
 
     # ------------------------------------------------------------------ folding a burst (issue 16 point 11)
-    def _bundle(self, target: str, rows: list[dict], messages: list[Message]) -> list[tuple[list[dict], Message]]:
+    def _bundle(self, target: str, rows: list[dict], messages: list[Message],
+                menus: bool = False) -> list[tuple[list[dict], Message]]:
         """New items' cards as one bundle: a header and a line per item (number, account where the channel has
         several, author, first words, deadline), as many as fit DIGEST_MAX_CHARS and BUNDLE_MAX_ITEMS; the rest
-        wait for the next message. Each entry keeps its card's buttons. A bundle of one is the card itself."""
+        wait for the next message. Each entry keeps its card's buttons. A bundle of one is the card itself. `menus`:
+        the port shows each entry's actions (Slack's overflow menus), and the header says so."""
         accounts = {m.account for m in messages}
         account = next(iter(accounts)) if len(accounts) == 1 else None
-        size = len(self._bundle_header(len(messages), account)) + 1
+        size = len(self._bundle_header(len(messages), account, menus)) + 1
         show = self.ctx.t("fold.bundle.show_card")
         taken: list[dict] = []
         entries: list[BundleEntry] = []
@@ -680,14 +682,14 @@ class Outbox:
             return [(rows[:1], messages[0])]
         accounts = {m.account for m in messages[:len(taken)]}
         account = next(iter(accounts)) if len(accounts) == 1 else None
-        text = "\n".join([self._bundle_header(len(taken), account)] + [e.text for e in entries])
+        text = "\n".join([self._bundle_header(len(taken), account, menus)] + [e.text for e in entries])
         return [(taken, Message(kind="bundle", to=target, text=text, account=account, entries=tuple(entries),
                                 card=f"bundle:{taken[0]['id']}"))]
 
-    def _bundle_header(self, count: int, account: str | None) -> str:
-        if account is None:
-            return self.ctx.t("fold.bundle.header_channel", count=count)
-        return self.ctx.t("fold.bundle.header", count=count, account=self.ctx.label(account))
+    def _bundle_header(self, count: int, account: str | None, menus: bool) -> str:
+        header = (self.ctx.t("fold.bundle.header_channel", count=count) if account is None
+                  else self.ctx.t("fold.bundle.header", count=count, account=self.ctx.label(account)))
+        return header + " " + self.ctx.t("fold.bundle.hint_menu" if menus else "fold.bundle.hint_command")
 
     def _bundle_line(self, m: Message, with_account: bool) -> str:
         t = self.ctx.t

@@ -114,6 +114,19 @@ def test_a_bundled_items_first_update_posts_its_own_card_and_never_touches_the_b
     assert chat.card_at(fb, bundle["ts"]) == "bundle:5" and chat.card_at(fb, own["ts"]) == "item:5"
 
 
+def test_a_note_about_a_bundled_item_goes_to_the_channel_until_the_item_has_a_card_of_its_own(slack_client, slack_api):
+    """The bundle's thread belongs to several items: a note about one of them is never put there."""
+    chat = SlackChat(slack_client, open_db(None), FakeClock(START), rates={})  # no rate limit in this test
+    fb = slack_api.channels["konto-facebook"]
+    chat.send(bundle_of(5, 6))
+    chat.send(Message(kind="moderation_note", to="#konto-facebook", text="Notering om ärende 6", thread="item:6"))
+    assert slack_api.posted(fb)[-1].get("thread_ts") is None
+    chat.send(Message(kind="item_updated", to="#konto-facebook", text="Ärende 6: Hej (tagen)", item=6, card="item:6"))
+    own = slack_api.posted(fb)[-1]
+    chat.send(Message(kind="moderation_note", to="#konto-facebook", text="Notering igen", thread="item:6"))
+    assert slack_api.posted(fb)[-1]["thread_ts"] == own["ts"]
+
+
 def test_a_bundle_posted_again_after_a_crash_updates_the_first_instead_of_posting_twice(chat, slack_api):
     fb = slack_api.channels["konto-facebook"]
     chat.send(bundle_of(5, 6))

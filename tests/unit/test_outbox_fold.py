@@ -26,6 +26,7 @@ class Throttled:
 
     digests = True
     bundles = True
+    bundle_menus = True
 
     def __init__(self, clock, burst: int = 3):
         self.clock, self.burst = clock, burst
@@ -96,6 +97,7 @@ def test_a_backed_up_channel_gets_its_new_cards_as_bundles_each_item_once_and_in
         assert len(lines) <= DIGEST_MAX_LINES and len(b.text) <= DIGEST_MAX_CHARS and len(b.entries) > 1
         assert lines[1:] == [e.text for e in b.entries]  # the text shows what the entries list, nothing cut off
         assert lines[0].startswith(f"{len(b.entries)} nya ärenden på {h.ctx.label('instagram')}")
+        assert lines[0].endswith("Välj i menyn vid ett ärende vad du vill göra, eller skriv /ärende och numret.")
         assert b.card == f"bundle:{b.card.split(':')[1]}" and b.to == CHANNEL and b.account == "instagram"
         for e in b.entries:
             assert e.text.startswith(f"Ärende {e.item} · Anna {e.item}: ”Fråga {e.item}: när öppnar")
@@ -156,15 +158,19 @@ def test_a_port_that_does_not_show_bundles_gets_cards(settings):
 
 
 def test_a_channel_with_several_accounts_names_the_account_on_each_line(settings):
+    """And a port without menus (Teams shows the text) is told to use /ärende, not a menu it does not have."""
     h = Harness(settings, MONDAY)
     h.bot.flush()
     chat = h.bot.chat = Throttled(h.clock)
+    chat.bundle_menus = False
     emit(h, [new_card(h, n, account="instagram" if n % 2 else "facebook") for n in range(1, 201)])
     drain(h, 120)
     bundles = [m for m in chat.to(CHANNEL) if m.kind == "bundle"]
     assert bundles and all(b.account is None for b in bundles)
     for b in bundles:
         assert b.text.startswith(f"{len(b.entries)} nya ärenden kom på kort tid")
+        assert b.text.split("\n")[0].endswith("Skriv /ärende och numret för att se ett ärende och vad du kan göra "
+                                              "med det, till exempel /ärende 12.") and "menyn" not in b.text
         for e in b.entries:
             account = "instagram" if e.item % 2 else "facebook"
             assert e.text.startswith(f"Ärende {e.item} · {h.ctx.label(account)} · Anna {e.item}:")

@@ -217,6 +217,7 @@ class SlackChat:
 
     digests = True  # the outbox sends a person's reminders as one `digest` message
     bundles = True  # while a channel is backed up by the rate limit, its new items may come as one `bundle` message
+    bundle_menus = True  # … whose items each get a menu of their card's actions (blocks.render_bundle)
 
     def __init__(self, client: WebClient, memory: ChatMemory | Any, clock: Clock, *,
                  people: Mapping[str, str] | None = None, rates: Mapping[str, Rate] = RATES,
