@@ -27,7 +27,7 @@ from bot import agenda, history, tick
 from bot.chat_memory import ChatMemory
 from bot.clock import Clock, FakeClock, from_epoch, to_epoch, to_local
 from bot.core import (accounts, backfill, channels, commands, deliveries, departed, events, forms, intake, isolation,
-                      monthly, permissions, reactions, records, router_index, snapshots, stored_accounts)
+                      items, monthly, permissions, reactions, records, router_index, snapshots, stored_accounts)
 from bot.core.context import Context, Problem, Refused
 from bot.core.dashboard import Dashboard, dashboard
 from bot.core.deliveries import INTAKE_MAX_SKEW_SECONDS, DeliveryResult, IntakeError, PlatformEvent
@@ -214,6 +214,17 @@ class Bot:
         """The inputs of the form an item button opens (people, grounds, the suggested ground)."""
         with self.lock:
             return forms.item_form(self.ctx, name, value)
+
+    def item_card(self, item_id: str) -> Message | None:
+        """An item's card as it stands (the whole card of an item listed in a bundle, issue 16 point 11); None when
+        there is no such item."""
+        if not is_number(str(item_id).strip()):
+            return None
+        with self.lock:
+            try:
+                return items.card(self.ctx, items.get(self.ctx, int(str(item_id).strip())))
+            except Refused:
+                return None
 
     def suggested_ground(self, item_id: str) -> str | None:
         with self.lock:

@@ -51,6 +51,19 @@ class Attachment:
         return self.mime.startswith("image/")
 
 
+SHOW_CARD = "show_card"  # a bundle entry's action that shows the item's whole card to the one who asks
+
+
+@dataclass(frozen=True)
+class BundleEntry:
+    """One item listed in a bundle (issue 16 point 11): its number, its line (number, account, author, first words,
+    deadline) and the buttons of its card, which a platform may offer beside the line (Slack: an overflow menu)."""
+
+    item: int
+    text: str
+    actions: tuple[Action, ...] = ()
+
+
 @dataclass(frozen=True)
 class Message:
     kind: str  # oversight_prompt, nudge, assignment, escalation, …
@@ -64,6 +77,9 @@ class Message:
     thread: str | None = None  # post in the thread of this card key ("item:12")
     card: str | None = None  # this message is the card with this key; a later one with the same key updates it
     attachments: tuple[Attachment, ...] = ()  # files: an image is shown in the message, others attached
+    # A bundle (kind "bundle", made by the outbox while a channel is backed up by its rate limit): the new items it
+    # lists instead of one card each; `text` holds the same lines, for platforms that show text only.
+    entries: tuple[BundleEntry, ...] = ()
 
     @property
     def to_channel(self) -> bool:
@@ -75,6 +91,8 @@ class Message:
         d = dict(self.__dict__)
         d["actions"] = [a.__dict__ for a in self.actions]
         d["attachments"] = [a.__dict__ for a in self.attachments]
+        d["entries"] = [{"item": e.item, "text": e.text, "actions": [a.__dict__ for a in e.actions]}
+                        for e in self.entries]
         return json.dumps(d, ensure_ascii=False)
 
     @classmethod
@@ -84,6 +102,8 @@ class Message:
         d["fields"] = tuple(tuple(f) for f in d.get("fields", ()))
         d["mentions"] = tuple(d.get("mentions", ()))
         d["attachments"] = tuple(Attachment(**a) for a in d.get("attachments", ()))
+        d["entries"] = tuple(BundleEntry(int(e["item"]), str(e["text"]), tuple(Action(**a) for a in e.get("actions", ())))
+                             for e in d.get("entries", ()))
         return cls(**d)
 
 

@@ -18,13 +18,13 @@ import heapq
 import logging
 import sqlite3
 import threading
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.clock import Clock, to_epoch
 from bot.core.context import Context
-from bot.messages import Action, Attachment, Message
+from bot.messages import SHOW_CARD, Action, Attachment, BundleEntry, Message
 from bot.watch import Watch
 
 log = logging.getLogger("uppsikt")
@@ -64,6 +64,17 @@ MAX_DIGEST_ACTIONS = 10
 # 4,000-character notification text and 3 × 3,000-character sections, and Teams' 40 lines and 8,000 characters
 DIGEST_MAX_CHARS = 3500
 DIGEST_MAX_LINES = 35
+# Issue 16 point 11: folding a burst within Slack's one message a second per conversation.
+# While a channel is backed up by its rate limit (the port said "retry after") and more than BUNDLE_THRESHOLD new
+# items' cards wait for it (a minute of Slack's limit), the new items go as bundles: one message listing up to
+# BUNDLE_MAX_ITEMS of them (within DIGEST_MAX_CHARS and DIGEST_MAX_LINES), for a port that shows them (`bundles`).
+BUNDLE_THRESHOLD = 60
+BUNDLE_MAX_ITEMS = DIGEST_MAX_LINES - 1  # and the header line
+BUNDLE_WORDS = 48  # characters of the citizen's text a bundle line quotes (cut at a word)
+# While more than DIGEST_WINDOW reminders wait for one person, a digest is compact: the item numbers by kind
+# (COMPACT_PER_LINE on a line), up to COMPACT_WINDOW reminders read per round; every number is listed.
+COMPACT_WINDOW = 1200
+COMPACT_PER_LINE = 25
 MAX_RETRY_DELAY_SECONDS = 3600  # no back-off or Retry-After is longer; a later retry time is a clock step back
 PLATFORM_PREFIXES = ("meta:",)  # issue 11: outbox targets that are platform writes, never chat messages
 
@@ -141,7 +152,8 @@ def _canonical(m: Message) -> bool:
     """True when `m` is exactly what `Message.from_json(m.to_json())` gives (tuples, not lists)."""
     return (type(m.actions) is tuple and type(m.fields) is tuple and type(m.mentions) is tuple
             and type(m.attachments) is tuple and all(type(f) is tuple for f in m.fields)
-            and all(type(a) is Action for a in m.actions) and all(type(a) is Attachment for a in m.attachments))
+            and all(type(a) is Action for a in m.actions) and all(type(a) is Attachment for a in m.attachments)
+            and type(m.entries) is tuple)
 
 
 @dataclass
@@ -159,6 +171,7 @@ class _Queue:
     last: int = 0  # the last id read
     done: set = field(default_factory=set)  # ids delivered in this wake-up (also beyond the page: a digest's rows)
     more: int | None = None  # a digest round's total when more reminders wait than DIGEST_WINDOW
+    compact: bool = False  # that round is compact (item numbers by kind): rows carry "item"
 
 
 @dataclass
@@ -180,6 +193,9 @@ class Outbox:
     _blocks: dict[str, _Block] = field(default_factory=dict, init=False, repr=False)  # wait until a steady time
     _heap: list[tuple[float, str]] = field(default_factory=list, init=False, repr=False)  # the blocks by time
     _released: dict[str, int] = field(default_factory=dict, init=False, repr=False)  # target -> head whose wait ended
+    # Targets backed up by a rate limit (a send answered "retry after") since their queue was last empty: only these
+    # may have their new items' cards folded into bundles (issue 16 point 11); an in-process port never is.
+    _limited: set[str] = field(default_factory=set, init=False, repr=False)
     _watermark: int | None = field(default=None, init=False, repr=False)  # the newest outbox id looked at
     _watermark_row: tuple | None = field(default=None, init=False, repr=False)  # (kind, target, created_at) of it
     _cleaned_on: dt.date | None = field(default=None, init=False, repr=False)  # the day the clean-up finished
@@ -282,6 +298,7 @@ class Outbox:
                 heap.append((q.rows[0]["id"], target))
             else:
                 self._ready.pop(target, None)  # nothing waits for it any more
+                self._limited.discard(target)
         heapq.heapify(heap)
         delivered = 0
         try:
@@ -303,6 +320,7 @@ class Outbox:
                     heapq.heappush(heap, (q.rows[0]["id"], target))
                 else:
                     self._ready.pop(target, None)
+                    self._limited.discard(target)  # caught up: its next cards go one by one again
             return delivered
         finally:
             if self.watch.unmarked:
@@ -384,19 +402,41 @@ class Outbox:
         target = q.target
         port = self._port(target)
         assert port is not None
+        bundling = False
+        q.compact = False
         if row["kind"] in DIGEST_KINDS and not target.startswith("#") and getattr(self.chat, "digests", False):
             batch = self._digest_rows(q, row)
+        elif (row["kind"] == "item" and target.startswith("#") and target in self._limited
+              and getattr(port, "bundles", False)):
+            batch = self._bundle_rows(q, row)
+            bundling = len(batch) > 1
         else:
             batch = [row]
+        if q.compact:  # only the item-less reminders' texts are read; the rest are listed by number
+            texts = self._texts([r["id"] for r in batch if r["item"] is None])
+            kept = self._existing([r["id"] for r in batch if r["item"] is not None])
+            batch = [r for r in batch if r["id"] in (texts if r["item"] is None else kept)]
+            if not batch:
+                return 0, True
+            parts = self._compact_digests(target, batch, {r["id"]: self.memo.message(r["id"], texts[r["id"]])
+                                                          for r in batch if r["item"] is None}, q.more or len(batch))
+            return self._send_parts(q, parts, now, port, second)
         texts = self._texts([r["id"] for r in batch])
         batch = [r for r in batch if r["id"] in texts]  # gone meanwhile (an erasure): not sent
         if not batch:
             return 0, True
         messages = [self.memo.message(r["id"], texts[r["id"]]) for r in batch]
-        if len(messages) == 1:
+        if bundling and len(messages) > 1:
+            parts = self._bundle(target, batch, messages, menus=getattr(port, "bundle_menus", False))
+        elif len(messages) == 1:
             parts = [(batch, messages[0])]
         else:  # issue 16: several messages within the platforms' limits, each marked sent on its own
             parts = self._digests(target, batch, messages, total=q.more)
+        return self._send_parts(q, parts, now, port, second)
+
+    def _send_parts(self, q: _Queue, parts: list[tuple[list[dict], Message]], now: int, port: ChatPort,
+                    second: float) -> tuple[int, bool] | None:
+        target = q.target
         delivered = 0
         for part_rows, message in parts:
             outcome = self._send_part(part_rows, message, now, port, second)
@@ -430,20 +470,50 @@ class Outbox:
 
     def _digest_rows(self, q: _Queue, row: dict) -> list[dict]:
         """The person's waiting reminders from `row` on (`DIGEST_KINDS`, in order), at most DIGEST_WINDOW of them;
-        `q.more` is their total when more wait (a burst), else None."""
+        `q.more` is their total when more wait (a burst), else None. When more wait than DIGEST_WINDOW while the
+        person's conversation is backed up by its rate limit, the round is compact (`q.compact`): up to
+        COMPACT_WINDOW of them, each with its item's number (issue 16 point 11)."""
+        query = (f"SELECT id, kind, attempts, next_attempt_at, json_extract(message, '$.item') FROM outbox "
+                 f"WHERE status = 'pending' AND target = ? AND kind IN ({_KINDS}) AND id >= ? ORDER BY id LIMIT ?")
         with self.lock:
-            rows = self.db.execute(
-                f"SELECT id, kind, attempts, next_attempt_at FROM outbox WHERE status = 'pending' AND target = ? "
-                f"AND kind IN ({_KINDS}) AND id >= ? ORDER BY id LIMIT ?",
-                [q.target, *DIGEST_KINDS, row["id"], DIGEST_WINDOW + 1]).fetchall()
+            rows = self.db.execute(query, [q.target, *DIGEST_KINDS, row["id"], DIGEST_WINDOW + 1]).fetchall()
             q.more = None
-            if len(rows) > DIGEST_WINDOW:
-                rows = rows[:DIGEST_WINDOW]
+            window = DIGEST_WINDOW
+            if len(rows) > DIGEST_WINDOW and q.target in self._limited:  # backed up by its rate limit: compact
+                q.compact, window = True, COMPACT_WINDOW
+                rows = self.db.execute(query, [q.target, *DIGEST_KINDS, row["id"], COMPACT_WINDOW + 1]).fetchall()
+                q.more = len(rows)
+            if len(rows) > window:
+                rows = rows[:window]
                 q.more = self.db.execute(
                     f"SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND target = ? AND kind IN ({_KINDS}) "
                     f"AND id >= ?", [q.target, *DIGEST_KINDS, row["id"]]).fetchone()[0]
-        return [row] + [{"id": i, "kind": k, "target": q.target, "attempts": a, "next_attempt_at": n}
-                        for i, k, a, n in rows if i != row["id"] and i not in q.done]
+        found = [{"id": i, "kind": k, "target": q.target, "attempts": a, "next_attempt_at": n,
+                  "item": item if isinstance(item, int) else None}
+                 for i, k, a, n, item in rows if i not in q.done]
+        first = next((r for r in found if r["id"] == row["id"]), None)
+        return [first or {**row, "item": None}] + [r for r in found if r["id"] != row["id"]]
+
+    def _bundle_rows(self, q: _Queue, row: dict) -> list[dict]:
+        """`row` (a new item's card) and the new items' cards right behind it, when more than BUNDLE_THRESHOLD wait
+        for the channel (issue 16 point 11); only a run of new cards is taken, so the channel's order is kept."""
+        with self.lock:
+            waiting = self.db.execute(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE status = 'pending' AND target = ? AND id >= ? "
+                "AND kind = 'item' LIMIT ?)", [q.target, row["id"], BUNDLE_THRESHOLD + 1]).fetchone()[0]
+            if waiting <= BUNDLE_THRESHOLD:
+                return [row]
+            rows = self.db.execute(
+                "SELECT id, kind, attempts, next_attempt_at FROM outbox WHERE status = 'pending' AND target = ? "
+                "AND id > ? ORDER BY id LIMIT ?", [q.target, row["id"], BUNDLE_MAX_ITEMS]).fetchall()
+        batch = [row]
+        for i, k, a, n in rows:
+            if i in q.done:
+                continue
+            if k != "item" or len(batch) >= BUNDLE_MAX_ITEMS:
+                break
+            batch.append({"id": i, "kind": k, "target": q.target, "attempts": a, "next_attempt_at": n})
+        return batch
 
     # ------------------------------------------------------------------ which targets may send
     def _discover(self, steady: float) -> None:
@@ -601,6 +671,8 @@ class Outbox:
                 return None
             if not exc.permanent:
                 self._block(row["target"], row["id"], second + max(0, int(delay)))  # as next_attempt_at says
+                if exc.retry_after is not None:
+                    self._limited.add(row["target"])  # backed up by a rate limit: its new cards may be bundled
             log.warning("outbox %s to %s failed (attempt %s): %s", row["id"], row["target"], attempts, exc)
             return False
         if chat:
@@ -657,6 +729,107 @@ class Outbox:
                     f"SELECT id, message FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
         return texts
 
+    def _existing(self, ids: list[int]) -> set[int]:
+        found: set[int] = set()
+        with self.lock:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                found.update(r[0] for r in self.db.execute(
+                    f"SELECT id FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        return found
+
+    # ------------------------------------------------------------------ folding a burst (issue 16 point 11)
+    def _bundle(self, target: str, rows: list[dict], messages: list[Message],
+                menus: bool = False) -> list[tuple[list[dict], Message]]:
+        """New items' cards as one bundle: a header and a line per item (number, account where the channel has
+        several, author, first words, deadline), as many as fit DIGEST_MAX_CHARS and BUNDLE_MAX_ITEMS; the rest
+        wait for the next message. Each entry keeps its card's buttons. A bundle of one is the card itself. `menus`:
+        the port shows each entry's actions (Slack's overflow menus), and the header says so."""
+        accounts = {m.account for m in messages}
+        account = next(iter(accounts)) if len(accounts) == 1 else None
+        size = len(self._bundle_header(len(messages), account, menus)) + 1
+        show = self.ctx.t("fold.bundle.show_card")
+        taken: list[dict] = []
+        entries: list[BundleEntry] = []
+        for r, m in zip(rows, messages):
+            if m.item is None or m.kind != "item":
+                break  # not a new item's card (cannot happen for rows of kind `item`): it goes on its own
+            line = self._bundle_line(m, with_account=account is None)
+            if taken and (size + len(line) + 1 > DIGEST_MAX_CHARS or len(taken) >= BUNDLE_MAX_ITEMS):
+                break
+            taken.append(r)
+            entries.append(BundleEntry(m.item, line, (*m.actions, Action(SHOW_CARD, show, str(m.item)))))
+            size += len(line) + 1
+        if len(taken) <= 1:
+            return [(rows[:1], messages[0])]
+        accounts = {m.account for m in messages[:len(taken)]}
+        account = next(iter(accounts)) if len(accounts) == 1 else None
+        text = "\n".join([self._bundle_header(len(taken), account, menus)] + [e.text for e in entries])
+        return [(taken, Message(kind="bundle", to=target, text=text, account=account, entries=tuple(entries),
+                                card=f"bundle:{taken[0]['id']}"))]
+
+    def _bundle_header(self, count: int, account: str | None, menus: bool) -> str:
+        header = (self.ctx.t("fold.bundle.header_channel", count=count) if account is None
+                  else self.ctx.t("fold.bundle.header", count=count, account=self.ctx.label(account)))
+        return header + " " + self.ctx.t("fold.bundle.hint_menu" if menus else "fold.bundle.hint_command")
+
+    def _bundle_line(self, m: Message, with_account: bool) -> str:
+        t = self.ctx.t
+        fields = dict(m.fields)
+        label = self.ctx.label(m.account) if m.account else ""
+        prefix = t("card.title", id=m.item, account=label, text="")
+        words = first_words(m.text[len(prefix):] if m.text.startswith(prefix) else m.text, BUNDLE_WORDS)
+        parts = [t("fold.bundle.number", id=m.item)]
+        if with_account and label:
+            parts.append(label)
+        parts.append(t("fold.bundle.words", author=fields.get(t("card.author")) or "–", words=words))
+        due = fields.get(t("card.first_reply_due"))
+        if due and due != "–":
+            parts.append(t("fold.bundle.due", due=due))
+        return " · ".join(parts)
+
+    def _compact_digests(self, target: str, rows: list[dict], texts: dict[int, Message],
+                         total: int) -> list[tuple[list[dict], Message]]:
+        """A person's reminders in a burst, compact: the item numbers under their kind ("Nya frågor till dig: #12,
+        #13, …"), a reminder without an item as its text; parts within DIGEST_MAX_CHARS and DIGEST_MAX_LINES, every
+        reminder read listed in one of them (issue 16 point 11). No buttons: each item's stay on its card."""
+        reserve = len(self.ctx.t("fold.compact.header", count=total, shown=99999)) + 1
+        groups: list[list[dict]] = [[]]
+        size, lines, counts = reserve, 1, Counter()
+        for r in rows:
+            if r["item"] is not None:
+                label = self.ctx.t(f"fold.compact.kind.{r['kind']}")
+                new_line = counts[r["kind"]] % COMPACT_PER_LINE == 0
+                cost, more_lines = len(str(r["item"])) + 3 + (len(label) + 3 if new_line else 0), int(new_line)
+            else:
+                text = texts[r["id"]].text
+                cost, more_lines = len(text) + 3, text.count("\n") + 1
+            if groups[-1] and (size + cost > DIGEST_MAX_CHARS or lines + more_lines > DIGEST_MAX_LINES):
+                groups.append([])
+                size, lines, counts = reserve, 1, Counter()
+                if r["item"] is not None:  # it opens a line of its own in the new part
+                    cost, more_lines = len(str(r["item"])) + 3 + len(label) + 3, 1
+            groups[-1].append(r)
+            size, lines = size + cost, lines + more_lines
+            if r["item"] is not None:
+                counts[r["kind"]] += 1
+        parts = []
+        for group in groups:
+            by_kind: dict[str, list[int]] = {}
+            plain = []
+            for r in group:
+                if r["item"] is None:
+                    plain.append(f"• {texts[r['id']].text}")
+                else:
+                    by_kind.setdefault(r["kind"], []).append(r["item"])
+            out = [self.ctx.t("fold.compact.header", count=total, shown=len(group))]
+            for kind, numbers in by_kind.items():
+                label = self.ctx.t(f"fold.compact.kind.{kind}")
+                for i in range(0, len(numbers), COMPACT_PER_LINE):
+                    out.append(f"{label}: " + ", ".join(f"#{n}" for n in numbers[i:i + COMPACT_PER_LINE]))
+            parts.append((group, Message(kind="digest", to=target, text="\n".join(out + plain))))
+        return parts
+
     def _digests(self, target: str, rows: list[dict], messages: list[Message],
                  total: int | None = None) -> list[tuple[list[dict], Message]]:
         """A person's reminders as one digest, or, when they do not fit one message (`DIGEST_MAX_CHARS`,
@@ -704,3 +877,13 @@ class Outbox:
         lines += [f"• {m.text}" for m in messages]
         return Message(kind="digest", to=target, text="\n".join(lines),
                        actions=tuple(a for m in messages for a in m.actions)[:MAX_DIGEST_ACTIONS])
+
+
+def first_words(text: str, limit: int) -> str:
+    """The first words of `text` on one line, at most `limit` characters, ending in "…" when cut."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[:limit - 1]
+    space = cut.rfind(" ") if flat[limit - 1] != " " else len(cut)  # not inside a word
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,.;:") + "…"

@@ -59,7 +59,7 @@ DEADLINE = 60.0  # seconds: no single wait in these tests is longer
 
 class ScriptedAPI(MockSlackWebAPI):
     """The mock Web API with a `hook(method, params)` that may answer first (None: answer as usual),
-    and `posts`: every chat.postMessage Slack accepted, as {channel, ts, text}, in order."""
+    and `posts`: every chat.postMessage Slack accepted, as {channel, ts, text, blocks}, in order."""
 
     hook = None
 
@@ -76,7 +76,8 @@ class ScriptedAPI(MockSlackWebAPI):
         status, body, _ = answer
         if method == "chat.postMessage" and status == 200 and body.get("ok"):
             with self._posts_lock:
-                self.posts.append({"channel": body["channel"], "ts": body["ts"], "text": params.get("text", "")})
+                self.posts.append({"channel": body["channel"], "ts": body["ts"], "text": params.get("text", ""),
+                                   "blocks": self._json(params.get("blocks") or [])})
         return answer
 
     def accepted(self) -> list[dict]:

@@ -28,8 +28,8 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import Block
 
-from bot.adapters.slack.ids import SLACK_SPELLING, ActionId
-from bot.messages import DESTRUCTIVE_ACTIONS, POSITIVE_ACTIONS, Action, Message
+from bot.adapters.slack.ids import SLACK_SPELLING, ActionId, UiId
+from bot.messages import DESTRUCTIVE_ACTIONS, POSITIVE_ACTIONS, SHOW_CARD, Action, BundleEntry, Message
 
 SECTION_TEXT_MAX = 3000
 FIELD_TEXT_MAX = 2000
@@ -42,6 +42,7 @@ MAX_BLOCKS = 50
 MAX_TEXT_SECTIONS = 3  # a long text (a digest) is split on lines into at most this many sections
 FALLBACK_TEXT_MAX = 4000  # the notification / fallback `text`; Slack truncates at 40 000
 ELLIPSIS = "…"
+BUNDLE_BLOCK = "uppsikt.bundle."  # a bundle's section of one item: this and the item's number
 
 
 BROADCAST_RE = re.compile(r"@(?=(?:here|channel|everyone)\b)", re.IGNORECASE)
@@ -199,12 +200,62 @@ def context_block(message: Message) -> dict:
     return {"type": "context", "elements": [mrkdwn(truncate(escape(label), CONTEXT_TEXT_MAX))]}
 
 
+OVERFLOW_OPTIONS = 5
+OPTION_TEXT_MAX = 75
+OPTION_VALUE_MAX = 150
+# The card's buttons a bundle's menu offers first (issue 16 point 11), then the rest in the card's order; the last
+# option of every menu shows the whole card (all its buttons) to the one who asks (SHOW_CARD).
+BUNDLE_PREFERRED = ("take", "answered", "forwarded", "no_reply")
+
+
+def bundle_options(entry: BundleEntry) -> list[dict]:
+    """The overflow menu of one bundled item: up to four of its card's actions, then "show the whole card".
+    An option's value is "<core action>:<its value>" (`parse_bundle_option`)."""
+    show = [a for a in entry.actions if a.name == SHOW_CARD]
+    actions = [a for a in entry.actions if not a.url and a.name != SHOW_CARD]
+    ordered = sorted(actions, key=lambda a: (BUNDLE_PREFERRED.index(a.name) if a.name in BUNDLE_PREFERRED
+                                             else len(BUNDLE_PREFERRED), actions.index(a)))
+    chosen = ordered[:OVERFLOW_OPTIONS - len(show[:1])] + show[:1]
+    return [{"text": plain(_truncate_plain(a.label or a.name, OPTION_TEXT_MAX)),
+             "value": f"{a.name}:{a.value}"[:OPTION_VALUE_MAX]} for a in chosen]
+
+
+def parse_bundle_option(value: str) -> tuple[str, str]:
+    """A bundle menu option's value -> (core action name or SHOW_CARD, the action's value)."""
+    name, _, rest = value.partition(":")
+    return name, rest
+
+
+def render_bundle(message: Message) -> tuple[str, list[dict]]:
+    """A bundle of new items (issue 16 point 11): its header, then one section per item with the item's line and an
+    overflow menu of the item's actions (`bundle_options`); block ids name the items ("uppsikt.bundle.<number>").
+    At most MAX_BLOCKS - 2 items (the outbox makes at most 34); the fallback text is the whole text when it fits,
+    else the header and the item numbers."""
+    header = message.text.split("\n", 1)[0]
+    blocks = text_sections(escape(slack_spelling(header)))[:1]
+    for entry in message.entries[:MAX_BLOCKS - 2]:
+        section = {"type": "section", "block_id": f"{BUNDLE_BLOCK}{entry.item}",
+                   "text": mrkdwn(truncate(escape(slack_spelling(entry.text)), SECTION_TEXT_MAX))}
+        options = bundle_options(entry)
+        if options:
+            section["accessory"] = {"type": "overflow", "action_id": str(UiId.BUNDLE_ITEM), "options": options}
+        blocks.append(section)
+    blocks.append(context_block(message))
+    text = escape(slack_spelling(message.text))
+    if slack_len(text) > FALLBACK_TEXT_MAX:
+        text = escape(slack_spelling(header)) + "\n" + ", ".join(str(e.item) for e in message.entries)
+    return truncate(text, FALLBACK_TEXT_MAX), blocks
+
+
 def render(message: Message, *, user_ids: UserIds) -> tuple[str, list[dict]]:
     """Fallback text and Block Kit blocks for one message.
 
     `user_ids` maps a mentioned person's e-mail to a Slack user id (a mapping
-    or a function returning None when unknown).
+    or a function returning None when unknown). A bundle (`Message.entries`) is
+    rendered by `render_bundle`.
     """
+    if message.entries:
+        return render_bundle(message)
     mentions = mention_line(message.mentions, user_ids)
     body = escape(slack_spelling(message.text))
     text = f"{mentions}\n{body}" if mentions else body

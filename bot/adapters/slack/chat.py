@@ -5,7 +5,10 @@ e-mail) to a conversation id, renders the message as Block Kit
 (`bot.adapters.slack.blocks.render`) and posts it; a message with a `card`
 key that was posted before is updated in place with ``chat.update``, and a
 message with a `thread` key goes into that card's thread when it is in the
-same conversation. What it learns is kept in the store's m003 tables:
+same conversation. A bundle (issue 16 point 11: new items folded into one message
+while a channel is backed up) is remembered under its own key ("bundle:<id>"),
+never under an item's: a bundled item's first update posts the item's own card.
+What it learns is kept in the store's m003 tables:
 ``chat_messages`` (card -> channel, ts), ``chat_users`` (e-mail -> user id,
 re-resolved after 30 days) and ``chat_channels`` (name -> id).
 
@@ -213,6 +216,8 @@ class SlackChat:
     """ChatPort for Slack; see the module docstring."""
 
     digests = True  # the outbox sends a person's reminders as one `digest` message
+    bundles = True  # while a channel is backed up by the rate limit, its new items may come as one `bundle` message
+    bundle_menus = True  # … whose items each get a menu of their card's actions (blocks.render_bundle)
 
     def __init__(self, client: WebClient, memory: ChatMemory | Any, clock: Clock, *,
                  people: Mapping[str, str] | None = None, rates: Mapping[str, Rate] = RATES,

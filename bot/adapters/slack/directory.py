@@ -129,6 +129,11 @@ class Directory:
         kind, _, number = card.partition(":")
         return int(number) if kind == "item" and is_number(number) else None
 
+    def bundle_at(self, channel_id: str, ts: str) -> bool:
+        """True when the message at (channel, ts) is a bundle of several new items (issue 16 point 11)."""
+        card = self.chat.card_at(channel_id, ts)
+        return card is not None and card.startswith("bundle:")
+
 
 def plain_text(slack_text: str) -> str:
     """Slack's mrkdwn as the plain text a citizen wrote: links unwrapped, & < > unescaped."""

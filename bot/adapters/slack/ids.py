@@ -71,6 +71,7 @@ class UiId(StrEnum):
     REMOVE_GROUND = "uppsikt.ui.remove_ground"  # static_select in the ephemeral ground picker (after a reaction)
     REMOVE_CONFIRM = "uppsikt.ui.remove_confirm"  # its button: register the removal with the picked ground
     DOCUMENT_ACCOUNT = "uppsikt.ui.document_account"  # App Home button: open the account modal
+    BUNDLE_ITEM = "uppsikt.ui.bundle_item"  # the overflow menu beside an item in a bundle (issue 16 point 11)
 
 
 # Buttons that open a form (a modal) first: bot.messages.FORM_ACTIONS, the same list Teams uses.

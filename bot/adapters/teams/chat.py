@@ -134,6 +134,7 @@ class TeamsChat:
     """ChatPort for Teams; see the module docstring."""
 
     digests = True  # the outbox sends a person's reminders as one `digest` message
+    bundles = True  # while a conversation is backed up by its rate limit, new items may come as one `bundle` (its text)
 
     def __init__(self, bot: Bot, *, app_id: str = "", timeout: float = TIMEOUT_SECONDS):
         self.bot = bot

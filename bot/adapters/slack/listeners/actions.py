@@ -11,6 +11,9 @@
 * The ground picker is the ephemeral message a ``remove`` reaction gets
   (reactions carry no trigger_id, so no modal can be opened): a static_select
   of the grounds and a button that registers the removal.
+* The menu beside an item in a bundle (issue 16 point 11: new items folded into one message while a channel
+  is backed up by Slack's rate limit) acts on that item like its card's button, or shows the whole card
+  to the one who asked.
 * "Följ upp som medborgarfråga" (message shortcut) tracks any message as a
   citizen question of the channel's account, like ``/fraga``.
 Buttons on the Home tab refresh it afterwards.
@@ -25,10 +28,13 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.adapters.slack import home
-from bot.adapters.slack.directory import Directory, plain_text, tell
+from bot.adapters.slack.blocks import parse_bundle_option, render
+from bot.adapters.slack.directory import Directory, plain_text, tell, usable
 from bot.adapters.slack.ids import DIRECT_ACTIONS, FORM_ACTIONS, ActionId, CallbackId, UiId
 from bot.adapters.slack.listeners import views
 from bot.facade import Bot
+from bot.messages import FORM_ACTIONS as MESSAGE_FORM_ACTIONS
+from bot.messages import SHOW_CARD
 
 
 def origin(body: dict) -> dict:
@@ -67,7 +73,40 @@ def register(app: App, bot: Bot) -> None:
         actor = who(client, body, respond)
         if actor is None:
             return
-        name, value = ActionId(action["action_id"]).core_name, action.get("value", "")
+        open_form(client, body, respond, actor, ActionId(action["action_id"]).core_name, action.get("value", ""))
+
+    def on_bundle_item(ack: Ack, body: dict, action: dict, client: WebClient,
+                       respond: Callable[..., Any] | None = None) -> None:
+        """An item's menu in a bundle (issue 16 point 11): the action chosen acts on that item, as its card's
+        button would; "show the whole card" shows the card, with all its buttons, to the one who asked."""
+        ack()
+        actor = who(client, body, respond)
+        if actor is None:
+            return
+        name, value = parse_bundle_option(str((action.get("selected_option") or {}).get("value", "")))
+        if name == SHOW_CARD:
+            card = bot.item_card(value)
+            if card is None:
+                answer(client, body, respond, bot.t("fold.bundle.card_gone", id=value))
+                return
+            text, blocks = render(card, user_ids={})
+            show(client, body, respond, text, blocks)
+        elif name in MESSAGE_FORM_ACTIONS:
+            open_form(client, body, respond, actor, name, value)
+        elif name in {a.core_name for a in DIRECT_ACTIONS}:
+            reply = bot.action(actor, name, value)
+            answer(client, body, respond, reply.text, public=reply.public and reply.ok)
+
+    def show(client: WebClient, body: dict, respond: Callable[..., Any] | None, text: str, blocks: list[dict]) -> None:
+        """Blocks shown to the person who clicked only."""
+        if usable(respond):
+            respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        else:
+            client.chat_postEphemeral(channel=origin(body)["channel"], user=body["user"]["id"], text=text,
+                                      blocks=blocks)
+
+    def open_form(client: WebClient, body: dict, respond: Callable[..., Any] | None, actor: str, name: str,
+                  value: str) -> None:
         extra: dict[str, Any] = {}
         refusal = bot.refusal_before_form(actor, name, value)  # issue 16: no form for someone who will be refused
         if refusal is not None:
@@ -124,6 +163,7 @@ def register(app: App, bot: Bot) -> None:
     app.action(str(UiId.REMOVE_GROUND))(on_pick_ground)
     app.action(str(UiId.REMOVE_CONFIRM))(on_confirm_removal)
     app.action(str(UiId.DOCUMENT_ACCOUNT))(on_document_account)
+    app.action(str(UiId.BUNDLE_ITEM))(on_bundle_item)
     app.shortcut(str(CallbackId.TRACK_SHORTCUT))(on_track)
 
 

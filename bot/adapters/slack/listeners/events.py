@@ -152,6 +152,8 @@ def register(app: App, bot: Bot) -> None:
             return
         item_id = directory.item_at(target.get("channel", ""), target.get("ts", ""))
         if item_id is None:
+            if directory.bundle_at(target.get("channel", ""), target.get("ts", "")):  # several items: not guessed
+                context[REPLY] = (Reply(bot.t("fold.bundle.reaction"), ok=False), None)
             return
         actor = directory.email(event.get("user", ""))
         if actor is None:
