@@ -35,6 +35,10 @@ Faults for the tests: ``fail(path_part, code=..., status=..., times=...)`` scrip
 ``fail(path_part, status=500)`` a bare 500 after the write was carried out (``accepted=True``) or not,
 ``stall(path_part, seconds)`` a response that arrives after the client gave up although the write was carried
 out (timeout after acceptance), ``expire(token)`` makes a token invalid from now on.
+
+Media (archive attachments): ``serve(name, body, content_type)`` answers ``GET /media/<name>`` (no token, like a
+CDN link) with that body; ``status=404`` an expired link, ``length=False`` a body without Content-Length (read
+until the connection closes), ``location=`` a redirect. ``media_url(name)`` is the link to put in a payload.
 """
 
 from __future__ import annotations
@@ -73,6 +77,15 @@ class Call:
 
 
 @dataclass
+class MediaFile:
+    body: bytes
+    content_type: str = "image/jpeg"
+    status: int = 200
+    length: bool = True  # send Content-Length (else the body ends when the connection closes)
+    location: str = ""  # a redirect's target
+
+
+@dataclass
 class Fault:
     part: str
     status: int = 400
@@ -104,6 +117,7 @@ class MockGraphAPI:
         self.window_closed: set[str] = set()  # recipients outside the messaging window
         self.faults: deque[Fault] = deque()
         self.holds: dict[str, threading.Event] = {}  # path part -> answered only once the event is set
+        self.media: dict[str, MediaFile] = {}  # name -> what GET /media/<name> answers (archive attachments)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -150,6 +164,15 @@ class MockGraphAPI:
         """Requests whose path contains `part` are answered only after the returned event is set (at most 30 s)."""
         self.holds[part] = threading.Event()
         return self.holds[part]
+
+    def serve(self, name: str, body: bytes = b"", content_type: str = "image/jpeg", *, status: int = 200,
+              length: bool = True, location: str = "") -> str:
+        """A file on the mock's CDN; returns its link."""
+        self.media[name] = MediaFile(body, content_type, status, length, location)
+        return self.media_url(name)
+
+    def media_url(self, name: str) -> str:
+        return f"{self.base_url}/media/{name}"
 
     def expire(self, token: str = PAGE_TOKEN) -> None:
         self.expired.add(token)
@@ -207,6 +230,9 @@ class MockGraphAPI:
         for part, released in list(self.holds.items()):
             if part in path:
                 released.wait(30)
+        if path.startswith("/media/"):
+            self._media(req, verb, path)
+            return
         with self._lock:
             self.calls.append(Call(verb, path, {k: v for k, v in params.items() if k != "access_token"}))
             fault = self._fault(path)
@@ -223,6 +249,24 @@ class MockGraphAPI:
             req.end_headers()
             req.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+            pass
+
+    def _media(self, req: BaseHTTPRequestHandler, verb: str, path: str) -> None:
+        with self._lock:
+            self.calls.append(Call(verb, path, {}))
+            media = self.media.get(path.removeprefix("/media/"))
+        if media is None:
+            media = MediaFile(b"<html>URL signature expired</html>", "text/html", 403)
+        try:
+            req.send_response(media.status)
+            req.send_header("Content-Type", media.content_type)
+            if media.location:
+                req.send_header("Location", media.location)
+            if media.length:
+                req.send_header("Content-Length", str(len(media.body)))
+            req.end_headers()
+            req.wfile.write(media.body)
+        except (BrokenPipeError, ConnectionResetError):  # the client stopped reading (a refused body)
             pass
 
     def _fault(self, path: str) -> Fault | None:
