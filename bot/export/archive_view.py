@@ -150,8 +150,9 @@ def count(entries: list[Entry]) -> int:
     return sum(1 for root in entries for e in root.walk() if e.in_period)
 
 
-def original_json(entries: list[Entry]) -> list[dict]:
-    """The platform's original JSON of every version of every object, as the archive keeps it."""
+def original_json(entries: list[Entry], media: dict[int, list[dict]] | None = None) -> list[dict]:
+    """The platform's original JSON of every version of every object, as the archive keeps it; with `media`
+    (object id -> its attachments as the package lists them) an object that has attachments says which."""
     out = []
     for root in entries:
         for e in root.walk():
@@ -174,4 +175,6 @@ def original_json(entries: list[Entry]) -> list[dict]:
                            for ev in e.events],
                 "diarium_references": e.references, "secrecy": e.secret,
             })
+            if media and media.get(o["id"]):
+                out[-1]["media"] = media[o["id"]]
     return out
