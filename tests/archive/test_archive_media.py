@@ -408,3 +408,42 @@ def test_a_file_shared_by_two_objects_stays_while_one_of_them_is_kept(tmp_path, 
         media.forget(w.ctx, [b])
     assert w.files() == []
 
+
+
+def test_backfill_reads_the_attachment_fields_and_fetches_what_a_webhook_missed(tmp_path, api):
+    """Backfill (issue 12) asks Graph for the attachments' fields; a photo post and a photo comment that arrived
+    while Uppsikt was down are archived with their media, and fetched."""
+    from bot.clock import to_epoch
+
+    w = World(tmp_path, api)
+    post_pic = api.serve("post.jpg", PHOTO + b"post")
+    comment_pic = api.serve("comment.png", b"\x89PNG\r\n\x1a\n" + b"p" * 64, "image/png")
+    api.add_post("P1", "Nu öppnar isbanan", to_epoch(START + dt.timedelta(minutes=20)), picture=post_pic)
+    api.add_comment("P1_1", "", "2000001", "Anna Andersson", post="P1", created=to_epoch(START + dt.timedelta(minutes=40)),
+                    attachment=image(comment_pic))
+    w.clock.set(START + dt.timedelta(hours=1))
+    w.bot.check_channels(startup=True)
+    feed_call = api.calls_to("GET", f"/{FB_PAGE}/feed")[0]
+    assert "full_picture" in feed_call.params["fields"] and "attachments" in feed_call.params["fields"]
+    assert "attachment" in api.calls_to("GET", "/P1/comments")[0].params["fields"]
+    rows = [dict(r) for r in w.ctx.db.query(
+        "SELECT o.external_id, m.url FROM archive_media m JOIN archive_objects o ON o.id = m.object_id ORDER BY m.id")]
+    assert rows == [{"external_id": "P1", "url": post_pic}, {"external_id": "P1_1", "url": comment_pic}]
+    assert w.bot.fetch_media() == {"done": 2}
+    assert sorted(p.suffix for p in w.files()) == [".jpg", ".png"]
+
+
+def test_a_direct_messages_image_is_kept_with_the_message(tmp_path, api):
+    """R6: a message is a record; its attachment (Messenger's `attachments[].payload.url`) is fetched too."""
+    w = World(tmp_path, api)
+    url = api.serve("dm.jpg", PHOTO + b"dm")
+    ms = int(START.timestamp()) * 1000
+    w.webhook({"object": "page", "entry": [{"id": FB_PAGE, "time": ms, "messaging": [
+        {"sender": {"id": "6783024578"}, "recipient": {"id": FB_PAGE}, "timestamp": ms,
+         "message": {"mid": "m_pic1", "text": "Här är hålet i vägen",
+                     "attachments": [{"type": "image", "payload": {"url": url}}]}}]}]})
+    obj = archive.find(w.ctx, "messenger", "m_pic1")
+    assert json.loads(archive.versions(w.ctx, obj["id"])[0]["raw_json"])["message"]["attachments"][0]["type"] == "image"
+    assert w.bot.fetch_media() == {"done": 1}
+    row, = [dict(r) for r in w.ctx.db.query("SELECT * FROM archive_media WHERE object_id = ?", [obj["id"]])]
+    assert row["sha256"] == hashlib.sha256(PHOTO + b"dm").hexdigest() and row["account_id"] == "facebook"

@@ -124,10 +124,12 @@ class MockGraphAPI:
 
     # ------------------------------------------------------------------ set-up
     def add_comment(self, comment_id: str, message: str, author_id: str = "2000001", name: str = "Anna Andersson",
-                    *, post: str = "", created: float | None = None, parent: str = "") -> None:
-        """A comment; with `post` it is on that post (a reply with `parent`), `created` in epoch seconds."""
+                    *, post: str = "", created: float | None = None, parent: str = "",
+                    attachment: dict[str, Any] | None = None) -> None:
+        """A comment; with `post` it is on that post (a reply with `parent`), `created` in epoch seconds;
+        `attachment` is Graph's attachment object (a photo: ``{"type": "photo", "media": {"image": {"src"}}}``)."""
         self.comments[comment_id] = {"message": message, "from": {"id": author_id, "name": name}, "hidden": False,
-                                     "replies": [], "post": post, "parent": parent,
+                                     "replies": [], "post": post, "parent": parent, "attachment": attachment,
                                      "created": created if created is not None else time.time()}
         if post:
             self.posts[post]["comments"].append(comment_id)
@@ -136,11 +138,12 @@ class MockGraphAPI:
             self.comments[parent]["replies"].append(comment_id)
 
     def add_post(self, post_id: str, message: str, created: float, *, owner: str = "", author_id: str = "",
-                 name: str = "Ekby kommun") -> None:
-        """A post on the Page's feed (or, with owner=ig_id, a medium of the Instagram account)."""
+                 name: str = "Ekby kommun", picture: str = "") -> None:
+        """A post on the Page's feed (or, with owner=ig_id, a medium of the Instagram account); `picture` is its
+        image link (Facebook `full_picture`, Instagram `media_url`)."""
         owner = owner or self.page_id
         self.posts[post_id] = {"owner": owner, "message": message, "created": created, "updated": created,
-                               "from": {"id": author_id or owner, "name": name}, "comments": []}
+                               "from": {"id": author_id or owner, "name": name}, "comments": [], "picture": picture}
 
     def unsubscribe(self, page_id: str | None = None) -> None:
         """Someone removed the app from the Page (or its webhooks): subscribed_apps no longer lists it."""
@@ -369,12 +372,18 @@ class MockGraphAPI:
 
     def _post_row(self, post_id: str, post: dict[str, Any]) -> dict[str, Any]:
         if post["owner"] == self.ig_id and self.ig_id:
-            return {"id": post_id, "caption": post["message"], "timestamp": graph_time(post["created"]),
-                    "permalink": f"https://www.instagram.com/p/{post_id}/", "username": self.ig_username,
-                    "comments_count": len(post["comments"])}
-        return {"id": post_id, "message": post["message"], "created_time": graph_time(post["created"]),
-                "updated_time": graph_time(post["updated"]), "from": post["from"],
-                "permalink_url": f"https://www.facebook.com/{post_id}"}
+            row = {"id": post_id, "caption": post["message"], "timestamp": graph_time(post["created"]),
+                   "permalink": f"https://www.instagram.com/p/{post_id}/", "username": self.ig_username,
+                   "comments_count": len(post["comments"])}
+            if post.get("picture"):
+                row |= {"media_type": "IMAGE", "media_url": post["picture"]}
+            return row
+        row = {"id": post_id, "message": post["message"], "created_time": graph_time(post["created"]),
+               "updated_time": graph_time(post["updated"]), "from": post["from"],
+               "permalink_url": f"https://www.facebook.com/{post_id}"}
+        if post.get("picture"):
+            row["full_picture"] = post["picture"]
+        return row
 
     def _fb_comment(self, comment_id: str) -> dict[str, Any]:
         c = self.comments[comment_id]
@@ -382,6 +391,8 @@ class MockGraphAPI:
                "permalink_url": f"https://www.facebook.com/{comment_id}"}
         if c["parent"]:
             row["parent"] = {"id": c["parent"]}
+        if c.get("attachment"):
+            row["attachment"] = c["attachment"]
         return row
 
     def _ig_comment(self, comment_id: str) -> dict[str, Any]:
