@@ -447,3 +447,50 @@ def test_a_direct_messages_image_is_kept_with_the_message(tmp_path, api):
     assert w.bot.fetch_media() == {"done": 1}
     row, = [dict(r) for r in w.ctx.db.query("SELECT * FROM archive_media WHERE object_id = ?", [obj["id"]])]
     assert row["sha256"] == hashlib.sha256(PHOTO + b"dm").hexdigest() and row["account_id"] == "facebook"
+
+
+def test_the_pinned_connection_checks_the_certificate_for_the_host_name(tmp_path):
+    """A Meta media host is fetched from the address that was checked, never from a second DNS answer, and the
+    TLS certificate must still be valid for the host name: here a local HTTPS server with a certificate for
+    scontent.xx.fbcdn.net from a test CA (trustme) on 127.0.0.1."""
+    import ssl
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import trustme
+
+    from bot.adapters.meta.graph import _PinnedHTTPS
+
+    ca = trustme.CA()
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("scontent.xx.fbcdn.net").configure_cert(server_ctx)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(PHOTO)))
+            self.end_headers()
+            self.wfile.write(PHOTO)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = server_ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        client_ctx = ssl.create_default_context()
+        ca.configure_trust(client_ctx)
+        conn = _PinnedHTTPS("scontent.xx.fbcdn.net", "127.0.0.1", port, 5, context=client_ctx)
+        conn.request("GET", "/v/a.jpg")
+        resp = conn.getresponse()
+        assert (resp.status, resp.read()) == (200, PHOTO)
+        conn.close()
+        wrong = _PinnedHTTPS("other.fbcdn.net", "127.0.0.1", port, 5, context=client_ctx)
+        with pytest.raises(ssl.SSLCertVerificationError):
+            wrong.request("GET", "/v/a.jpg")
+        wrong.close()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -321,8 +321,8 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
     """HTTPS to the address that was checked (not a second DNS answer), with the certificate checked for the
     host name."""
 
-    def __init__(self, host: str, address: str, port: int, timeout: float):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+    def __init__(self, host: str, address: str, port: int, timeout: float, context: ssl.SSLContext | None = None):
+        super().__init__(host, port, timeout=timeout, context=context or ssl.create_default_context())
         self._address = address
 
     def connect(self) -> None:
