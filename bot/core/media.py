@@ -270,10 +270,12 @@ def describe(row: dict) -> dict:
             "mime": row["mime"], "size": row["size"], "reason": row["error"] if row["status"] != "done" else ""}
 
 
-def line(ctx: Context, row: dict) -> str:
-    """One sentence for `/arkiv visa`: the stored file, or why there is none."""
+def line(ctx: Context, row: dict, *, name_only: bool = False) -> str:
+    """One sentence for `/arkiv visa` and the snapshot PDF (`name_only`: the file's name, which is also its name
+    in a package's data/media/): the stored file, or why there is none."""
     if row["status"] == "done":
-        return ctx.t("media.show_done", file=row["path"], mime=row["mime"], size=_size(row["size"] or 0))
+        file = Path(row["path"]).name if name_only else row["path"]
+        return ctx.t("media.show_done", file=file, mime=row["mime"], size=_size(row["size"] or 0))
     return ctx.t(f"media.show_{row['status']}", url=row["url"], reason=row["error"] or "–",
                  attempts=row["attempts"])
 

@@ -31,6 +31,7 @@ class Entry:
     in_period: bool = True  # False: a post from before the period, shown as the context of its comments
     item: dict | None = None
     removal: dict | None = None
+    media: list[dict] = field(default_factory=list)  # its attachments (bot/core/media.py, table archive_media)
 
     @property
     def id(self) -> int:
@@ -108,7 +109,9 @@ def _entry(ctx: Context, obj: dict, in_period: bool = True) -> Entry:
         item = next(iter(ctx.db.query("SELECT * FROM items WHERE id = ?", [obj["item_id"]])), None)
         removal = next(iter(ctx.db.query("SELECT * FROM removals WHERE item_id = ? ORDER BY id DESC LIMIT 1",
                                          [obj["item_id"]])), None)
-    return Entry(obj=obj, versions=versions, events=events, in_period=in_period, item=item, removal=removal)
+    media = list(ctx.db.query("SELECT * FROM archive_media WHERE object_id = ? ORDER BY id", [obj["id"]]))
+    return Entry(obj=obj, versions=versions, events=events, in_period=in_period, item=item, removal=removal,
+                 media=media)
 
 
 def threads(ctx: Context, account_id: str, lo: int, hi: int) -> list[Entry]:

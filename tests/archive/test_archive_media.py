@@ -152,6 +152,13 @@ def test_a_photo_comment_from_a_signed_webhook_is_stored_with_its_checksum_and_t
     assert obj["media"] == [{"url": url, "status": "done", "file": href, "sha256": sha, "mime": "image/jpeg",
                              "size": len(PHOTO), "reason": ""}]
     assert package.files == 14  # the 13 files of a package without attachments, and the photo
+    # the PDF/A rendering (the package's and a snapshot's) names the file under its comment
+    from bot.export import archive_view, rendering
+
+    entries = archive_view.threads(w.ctx, "facebook", 0, 2**40)
+    html = rendering.snapshot_html(w.ctx, w.ctx.accounts["facebook"], entries, *MARCH, made=w.ctx.now(), reason="-",
+                                   count=1)
+    assert f"Bilaga: {sha}.jpg (image/jpeg, 4 kB)." in html
 
 
 def test_graph_shaped_posts_and_comments_record_every_media_link(tmp_path, api):
