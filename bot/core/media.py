@@ -172,9 +172,12 @@ def fetched(ctx: Context, row_id: int, rel_path: str, got: Downloaded) -> str:
     """A stored file (its path relative to the data folder); returns the row's outcome (`done`, or `retry`
     when the file is not there any more, e.g. weeded away meanwhile)."""
     row = get(ctx, row_id)
-    if row is None or row["status"] != "pending":
-        return "gone"
     base = data_folder(ctx)
+    if row is None or row["status"] != "pending":  # weeded or erased while it was fetched: the file goes too
+        if base is not None and not ctx.db.execute("SELECT 1 FROM archive_media WHERE path = ? LIMIT 1",
+                                                   [rel_path]).fetchone():
+            _delete(base, rel_path)
+        return "gone"
     if base is None or not (base / rel_path).is_file():
         return failed(ctx, row_id, "transient", "the stored file was not found after the download")
     ctx.db.execute("UPDATE archive_media SET status = 'done', attempts = attempts + 1, error = '', path = ?, "
@@ -241,12 +244,18 @@ def forget(ctx: Context, object_ids: list[int]) -> int:
     for path in sorted(paths):
         if ctx.db.execute("SELECT 1 FROM archive_media WHERE path = ? LIMIT 1", [path]).fetchone():
             continue  # the same picture under an object that is kept
-        if base is not None:
-            target = (base / path).resolve()
-            if target.is_relative_to((base / SUBFOLDER).resolve()) and target.is_file():
-                target.unlink()
-                deleted += 1
+        if base is not None and _delete(base, path):
+            deleted += 1
     return deleted
+
+
+def _delete(base: Path, rel_path: str) -> bool:
+    """Delete a stored attachment (only ever inside the data folder's archive-media/)."""
+    target = (base / rel_path).resolve()
+    if target.is_relative_to((base / SUBFOLDER).resolve()) and target.is_file():
+        target.unlink()
+        return True
+    return False
 
 
 # --------------------------------------------------------------------------- reading (exports, /arkiv visa)

@@ -501,3 +501,23 @@ def test_the_pinned_connection_checks_the_certificate_for_the_host_name(tmp_path
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_content_weeded_while_its_attachment_was_downloading_leaves_no_file(tmp_path, api):
+    """Weeding (under the lock) may empty an object while its attachment is being fetched (off the lock): the
+    registration then finds the row weeded and the fetched file is deleted, not left behind."""
+    w = World(tmp_path, api)
+    a = w.graph_comment(f"{POST_ID}_95", image(api.serve("race.jpg", PHOTO)))
+    released = api.hold("/media/race.jpg")
+    result: list[dict] = []
+    runner = threading.Thread(target=lambda: result.append(w.bot.fetch_media()))
+    runner.start()
+    deadline = time.monotonic() + 20
+    while not api.calls_to("GET", "/media/race.jpg") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with w.bot.lock, w.ctx.db.atomic():
+        media.forget(w.ctx, [a])
+    released.set()
+    runner.join(30)
+    assert result == [{"gone": 1}]
+    assert w.media_of(f"{POST_ID}_95")[0]["status"] == "weeded" and w.files() == []
