@@ -521,3 +521,13 @@ def test_content_weeded_while_its_attachment_was_downloading_leaves_no_file(tmp_
     runner.join(30)
     assert result == [{"gone": 1}]
     assert w.media_of(f"{POST_ID}_95")[0]["status"] == "weeded" and w.files() == []
+
+
+def test_an_erasure_request_deletes_the_authors_attachments_too(tmp_path, api):
+    """GDPR art. 17 (`uppsikt forget` → archive.erase): the emptied object's attachment file is deleted too."""
+    w = World(tmp_path, api)
+    a = w.graph_comment(f"{POST_ID}_96", image(api.serve("mine.jpg", PHOTO + b"mine")))
+    assert w.bot.fetch_media() == {"done": 1} and len(w.files()) == 1
+    with w.bot.lock, w.ctx.db.atomic():
+        archive.erase(w.ctx, [a], "arkiv@example.se")
+    assert w.files() == [] and w.media_of(f"{POST_ID}_96")[0]["status"] == "weeded"
