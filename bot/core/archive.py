@@ -134,6 +134,9 @@ def capture(ctx: Context, account_id: str, event: PlatformEvent, *, item_id: int
             if row["weeded_at"] is not None:  # new content after weeding: weeded again by its own period
                 ctx.db.execute("UPDATE archive_objects SET weeded_at = NULL WHERE id = ?", [object_id])
             return object_id, "edited"
+        if event.action == "add" and row["weeded_at"] is None:
+            # the same content again (backfill after a webhook): its attachments' links, if the first brought none
+            media.record(ctx, object_id, event.raw, only_if_none=True)
         return object_id, "known"
     kind = {"remove": "deleted", "hide": "hidden", "unhide": "unhidden"}[event.action]
     if STATE_OF_EVENT[kind] == row["state"]:

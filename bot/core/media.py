@@ -141,12 +141,17 @@ def _walk(node: object, found: list[str], depth: int) -> None:
 # --------------------------------------------------------------------------- recording (under the lock)
 
 
-def record(ctx: Context, object_id: int, raw: str) -> int:
+def record(ctx: Context, object_id: int, raw: str, *, only_if_none: bool = False) -> int:
     """Keep the media links of a captured version as pending downloads (once per object and link); returns how
-    many are new."""
+    many are new. `only_if_none`: only when the object has no attachment yet (the same content delivered again,
+    e.g. by backfill, whose links are signed anew each time: the same picture would be fetched twice)."""
     new = 0
     now = ctx.now_ts()
-    for url in links(raw):
+    found = links(raw)
+    if found and only_if_none and ctx.db.execute("SELECT 1 FROM archive_media WHERE object_id = ? LIMIT 1",
+                                                 [object_id]).fetchone():
+        return 0
+    for url in found:
         cur = ctx.db.execute(
             "INSERT OR IGNORE INTO archive_media (object_id, account_id, url, found_at) "
             "SELECT id, account_id, ?, ? FROM archive_objects WHERE id = ?", [url, now, object_id])

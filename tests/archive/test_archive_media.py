@@ -531,3 +531,16 @@ def test_an_erasure_request_deletes_the_authors_attachments_too(tmp_path, api):
     with w.bot.lock, w.ctx.db.atomic():
         archive.erase(w.ctx, [a], "arkiv@example.se")
     assert w.files() == [] and w.media_of(f"{POST_ID}_96")[0]["status"] == "weeded"
+
+
+def test_a_backfill_brings_the_attachment_a_webhook_lacked_and_repeats_add_nothing(tmp_path, api):
+    """Graph signs its links anew on every read: the same comment delivered again adds no second download, but a
+    comment first delivered without its picture gets it from the later delivery that has it."""
+    w = World(tmp_path, api)
+    cid = f"{POST_ID}_97"
+    w.webhook(feed(comment(cid, "Se bilden")))  # no photo in this delivery
+    assert w.media_of(cid) == []
+    w.graph_comment(cid, image(api.serve("late.jpg", PHOTO)), text="Se bilden")  # backfill's Graph row
+    assert [r["url"] for r in w.media_of(cid)] == [api.media_url("late.jpg")]
+    w.graph_comment(cid, image(api.media_url("late.jpg") + "?oh=again"), text="Se bilden")
+    assert len(w.media_of(cid)) == 1
