@@ -223,6 +223,11 @@ def test_an_expired_link_is_retried_with_back_off_then_failed_and_the_sip_says_i
     w.clock.set(w.clock.now() + dt.timedelta(days=2))
     assert w.bot.fetch_media() == {} and len(api.calls_to("GET", "/media/gone.jpg")) == media.MAX_ATTEMPTS
     assert w.files() == []
+    from bot.metrics import collect
+
+    family = next(f for f in collect(w.ctx.db.conn, w.ctx.now_ts()) if f.name == "uppsikt_archive_media")
+    assert {dict(x.labels)["status"]: x.value for x in family.samples} == {
+        "pending": 0, "done": 0, "failed": 1, "refused": 0, "weeded": 0}  # /metrics shows what is missing
 
     out = tmp_path / "paket"
     sip.write(w.ctx, "facebook", *MARCH, out)
