@@ -71,6 +71,9 @@ class MediaWorker:
         except OSError as exc:  # the data folder (disk full, permissions): tried again later
             log.warning("archive media: %s could not be written: %s", job["id"], exc)
             return self.bot.media_failed(job["id"], "transient", f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - recorded on the row (failed after its attempts): one odd link
+            log.exception("archive media: %s: unexpected error", job["id"])  # never stops the others' downloads
+            return self.bot.media_failed(job["id"], "transient", f"{type(exc).__name__}: {exc}")
         final = into / f"{got.sha256}{media.extension(got.mime)}"
         try:
             if final.is_file():

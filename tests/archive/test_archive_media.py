@@ -268,6 +268,8 @@ def test_links_off_metas_media_hosts_internal_addresses_and_redirects_to_them_ar
             "78": (api.media_url("hop.jpg"), "https"),
             "79": (api.media_url("hop2.jpg"), "https"),
             "80": ("ftp://scontent.xx.fbcdn.net/a.jpg", "https"),
+            "81": ("https://[::1/a.jpg", "host"),  # not even a link: refused, and the others still run
+            "82": ("https://scontent.xx.fbcdn.net:99999/a.jpg", "host"),
         }
         for n, (url, _) in links.items():
             w.graph_comment(f"{POST_ID}_{n}", image(url))
@@ -549,3 +551,27 @@ def test_a_backfill_brings_the_attachment_a_webhook_lacked_and_repeats_add_nothi
     assert [r["url"] for r in w.media_of(cid)] == [api.media_url("late.jpg")]
     w.graph_comment(cid, image(api.media_url("late.jpg") + "?oh=again"), text="Se bilden")
     assert len(w.media_of(cid)) == 1
+
+
+def test_one_link_that_breaks_the_port_never_stops_the_other_downloads(tmp_path, api):
+    """An unexpected error from the port on one link is recorded on its row (retried, then failed) and the
+    downloads after it in the same run go on."""
+    from bot.media_worker import MediaWorker
+
+    class Port:
+        def download(self, url: str, into: Path) -> media.Downloaded:
+            if "odd" in url:
+                raise RuntimeError("something unexpected")
+            into.mkdir(parents=True, exist_ok=True)
+            part = into / ".media-test.part"
+            part.write_bytes(PHOTO)
+            return media.Downloaded(part, hashlib.sha256(PHOTO).hexdigest(), "image/jpeg", len(PHOTO))
+
+    w = World(tmp_path, None)
+    w.bot.media_worker = MediaWorker(w.bot, Port())
+    w.graph_comment(f"{POST_ID}_98", image("https://scontent.xx.fbcdn.net/odd.jpg"))
+    w.graph_comment(f"{POST_ID}_99", image("https://scontent.xx.fbcdn.net/fine.jpg"))
+    assert w.bot.fetch_media() == {"retry": 1, "done": 1}
+    odd, = w.media_of(f"{POST_ID}_98")
+    assert odd["status"] == "pending" and odd["error"] == "RuntimeError: something unexpected"
+    assert w.media_of(f"{POST_ID}_99")[0]["status"] == "done"

@@ -230,11 +230,11 @@ class GraphClient:
 
     def _media_connection(self, url: str) -> tuple[http.client.HTTPConnection, str]:
         """A connection for `url` if the link may be fetched (MediaError `refused` otherwise), and the path to ask."""
-        parts = urllib.parse.urlsplit(url)
         try:
+            parts = urllib.parse.urlsplit(url)
             host, port = (parts.hostname or "").lower().rstrip("."), parts.port
         except ValueError:
-            raise MediaError("refused", f"{MEDIA_REFUSALS['host']} (bad port)") from None
+            raise MediaError("refused", f"{MEDIA_REFUSALS['host']} (not a valid link)") from None
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         port = port or DEFAULT_PORTS.get(parts.scheme)
         if (parts.scheme, host, port) == self._origin:  # the configured Graph origin (the loopback mock in tests)
