@@ -289,9 +289,13 @@ def _premis(ctx: Context, entries: list[archive_view.Entry]) -> tuple[ET.Element
     return root, len(events)
 
 
-def _rep_premis(files: list[dict]) -> ET.Element:
+def _rep_premis(files: list[dict], owners: dict[str, list[int]] | None = None) -> ET.Element:
+    """PREMIS 3 of the representation's data files; an attachment (`owners`: its file relative to the
+    representation -> the archived objects it belongs to) is linked to each object's intellectual entity of the
+    package's PREMIS (`obj-N`) by a structural relationship."""
     p = lambda tag: _q(PREMIS_NS, tag)  # noqa: E731
     root = ET.Element(p("premis"), {"version": "3.0"})
+    owners = owners or {}
     for info in files:
         obj = _sub(root, p("object"), **{_q(XSI_NS, "type"): "premis:file"})
         ident = _sub(obj, p("objectIdentifier"))
@@ -310,6 +314,13 @@ def _rep_premis(files: list[dict]) -> ET.Element:
             reg = _sub(fmt, p("formatRegistry"))
             _sub(reg, p("formatRegistryName"), "PRONOM")
             _sub(reg, p("formatRegistryKey"), key)
+        for object_id in owners.get(info["rel"].split(f"{REP}/", 1)[-1], []):
+            rel = _sub(obj, p("relationship"))
+            _sub(rel, p("relationshipType"), "structural")
+            _sub(rel, p("relationshipSubType"), "is part of")
+            related = _sub(rel, p("relatedObjectIdentifier"))
+            _sub(related, p("relatedObjectIdentifierType"), "uppsikt-archive")
+            _sub(related, p("relatedObjectIdentifierValue"), f"obj-{object_id}")
     return root
 
 
@@ -507,7 +518,12 @@ def write(ctx: Context, account_id: str, start: dt.date, end: dt.date, out: Path
                 files.add(f"representations/{REP}/data/rendering.pdf", "file-rep1-rendering-pdf")]
         data += [files.add(f"representations/{REP}/{rel}", f"file-rep1-media-{n}")
                  for n, rel in enumerate(media_files, 1)]
-        _write_xml(_rep_premis(data), tmp / "representations" / REP / "metadata" / "preservation" / "premis.xml")
+        owners: dict[str, list[int]] = {}
+        for object_id, rows in attachments.items():
+            for m in rows:
+                if m["file"] and object_id not in owners.setdefault(m["file"], []):
+                    owners[m["file"]].append(object_id)
+        _write_xml(_rep_premis(data, owners), tmp / "representations" / REP / "metadata" / "preservation" / "premis.xml")
         rep_premis = files.add(f"representations/{REP}/metadata/preservation/premis.xml", "md-rep1-premis")
         _write_xml(_rep_mets(ctx, files, objid, label, data, rep_premis), tmp / "representations" / REP / "METS.xml")
         rep_mets = files.add(f"representations/{REP}/METS.xml", "file-rep1-mets")

@@ -147,6 +147,10 @@ def test_a_photo_comment_from_a_signed_webhook_is_stored_with_its_checksum_and_t
     digests = {o.find("p:objectIdentifier/p:objectIdentifierValue", NS).text:
                o.find("p:objectCharacteristics/p:fixity/p:messageDigest", NS).text for o in premis}
     assert digests[f"representations/rep1/{href}"] == sha
+    photo_obj = next(o for o in premis if o.find("p:objectIdentifier/p:objectIdentifierValue", NS).text.endswith(href))
+    assert [r.text for r in photo_obj.iterfind("p:relationship/p:relatedObjectIdentifier/"
+                                               "p:relatedObjectIdentifierValue", NS)] == [
+        f"obj-{archive.find(w.ctx, 'facebook', cid)['id']}"]  # PREMIS says whose it is, too
     original = json.loads((out / "representations/rep1/data/original.json").read_text(encoding="utf-8"))
     obj = next(o for o in original if o["external_id"] == cid)
     assert obj["media"] == [{"url": url, "status": "done", "file": href, "sha256": sha, "mime": "image/jpeg",
