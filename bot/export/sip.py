@@ -76,6 +76,8 @@ class Package:
     objects: int
     events: int
     files: int
+    attachments: int = 0  # attachment files in the package (bot/core/media.py)
+    missing: int = 0  # attachments of its objects that are not in it (failed, refused, pending, weeded, missing)
 
 
 def _q(ns: str, tag: str) -> str:
@@ -543,4 +545,6 @@ def write(ctx: Context, account_id: str, start: dt.date, end: dt.date, out: Path
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return Package(path=out, objid=objid, objects=count, events=n_events, files=len(files.info) + 1)
+    missing = sum(1 for rows in attachments.values() for m in rows if not m["file"])
+    return Package(path=out, objid=objid, objects=count, events=n_events, files=len(files.info) + 1,
+                   attachments=len(media_files), missing=missing)

@@ -104,7 +104,8 @@ def _sip_media(out: Path) -> tuple[dict[str, ET.Element], list[ET.Element]]:
 # --------------------------------------------------------------------------- found, fetched, packaged
 
 
-def test_a_photo_comment_from_a_signed_webhook_is_stored_with_its_checksum_and_the_sip_carries_it(tmp_path, api):
+def test_a_photo_comment_from_a_signed_webhook_is_stored_with_its_checksum_and_the_sip_carries_it(tmp_path, api,
+                                                                                                 capsys):
     w = World(tmp_path, api)
     url = api.serve("badet.jpg", PHOTO, "image/jpeg")
     cid = f"{POST_ID}_71"
@@ -155,7 +156,14 @@ def test_a_photo_comment_from_a_signed_webhook_is_stored_with_its_checksum_and_t
     obj = next(o for o in original if o["external_id"] == cid)
     assert obj["media"] == [{"url": url, "status": "done", "file": href, "sha256": sha, "mime": "image/jpeg",
                              "size": len(PHOTO), "reason": ""}]
-    assert package.files == 14  # the 13 files of a package without attachments, and the photo
+    assert (package.files, package.attachments, package.missing) == (14, 1, 0)  # 13 without attachments
+    from bot.cli import main
+
+    assert main(["export", "sip", "--account", "facebook", "--from", "2026-03-01", "--to", "2026-03-31", "--out",
+                 str(tmp_path / "cli-paket"), "--config", str(DEFAULT_CONFIG), "--db", str(w.data / "uppsikt.db")]) == 0
+    said = capsys.readouterr().out
+    assert "1 bilaga (bild eller film) är med i paketet." in said and "kunde inte hämtas" not in said
+    assert validate(tmp_path / "cli-paket") == []
     # the PDF/A rendering (the package's and a snapshot's) names the file under its comment
     from bot.export import archive_view, rendering
 
@@ -203,7 +211,7 @@ def test_graph_shaped_posts_and_comments_record_every_media_link(tmp_path, api):
     assert [r["url"] for r in w.media_of(cid)] == [api.media_url("a.png"), api.media_url("b.png")]
 
 
-def test_an_expired_link_is_retried_with_back_off_then_failed_and_the_sip_says_it_is_missing(tmp_path, api):
+def test_an_expired_link_is_retried_with_back_off_then_failed_and_the_sip_says_it_is_missing(tmp_path, api, capsys):
     w = World(tmp_path, api)
     url = api.serve("gone.jpg", b"URL signature expired", "text/plain", status=404)
     cid = f"{POST_ID}_73"
@@ -243,6 +251,14 @@ def test_an_expired_link_is_retried_with_back_off_then_failed_and_the_sip_says_i
     assert "404" in entry.get("reason")
     readme = (out / "documentation/om-paketet.txt").read_text(encoding="utf-8")
     assert "1 bilaga kunde inte hämtas" in readme
+    # the command line says so too
+    from bot.cli import main
+
+    code = main(["export", "sip", "--account", "facebook", "--from", "2026-03-01", "--to", "2026-03-31", "--out",
+                 str(tmp_path / "cli-paket"), "--config", str(DEFAULT_CONFIG), "--db", str(w.data / "uppsikt.db")])
+    assert code == 0
+    said = capsys.readouterr().out
+    assert "OBS: 1 bilaga kunde inte hämtas och finns inte i paketet." in said and "är med i paketet" not in said
 
 
 # --------------------------------------------------------------------------- the limits
