@@ -382,6 +382,10 @@ def cmd_export_sip(args) -> int:
     print(ctx.t("snapshots.sip.written", account=ctx.label(account.id) if account.id in ctx.accounts else account.name,
                 start=start, end=end, path=package.path, count=package.objects, events=package.events,
                 files=package.files))
+    if package.attachments:
+        print(ctx.t("media.cli_stored", count=package.attachments))
+    if package.missing:
+        print(ctx.t("media.sip_missing", count=package.missing))
     return 0
 
 

@@ -27,19 +27,22 @@ from bot import agenda, history, tick
 from bot.chat_memory import ChatMemory
 from bot.clock import Clock, FakeClock, from_epoch, to_epoch, to_local
 from bot.core import (accounts, backfill, channels, commands, deliveries, departed, events, forms, intake, isolation,
-                      items, monthly, permissions, reactions, records, router_index, snapshots, stored_accounts)
+                      items, media, monthly, permissions, reactions, records, router_index, snapshots,
+                      stored_accounts)
 from bot.core.context import Context, Problem, Refused
 from bot.core.dashboard import Dashboard, dashboard
 from bot.core.deliveries import INTAKE_MAX_SKEW_SECONDS, DeliveryResult, IntakeError, PlatformEvent
 from bot.core.forms import AccountForm, ItemForm
 from bot.core.parsing import fold, is_number
-from bot.core.platform import Chunk, GraphError, MetaPort, Published, TokenInfo
+from bot.core.platform import MEDIA_TYPES, REFUSALS as MEDIA_REFUSALS, Chunk, Downloaded, GraphError, MediaError
+from bot.core.platform import MetaPort, Published, TokenInfo
 from bot.core.platform import token_env as platform_token_env
 from bot.inbox import Entry as InboxEntry, Inbox
 from bot.messages import Message, Reply
 from bot.outbox import ChatError, ChatPort, Outbox, RecordingChat
 from bot.channel_watch import ChannelWatch
 from bot.snapshot_worker import SnapshotWorker
+from bot.media_worker import MediaWorker
 from bot.platform_writer import PlatformWriter
 from bot.paths import TEAMS_DIR
 from bot.report.links import ReportLinks, links_from_env
@@ -101,6 +104,7 @@ class Bot:
         self._readers = threading.local()  # each thread's read-only connection (see `reader`)
         self._db_file = store_db.file_of(ctx.db)
         self.channel_watch: ChannelWatch | None = None  # issue 12: channel health and backfill (attach_meta)
+        self.media_worker: MediaWorker | None = None  # the archive's attachments, fetched off the lock (attach_meta)
         self.inbox = Inbox(ctx.db, self._db_file, ctx.clock, self.lock)  # events stored before their ack (issue 17)
 
     @property
@@ -119,6 +123,7 @@ class Bot:
         """Issue 11: platform writes (`meta:` outbox targets) go out through this Graph API port."""
         self.outbox.platforms["meta:"] = PlatformWriter(self.ctx, self.lock, port)
         self.channel_watch = ChannelWatch(self, port)  # issue 12: channel health and backfill read through it
+        self.media_worker = MediaWorker(self, port)  # the archive's attachments are downloaded through it
 
     @property
     def wake(self) -> threading.Event | None:
@@ -366,7 +371,9 @@ class Bot:
     def platform_delivery(self, obj: str, entry_ids: list[str], events: list[PlatformEvent],
                           ignored: int = 0) -> DeliveryResult:
         """A platform's webhook delivery (additions, edits, removals, unknown pages), all stored or none."""
-        return deliveries.receive_delivery(self.ctx, obj, entry_ids, events, ignored)
+        result = deliveries.receive_delivery(self.ctx, obj, entry_ids, events, ignored)
+        self._media_found()
+        return result
 
     # ------------------------------------------------------------------ channel health and backfill (issue 12)
     def check_channels(self, startup: bool = False) -> dict[str, list[str]]:
@@ -399,7 +406,9 @@ class Bot:
     @quietly_delivered
     def backfill_delivery(self, account_id: str, check: channels.Check) -> DeliveryResult:
         """What a check read from the platform, taken in like a webhook delivery (via="backfill"): all or none."""
-        return backfill.deliver(self.ctx, self.ctx.account(account_id), check)
+        result = backfill.deliver(self.ctx, self.ctx.account(account_id), check)
+        self._media_found()
+        return result
 
     @serialized
     def backfill_failed(self, account_id: str, since: int, error: str) -> int:
@@ -488,6 +497,47 @@ class Bot:
             isolation.report(self.ctx, f"snapshot:{account_id}", self.ctx.t("duty.unit.snapshots"), exc)
             return [] if account is None else records.snapshot_reminder(self.ctx, account)
 
+    # ------------------------------------------------------------------ the archive's attachments off the lock
+    def start_media_worker(self) -> MediaWorker | None:
+        """Fetch the archive's attachments in a thread of their own, soon after a capture finds links
+        (bot/media_worker.py); None without a Meta port (simulator, console: the links stay pending) or a
+        database file (no data folder)."""
+        if self.media_worker is None or self._db_file is None:
+            return None
+        return self.media_worker.start()
+
+    def fetch_media(self) -> dict[str, int]:
+        """One run of the downloads that are due (the scheduler's job); outcome -> count."""
+        if self.media_worker is None or self._db_file is None:
+            return {}
+        return self.media_worker.run()
+
+    def media_folder(self) -> Path | None:
+        with self.lock:
+            return media.folder(self.ctx)
+
+    def _media_found(self) -> None:
+        """Called under the lock after a capture: wake the media worker when new links were recorded."""
+        if self.ctx.cache.pop(media.CACHE_FOUND, False) and self.media_worker is not None:
+            self.media_worker.poke()
+
+    @serialized
+    def media_due(self, limit: int) -> list[dict]:
+        """The attachments whose download is due now."""
+        return media.due(self.ctx, limit)
+
+    @serialized
+    def media_fetched(self, row_id: int, rel_path: str, got: Downloaded) -> str:
+        """Register a stored attachment (its file is in place under the data folder)."""
+        with self.db.atomic():
+            return media.fetched(self.ctx, row_id, rel_path, got)
+
+    @serialized
+    def media_failed(self, row_id: int, kind: str, reason: str) -> str:
+        """A download that failed or was refused: tried again later, or failed/refused with the reason."""
+        with self.db.atomic():
+            return media.failed(self.ctx, row_id, kind, reason)
+
     # ------------------------------------------------------------------ the router (issue 17 point 1)
     def prepare_router(self) -> router_index.Warmup | None:
         """Load or build the router in a background thread, without the lock: until it is ready a
@@ -553,7 +603,7 @@ class Bot:
 # What adapters may use besides the Bot: the types its methods take and return, and the small
 # pure helpers of the core (adapters import nothing else of Uppsikt but bot.messages and bot.i18n).
 __all__ = [
-    "INTAKE_MAX_SKEW_SECONDS", "TEAMS_DIR", "Account", "AccountForm", "Bot", "ChatError", "Chunk", "TokenInfo", "ChatMemory", "ChatPort", "Clock", "Dashboard", "DeliveryResult",
+    "INTAKE_MAX_SKEW_SECONDS", "MEDIA_REFUSALS", "MEDIA_TYPES", "Downloaded", "MediaError", "TEAMS_DIR", "Account", "AccountForm", "Bot", "ChatError", "Chunk", "TokenInfo", "ChatMemory", "ChatPort", "Clock", "Dashboard", "DeliveryResult",
     "FakeClock", "GraphError", "Inbox", "InboxEntry", "IntakeError", "MetaPort", "Published", "platform_token_env", "ItemForm", "Message", "Person", "PlatformEvent", "Problem", "RecordingChat",
     "Refused", "Reply", "ReportLinks", "Secrets", "fold", "links_from_env", "from_epoch", "is_number", "secrets_from_env", "serialized", "to_epoch",
     "to_local",

@@ -26,6 +26,7 @@ log = logging.getLogger("uppsikt.jobs")
 BACKUPS_KEPT = 7
 FLUSH_SECONDS = 5
 CHANNELS_MINUTES = 10  # issue 12: the core says what is due (the daily channel check from 06:30, retries)
+MEDIA_MINUTES = 5  # the archive's attachments: retries fall due here (bot/core/media.py RETRY_SECONDS)
 
 
 def nightly_backup(bot: Bot, folder: Path) -> Path:
@@ -54,6 +55,9 @@ def build_scheduler(bot: Bot, backup_folder: Path | None = None) -> BackgroundSc
     if bot.channel_watch is not None:  # a Meta connection (page tokens): the channels' health (issue 12)
         scheduler.add_job(bot.check_channels, IntervalTrigger(minutes=CHANNELS_MINUTES, timezone=STOCKHOLM),
                           id="channels", name="daily channel health check and backfill retries")
+    if bot.media_worker is not None:  # a Meta connection: the archive's attachments are fetched off the lock
+        scheduler.add_job(bot.fetch_media, IntervalTrigger(minutes=MEDIA_MINUTES, timezone=STOCKHOLM), id="media",
+                          name="fetch the archive's attachments (and retry the failed ones)")
     if backup_folder is not None:
         scheduler.add_job(nightly_backup, CronTrigger(hour=2, minute=30, timezone=STOCKHOLM), args=(bot, backup_folder),
                           id="backup", name="nightly backup")
@@ -63,6 +67,7 @@ def build_scheduler(bot: Bot, backup_folder: Path | None = None) -> BackgroundSc
 def start(bot: Bot, backup_folder: Path | None = None) -> BackgroundScheduler:
     """Catch up at start-up, then run the jobs in the background."""
     bot.start_snapshot_worker()  # the daily snapshots render off the lock (bot/snapshot_worker.py)
+    bot.start_media_worker()  # the archive's attachments are fetched off the lock soon after capture
     bot.tick()
     bot.check_channels_in_background()  # issue 12: token, subscription, backfill after downtime; never waited for
     scheduler = build_scheduler(bot, backup_folder)

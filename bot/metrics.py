@@ -65,6 +65,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.core.items import DONE_STATUSES, OPEN_STATUSES
+from bot.core.media import STATUSES as MEDIA_STATUSES
 
 if TYPE_CHECKING:
     from bot.bootstrap import Bot
@@ -263,7 +264,19 @@ def collect(conn: sqlite3.Connection, now: int) -> list[Family]:
         .add(tick),
         Family("uppsikt_crisis_mode", "gauge", "1 while a crisis period is open, else 0.").add(1 if crisis else 0),
         *_channel_families(conn),
+        _media_family(conn),
     ]
+
+
+def _media_family(conn: sqlite3.Connection) -> Family:
+    """The archive's attachments by download status (bot/core/media.py): `failed` and `refused` are links whose
+    file the archive does not have; `pending` ones wait for the media worker (or a Meta connection)."""
+    counts = {status: 0 for status in MEDIA_STATUSES}
+    counts.update({str(s): int(n) for s, n in conn.execute("SELECT status, COUNT(*) FROM archive_media GROUP BY status")})
+    family = Family("uppsikt_archive_media", "gauge", "The archive's attachments by download status.")
+    for status, n in sorted(counts.items()):
+        family.add(n, status=status)
+    return family
 
 
 def _channel_families(conn: sqlite3.Connection) -> list[Family]:

@@ -364,7 +364,8 @@ def _messaging_event(obj: str, entry_id: str, event: dict) -> MetaEvent | None:
         return MetaEvent(entry_id=entry_id, action="remove", source=source, external_id=mid, kind="dm",
                          author=author, created=created)
     return MetaEvent(entry_id=entry_id, action="add", source=source, external_id=mid, kind="dm",
-                     text=_str(message.get("text")), author=author, created=created, author_id=sender_id)
+                     text=_str(message.get("text")), author=author, created=created, author_id=sender_id,
+                     raw=json.dumps(event, ensure_ascii=False, separators=(",", ":")))  # with its attachments' links
 
 
 # --------------------------------------------------------------------------- Meta: delivery

@@ -23,8 +23,12 @@ Search (R7, `matches`): an FTS5 trigram index over archive_versions.text (migrat
 `archive_schema_sql`) finds every version, earlier texts of edited comments and deleted or removed content
 included.
 
+Attachments (bot/core/media.py): every captured version's media links are kept as pending downloads
+(`archive_media`, m017_archive_media), fetched off the lock by bot/media_worker.py; weeding and erasure delete
+the files of what they empty.
+
 Tables: archive_objects, archive_versions, archive_events, archive_holds (m010); archive_versions_fts,
-archive_search_exotic and archive_objects.secrecy (m011).
+archive_search_exotic and archive_objects.secrecy (m011); archive_media (m017).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import json
 from typing import TYPE_CHECKING
 
 from bot.clock import from_epoch, to_epoch
+from bot.core import media
 from bot.core.context import Context
 from bot.core.parsing import account_arg, fold, is_number, options
 from bot.messages import Reply
@@ -121,6 +126,7 @@ def capture(ctx: Context, account_id: str, event: PlatformEvent, *, item_id: int
                     # first seen as a bare removal or hide; the content arrived later (backfill): fill version 1
                     ctx.db.execute("UPDATE archive_versions SET text = ?, raw_json = ? WHERE id = ?",
                                    [event.text, event.raw, latest["id"]])
+                    media.record(ctx, object_id, event.raw)
                     return object_id, "captured"
                 return object_id, "known"  # a repeated add (or one of weeded content) is no new version
             _version(ctx, object_id, (latest["version"] if latest else 0) + 1, event.text, event.raw, now)
@@ -128,6 +134,9 @@ def capture(ctx: Context, account_id: str, event: PlatformEvent, *, item_id: int
             if row["weeded_at"] is not None:  # new content after weeding: weeded again by its own period
                 ctx.db.execute("UPDATE archive_objects SET weeded_at = NULL WHERE id = ?", [object_id])
             return object_id, "edited"
+        if event.action == "add" and row["weeded_at"] is None:
+            # the same content again (backfill after a webhook): its attachments' links, if the first brought none
+            media.record(ctx, object_id, event.raw, only_if_none=True)
         return object_id, "known"
     kind = {"remove": "deleted", "hide": "hidden", "unhide": "unhidden"}[event.action]
     if STATE_OF_EVENT[kind] == row["state"]:
@@ -256,6 +265,7 @@ def _new_object(ctx: Context, account_id: str, *, source: str, external_id: str,
 def _version(ctx: Context, object_id: int, version: int, text: str, raw: str, at: int) -> None:
     ctx.db.execute("INSERT INTO archive_versions (object_id, version, text, raw_json, captured_at)"
                    " VALUES (?, ?, ?, ?, ?)", [object_id, version, text, raw, at])
+    media.record(ctx, object_id, raw)  # the attachments' links, fetched later off the lock (bot/media_worker.py)
 
 
 def _event(ctx: Context, object_id: int, kind: str, at: int, actor: str, **detail: object) -> None:
@@ -404,6 +414,7 @@ def weed(ctx: Context) -> int:
             ctx.db.execute("UPDATE archive_versions SET text = '', raw_json = '' WHERE object_id = ?", [o["id"]])
             ctx.db.execute("UPDATE archive_objects SET weeded_at = ? WHERE id = ?", [now, o["id"]])
             mark(ctx, o["id"], "weeded", actor="uppsikt", at=now, retention_days=days)
+        media.forget(ctx, [int(o["id"]) for o in out])  # their attachments go too (a file a kept object shares stays)
         if out:
             ctx.audit("uppsikt", "archive.weed", f"account:{account_id}", count=len(out), retention_days=days)
         weeded += len(out)
@@ -450,6 +461,7 @@ def erase(ctx: Context, object_ids: list[int], actor: str) -> None:
         ctx.db.execute("UPDATE archive_objects SET author = '', author_id = '', permalink = '', "
                        "weeded_at = COALESCE(weeded_at, ?) WHERE id = ?", [now, object_id])
         mark(ctx, object_id, "weeded", actor=actor, at=now, reason="erasure")
+    media.forget(ctx, list(object_ids))
 
 
 # --------------------------------------------------------------------------- search (R7)
@@ -528,6 +540,8 @@ def show(ctx: Context, object_id: int) -> str:
     for v in versions(ctx, object_id):
         text = v["text"] if obj["weeded_at"] is None else ctx.t("archive.show_weeded")
         lines.append(ctx.t("archive.show_version", version=v["version"], date=_day(v["captured_at"]), text=text))
+    for row in media.of_objects(ctx, [object_id]).get(object_id, []):
+        lines.append(media.line(ctx, row))
     for e in events(ctx, object_id):
         actor = e["actor"]
         who = ctx.t(f"archive.actor.{actor}") if actor in ("author", "platform", "uppsikt") else ctx.name_of(actor)

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from bot.clock import from_epoch, to_epoch
 from bot.core import accounts, archive, channels, items
 from bot.core.context import Context, Refused
+from bot.core.media import MEDIA_TYPES, REFUSALS, Downloaded, MediaError  # the port's download (archive media)
 from bot.core.moderation import ground_label, may_moderate
 from bot.messages import Action, Message
 from bot.settings import Account
@@ -117,6 +119,11 @@ class MetaPort(Protocol):
     def posts(self, account_id: str, source: str, owner_id: str, after: str = "") -> Chunk: ...
 
     def comments(self, account_id: str, source: str, object_id: str, after: str = "") -> Chunk: ...
+
+    def download(self, url: str, into: Path) -> Downloaded:
+        """Fetch an attachment's link (https, Meta's media hosts only, size and type limits) into a temporary
+        file in the folder `into`; MediaError when it cannot or may not be fetched."""
+        ...
 
 
 # --------------------------------------------------------------------------- reading
@@ -488,5 +495,5 @@ def missing_tokens(accounts_: dict[str, Account], env: dict[str, str]) -> list[A
     return [a for a in accounts_.values() if writes_on(a) and not env.get(token_env(a.id), "").strip()]
 
 
-__all__ = ["Chunk", "GraphError", "MetaPort", "Published", "TokenInfo", "TARGET_PREFIX", "after_removal", "block", "can_reply", "compose",
+__all__ = ["Chunk", "Downloaded", "GraphError", "MEDIA_TYPES", "MediaError", "REFUSALS", "MetaPort", "Published", "TokenInfo", "TARGET_PREFIX", "after_removal", "block", "can_reply", "compose",
            "failed", "missing_tokens", "queue", "reply", "resend", "succeeded", "templates", "token_env", "undo"]

@@ -30,7 +30,7 @@ import json
 
 from bot.calendar import add_months  # noqa: F401  (tests and callers use records.add_months)
 from bot.clock import from_epoch, to_epoch
-from bot.core import archive, isolation, snapshots, staff
+from bot.core import archive, isolation, media, snapshots, staff
 from bot.core.context import Context, Refused
 from bot.core.permissions import HANDLER_ROLES, may_handle
 from bot.core.snapshots import created_at, last_snapshot, next_snapshot_due, pending_changes
@@ -724,6 +724,7 @@ def _archive_hits(ctx: Context, query: str, lo: int | None, hi: int | None, acco
 RELEASE_FIELDS = (
     "record_type", "record_label", "id", "item_id", "object_id", "version", "versions", "kind", "state", "own",
     "date", "account_id", "account_name", "author", "text", "answer", "permalink", "ground", "decided_by", "events",
+    "media",
 )
 
 
@@ -750,8 +751,23 @@ def release_rows(ctx: Context, results: list[dict]) -> list[dict]:
             item = ctx.db["items"].get(r["id"])
             row |= {"text": item["text"], "answer": item["answer"] or "", "permalink": item["permalink"],
                     "kind": item["kind"]}
+        row["media"] = _release_media(ctx, r)
         out.append(row)
     return out
+
+
+def _release_media(ctx: Context, hit: dict) -> list[dict]:
+    """The attachments of a hit's archived object (bot/core/media.py): each stored file with its path in the data
+    folder and SHA-256, or the link and why it is not stored (weeded, failed, refused, not fetched yet)."""
+    if hit["record_type"] == "archive":
+        object_id = hit["object_id"]
+    else:
+        item_id = hit.get("item_id")
+        obj = archive.of_item(ctx, item_id) if item_id else None
+        object_id = obj["id"] if obj else None
+    if object_id is None:
+        return []
+    return [media.describe(m) for m in media.of_objects(ctx, [object_id]).get(object_id, [])]
 
 
 def release_csv(ctx: Context, rows: list[dict], delimiter: str = ";") -> str:
@@ -765,6 +781,9 @@ def release_csv(ctx: Context, rows: list[dict], delimiter: str = ";") -> str:
             value = row[f]
             if f == "events":
                 value = "\n".join(f"{e['at'][:16].replace('T', ' ')} {e['kind']} ({e['actor']})" for e in value)
+            elif f == "media":
+                value = "\n".join(f"{m['status']}: {m['file'] or m['url']}" + (f" ({m['reason']})" if m["reason"] else "")
+                                   for m in value)
             cells.append("" if value is None else value)
         writer.writerow(cells)
     return "\ufeff" + buf.getvalue()

@@ -31,6 +31,7 @@ class Entry:
     in_period: bool = True  # False: a post from before the period, shown as the context of its comments
     item: dict | None = None
     removal: dict | None = None
+    media: list[dict] = field(default_factory=list)  # its attachments (bot/core/media.py, table archive_media)
 
     @property
     def id(self) -> int:
@@ -108,7 +109,9 @@ def _entry(ctx: Context, obj: dict, in_period: bool = True) -> Entry:
         item = next(iter(ctx.db.query("SELECT * FROM items WHERE id = ?", [obj["item_id"]])), None)
         removal = next(iter(ctx.db.query("SELECT * FROM removals WHERE item_id = ? ORDER BY id DESC LIMIT 1",
                                          [obj["item_id"]])), None)
-    return Entry(obj=obj, versions=versions, events=events, in_period=in_period, item=item, removal=removal)
+    media = list(ctx.db.query("SELECT * FROM archive_media WHERE object_id = ? ORDER BY id", [obj["id"]]))
+    return Entry(obj=obj, versions=versions, events=events, in_period=in_period, item=item, removal=removal,
+                 media=media)
 
 
 def threads(ctx: Context, account_id: str, lo: int, hi: int) -> list[Entry]:
@@ -150,8 +153,9 @@ def count(entries: list[Entry]) -> int:
     return sum(1 for root in entries for e in root.walk() if e.in_period)
 
 
-def original_json(entries: list[Entry]) -> list[dict]:
-    """The platform's original JSON of every version of every object, as the archive keeps it."""
+def original_json(entries: list[Entry], media: dict[int, list[dict]] | None = None) -> list[dict]:
+    """The platform's original JSON of every version of every object, as the archive keeps it; with `media`
+    (object id -> its attachments as the package lists them) an object that has attachments says which."""
     out = []
     for root in entries:
         for e in root.walk():
@@ -174,4 +178,6 @@ def original_json(entries: list[Entry]) -> list[dict]:
                            for ev in e.events],
                 "diarium_references": e.references, "secrecy": e.secret,
             })
+            if media and media.get(o["id"]):
+                out[-1]["media"] = media[o["id"]]
     return out

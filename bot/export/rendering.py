@@ -9,6 +9,7 @@ import html
 
 from bot import __version__
 from bot.clock import from_epoch
+from bot.core import media
 from bot.core.context import Context
 from bot.export.archive_view import Entry, removal_of
 from bot.export.pdfa import FONT_FAMILY
@@ -91,6 +92,8 @@ def _article(ctx: Context, entry: Entry, depth: int = 0) -> str:
                      f' <span class="text">{_e(v["text"] or ctx.t("snapshots.pdf.no_text"))}</span></div>')
     if o["permalink"]:
         parts.append(f'<div class="meta">{_e(ctx.t("snapshots.pdf.link"))}: {_e(o["permalink"])}</div>')
+    for row in entry.media:  # the attachments: the stored file by name (as in a package's data/media/), or why not
+        parts.append(f'<div class="meta">{_e(media.line(ctx, row, name_only=True))}</div>')
     events = [event_text(ctx, entry, ev) for ev in entry.events]
     if events:
         parts.append(f'<div class="meta">{_e(ctx.t("snapshots.pdf.events"))}:</div><ul class="events">'

@@ -15,11 +15,14 @@ Layout (CSIP folder structure)::
     representations/rep1/METS.xml            the representation's own METS
     representations/rep1/data/original.json  the platform's original JSON of every version
     representations/rep1/data/rendering.pdf  the same threads as PDF/A-2b (bot/export/pdfa.py)
+    representations/rep1/data/media/         the attachments the archive fetched (bot/core/media.py), named by
+                                             their SHA-256; records.xml and original.json say which object each
+                                             belongs to, and list an attachment that could not be fetched with
+                                             its status and reason (the readme counts them)
     representations/rep1/metadata/preservation/premis.xml   the data files with format, size and fixity
 
 Every file is listed with its MIME type, size and SHA-256 checksum. The package is written to a hidden
 folder beside the target and moved into place at the end, so bad input or a failure writes nothing.
-Attachments (images, films) are not in the archive: the original JSON keeps their platform links.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from types import SimpleNamespace
 
 from bot import __version__
 from bot.clock import from_epoch, to_epoch
+from bot.core import media
 from bot.core.context import Context
 from bot.export import archive_view, pdfa, rendering
 
@@ -55,7 +59,7 @@ SCHEMA_LOCATION = (f"{METS_NS} schemas/mets.xsd {XLINK_NS} schemas/xlink.xsd "
 REP = "rep1"
 CONTENT_TYPE = "Social media (Uppsikt: original JSON and PDF/A)"
 MIME = {".xml": "application/xml", ".xsd": "application/xml", ".json": "application/json",
-        ".pdf": "application/pdf", ".txt": "text/plain"}
+        ".pdf": "application/pdf", ".txt": "text/plain", **{ext: mime for mime, ext in media.MEDIA_TYPES.items()}}
 # PRONOM ids of the data files' formats (E-ARK SIP: sip:FILEFORMATREGISTRY / FILEFORMATKEY)
 PRONOM = {".json": ("JSON", "fmt/817"), ".pdf": ("PDF/A-2b", "fmt/476")}
 
@@ -72,6 +76,8 @@ class Package:
     objects: int
     events: int
     files: int
+    attachments: int = 0  # attachment files in the package (bot/core/media.py)
+    missing: int = 0  # attachments of its objects that are not in it (failed, refused, pending, weeded, missing)
 
 
 def _q(ns: str, tag: str) -> str:
@@ -179,8 +185,9 @@ def _dc(ctx: Context, account, start: dt.date, end: dt.date, objid: str, label: 
     return root
 
 
-def _records(entries: list[archive_view.Entry]) -> ET.Element:
+def _records(entries: list[archive_view.Entry], attachments: dict[int, list[dict]] | None = None) -> ET.Element:
     root = ET.Element(_q(RECORDS_NS, "records"))
+    attachments = attachments or {}
     for top in entries:
         for e in top.walk():
             o = e.obj
@@ -198,6 +205,14 @@ def _records(entries: list[archive_view.Entry]) -> ET.Element:
             if e.removal is not None:
                 _sub(r, _q(RECORDS_NS, "removal"), ground=e.removal["ground"], decidedBy=e.removal["decided_by"],
                      decidedAt=_iso(e.removal["decided_at"]))
+            for m in attachments.get(o["id"], []):  # the attachments: the stored file, or why there is none
+                attrs = {"url": m["url"], "status": m["status"]}
+                if m["file"]:
+                    attrs |= {"file": f"representations/{REP}/{m['file']}", "sha256": m["sha256"], "mime": m["mime"],
+                              "size": str(m["size"])}
+                if m["reason"]:
+                    attrs["reason"] = m["reason"]
+                _sub(r, _q(RECORDS_NS, "media"), **attrs)
     return root
 
 
@@ -276,9 +291,13 @@ def _premis(ctx: Context, entries: list[archive_view.Entry]) -> tuple[ET.Element
     return root, len(events)
 
 
-def _rep_premis(files: list[dict]) -> ET.Element:
+def _rep_premis(files: list[dict], owners: dict[str, list[int]] | None = None) -> ET.Element:
+    """PREMIS 3 of the representation's data files; an attachment (`owners`: its file relative to the
+    representation -> the archived objects it belongs to) is linked to each object's intellectual entity of the
+    package's PREMIS (`obj-N`) by a structural relationship."""
     p = lambda tag: _q(PREMIS_NS, tag)  # noqa: E731
     root = ET.Element(p("premis"), {"version": "3.0"})
+    owners = owners or {}
     for info in files:
         obj = _sub(root, p("object"), **{_q(XSI_NS, "type"): "premis:file"})
         ident = _sub(obj, p("objectIdentifier"))
@@ -297,6 +316,13 @@ def _rep_premis(files: list[dict]) -> ET.Element:
             reg = _sub(fmt, p("formatRegistry"))
             _sub(reg, p("formatRegistryName"), "PRONOM")
             _sub(reg, p("formatRegistryKey"), key)
+        for object_id in owners.get(info["rel"].split(f"{REP}/", 1)[-1], []):
+            rel = _sub(obj, p("relationship"))
+            _sub(rel, p("relationshipType"), "structural")
+            _sub(rel, p("relationshipSubType"), "is part of")
+            related = _sub(rel, p("relatedObjectIdentifier"))
+            _sub(related, p("relatedObjectIdentifierType"), "uppsikt-archive")
+            _sub(related, p("relatedObjectIdentifierValue"), f"obj-{object_id}")
     return root
 
 
@@ -395,6 +421,42 @@ def _root_mets(ctx: Context, files: _Files, objid: str, label: str, *, docs: lis
 # --------------------------------------------------------------------------- the package
 
 
+def _attachments(ctx: Context, entries: list[archive_view.Entry], data_dir: Path
+                 ) -> tuple[dict[int, list[dict]], list[str]]:
+    """Copy every stored attachment of the package's objects into `data_dir/media/` (once per file) and describe
+    each attachment row (object id -> list, `file` relative to the representation, "" when not in the
+    package); returns (the descriptions, the copied files relative to the representation). A stored file that
+    is missing or no longer matches its checksum is listed as `missing` with the reason, never packaged."""
+    ids = [e.id for root in entries for e in root.walk()]
+    rows = media.of_objects(ctx, ids)
+    base = media.data_folder(ctx)
+    copied: dict[str, str] = {}  # sha256 -> file relative to the representation
+    out: dict[int, list[dict]] = {}
+    for object_id, found in rows.items():
+        for row in found:
+            info = media.describe(row)
+            info["file"] = ""
+            if row["status"] == "done":
+                rel = copied.get(row["sha256"])
+                source = base / row["path"] if base is not None and row["path"] else None
+                if rel is None and source is not None and source.is_file():
+                    rel = f"data/media/{row['sha256']}{media.extension(row['mime'])}"
+                    target = data_dir.parent / rel
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, target)
+                    if pdfa.sha256(target) != row["sha256"]:
+                        target.unlink()
+                        rel = None
+                        info |= {"status": "missing", "reason": "the stored file no longer matches its SHA-256"}
+                    else:
+                        copied[row["sha256"]] = rel
+                elif rel is None:
+                    info |= {"status": "missing", "reason": "the stored file is missing"}
+                info["file"] = rel or ""
+            out.setdefault(object_id, []).append(info)
+    return out, sorted(copied.values())
+
+
 def package_id(account_id: str, start: dt.date, end: dt.date) -> str:
     return f"uppsikt-{account_id}-{start.isoformat()}-{end.isoformat()}"
 
@@ -431,29 +493,45 @@ def write(ctx: Context, account_id: str, start: dt.date, end: dt.date, out: Path
             "snapshots.sip.readme", account=account.name, platform=platform, url=account.url or "–", start=start,
             end=end, archive_creator=rendering.archive_creator(ctx), made=made.strftime("%Y-%m-%d %H:%M")),
             encoding="utf-8")
-        docs = [files.add("documentation/om-paketet.txt", "file-documentation-readme")]
         (tmp / "schemas").mkdir()
         schemas = []
         for name in SCHEMAS:
             shutil.copyfile(SCHEMA_DIR / name, tmp / "schemas" / name)
             schemas.append(files.add(f"schemas/{name}", f"file-schema-{name.removesuffix('.xsd').lower()}"))
-        # the representation: original JSON and the PDF/A rendering
+        # the representation: original JSON, the PDF/A rendering and the attachments
         data_dir = tmp / "representations" / REP / "data"
         data_dir.mkdir(parents=True)
+        attachments, media_files = _attachments(ctx, entries, data_dir)
         (data_dir / "original.json").write_text(
-            json.dumps(archive_view.original_json(entries), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            json.dumps(archive_view.original_json(entries, attachments), ensure_ascii=False, indent=2) + "\n",
+            encoding="utf-8")
+        if attachments:  # the readme says where the attachments are, and how many are missing
+            missing = sum(1 for rows in attachments.values() for m in rows if not m["file"])
+            extra = ctx.t("media.sip_readme") + "\n"
+            if missing:
+                extra += "\n" + ctx.t("media.sip_missing", count=missing) + "\n"
+            with (tmp / "documentation" / "om-paketet.txt").open("a", encoding="utf-8") as fh:
+                fh.write(extra)
+        docs = [files.add("documentation/om-paketet.txt", "file-documentation-readme")]
         count = archive_view.count(entries)
         html = rendering.snapshot_html(ctx, account, entries, start, end, made=made, reason=label, count=count)
         pdfa.render(html, data_dir / "rendering.pdf", created=made)
         data = [files.add(f"representations/{REP}/data/original.json", "file-rep1-original-json"),
                 files.add(f"representations/{REP}/data/rendering.pdf", "file-rep1-rendering-pdf")]
-        _write_xml(_rep_premis(data), tmp / "representations" / REP / "metadata" / "preservation" / "premis.xml")
+        data += [files.add(f"representations/{REP}/{rel}", f"file-rep1-media-{n}")
+                 for n, rel in enumerate(media_files, 1)]
+        owners: dict[str, list[int]] = {}
+        for object_id, rows in attachments.items():
+            for m in rows:
+                if m["file"] and object_id not in owners.setdefault(m["file"], []):
+                    owners[m["file"]].append(object_id)
+        _write_xml(_rep_premis(data, owners), tmp / "representations" / REP / "metadata" / "preservation" / "premis.xml")
         rep_premis = files.add(f"representations/{REP}/metadata/preservation/premis.xml", "md-rep1-premis")
         _write_xml(_rep_mets(ctx, files, objid, label, data, rep_premis), tmp / "representations" / REP / "METS.xml")
         rep_mets = files.add(f"representations/{REP}/METS.xml", "file-rep1-mets")
         # package metadata
         _write_xml(_dc(ctx, account, start, end, objid, label), tmp / "metadata" / "descriptive" / "dc.xml")
-        _write_xml(_records(entries), tmp / "metadata" / "descriptive" / "records.xml")
+        _write_xml(_records(entries, attachments), tmp / "metadata" / "descriptive" / "records.xml")
         premis_root, n_events = _premis(ctx, entries)
         _write_xml(premis_root, tmp / "metadata" / "preservation" / "premis.xml")
         desc = [(files.add("metadata/descriptive/dc.xml", "md-dc"), "DC", ""),
@@ -467,4 +545,6 @@ def write(ctx: Context, account_id: str, start: dt.date, end: dt.date, out: Path
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return Package(path=out, objid=objid, objects=count, events=n_events, files=len(files.info) + 1)
+    missing = sum(1 for rows in attachments.values() for m in rows if not m["file"])
+    return Package(path=out, objid=objid, objects=count, events=n_events, files=len(files.info) + 1,
+                   attachments=len(media_files), missing=missing)

@@ -638,3 +638,34 @@ def m016_inbox_events(db: Database) -> None:
         CREATE INDEX IF NOT EXISTS inbox_processed ON inbox (processed_at) WHERE processed_at IS NOT NULL;
         """
     )
+
+
+@migrations()
+def m017_archive_media(db: Database) -> None:
+    """The archive keeps the attachments (bot/core/media.py): one row per archived object and media link found
+    in its original JSON, with the download's state (pending, done, failed, refused, weeded), attempts and the
+    next one, the last error, and for a stored file its path under the data folder, SHA-256, MIME type, size
+    and when it was fetched."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS archive_media (
+            id INTEGER PRIMARY KEY,
+            object_id INTEGER NOT NULL REFERENCES archive_objects(id),
+            account_id TEXT NOT NULL,
+            url TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL DEFAULT 0,
+            error TEXT NOT NULL DEFAULT '',
+            path TEXT NOT NULL DEFAULT '',
+            sha256 TEXT NOT NULL DEFAULT '',
+            mime TEXT NOT NULL DEFAULT '',
+            size INTEGER,
+            fetched_at INTEGER,
+            found_at INTEGER NOT NULL,
+            UNIQUE (object_id, url)
+        );
+        CREATE INDEX IF NOT EXISTS archive_media_due ON archive_media (next_attempt_at) WHERE status = 'pending';
+        CREATE INDEX IF NOT EXISTS archive_media_path ON archive_media (path) WHERE path != '';
+        """
+    )

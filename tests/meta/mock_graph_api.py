@@ -35,6 +35,10 @@ Faults for the tests: ``fail(path_part, code=..., status=..., times=...)`` scrip
 ``fail(path_part, status=500)`` a bare 500 after the write was carried out (``accepted=True``) or not,
 ``stall(path_part, seconds)`` a response that arrives after the client gave up although the write was carried
 out (timeout after acceptance), ``expire(token)`` makes a token invalid from now on.
+
+Media (archive attachments): ``serve(name, body, content_type)`` answers ``GET /media/<name>`` (no token, like a
+CDN link) with that body; ``status=404`` an expired link, ``length=False`` a body without Content-Length (read
+until the connection closes), ``location=`` a redirect. ``media_url(name)`` is the link to put in a payload.
 """
 
 from __future__ import annotations
@@ -73,6 +77,15 @@ class Call:
 
 
 @dataclass
+class MediaFile:
+    body: bytes
+    content_type: str = "image/jpeg"
+    status: int = 200
+    length: bool = True  # send Content-Length (else the body ends when the connection closes)
+    location: str = ""  # a redirect's target
+
+
+@dataclass
 class Fault:
     part: str
     status: int = 400
@@ -104,16 +117,19 @@ class MockGraphAPI:
         self.window_closed: set[str] = set()  # recipients outside the messaging window
         self.faults: deque[Fault] = deque()
         self.holds: dict[str, threading.Event] = {}  # path part -> answered only once the event is set
+        self.media: dict[str, MediaFile] = {}  # name -> what GET /media/<name> answers (archive attachments)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
     # ------------------------------------------------------------------ set-up
     def add_comment(self, comment_id: str, message: str, author_id: str = "2000001", name: str = "Anna Andersson",
-                    *, post: str = "", created: float | None = None, parent: str = "") -> None:
-        """A comment; with `post` it is on that post (a reply with `parent`), `created` in epoch seconds."""
+                    *, post: str = "", created: float | None = None, parent: str = "",
+                    attachment: dict[str, Any] | None = None) -> None:
+        """A comment; with `post` it is on that post (a reply with `parent`), `created` in epoch seconds;
+        `attachment` is Graph's attachment object (a photo: ``{"type": "photo", "media": {"image": {"src"}}}``)."""
         self.comments[comment_id] = {"message": message, "from": {"id": author_id, "name": name}, "hidden": False,
-                                     "replies": [], "post": post, "parent": parent,
+                                     "replies": [], "post": post, "parent": parent, "attachment": attachment,
                                      "created": created if created is not None else time.time()}
         if post:
             self.posts[post]["comments"].append(comment_id)
@@ -122,11 +138,12 @@ class MockGraphAPI:
             self.comments[parent]["replies"].append(comment_id)
 
     def add_post(self, post_id: str, message: str, created: float, *, owner: str = "", author_id: str = "",
-                 name: str = "Ekby kommun") -> None:
-        """A post on the Page's feed (or, with owner=ig_id, a medium of the Instagram account)."""
+                 name: str = "Ekby kommun", picture: str = "") -> None:
+        """A post on the Page's feed (or, with owner=ig_id, a medium of the Instagram account); `picture` is its
+        image link (Facebook `full_picture`, Instagram `media_url`)."""
         owner = owner or self.page_id
         self.posts[post_id] = {"owner": owner, "message": message, "created": created, "updated": created,
-                               "from": {"id": author_id or owner, "name": name}, "comments": []}
+                               "from": {"id": author_id or owner, "name": name}, "comments": [], "picture": picture}
 
     def unsubscribe(self, page_id: str | None = None) -> None:
         """Someone removed the app from the Page (or its webhooks): subscribed_apps no longer lists it."""
@@ -150,6 +167,15 @@ class MockGraphAPI:
         """Requests whose path contains `part` are answered only after the returned event is set (at most 30 s)."""
         self.holds[part] = threading.Event()
         return self.holds[part]
+
+    def serve(self, name: str, body: bytes = b"", content_type: str = "image/jpeg", *, status: int = 200,
+              length: bool = True, location: str = "") -> str:
+        """A file on the mock's CDN; returns its link."""
+        self.media[name] = MediaFile(body, content_type, status, length, location)
+        return self.media_url(name)
+
+    def media_url(self, name: str) -> str:
+        return f"{self.base_url}/media/{name}"
 
     def expire(self, token: str = PAGE_TOKEN) -> None:
         self.expired.add(token)
@@ -204,6 +230,9 @@ class MockGraphAPI:
         if length:
             params |= dict(parse_qsl(req.rfile.read(length).decode("utf-8")))
         path = url.path
+        if path.startswith("/media/"):
+            self._media(req, verb, path)
+            return
         for part, released in list(self.holds.items()):
             if part in path:
                 released.wait(30)
@@ -223,6 +252,27 @@ class MockGraphAPI:
             req.end_headers()
             req.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+            pass
+
+    def _media(self, req: BaseHTTPRequestHandler, verb: str, path: str) -> None:
+        with self._lock:
+            self.calls.append(Call(verb, path, {}))
+            media = self.media.get(path.removeprefix("/media/"))
+        for part, released in list(self.holds.items()):  # recorded first: a test sees the request arrive
+            if part in path:
+                released.wait(30)
+        if media is None:
+            media = MediaFile(b"<html>URL signature expired</html>", "text/html", 403)
+        try:
+            req.send_response(media.status)
+            req.send_header("Content-Type", media.content_type)
+            if media.location:
+                req.send_header("Location", media.location)
+            if media.length:
+                req.send_header("Content-Length", str(len(media.body)))
+            req.end_headers()
+            req.wfile.write(media.body)
+        except (BrokenPipeError, ConnectionResetError):  # the client stopped reading (a refused body)
             pass
 
     def _fault(self, path: str) -> Fault | None:
@@ -322,12 +372,18 @@ class MockGraphAPI:
 
     def _post_row(self, post_id: str, post: dict[str, Any]) -> dict[str, Any]:
         if post["owner"] == self.ig_id and self.ig_id:
-            return {"id": post_id, "caption": post["message"], "timestamp": graph_time(post["created"]),
-                    "permalink": f"https://www.instagram.com/p/{post_id}/", "username": self.ig_username,
-                    "comments_count": len(post["comments"])}
-        return {"id": post_id, "message": post["message"], "created_time": graph_time(post["created"]),
-                "updated_time": graph_time(post["updated"]), "from": post["from"],
-                "permalink_url": f"https://www.facebook.com/{post_id}"}
+            row = {"id": post_id, "caption": post["message"], "timestamp": graph_time(post["created"]),
+                   "permalink": f"https://www.instagram.com/p/{post_id}/", "username": self.ig_username,
+                   "comments_count": len(post["comments"])}
+            if post.get("picture"):
+                row |= {"media_type": "IMAGE", "media_url": post["picture"]}
+            return row
+        row = {"id": post_id, "message": post["message"], "created_time": graph_time(post["created"]),
+               "updated_time": graph_time(post["updated"]), "from": post["from"],
+               "permalink_url": f"https://www.facebook.com/{post_id}"}
+        if post.get("picture"):
+            row["full_picture"] = post["picture"]
+        return row
 
     def _fb_comment(self, comment_id: str) -> dict[str, Any]:
         c = self.comments[comment_id]
@@ -335,6 +391,8 @@ class MockGraphAPI:
                "permalink_url": f"https://www.facebook.com/{comment_id}"}
         if c["parent"]:
             row["parent"] = {"id": c["parent"]}
+        if c.get("attachment"):
+            row["attachment"] = c["attachment"]
         return row
 
     def _ig_comment(self, comment_id: str) -> dict[str, Any]:

@@ -25,21 +25,39 @@ Reads for channel health and backfill (issue 12, docs/operations-health.md):
 - recent posts: ``GET /{page-id}/feed`` (Facebook) and ``GET /{ig-user-id}/media`` (Instagram), newest first;
 - their comments and replies: ``GET /{post-id}/comments?filter=stream&order=reverse_chronological`` (Facebook:
   replies too, with ``parent``) and ``GET /{ig-media-id}/comments`` with the ``replies`` field expanded (Instagram);
-  every list is read a page at a time with Meta's ``after`` cursor.
+  every list is read a page at a time with Meta's ``after`` cursor. Posts, comments and Instagram media are read
+  with their attachments' fields (``full_picture``, ``attachments``, ``attachment``, ``media_url``,
+  ``thumbnail_url``, ``children``), so the archive finds their media links (bot/core/media.py).
+
+Attachments (`download`, the archive's media, docs/security.md): a link from a payload comes from outside, so
+it is fetched only over https from Meta's media hosts (`MEDIA_HOST_SUFFIXES`: fbcdn.net, cdninstagram.com,
+fbsbx.com and their subdomains), never from a host that resolves to an internal address (loopback, private,
+link-local, reserved: the connection goes to the address that was checked, so a second DNS answer cannot
+change it), with redirects checked the same way (at most `MEDIA_REDIRECTS`), a content type of
+`MEDIA_TYPES`, a size limit (`media_max_bytes`, 25 MB by default; streamed and stopped when exceeded) and
+timeouts. The configured Graph origin (`base_url`) is the one other origin allowed: the loopback mock in tests.
 """
 
 from __future__ import annotations
 
+import hashlib
+import http.client
+import ipaddress
 import json
 import logging
 import os
 import socket
+import ssl
+import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
-from bot.facade import Chunk, GraphError, Published, TokenInfo, platform_token_env
+from bot.facade import (MEDIA_REFUSALS, MEDIA_TYPES, Chunk, Downloaded, GraphError, MediaError, Published, TokenInfo,
+                        platform_token_env)
 
 log = logging.getLogger("uppsikt.meta")
 
@@ -51,9 +69,18 @@ PERMISSION_CODES = frozenset({10, *range(200, 300)})
 WINDOW_SUBCODES = frozenset({2018278, 2018108, 2534022})  # outside the allowed messaging window
 TOKEN_CODES = frozenset({102, 190})
 PAGE_SIZE = 50  # rows asked for per page of a list (Meta caps most lists at 100)
-FB_POST_FIELDS = "id,message,created_time,updated_time,from,permalink_url"
-FB_COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url"
-IG_MEDIA_FIELDS = "id,caption,timestamp,permalink,username,comments_count"
+FB_POST_FIELDS = ("id,message,created_time,updated_time,from,permalink_url,full_picture,"
+                  "attachments{media,media_type,type,subattachments}")
+FB_COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url,attachment{media,type}"
+IG_MEDIA_FIELDS = ("id,caption,timestamp,permalink,username,comments_count,media_type,media_url,thumbnail_url,"
+                   "children{media_type,media_url,thumbnail_url}")
+MEDIA_HOST_SUFFIXES = ("fbcdn.net", "cdninstagram.com", "fbsbx.com")
+MEDIA_MAX_BYTES = 25 * 1024 * 1024
+MEDIA_TIMEOUT_SECONDS = 30.0  # to connect and between two reads
+MEDIA_TOTAL_SECONDS = 300.0  # a whole download
+MEDIA_REDIRECTS = 3
+MEDIA_CHUNK = 64 * 1024
+DEFAULT_PORTS = {"http": 80, "https": 443}
 IG_REPLY_FIELDS = "id,text,timestamp,username,from"
 IG_COMMENT_FIELDS = f"id,text,timestamp,username,from,replies.limit(100){{{IG_REPLY_FIELDS}}}"
 
@@ -62,11 +89,19 @@ class GraphClient:
     """The Meta port over HTTPS. `base_url` points at the mock in tests; `tokens` maps account id -> page token."""
 
     def __init__(self, tokens: Mapping[str, str], *, base_url: str = GRAPH_HOST, version: str = GRAPH_API_VERSION,
-                 timeout: float = TIMEOUT_SECONDS):
+                 timeout: float = TIMEOUT_SECONDS, media_hosts: tuple[str, ...] = MEDIA_HOST_SUFFIXES,
+                 media_max_bytes: int = MEDIA_MAX_BYTES, media_timeout: float = MEDIA_TIMEOUT_SECONDS,
+                 resolve: Callable[[str], list[str]] | None = None):
         self._tokens = {k: v for k, v in tokens.items() if v}
         self.base_url = base_url.rstrip("/")
         self.version = version
         self.timeout = timeout
+        self.media_hosts = tuple(h.lower().strip(".") for h in media_hosts)
+        self.media_max_bytes = media_max_bytes
+        self.media_timeout = media_timeout
+        self._resolve = resolve or _resolve
+        base = urllib.parse.urlsplit(self.base_url)
+        self._origin = (base.scheme, (base.hostname or "").lower(), base.port or DEFAULT_PORTS.get(base.scheme))
 
     def __repr__(self) -> str:  # never print tokens
         return f"GraphClient({self.base_url}/{self.version}, accounts={sorted(self._tokens)})"
@@ -163,6 +198,92 @@ class GraphClient:
         nxt = str(cursors.get("after", "")) if paging.get("next") else ""
         return Chunk(tuple(r for r in data.get("data") or [] if isinstance(r, dict)), nxt)
 
+    # ------------------------------------------------------------------ attachments (the archive's media)
+    def download(self, url: str, into: Path) -> Downloaded:
+        deadline = time.monotonic() + MEDIA_TOTAL_SECONDS
+        for _ in range(MEDIA_REDIRECTS + 1):
+            conn, path = self._media_connection(url)
+            try:
+                conn.request("GET", path, headers={"Accept": ", ".join(MEDIA_TYPES), "User-Agent": "Uppsikt-archive"})
+                resp = conn.getresponse()
+                if resp.status in (301, 302, 303, 307, 308):
+                    location = resp.getheader("Location", "")
+                    if not location:
+                        raise MediaError("transient", f"HTTP {resp.status} without a Location")
+                    url = urllib.parse.urljoin(url, location)
+                    continue
+                if resp.status != 200:
+                    kind = "gone" if resp.status in (403, 404, 410) else "transient"
+                    raise MediaError(kind, f"HTTP {resp.status} from {urllib.parse.urlsplit(url).hostname}")
+                mime = (resp.getheader("Content-Type", "") or "").split(";")[0].strip().lower()
+                if mime not in MEDIA_TYPES:
+                    raise MediaError("refused", f"{MEDIA_REFUSALS['type']} ({mime or 'no Content-Type'})")
+                length = (resp.getheader("Content-Length", "") or "").strip()
+                if length.isdigit() and int(length) > self.media_max_bytes:
+                    raise MediaError("refused", f"{MEDIA_REFUSALS['size']} ({int(length)} > {self.media_max_bytes} bytes)")
+                return self._stream(resp, into, mime, deadline)
+            except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+                raise MediaError("transient", f"{type(exc).__name__}: {exc}"[:300]) from exc
+            finally:
+                conn.close()
+        raise MediaError("refused", f"{MEDIA_REFUSALS['redirect']} (more than {MEDIA_REDIRECTS})")
+
+    def _media_connection(self, url: str) -> tuple[http.client.HTTPConnection, str]:
+        """A connection for `url` if the link may be fetched (MediaError `refused` otherwise), and the path to ask."""
+        try:
+            parts = urllib.parse.urlsplit(url)
+            host, port = (parts.hostname or "").lower().rstrip("."), parts.port
+        except ValueError:
+            raise MediaError("refused", f"{MEDIA_REFUSALS['host']} (not a valid link)") from None
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        port = port or DEFAULT_PORTS.get(parts.scheme)
+        if (parts.scheme, host, port) == self._origin:  # the configured Graph origin (the loopback mock in tests)
+            cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+            return cls(host, port, timeout=self.media_timeout), path
+        if parts.scheme != "https":
+            raise MediaError("refused", f"{MEDIA_REFUSALS['https']} ({parts.scheme or 'no scheme'})")
+        if parts.username or parts.password or not host or not any(
+                host == suffix or host.endswith("." + suffix) for suffix in self.media_hosts):
+            raise MediaError("refused", f"{MEDIA_REFUSALS['host']} ({host or 'no host'})")
+        try:
+            addresses = self._resolve(host)
+        except OSError as exc:
+            raise MediaError("transient", f"DNS {host}: {exc}") from exc
+        if not addresses:
+            raise MediaError("transient", f"DNS {host}: no address")
+        for address in addresses:
+            try:
+                ip = ipaddress.ip_address(address.split("%")[0])
+            except ValueError:
+                raise MediaError("refused", f"{MEDIA_REFUSALS['address']} ({host} -> {address})") from None
+            if not ip.is_global or ip.is_multicast:
+                raise MediaError("refused", f"{MEDIA_REFUSALS['address']} ({host} -> {address})")
+        return _PinnedHTTPS(host, addresses[0], port or 443, self.media_timeout), path
+
+    def _stream(self, resp: http.client.HTTPResponse, into: Path, mime: str, deadline: float) -> Downloaded:
+        """The body into a temporary file in `into`, hashed as it comes, stopped at the size limit."""
+        into.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".media-", suffix=".part", dir=into)
+        digest, size = hashlib.sha256(), 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := resp.read(MEDIA_CHUNK):
+                    size += len(chunk)
+                    if size > self.media_max_bytes:
+                        raise MediaError("refused", f"{MEDIA_REFUSALS['size']} (more than {self.media_max_bytes} bytes)")
+                    if time.monotonic() > deadline:
+                        raise MediaError("transient", f"the download took more than {MEDIA_TOTAL_SECONDS:.0f} s")
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if size == 0:
+                raise MediaError("transient", "an empty body")
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+        return Downloaded(Path(name), digest.hexdigest(), mime, size)
+
     # ------------------------------------------------------------------ HTTP
     def _call(self, account_id: str, method: str, path: str, params: dict[str, str]) -> dict:
         token = self._tokens.get(account_id, "")
@@ -194,6 +315,23 @@ class GraphClient:
         except ValueError:
             raise GraphError("transient", f"{method} {path}: not JSON", uncertain=sending) from None
         return data if isinstance(data, dict) else {"data": data}
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """HTTPS to the address that was checked (not a second DNS answer), with the certificate checked for the
+    host name."""
+
+    def __init__(self, host: str, address: str, port: int, timeout: float, context: ssl.SSLContext | None = None):
+        super().__init__(host, port, timeout=timeout, context=context or ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+def _resolve(host: str) -> list[str]:
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)]
 
 
 def retry_after(headers: Mapping[str, str] | None) -> float | None:
