@@ -595,3 +595,101 @@ def test_one_link_that_breaks_the_port_never_stops_the_other_downloads(tmp_path,
     odd, = w.media_of(f"{POST_ID}_98")
     assert odd["status"] == "pending" and odd["error"] == "RuntimeError: something unexpected"
     assert w.media_of(f"{POST_ID}_99")[0]["status"] == "done"
+
+
+def test_behind_an_egress_proxy_a_media_host_is_reached_through_its_connect_tunnel(tmp_path):
+    """Municipal networks often reach the Internet only through a proxy (HTTPS_PROXY): a Meta media host is then
+    fetched through the proxy's CONNECT tunnel, with the proxy's credentials, the certificate checked for the
+    host end to end and no local DNS lookup (the proxy resolves); a host off Meta's list is refused before the
+    proxy is asked at all."""
+    import base64
+    import socket
+    import ssl
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import trustme
+
+    from bot.adapters.meta.graph import GraphClient
+    from bot.core.media import MediaError
+
+    ca = trustme.CA()
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("scontent.xx.fbcdn.net").configure_cert(server_ctx)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(PHOTO)))
+            self.end_headers()
+            self.wfile.write(PHOTO)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    cdn = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    cdn.socket = server_ctx.wrap_socket(cdn.socket, server_side=True)
+    threading.Thread(target=cdn.serve_forever, daemon=True).start()
+    asked: list[tuple[str, str]] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_CONNECT(self) -> None:  # noqa: N802 - a tunnel to the local CDN whatever the name asked for
+            asked.append((self.path, self.headers.get("Proxy-Authorization", "")))
+            upstream = socket.create_connection(cdn.server_address, timeout=5)
+            self.send_response(200, "Connection established")
+            self.end_headers()
+            self.wfile.flush()
+            pipes = [threading.Thread(target=_pipe, args=(self.connection, upstream), daemon=True),
+                     threading.Thread(target=_pipe, args=(upstream, self.connection), daemon=True)]
+            for p in pipes:
+                p.start()
+            for p in pipes:
+                p.join(10)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        client_ctx = ssl.create_default_context()
+        ca.configure_trust(client_ctx)
+
+        def no_lookup(host: str) -> list[str]:
+            raise AssertionError(f"{host} was looked up locally")
+
+        client = GraphClient({}, base_url="https://graph.invalid", resolve=no_lookup, media_context=client_ctx,
+                             media_proxy=f"http://uppsikt:hemligt%21@127.0.0.1:{proxy.server_address[1]}")
+        got = client.download("https://scontent.xx.fbcdn.net/v/a.jpg?oh=1", tmp_path)
+        assert got.sha256 == hashlib.sha256(PHOTO).hexdigest() and got.mime == "image/jpeg"
+        assert got.path.read_bytes() == PHOTO
+        assert asked == [("scontent.xx.fbcdn.net:443",
+                          "Basic " + base64.b64encode(b"uppsikt:hemligt!").decode())]
+        with pytest.raises(MediaError) as refused:
+            client.download("https://intranet.ekby.se/a.jpg", tmp_path)
+        assert refused.value.kind == "refused" and len(asked) == 1
+        # A certificate for another name is refused through the tunnel as it is without one.
+        other = GraphClient({}, base_url="https://graph.invalid", resolve=no_lookup, media_context=client_ctx,
+                            media_hosts=("fbcdn.net", "example-cdn.net"),
+                            media_proxy=f"http://127.0.0.1:{proxy.server_address[1]}")
+        with pytest.raises(MediaError) as wrong:
+            other.download("https://img.example-cdn.net/a.jpg", tmp_path)
+        assert wrong.value.kind == "transient" and "CERTIFICATE_VERIFY_FAILED" in str(wrong.value)
+        assert list(tmp_path.glob(".media-*")) == [got.path]  # the fetched file (its caller moves it), no other
+    finally:
+        for server in (proxy, cdn):
+            server.shutdown()
+            server.server_close()
+
+
+def _pipe(src, dst) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        try:
+            dst.shutdown(2)
+        except OSError:
+            pass

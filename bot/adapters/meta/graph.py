@@ -40,6 +40,7 @@ timeouts. The configured Graph origin (`base_url`) is the one other origin allow
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import ipaddress
@@ -91,7 +92,8 @@ class GraphClient:
     def __init__(self, tokens: Mapping[str, str], *, base_url: str = GRAPH_HOST, version: str = GRAPH_API_VERSION,
                  timeout: float = TIMEOUT_SECONDS, media_hosts: tuple[str, ...] = MEDIA_HOST_SUFFIXES,
                  media_max_bytes: int = MEDIA_MAX_BYTES, media_timeout: float = MEDIA_TIMEOUT_SECONDS,
-                 resolve: Callable[[str], list[str]] | None = None):
+                 resolve: Callable[[str], list[str]] | None = None, media_proxy: str | None = None,
+                 media_context: ssl.SSLContext | None = None):
         self._tokens = {k: v for k, v in tokens.items() if v}
         self.base_url = base_url.rstrip("/")
         self.version = version
@@ -100,6 +102,10 @@ class GraphClient:
         self.media_max_bytes = media_max_bytes
         self.media_timeout = media_timeout
         self._resolve = resolve or _resolve
+        # An egress proxy for the media hosts: this one, else the environment's (HTTPS_PROXY and NO_PROXY, as the
+        # Graph calls through urllib use it). Municipal networks often allow the Internet only through one.
+        self._media_proxy = media_proxy
+        self._media_context = media_context
         base = urllib.parse.urlsplit(self.base_url)
         self._origin = (base.scheme, (base.hostname or "").lower(), base.port or DEFAULT_PORTS.get(base.scheme))
 
@@ -245,6 +251,11 @@ class GraphClient:
         if parts.username or parts.password or not host or not any(
                 host == suffix or host.endswith("." + suffix) for suffix in self.media_hosts):
             raise MediaError("refused", f"{MEDIA_REFUSALS['host']} ({host or 'no host'})")
+        proxy = self._proxy_for(host)
+        if proxy is not None:
+            # Through the proxy (CONNECT): the proxy resolves the name, so no address is checked here; the host is
+            # on Meta's list, and the certificate is checked for it end to end.
+            return _proxied_https(proxy, host, port or 443, self.media_timeout, self._media_context), path
         try:
             addresses = self._resolve(host)
         except OSError as exc:
@@ -258,7 +269,23 @@ class GraphClient:
                 raise MediaError("refused", f"{MEDIA_REFUSALS['address']} ({host} -> {address})") from None
             if not ip.is_global or ip.is_multicast:
                 raise MediaError("refused", f"{MEDIA_REFUSALS['address']} ({host} -> {address})")
-        return _PinnedHTTPS(host, addresses[0], port or 443, self.media_timeout), path
+        return _PinnedHTTPS(host, addresses[0], port or 443, self.media_timeout, self._media_context), path
+
+    def _proxy_for(self, host: str) -> urllib.parse.SplitResult | None:
+        """The proxy to reach `host` through: `media_proxy` ("" for none), else the environment's."""
+        proxy = self._media_proxy
+        if proxy == "":
+            return None
+        if proxy is None:
+            proxy = urllib.request.getproxies().get("https")
+            if not proxy or urllib.request.proxy_bypass(host):
+                return None
+        if "://" not in proxy:
+            proxy = "http://" + proxy
+        parts = urllib.parse.urlsplit(proxy)
+        if parts.scheme != "http" or not parts.hostname:
+            raise MediaError("transient", f"the proxy {parts.scheme}://{parts.hostname or ''} is not an http:// proxy")
+        return parts
 
     def _stream(self, resp: http.client.HTTPResponse, into: Path, mime: str, deadline: float) -> Downloaded:
         """The body into a temporary file in `into`, hashed as it comes, stopped at the size limit."""
@@ -328,6 +355,20 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+def _proxied_https(proxy: urllib.parse.SplitResult, host: str, port: int, timeout: float,
+                   context: ssl.SSLContext | None) -> http.client.HTTPSConnection:
+    """HTTPS to `host` through an http:// proxy's CONNECT tunnel (with its Basic credentials when it has them)."""
+    conn = http.client.HTTPSConnection(proxy.hostname, proxy.port or 8080, timeout=timeout,
+                                       context=context or ssl.create_default_context())
+    headers = {}
+    if proxy.username:
+        user = urllib.parse.unquote(proxy.username)
+        password = urllib.parse.unquote(proxy.password or "")
+        headers["Proxy-Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    conn.set_tunnel(host, port, headers=headers)
+    return conn
 
 
 def _resolve(host: str) -> list[str]:
