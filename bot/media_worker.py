@@ -22,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import snapshot_worker
 from bot.core import media
 from bot.core.media import MediaError
 
@@ -127,13 +128,7 @@ class MediaWorker:
 
 def remove_unfinished(folder: Path | None) -> int:
     """Remove the temporary files of downloads a stopped process left (`.media-*.part` in the account folders)."""
-    if folder is None or not folder.is_dir():
-        return 0
-    removed = 0
-    for part in folder.glob("*/.media-*.part"):
-        part.unlink(missing_ok=True)
-        removed += 1
-    return removed
+    return snapshot_worker.remove_unfinished(folder, "*/.media-*.part")
 
 
 __all__ = ["MediaWorker", "remove_unfinished"]

@@ -90,12 +90,13 @@ class SnapshotWorker:
             self.bot.snapshot_failed(account_id, exc)
 
 
-def remove_unfinished(folder: Path | None) -> int:
-    """Remove the temporary files of renderings that a stopped process left (`.*.part` in the account folders)."""
+def remove_unfinished(folder: Path | None, pattern: str = "*/.*.part") -> int:
+    """Remove the temporary files a stopped process left in `folder` (renderings: `.*.part` in the account
+    folders; bot/media_worker.py passes its downloads' pattern)."""
     if folder is None or not folder.is_dir():
         return 0
     removed = 0
-    for part in folder.glob("*/.*.part"):
+    for part in folder.glob(pattern):
         part.unlink(missing_ok=True)
         removed += 1
     return removed

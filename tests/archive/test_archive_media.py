@@ -7,6 +7,7 @@ internet; a signed Meta webhook brings the photo comment."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -340,13 +341,7 @@ def test_the_download_never_holds_the_bots_lock(tmp_path, api):
     url = api.serve("slow.jpg", PHOTO)
     cid = f"{POST_ID}_86"
     w.webhook(feed(photo_comment(cid, url)))
-    released = api.hold("/media/slow.jpg")
-    result: list[dict] = []
-    runner = threading.Thread(target=lambda: result.append(w.bot.fetch_media()))
-    runner.start()
-    deadline = time.monotonic() + 20
-    while not api.calls_to("GET", "/media/slow.jpg") and time.monotonic() < deadline:
-        time.sleep(0.01)
+    released, result, runner = fetch_held(w, api, "/media/slow.jpg")
     assert api.calls_to("GET", "/media/slow.jpg"), "the download never started"
     assert w.bot.lock.acquire(timeout=5), "the download holds the bot's lock"
     w.bot.lock.release()
@@ -483,20 +478,31 @@ def test_a_direct_messages_image_is_kept_with_the_message(tmp_path, api):
     assert row["sha256"] == hashlib.sha256(PHOTO + b"dm").hexdigest() and row["account_id"] == "facebook"
 
 
-def test_the_pinned_connection_checks_the_certificate_for_the_host_name(tmp_path):
-    """A Meta media host is fetched from the address that was checked, never from a second DNS answer, and the
-    TLS certificate must still be valid for the host name: here a local HTTPS server with a certificate for
-    scontent.xx.fbcdn.net from a test CA (trustme) on 127.0.0.1."""
+def fetch_held(w, api, path: str):
+    """Start a download run in a thread while the mock holds `path`'s answer; returns when the request arrived
+    (or after 20 s): (the event that releases it, the run's result list, the thread)."""
+    released = api.hold(path)
+    result: list[dict] = []
+    runner = threading.Thread(target=lambda: result.append(w.bot.fetch_media()))
+    runner.start()
+    deadline = time.monotonic() + 20
+    while not api.calls_to("GET", path) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return released, result, runner
+
+
+@contextlib.contextmanager
+def https_cdn(name: str = "scontent.xx.fbcdn.net"):
+    """A local HTTPS server on 127.0.0.1 serving PHOTO, with a certificate for `name` from a test CA (trustme):
+    yields (its address, a client SSL context that trusts the CA)."""
     import ssl
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     import trustme
 
-    from bot.adapters.meta.graph import _PinnedHTTPS
-
     ca = trustme.CA()
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("scontent.xx.fbcdn.net").configure_cert(server_ctx)
+    ca.issue_cert(name).configure_cert(server_ctx)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
@@ -512,10 +518,24 @@ def test_the_pinned_connection_checks_the_certificate_for_the_host_name(tmp_path
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.socket = server_ctx.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
     try:
-        port = server.server_address[1]
-        client_ctx = ssl.create_default_context()
-        ca.configure_trust(client_ctx)
+        yield server.server_address, client_ctx
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_pinned_connection_checks_the_certificate_for_the_host_name(tmp_path):
+    """A Meta media host is fetched from the address that was checked, never from a second DNS answer, and the
+    TLS certificate must still be valid for the host name: here a local HTTPS server with a certificate for
+    scontent.xx.fbcdn.net from a test CA (trustme) on 127.0.0.1."""
+    import ssl
+
+    from bot.adapters.meta.graph import _PinnedHTTPS
+
+    with https_cdn() as ((_, port), client_ctx):
         conn = _PinnedHTTPS("scontent.xx.fbcdn.net", "127.0.0.1", port, 5, context=client_ctx)
         conn.request("GET", "/v/a.jpg")
         resp = conn.getresponse()
@@ -525,9 +545,6 @@ def test_the_pinned_connection_checks_the_certificate_for_the_host_name(tmp_path
         with pytest.raises(ssl.SSLCertVerificationError):
             wrong.request("GET", "/v/a.jpg")
         wrong.close()
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_content_weeded_while_its_attachment_was_downloading_leaves_no_file(tmp_path, api):
@@ -535,13 +552,7 @@ def test_content_weeded_while_its_attachment_was_downloading_leaves_no_file(tmp_
     registration then finds the row weeded and the fetched file is deleted, not left behind."""
     w = World(tmp_path, api)
     a = w.graph_comment(f"{POST_ID}_95", image(api.serve("race.jpg", PHOTO)))
-    released = api.hold("/media/race.jpg")
-    result: list[dict] = []
-    runner = threading.Thread(target=lambda: result.append(w.bot.fetch_media()))
-    runner.start()
-    deadline = time.monotonic() + 20
-    while not api.calls_to("GET", "/media/race.jpg") and time.monotonic() < deadline:
-        time.sleep(0.01)
+    released, result, runner = fetch_held(w, api, "/media/race.jpg")
     with w.bot.lock, w.ctx.db.atomic():
         media.forget(w.ctx, [a])
     released.set()
@@ -604,38 +615,17 @@ def test_behind_an_egress_proxy_a_media_host_is_reached_through_its_connect_tunn
     proxy is asked at all."""
     import base64
     import socket
-    import ssl
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    import trustme
 
     from bot.adapters.meta.graph import GraphClient
     from bot.core.media import MediaError
 
-    ca = trustme.CA()
-    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("scontent.xx.fbcdn.net").configure_cert(server_ctx)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Type", "image/jpeg")
-            self.send_header("Content-Length", str(len(PHOTO)))
-            self.end_headers()
-            self.wfile.write(PHOTO)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    cdn = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    cdn.socket = server_ctx.wrap_socket(cdn.socket, server_side=True)
-    threading.Thread(target=cdn.serve_forever, daemon=True).start()
     asked: list[tuple[str, str]] = []
 
     class Proxy(BaseHTTPRequestHandler):
         def do_CONNECT(self) -> None:  # noqa: N802 - a tunnel to the local CDN whatever the name asked for
             asked.append((self.path, self.headers.get("Proxy-Authorization", "")))
-            upstream = socket.create_connection(cdn.server_address, timeout=5)
+            upstream = socket.create_connection(cdn_address, timeout=5)
             self.send_response(200, "Connection established")
             self.end_headers()
             self.wfile.flush()
@@ -651,10 +641,10 @@ def test_behind_an_egress_proxy_a_media_host_is_reached_through_its_connect_tunn
 
     proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    try:
-        client_ctx = ssl.create_default_context()
-        ca.configure_trust(client_ctx)
-
+    with contextlib.ExitStack() as stack:
+        stack.callback(proxy.server_close)
+        stack.callback(proxy.shutdown)
+        cdn_address, client_ctx = stack.enter_context(https_cdn())
         def no_lookup(host: str) -> list[str]:
             raise AssertionError(f"{host} was looked up locally")
 
@@ -676,20 +666,12 @@ def test_behind_an_egress_proxy_a_media_host_is_reached_through_its_connect_tunn
             other.download("https://img.example-cdn.net/a.jpg", tmp_path)
         assert wrong.value.kind == "transient" and "CERTIFICATE_VERIFY_FAILED" in str(wrong.value)
         assert list(tmp_path.glob(".media-*")) == [got.path]  # the fetched file (its caller moves it), no other
-    finally:
-        for server in (proxy, cdn):
-            server.shutdown()
-            server.server_close()
 
 
 def _pipe(src, dst) -> None:
-    try:
+    """One direction of the test proxy's tunnel, until either side closes (a reset is such an end too)."""
+    with contextlib.suppress(OSError):
         while data := src.recv(65536):
             dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        try:
-            dst.shutdown(2)
-        except OSError:
-            pass
+    with contextlib.suppress(OSError):  # the other direction may have closed it already
+        dst.shutdown(2)
