@@ -290,8 +290,20 @@ def line(ctx: Context, row: dict, *, name_only: bool = False) -> str:
     if row["status"] == "done":
         file = Path(row["path"]).name if name_only else row["path"]
         return ctx.t("media.show_done", file=file, mime=row["mime"], size=_size(row["size"] or 0))
-    return ctx.t(f"media.show_{row['status']}", url=row["url"], reason=row["error"] or "–",
+    return ctx.t(f"media.show_{row['status']}", url=row["url"], reason=reason(ctx, row["error"]),
                  attempts=row["attempts"])
+
+
+def reason(ctx: Context, error: str | None) -> str:
+    """Why a link was not fetched, for people: a refusal in the reader's language with its detail (the stored
+    reason, in `REFUSALS`' words, stays as it is for the exports and the log); any other reason as stored."""
+    if not error:
+        return "–"
+    for key, text in REFUSALS.items():
+        if error.startswith(text):
+            detail = error[len(text):].strip()
+            return ctx.t(f"media.refusal.{key}") + (f" {detail}" if detail else "")
+    return error
 
 
 def _size(size: int) -> str:
@@ -300,4 +312,4 @@ def _size(size: int) -> str:
 
 __all__ = ["MEDIA_TYPES", "Downloaded", "MediaError", "BATCH", "MAX_ATTEMPTS", "REFUSALS", "RETRY_SECONDS", "STATUSES", "SUBFOLDER", "account_folder",
            "data_folder", "describe", "due", "extension", "failed", "fetched", "folder", "forget", "get", "line",
-           "links", "of_objects", "record"]
+           "links", "of_objects", "reason", "record"]

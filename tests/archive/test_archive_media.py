@@ -303,6 +303,12 @@ def test_links_off_metas_media_hosts_internal_addresses_and_redirects_to_them_ar
         assert sorted(c.path for c in api.calls) == ["/media/hop.jpg", "/media/hop2.jpg"]
         assert sorted(set(resolved)) == ["scontent.xx.fbcdn.net", "video.xx.fbcdn.net"]
         assert w.files() == []
+        # /arkiv visa says why in the reader's language, with the stored detail
+        shown = w.bot.command(LENA, f"/arkiv visa {archive.find(w.ctx, 'facebook', f'{POST_ID}_76')['id']}")
+        assert "Orsak: servern har en intern adress (scontent.xx.fbcdn.net -> 10.0.0.7)" in shown.text, shown.text
+        row, = w.media_of(f"{POST_ID}_71")
+        assert media.reason(w.ctx, row["error"]) == ("länken går inte till någon av Metas servrar för bilder och "
+                                                     "filmer (evil.example.com)")
         w.clock.set(w.clock.now() + dt.timedelta(days=1))
         assert w.bot.fetch_media() == {}  # refused is final: never asked for again
     finally:
