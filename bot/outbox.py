@@ -635,12 +635,7 @@ class Outbox:
     def _forget_gone(self) -> None:
         """Drop the kept messages whose rows no longer wait (rolled back, erased): the memo stays for what waits."""
         kept = self.memo.ids()
-        waiting: set[int] = set()
-        with self.lock:
-            for i in range(0, len(kept), 500):
-                chunk = kept[i:i + 500]
-                waiting.update(r[0] for r in self.db.execute(
-                    f"SELECT id FROM outbox WHERE id IN ({','.join('?' * len(chunk))}) AND status = 'pending'", chunk))
+        waiting = {r[0] for r in self._rows_of("id", kept, "AND status = 'pending'")}
         self.memo.forget([i for i in kept if i not in waiting])
 
     # ------------------------------------------------------------------ sending and marking
@@ -720,23 +715,21 @@ class Outbox:
         self.watch.store_ok()
         return True
 
-    def _texts(self, ids: list[int]) -> dict[int, str]:
-        texts: dict[int, str] = {}
+    def _rows_of(self, columns: str, ids: list[int], where: str = "") -> list[tuple]:
+        """`columns` of the outbox rows with these ids (that still exist), read 500 ids a statement under the lock."""
+        rows: list[tuple] = []
         with self.lock:
             for i in range(0, len(ids), 500):
                 chunk = ids[i:i + 500]
-                texts.update(self.db.execute(
-                    f"SELECT id, message FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
-        return texts
+                rows += self.db.execute(f"SELECT {columns} FROM outbox WHERE id IN ({','.join('?' * len(chunk))}) "
+                                        f"{where}", chunk).fetchall()
+        return rows
+
+    def _texts(self, ids: list[int]) -> dict[int, str]:
+        return dict(self._rows_of("id, message", ids))
 
     def _existing(self, ids: list[int]) -> set[int]:
-        found: set[int] = set()
-        with self.lock:
-            for i in range(0, len(ids), 500):
-                chunk = ids[i:i + 500]
-                found.update(r[0] for r in self.db.execute(
-                    f"SELECT id FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk))
-        return found
+        return {r[0] for r in self._rows_of("id", ids)}
 
     # ------------------------------------------------------------------ folding a burst (issue 16 point 11)
     def _bundle(self, target: str, rows: list[dict], messages: list[Message],
