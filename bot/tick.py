@@ -66,7 +66,7 @@ def run(ctx: Context) -> list[Message]:
 def advance(bot: "Bot", clock: FakeClock, until: dt.datetime) -> None:
     """Move a fake clock to `until`, ticking at every moment something falls due on the way
     (simulator, console with --start, tests): exactly what the minute scheduler would do."""
-    if _due_at_once(bot):  # what the last event made due at its own moment (a crisis prompt, a retry)
+    if due_now(bot):  # what the last event made due at its own moment (a crisis prompt, a retry)
         bot.tick()
     while (wake := next_wakeup(bot.ctx)) <= until:
         clock.set(wake)
@@ -77,9 +77,10 @@ def advance(bot: "Bot", clock: FakeClock, until: dt.datetime) -> None:
     bot.tick()
 
 
-def _due_at_once(bot: "Bot") -> bool:
-    """Is anything due at the clock's current moment? The agenda (usually kept from the last read: nothing was
-    written since) and the outbox's heads (not read when the in-process outbox found nothing waiting and
+def due_now(bot: "Bot") -> bool:
+    """Is anything due at the clock's current moment: what the last event made due at its own moment (a crisis
+    prompt), items beyond one tick's batch, an outbox retry? The agenda (usually kept from the last read: nothing
+    was written since) and the outbox's heads (not read when the in-process outbox found nothing waiting and
     nothing was written since). Half of a simulated year's ticks came at an event's moment after the event and
     found nothing to do (issue 17 point 3)."""
     ctx = bot.ctx
@@ -90,18 +91,6 @@ def _due_at_once(bot: "Bot") -> bool:
         if ctx.cache.get("outbox_idle") == ctx.db.conn.total_changes:
             return False
         return bool(ctx.db.execute(f"{OUTBOX_HEADS} WHERE o.next_attempt_at <= ? LIMIT 1", [now]).fetchone())
-
-
-def due_now(bot: "Bot") -> bool:
-    """Work a second tick at the same moment would find: items beyond one tick's batch, or an
-    outbox retry due now (the only things one tick can leave due at its own moment)."""
-    db = bot.ctx.db
-    now = bot.ctx.now_ts()
-    with bot.lock:
-        return bool(
-            db.execute("SELECT 1 FROM items WHERE next_nudge_at <= ? LIMIT 1", [now]).fetchone()
-            or db.execute(f"{OUTBOX_HEADS} WHERE o.next_attempt_at <= ? LIMIT 1", [now]).fetchone()
-        )
 
 
 def next_wakeup(ctx: Context) -> dt.datetime:
