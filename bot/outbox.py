@@ -100,6 +100,15 @@ _PENDING_TARGETS = (  # every target with a waiting row: a skip-scan of idx_outb
 _KINDS = ",".join("?" * len(DIGEST_KINDS))
 
 
+IDLE = "outbox_idle"  # ctx.cache: the connection's total_changes when the in-process outbox last found nothing waiting
+
+
+def idle(ctx: Context) -> bool:
+    """The in-process outbox found nothing waiting and nothing was written since (`Outbox._drain_in_process`): the
+    scheduler need not look for a retry (bot/tick.py)."""
+    return ctx.cache.get(IDLE) == ctx.db.conn.total_changes
+
+
 class MessageMemo:
     """The messages the core queued in this process, by outbox id, kept with the JSON text they were stored as
     (`Context.emit` fills it): the outbox sends the very object when the row it reads carries the same text, and
@@ -365,7 +374,7 @@ class Outbox:
         new = rows[1:]
         if not new:
             self.watch.clock_seen(float(now))
-            self.ctx.cache["outbox_idle"] = self.db.conn.total_changes
+            self.ctx.cache[IDLE] = self.db.conn.total_changes
             return 0
         messages = []
         for outbox_id, kind, target, _, status, attempts, next_at in new:
@@ -393,7 +402,7 @@ class Outbox:
             if not self._write_pending_marks():
                 break
         else:  # everything queued was sent and marked: the scheduler need not look for a retry (bot/tick.py)
-            self.ctx.cache["outbox_idle"] = self.db.conn.total_changes
+            self.ctx.cache[IDLE] = self.db.conn.total_changes
         return sent
 
     def _deliver_row(self, q: _Queue, row: dict, now: int, second: float) -> tuple[int, bool] | None:

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from bot.clock import FakeClock, from_epoch, to_epoch, to_local
-from bot import agenda
+from bot import agenda, outbox
 from bot.core import crisis, items, oversight
 from bot.core.context import Context
 from bot.messages import Message
@@ -88,7 +88,7 @@ def due_now(bot: "Bot") -> bool:
         now = ctx.now_ts()
         if agenda.due(ctx, now):
             return True
-        if ctx.cache.get("outbox_idle") == ctx.db.conn.total_changes:
+        if outbox.idle(ctx):
             return False
         return bool(ctx.db.execute(f"{OUTBOX_HEADS} WHERE o.next_attempt_at <= ? LIMIT 1", [now]).fetchone())
 
@@ -98,10 +98,9 @@ def next_wakeup(ctx: Context) -> dt.datetime:
     outbox's next retry (never earlier than a second from now)."""
     now = to_epoch(ctx.now())
     candidates = list(agenda.earliest(ctx).values())
-    # The in-process outbox found nothing waiting and nothing was written since (bot/outbox.py `_drain_in_process`):
-    # no retry to look for.
-    idle = ctx.cache.get("outbox_idle") == ctx.db.conn.total_changes
-    retry = None if idle else ctx.db.execute(f"SELECT MIN(o.next_attempt_at) FROM ({OUTBOX_HEADS}) AS o").fetchone()[0]
+    retry = None
+    if not outbox.idle(ctx):  # the in-process outbox found nothing waiting and nothing was written since
+        retry = ctx.db.execute(f"SELECT MIN(o.next_attempt_at) FROM ({OUTBOX_HEADS}) AS o").fetchone()[0]
     if retry is not None:
         candidates.append(retry)
     if not candidates:  # nothing planned at all (no accounts, no jobs): look again tomorrow
